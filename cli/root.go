@@ -1,0 +1,58 @@
+// Package cli holds the cobra commands of the tenun binary. Each area adds its
+// commands from its own file with an init function, so files do not collide:
+//
+//	func init() { benchCmd.AddCommand(newBenchLabelsCmd()) }
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+var rootCmd = &cobra.Command{
+	Use:           "tenun",
+	Short:         "Tenun: a chain where strangers supply AI teams with data, labels, compute and verified models",
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+// Command groups that several files add to.
+var (
+	benchCmd = &cobra.Command{Use: "bench", Short: "Benchmarks: each prints its figures beside a baseline measured in the same run"}
+	txCmd    = &cobra.Command{Use: "tx", Short: "Sign and submit transactions"}
+	queryCmd = &cobra.Command{Use: "query", Aliases: []string{"q"}, Short: "Query chain state"}
+)
+
+// outputFormat is the global --output flag: "text" (default) or "json".
+var outputFormat string
+
+func init() {
+	rootCmd.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
+	rootCmd.AddCommand(benchCmd, txCmd, queryCmd)
+}
+
+// Execute runs the root command and prints an error a person can read.
+func Execute() error {
+	err := rootCmd.Execute()
+	if err != nil {
+		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)
+	}
+	return err
+}
+
+// jsonOutput reports whether the user asked for --output json.
+func jsonOutput() bool { return outputFormat == "json" }
+
+// emit prints v as indented JSON with --output json, and otherwise calls human.
+func emit(w io.Writer, v any, human func(io.Writer)) error {
+	if jsonOutput() {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	human(w)
+	return nil
+}
