@@ -1,0 +1,226 @@
+package chain
+
+import (
+	"fmt"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// App is Tenun's state machine: pure rules over a store. It does no I/O of
+// its own; the node hands it blocks and a store, and persists what it wrote.
+type App struct {
+	ChainID string
+	router  *Router
+}
+
+// NewApp returns the state machine with the core domain and the given
+// market domains.
+func NewApp(chainID string, domains ...Domain) *App {
+	return &App{ChainID: chainID, router: NewRouter(append([]Domain{Core{}}, domains...)...)}
+}
+
+// Router exposes message decoding (the API and fuzz targets use it).
+func (a *App) Router() *Router { return a.router }
+
+// TxResult is the outcome of one transaction. Code 0 is success; any other
+// code means the transaction changed nothing.
+type TxResult struct {
+	Code    uint32  `json:"code"`
+	Log     string  `json:"log"`
+	Events  []Event `json:"events,omitempty"`
+	Type    string  `json:"type,omitempty"`
+	Sender  string  `json:"sender,omitempty"`
+	GasUsed int64   `json:"-"`
+}
+
+// BlockResult is the outcome of a block.
+type BlockResult struct {
+	Txs    []TxResult
+	Events []Event // end-block events
+}
+
+var prefixSequence = []byte("acct/seq/")
+
+// Sequence is the next sequence number a's transaction must carry.
+func Sequence(kv store.KV, a Address) uint64 {
+	return getU64(kv, append(append([]byte{}, prefixSequence...), a[:]...))
+}
+
+func setSequence(kv store.KV, a Address, s uint64) {
+	setU64(kv, append(append([]byte{}, prefixSequence...), a[:]...), s)
+}
+
+// verifySignatures checks every decoded transaction's signature at once.
+// CometBFT's ed25519 batch verifier gives the same verdict as one-by-one
+// verification (both use ZIP-215 rules); its internal random coefficients
+// only speed it up and never change a verdict on valid input, so the result
+// is deterministic.
+func verifySignatures(txs []*Tx) []bool {
+	ok := make([]bool, len(txs))
+	if len(txs) < 4 {
+		for i, tx := range txs {
+			ok[i] = tx != nil && tx.VerifySignature() == nil
+		}
+		return ok
+	}
+	bv := ed25519.NewBatchVerifier()
+	idx := make([]int, 0, len(txs))
+	for i, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		if err := bv.Add(ed25519.PubKey(tx.PubKey), SignBytes(tx.Body), tx.Signature); err != nil {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	_, valid := bv.Verify()
+	for j, i := range idx {
+		ok[i] = valid[j]
+	}
+	return ok
+}
+
+// ApplyBlock runs a block's transactions in order and then the end-block
+// steps, writing to kv. Each transaction runs in its own write buffer that is
+// applied only if it succeeds.
+func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
+	params := LoadParams(kv)
+	decoded := make([]*Tx, len(txs))
+	decodeErr := make([]error, len(txs))
+	for i, b := range txs {
+		decoded[i], decodeErr[i] = DecodeTx(b, params.MaxTxBytes)
+	}
+	sigOK := verifySignatures(decoded)
+	res := BlockResult{Txs: make([]TxResult, len(txs))}
+	for i := range txs {
+		if decodeErr[i] != nil {
+			res.Txs[i] = failed(decodeErr[i])
+			continue
+		}
+		var sigErr error
+		if !sigOK[i] {
+			sigErr = Wrap(ErrSignature, "signature does not match the body and public key")
+		}
+		res.Txs[i] = a.deliver(kv, block, params, decoded[i], sigErr)
+	}
+	res.Events = a.endBlock(kv, block, params)
+	return res
+}
+
+// CheckTx decides whether a transaction may enter the mempool: it runs the
+// transaction in full against kv, the node's check state, and keeps its
+// writes there on success so that the same sender's next transaction (with
+// the next sequence) is checked against them.
+func (a *App) CheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
+	params := LoadParams(kv)
+	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
+	if err != nil {
+		return failed(err)
+	}
+	return a.deliver(kv, block, params, tx, tx.VerifySignature())
+}
+
+func failed(err error) TxResult { return TxResult{Code: CodeOf(err), Log: err.Error()} }
+
+// deliver runs one decoded transaction; sigErr is the verdict on its
+// signature. On any failure nothing is written.
+func (a *App) deliver(kv store.KV, block Block, params Params, tx *Tx, sigErr error) TxResult {
+	sender := tx.Sender()
+	res := func(err error) TxResult {
+		r := failed(err)
+		r.Type, r.Sender = tx.Body.Msg.Type, sender.String()
+		return r
+	}
+	if tx.Body.ChainID != a.ChainID {
+		return res(Wrap(ErrChainID, "transaction is for %q, this chain is %q", tx.Body.ChainID, a.ChainID))
+	}
+	if sigErr != nil {
+		return res(sigErr)
+	}
+	seq := Sequence(kv, sender)
+	if tx.Body.Sequence != seq {
+		return res(Wrap(ErrSequence, "account %s expects sequence %d, transaction has %d", sender, seq, tx.Body.Sequence))
+	}
+	msg, err := a.router.DecodeMsg(tx.Body.Msg)
+	if err != nil {
+		return res(err)
+	}
+	minFee := params.MinFee
+	if c, ok := msg.(Coster); ok {
+		if minFee, err = AddU64(minFee, c.ExtraFee()); err != nil {
+			return res(err)
+		}
+	}
+	if tx.Body.Fee < minFee {
+		return res(Wrap(ErrFee, "fee %d%s, this transaction needs at least %d%s", tx.Body.Fee, Denom, minFee, Denom))
+	}
+	cache := store.NewCache(kv)
+	ctx := &Context{KV: cache, Block: block, Sender: sender, Params: params}
+	if err := move(cache, sender, FeeCollector, tx.Body.Fee); err != nil {
+		return res(Wrap(ErrInsufficientFunds, "cannot pay the fee: %v", err))
+	}
+	setSequence(cache, sender, seq+1)
+	if err := a.router.handle(ctx, msg); err != nil {
+		return res(err)
+	}
+	cache.Write()
+	events := append([]Event{{Type: "tx", Attrs: []Attribute{
+		{Key: "sender", Value: sender.String()},
+		{Key: "type", Value: tx.Body.Msg.Type},
+		{Key: "fee", Value: U64(tx.Body.Fee)},
+	}}}, ctx.Events()...)
+	return TxResult{Code: 0, Log: "ok", Events: events, Type: tx.Body.Msg.Type, Sender: sender.String()}
+}
+
+// endBlock runs each domain's end-block step in its own buffer. A step that
+// fails is a bug in that domain; its writes are dropped and the failure is
+// recorded as an event, so one broken domain cannot halt the chain.
+func (a *App) endBlock(kv store.KV, block Block, params Params) []Event {
+	var events []Event
+	for _, d := range a.router.Domains() {
+		eb, ok := d.(EndBlocker)
+		if !ok {
+			continue
+		}
+		cache := store.NewCache(kv)
+		ctx := &Context{KV: cache, Block: block, Params: params}
+		if err := eb.EndBlock(ctx); err != nil {
+			events = append(events, Event{Type: "end_block_error", Attrs: []Attribute{
+				{Key: "domain", Value: d.Name()}, {Key: "error", Value: err.Error()},
+			}})
+			continue
+		}
+		cache.Write()
+		events = append(events, ctx.Events()...)
+	}
+	return events
+}
+
+// Query routes a read-only query to a domain.
+func (a *App) Query(kv store.KV, domain, path string, params map[string]string) (any, error) {
+	d, ok := a.router.Domain(domain)
+	if !ok {
+		return nil, Wrap(ErrNotFound, "no domain %q", domain)
+	}
+	q, ok := d.(Querier)
+	if !ok {
+		return nil, Wrap(ErrNotFound, "domain %q answers no queries", domain)
+	}
+	return q.Query(kv, path, params)
+}
+
+// CheckInvariants verifies the supply invariant: every token is in exactly
+// one balance.
+func CheckInvariants(kv store.KV) error {
+	sum, err := SumBalances(kv)
+	if err != nil {
+		return err
+	}
+	if s := Supply(kv); sum != s {
+		return fmt.Errorf("supply invariant broken: balances sum to %d, supply is %d", sum, s)
+	}
+	return nil
+}

@@ -1,0 +1,141 @@
+package chain
+
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// The bank keeps one balance per address in the native token and the total
+// supply. Every other holding (escrows, stake pools, the fee collector) is a
+// balance of a module address, so the supply invariant is one sum:
+// total supply == sum of all balances.
+var (
+	prefixBalance = []byte("bank/bal/")
+	keySupply     = []byte("bank/supply")
+)
+
+// FeeCollector receives transaction fees.
+var FeeCollector = ModuleAddress("fee_collector")
+
+func balanceKey(a Address) []byte { return append(append([]byte{}, prefixBalance...), a[:]...) }
+
+func getU64(kv store.KV, key []byte) uint64 {
+	v := kv.Get(key)
+	if len(v) == 0 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func setU64(kv store.KV, key []byte, n uint64) {
+	if n == 0 {
+		kv.Delete(key)
+		return
+	}
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], n)
+	kv.Set(key, b[:])
+}
+
+// Balance returns a's balance in utnn.
+func Balance(kv store.KV, a Address) uint64 { return getU64(kv, balanceKey(a)) }
+
+// Supply returns the total supply in utnn.
+func Supply(kv store.KV) uint64 { return getU64(kv, keySupply) }
+
+// AddU64 adds with an overflow check.
+func AddU64(a, b uint64) (uint64, error) {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return 0, Wrap(ErrOverflow, "%d + %d", a, b)
+	}
+	return s, nil
+}
+
+// MulDiv returns a*b/c rounded down, exact for all uint64 inputs whose result
+// fits, for pro-rata splits without overflow.
+func MulDiv(a, b, c uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	if hi >= c {
+		panic("chain: MulDiv overflow")
+	}
+	q, _ := bits.Div64(hi, lo, c)
+	return q
+}
+
+// Send moves amount from one account to another.
+func Send(ctx *Context, from, to Address, amount uint64) error {
+	if err := move(ctx.KV, from, to, amount); err != nil {
+		return err
+	}
+	ctx.Emit("transfer", "sender", from.String(), "recipient", to.String(), "amount", U64(amount))
+	return nil
+}
+
+func move(kv store.KV, from, to Address, amount uint64) error {
+	if amount == 0 || from == to {
+		return nil
+	}
+	fb := Balance(kv, from)
+	if fb < amount {
+		return Wrap(ErrInsufficientFunds, "%s has %d%s, needs %d%s", from, fb, Denom, amount, Denom)
+	}
+	tb, err := AddU64(Balance(kv, to), amount)
+	if err != nil {
+		return err
+	}
+	setU64(kv, balanceKey(from), fb-amount)
+	setU64(kv, balanceKey(to), tb)
+	return nil
+}
+
+// Mint creates amount new tokens in to's account (genesis, subnet emission).
+func Mint(ctx *Context, to Address, amount uint64) error {
+	supply, err := AddU64(Supply(ctx.KV), amount)
+	if err != nil {
+		return err
+	}
+	bal, err := AddU64(Balance(ctx.KV, to), amount)
+	if err != nil {
+		return err
+	}
+	setU64(ctx.KV, keySupply, supply)
+	setU64(ctx.KV, balanceKey(to), bal)
+	ctx.Emit("mint", "recipient", to.String(), "amount", U64(amount))
+	return nil
+}
+
+// Burn destroys amount from an account's balance (slashed stake with no beneficiary).
+func Burn(ctx *Context, from Address, amount uint64) error {
+	fb := Balance(ctx.KV, from)
+	if fb < amount {
+		return Wrap(ErrInsufficientFunds, "burn %d from %s with %d", amount, from, fb)
+	}
+	setU64(ctx.KV, balanceKey(from), fb-amount)
+	setU64(ctx.KV, keySupply, Supply(ctx.KV)-amount)
+	ctx.Emit("burn", "account", from.String(), "amount", U64(amount))
+	return nil
+}
+
+// SumBalances adds every balance in the state: equal to Supply when the
+// invariant holds. Tests and the invariant check use it.
+func SumBalances(kv store.KV) (uint64, error) {
+	var sum uint64
+	var err error
+	kv.Iterate(prefixBalance, func(_, v []byte) bool {
+		sum, err = AddU64(sum, binary.BigEndian.Uint64(v))
+		return err == nil
+	})
+	return sum, err
+}
+
+// Balances lists every account with a balance, in address order.
+func Balances(kv store.KV, fn func(a Address, amount uint64) bool) {
+	kv.Iterate(prefixBalance, func(k, v []byte) bool {
+		var a Address
+		copy(a[:], k[len(prefixBalance):])
+		return fn(a, binary.BigEndian.Uint64(v))
+	})
+}

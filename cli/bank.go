@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tenun-chain/tenun/chain"
+)
+
+func init() {
+	txCmd.AddCommand(newBankTxCmd(), newStakeTxCmd())
+	queryCmd.AddCommand(newQueryAccountCmd(), newQueryBalanceCmd(), newQueryTxCmd(), newQueryBlockCmd(), newQueryChainCmd())
+	rootCmd.AddCommand(newBlobCmd())
+}
+
+func newBankTxCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "bank", Short: "Token transfers"}
+	var f txFlags
+	send := &cobra.Command{
+		Use:   "send FROM TO AMOUNT",
+		Short: "Send tokens (AMOUNT in utnn, or e.g. 2.5tnn); FROM is a key name",
+		Args:  cobra.ExactArgs(3),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.from == "" {
+				f.from = args[0]
+			}
+			if f.from != args[0] {
+				return fmt.Errorf("FROM %q and --from %q differ", args[0], f.from)
+			}
+			to, err := resolveAddress(args[1])
+			if err != nil {
+				return err
+			}
+			amt, err := parseAmount(args[2])
+			if err != nil {
+				return err
+			}
+			return submit(cmd, &f, &chain.MsgSend{To: to, Amount: amt})
+		},
+	}
+	addTxFlags(send, &f)
+	send.Flags().SetAnnotation("from", cobra.BashCompOneRequiredFlag, nil) // FROM stands in for --from
+	send.Flags().Lookup("from").Annotations = nil
+	cmd.AddCommand(send)
+	return cmd
+}
+
+func newStakeTxCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "stake", Short: "Bond and unbond stake in a pool (validator, label, compute, subnet/N, ...)"}
+	for _, action := range []string{"bond", "unbond"} {
+		var f txFlags
+		c := &cobra.Command{
+			Use:   action + " POOL AMOUNT",
+			Short: action + " stake in POOL",
+			Args:  cobra.ExactArgs(2),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				amt, err := parseAmount(args[1])
+				if err != nil {
+					return err
+				}
+				if action == "bond" {
+					return submit(cmd, &f, &chain.MsgBond{Pool: args[0], Amount: amt})
+				}
+				return submit(cmd, &f, &chain.MsgUnbond{Pool: args[0], Amount: amt})
+			},
+		}
+		addTxFlags(c, &f)
+		cmd.AddCommand(c)
+	}
+	return cmd
+}
+
+func newQueryAccountCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "account ADDRESS|KEY", Short: "Balance, sequence, stake and slashes of an account", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := resolveAddress(args[0])
+			if err != nil {
+				return err
+			}
+			info, err := newClient().Account(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), info, func(w io.Writer) {
+				fmt.Fprintf(w, "address:  %s\nbalance:  %s (%d utnn)\nsequence: %d\n", info.Address, formatAmount(info.Balance), info.Balance, info.Sequence)
+				for _, s := range info.Stakes {
+					fmt.Fprintf(w, "stake:    %s in %s\n", formatAmount(s.Amount), s.Pool)
+				}
+				for _, u := range info.Unbondings {
+					fmt.Fprintf(w, "unbonding: %s from %s, paid at height %d\n", formatAmount(u.Amount), u.Pool, u.Maturity)
+				}
+				for _, s := range info.Slashes {
+					fmt.Fprintf(w, "slashed:  %s from %s at height %d: %s\n", formatAmount(s.Amount), s.Pool, s.Height, s.Reason)
+				}
+			})
+		},
+	}
+}
+
+func newQueryBalanceCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "balance ADDRESS|KEY", Short: "Balance of an account", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a, err := resolveAddress(args[0])
+			if err != nil {
+				return err
+			}
+			b, err := newClient().Balance(cmd.Context(), a)
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), map[string]any{"address": a, "balance": b, "denom": chain.Denom}, func(w io.Writer) {
+				fmt.Fprintf(w, "%s (%d utnn)\n", formatAmount(b), b)
+			})
+		},
+	}
+}
+
+func newQueryTxCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "tx HASH", Short: "A committed transaction, its message, result and events", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			t, err := newClient().Tx(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), t, func(w io.Writer) {
+				fmt.Fprintf(w, "hash:   %s\nheight: %d\nsender: %s\ntype:   %s\nmsg:    %s\nfee:    %d utnn\nresult: code %d (%s)\n", t.Hash, t.Height, t.Sender, t.Type, t.Msg, t.Fee, t.Code, t.Log)
+				for _, e := range t.Events {
+					fmt.Fprintf(w, "event:  %s", e.Type)
+					for _, a := range e.Attrs {
+						fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
+					}
+					fmt.Fprintln(w)
+				}
+			})
+		},
+	}
+}
+
+func newQueryBlockCmd() *cobra.Command {
+	return &cobra.Command{
+		Use: "block [HEIGHT]", Short: "A block (the latest without HEIGHT)", Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var h int64
+			if len(args) == 1 {
+				v, err := strconv.ParseInt(args[0], 10, 64)
+				if err != nil {
+					return fmt.Errorf("height %q: %w", args[0], err)
+				}
+				h = v
+			}
+			b, err := newClient().Block(cmd.Context(), h)
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), b, func(w io.Writer) {
+				fmt.Fprintf(w, "height:   %d\ntime:     %s\nhash:     %s\napp hash: %s\nproposer: %s\ntxs:      %d\n", b.Height, b.Time, b.Hash, b.AppHash, b.Proposer, len(b.Txs))
+				for _, t := range b.Txs {
+					fmt.Fprintf(w, "  %s\n", t)
+				}
+			})
+		},
+	}
+}
+
+// newQueryChainCmd exposes the core queries: supply, params, escrow/ID, pool/NAME, slashes, blob/CID.
+func newQueryChainCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "chain QUERY",
+		Short: "Core state: supply | params | slashes | escrow/ID | pool/NAME | blob/CID",
+		Args:  cobra.ExactArgs(1),
+		RunE:  func(cmd *cobra.Command, args []string) error { return queryJSON(cmd, "core", args[0], nil) },
+	}
+}
+
+func newBlobCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs (CIDv1, raw, sha2-256)"}
+	var f txFlags
+	put := &cobra.Command{
+		Use: "put FILE", Short: "Upload a file to the node and register its CID on chain", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			content, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			key, _, err := signer(f.from)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			defer cancel()
+			cid, err := newClient().RegisterBlob(ctx, key, content)
+			if err != nil {
+				return err
+			}
+			return emit(cmd.OutOrStdout(), map[string]any{"cid": cid, "size": len(content)}, func(w io.Writer) { fmt.Fprintln(w, cid) })
+		},
+	}
+	addTxFlags(put, &f)
+	var outFile string
+	get := &cobra.Command{
+		Use: "get CID", Short: "Download a blob (integrity checked) to --out or stdout", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := newClient().BlobGet(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if outFile == "" {
+				_, err = cmd.OutOrStdout().Write(b)
+				return err
+			}
+			return os.WriteFile(outFile, b, 0o644)
+		},
+	}
+	get.Flags().StringVar(&outFile, "out", "", "write to this file instead of stdout")
+	cmd.AddCommand(put, get)
+	return cmd
+}

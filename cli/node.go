@@ -1,0 +1,201 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/client/keys"
+	"github.com/tenun-chain/tenun/node"
+)
+
+func init() {
+	rootCmd.AddCommand(newInitCmd(), newStartCmd(), newDevnetCmd(), newTestnetCmd())
+}
+
+func newInitCmd() *cobra.Command {
+	var o node.InitOptions
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create a single-validator node home (config, keys, genesis)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := node.InitHome(homeDir, o); err != nil {
+				return err
+			}
+			c, _ := node.LoadAppConfig(homeDir)
+			return emit(cmd.OutOrStdout(), map[string]any{"home": homeDir, "chain_id": c.ChainID, "api_addr": c.APIAddr}, func(w io.Writer) {
+				fmt.Fprintf(w, "initialised %s for chain %s; run: tenun start --home %s\n", homeDir, c.ChainID, homeDir)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&o.ChainID, "chain-id", "tenun-1", "chain id")
+	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name")
+	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
+	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
+	cmd.Flags().IntVar(&o.DevAccounts, "dev-accounts", 0, "fund this many well-known dev keys (insecure; for test chains)")
+	return cmd
+}
+
+// runNode starts the node in home and blocks until interrupted.
+func runNode(cmd *cobra.Command, home string, banner func(n *node.Node, w io.Writer)) error {
+	n, err := node.Start(home)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := signalContext(cmd.Context())
+	defer cancel()
+	wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
+	err = n.WaitForHeight(wctx, 1)
+	wcancel()
+	if err != nil {
+		n.Stop()
+		return err
+	}
+	info := map[string]any{
+		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(),
+		"rpc_addr": n.Comet.Config().RPC.ListenAddress, "log": filepath.Join(home, "node.log"),
+	}
+	emit(cmd.OutOrStdout(), info, func(w io.Writer) { banner(n, w) })
+	<-ctx.Done()
+	fmt.Fprintln(cmd.ErrOrStderr(), "stopping node")
+	return n.Stop()
+}
+
+func newStartCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "start",
+		Short: "Run the node in --home (CometBFT and the app in one process, plus the HTTP API)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runNode(cmd, homeDir, func(n *node.Node, w io.Writer) {
+				fmt.Fprintf(w, "node running: chain %s, API http://%s, CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
+			})
+		},
+	}
+}
+
+// DevAccounts is how many dev keys the devnet funds.
+const DevAccounts = 5
+
+func newDevnetCmd() *cobra.Command {
+	var reset bool
+	var blockTime time.Duration
+	var basePort int
+	cmd := &cobra.Command{
+		Use:   "devnet",
+		Short: "Run a single-validator development chain in --home with funded dev keys",
+		Long: `Run a single-validator development chain. The first run creates it in --home
+(default ~/.tenun) with the dev keys alice, bob, carol, dave and eve funded and
+imported into an unencrypted test keyring; later runs resume it. --reset starts over.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if reset {
+				for _, p := range []string{"config", "data", "keyring-test", "node.log"} {
+					if err := os.RemoveAll(filepath.Join(homeDir, p)); err != nil {
+						return fmt.Errorf("reset: %w", err)
+					}
+				}
+			}
+			if _, err := os.Stat(filepath.Join(homeDir, "config", "genesis.json")); err != nil {
+				if err := initDevnet(homeDir, basePort, blockTime); err != nil {
+					return err
+				}
+			}
+			return runNode(cmd, homeDir, func(n *node.Node, w io.Writer) {
+				fmt.Fprintf(w, "Tenun devnet %s is running\n", n.Config.ChainID)
+				fmt.Fprintf(w, "  API:           http://%s\n", n.APIAddr())
+				fmt.Fprintf(w, "  CometBFT RPC:  %s\n", n.Comet.Config().RPC.ListenAddress)
+				fmt.Fprintf(w, "  home:          %s (log: node.log)\n", homeDir)
+				fmt.Fprintf(w, "  dev keys (test keyring, %s each):\n", formatAmount(node.DevAccountBalance))
+				for i := 0; i < DevAccounts; i++ {
+					fmt.Fprintf(w, "    %-6s %s\n", keys.DevName(i), chain.AddressFromPubKey(keys.DevPrivKey(i).PubKey().Bytes()))
+				}
+				fmt.Fprintf(w, "  try: tenun tx bank send alice bob 5tnn --from alice\n")
+			})
+		},
+	}
+	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet's state and keys and start over")
+	cmd.Flags().DurationVar(&blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
+	cmd.Flags().IntVar(&basePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
+	return cmd
+}
+
+// initDevnet creates a devnet home and its test keyring with the dev keys.
+func initDevnet(home string, basePort int, blockTime time.Duration) error {
+	if err := node.InitHome(home, node.InitOptions{ChainID: "tenun-devnet", DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime}); err != nil {
+		return err
+	}
+	c, err := node.LoadAppConfig(home)
+	if err != nil {
+		return err
+	}
+	c.KeyringBackend = string(keys.BackendTest)
+	b, _ := json.MarshalIndent(c, "", "  ")
+	if err := os.WriteFile(filepath.Join(home, "config", "tenun.json"), b, 0o644); err != nil {
+		return err
+	}
+	return importDevKeys(filepath.Join(home, "keyring-test"), DevAccounts)
+}
+
+func importDevKeys(dir string, n int) error {
+	kr, err := keys.Open(dir, keys.BackendTest, nil)
+	if err != nil {
+		return err
+	}
+	for i := 0; i < n; i++ {
+		if _, err := kr.Show(keys.DevName(i)); err == nil {
+			continue
+		}
+		if _, err := kr.Import(keys.DevName(i), keys.DevMnemonic(i)); err != nil {
+			return fmt.Errorf("import dev key %s: %w", keys.DevName(i), err)
+		}
+	}
+	return nil
+}
+
+func newTestnetCmd() *cobra.Command {
+	var n, basePort int
+	var out, chainID string
+	var blockTime time.Duration
+	cmd := &cobra.Command{
+		Use:   "testnet",
+		Short: "Write configs for an N-validator network on loopback ports",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			homes, err := node.InitTestnet(out, n, node.InitOptions{ChainID: chainID, DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime})
+			if err != nil {
+				return err
+			}
+			for _, h := range homes {
+				if err := importDevKeys(filepath.Join(h, "keyring-test"), DevAccounts); err != nil {
+					return err
+				}
+				c, _ := node.LoadAppConfig(h)
+				c.KeyringBackend = string(keys.BackendTest)
+				b, _ := json.MarshalIndent(c, "", "  ")
+				os.WriteFile(filepath.Join(h, "config", "tenun.json"), b, 0o644)
+			}
+			return emit(cmd.OutOrStdout(), map[string]any{"homes": homes, "chain_id": chainID}, func(w io.Writer) {
+				fmt.Fprintf(w, "wrote %d validator homes for chain %s; start each with:\n", len(homes), chainID)
+				for _, h := range homes {
+					fmt.Fprintf(w, "  tenun start --home %s\n", h)
+				}
+			})
+		},
+	}
+	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
+	cmd.Flags().StringVar(&out, "output", "", "directory to write the homes into (required)")
+	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
+	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
+	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "pause after each commit")
+	cmd.MarkFlagRequired("output")
+	return cmd
+}

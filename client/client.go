@@ -1,0 +1,313 @@
+// Package client talks to a Tenun node's HTTP API. The CLI, the market
+// agents (annotators, providers, contributors, miners) and the tests all use
+// it, so there is one way to build, sign and submit a transaction.
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/node"
+)
+
+// Client is a connection to one node's API.
+type Client struct {
+	base string
+	http *http.Client
+
+	mu      sync.Mutex
+	chainID string
+	seq     map[chain.Address]uint64 // next sequence per local signer
+}
+
+// New returns a client for the API at addr ("127.0.0.1:26658" or a URL).
+func New(addr string) *Client {
+	if !strings.Contains(addr, "://") {
+		addr = "http://" + addr
+	}
+	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 90 * time.Second}, seq: map[chain.Address]uint64{}}
+}
+
+// APIError is an error answered by the node.
+type APIError struct {
+	Status int
+	Code   uint32 `json:"code"`
+	Msg    string `json:"error"`
+}
+
+func (e *APIError) Error() string { return e.Msg }
+
+// Base is the API's base URL.
+func (c *Client) Base() string { return c.base }
+
+// Do sends a request and decodes a JSON answer into out (when not nil).
+func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, contentType string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusUnprocessableEntity {
+		e := &APIError{Status: resp.StatusCode}
+		if json.Unmarshal(raw, e) != nil || e.Msg == "" {
+			e.Msg = fmt.Sprintf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
+		}
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	if b, ok := out.(*[]byte); ok {
+		*b = raw
+		return nil
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// Get fetches path and decodes the JSON answer into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	return c.Do(ctx, http.MethodGet, path, nil, "", out)
+}
+
+// Status returns the node's status.
+func (c *Client) Status(ctx context.Context) (node.Status, error) {
+	var s node.Status
+	err := c.Get(ctx, "/status", &s)
+	return s, err
+}
+
+// ChainID returns (and caches) the chain id.
+func (c *Client) ChainID(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	id := c.chainID
+	c.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	s, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.chainID = s.ChainID
+	c.mu.Unlock()
+	return s.ChainID, nil
+}
+
+// Account returns an account's balance, next sequence and stake.
+func (c *Client) Account(ctx context.Context, a chain.Address) (chain.AccountInfo, error) {
+	var info chain.AccountInfo
+	err := c.Get(ctx, "/accounts/"+a.String(), &info)
+	return info, err
+}
+
+// Balance returns an account's balance in utnn.
+func (c *Client) Balance(ctx context.Context, a chain.Address) (uint64, error) {
+	var b struct {
+		Balance uint64 `json:"balance"`
+	}
+	err := c.Get(ctx, "/accounts/"+a.String()+"/balance", &b)
+	return b.Balance, err
+}
+
+// Block returns a block by height (0 for the latest).
+func (c *Client) Block(ctx context.Context, height int64) (node.BlockInfo, error) {
+	var b node.BlockInfo
+	h := "latest"
+	if height > 0 {
+		h = fmt.Sprint(height)
+	}
+	err := c.Get(ctx, "/blocks/"+h, &b)
+	return b, err
+}
+
+// Tx returns a committed transaction by hex hash.
+func (c *Client) Tx(ctx context.Context, hash string) (node.TxInfo, error) {
+	var t node.TxInfo
+	err := c.Get(ctx, "/tx/"+hash, &t)
+	return t, err
+}
+
+// Query reads /query/<domain>/<path> into out.
+func (c *Client) Query(ctx context.Context, domain, path string, params url.Values, out any) error {
+	p := "/query/" + domain + "/" + path
+	if len(params) > 0 {
+		p += "?" + params.Encode()
+	}
+	return c.Get(ctx, p, out)
+}
+
+// BroadcastRaw submits signed transaction bytes; with wait it returns once
+// the transaction is in a block.
+func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (node.TxResponse, error) {
+	path := "/tx"
+	if wait {
+		path += "?wait=commit"
+	}
+	var res node.TxResponse
+	err := c.Do(ctx, http.MethodPost, path, bytes.NewReader(tx), "application/octet-stream", &res)
+	return res, err
+}
+
+// TxError is a transaction the chain rejected.
+type TxError struct{ Res node.TxResponse }
+
+func (e *TxError) Error() string {
+	return fmt.Sprintf("transaction rejected (code %d): %s", e.Res.Code, e.Res.Log)
+}
+
+// Options tune Submit.
+type Options struct {
+	Fee    uint64 // utnn; 0 means the chain's minimum plus the message's extra cost
+	Memo   string
+	NoWait bool // return after the mempool accepts it, not after the block
+}
+
+// Submit signs msg with key, using the next sequence, and broadcasts it.
+// Sequences are tracked locally so one key can submit many transactions
+// before they are committed; on a sequence error the cache is refreshed.
+func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (node.TxResponse, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return node.TxResponse{}, err
+	}
+	addr := chain.AddressFromPubKey(key.PubKey().Bytes())
+	fee := opt.Fee
+	if fee == 0 {
+		fee = chain.DefaultParams().MinFee
+		if cst, ok := msg.(chain.Coster); ok {
+			fee += cst.ExtraFee()
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		seq, err := c.nextSequence(ctx, addr)
+		if err != nil {
+			return node.TxResponse{}, err
+		}
+		tx, err := chain.SignTx(key, chainID, seq, fee, msg, opt.Memo)
+		if err != nil {
+			return node.TxResponse{}, err
+		}
+		res, err := c.BroadcastRaw(ctx, tx, !opt.NoWait)
+		if err != nil {
+			c.forgetSequence(addr)
+			return res, err
+		}
+		if res.Code == chain.ErrSequence.Code && attempt < 3 {
+			c.forgetSequence(addr)
+			continue
+		}
+		if res.Code != 0 {
+			// A transaction rejected in CheckTx did not use its sequence.
+			c.forgetSequence(addr)
+			return res, &TxError{Res: res}
+		}
+		return res, nil
+	}
+}
+
+func (c *Client) nextSequence(ctx context.Context, a chain.Address) (uint64, error) {
+	c.mu.Lock()
+	s, ok := c.seq[a]
+	if ok {
+		c.seq[a] = s + 1
+		c.mu.Unlock()
+		return s, nil
+	}
+	c.mu.Unlock()
+	info, err := c.Account(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.seq[a]; ok { // another goroutine got there first
+		c.seq[a] = s + 1
+		return s, nil
+	}
+	c.seq[a] = info.Sequence + 1
+	return info.Sequence, nil
+}
+
+func (c *Client) forgetSequence(a chain.Address) {
+	c.mu.Lock()
+	delete(c.seq, a)
+	c.mu.Unlock()
+}
+
+// BlobPut uploads content to the node and returns its CID. It does not
+// register the blob on chain; RegisterBlob does both.
+func (c *Client) BlobPut(ctx context.Context, content []byte) (string, error) {
+	var res struct {
+		CID string `json:"cid"`
+	}
+	err := c.Do(ctx, http.MethodPost, "/blobs", bytes.NewReader(content), "application/octet-stream", &res)
+	if err == nil && res.CID != chain.BlobCID(content) {
+		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, chain.BlobCID(content))
+	}
+	return res.CID, err
+}
+
+// BlobGet downloads a blob and checks it against its CID.
+func (c *Client) BlobGet(ctx context.Context, cid string) ([]byte, error) {
+	var b []byte
+	if err := c.Do(ctx, http.MethodGet, "/blobs/"+cid, nil, "", &b); err != nil {
+		return nil, err
+	}
+	if err := chain.VerifyBlob(cid, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// RegisterBlob uploads content and records it on chain, returning the CID.
+func (c *Client) RegisterBlob(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
+	cid, err := c.BlobPut(ctx, content)
+	if err != nil {
+		return "", err
+	}
+	if _, err := c.Submit(ctx, key, &chain.MsgRegisterBlob{CID: cid, Size: uint64(len(content))}, Options{}); err != nil {
+		return "", fmt.Errorf("register blob %s: %w", cid, err)
+	}
+	return cid, nil
+}
+
+// WaitForHeight polls until the chain reaches height h.
+func (c *Client) WaitForHeight(ctx context.Context, h int64) error {
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.Height >= h {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for height %d: %w", h, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,326 @@
+// Package workload holds the compute market's reference job: the trainer
+// program in ./trainer (an MLP trained on the 8x8 digits data set) and the
+// helpers to build it for the sandbox (GOOS=wasip1 GOARCH=wasm) and natively,
+// to describe a sandbox job for it, and to run the native build as a baseline.
+//
+// The trainer's source is embedded, so building needs only a Go toolchain on
+// PATH, not this repository; builds are cached by a hash of the source, the
+// toolchain version and the target.
+package workload
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed" // trainer source
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tenun-chain/tenun/compute/sandbox"
+)
+
+//go:embed trainer/main.go
+var trainerSource []byte
+
+// TrainerDataName is the input file name TrainerJob mounts the data set as.
+const TrainerDataName = "digits.csv.gz"
+
+// Output files the trainer writes.
+const (
+	ModelFile   = "model.json"
+	MetricsFile = "metrics.json"
+)
+
+// TrainerOptions are the trainer's hyperparameters; zero values keep the
+// program's defaults (30 epochs, 64 hidden units, batch 16, rate 0.1, seed 1).
+type TrainerOptions struct {
+	Epochs       int
+	Quick        bool // 2 epochs, for tests and smoke runs; overrides Epochs
+	Hidden       int
+	Batch        int
+	LearningRate float64
+	Seed         uint64
+}
+
+// Args returns the trainer's command-line arguments (without argv[0]).
+func (o TrainerOptions) Args(dataPath, outDir string) []string {
+	args := []string{"-data", dataPath, "-out", outDir}
+	if o.Epochs > 0 {
+		args = append(args, "-epochs", strconv.Itoa(o.Epochs))
+	}
+	if o.Quick {
+		args = append(args, "-quick")
+	}
+	if o.Hidden > 0 {
+		args = append(args, "-hidden", strconv.Itoa(o.Hidden))
+	}
+	if o.Batch > 0 {
+		args = append(args, "-batch", strconv.Itoa(o.Batch))
+	}
+	if o.LearningRate > 0 {
+		args = append(args, "-lr", strconv.FormatFloat(o.LearningRate, 'g', -1, 64))
+	}
+	if o.Seed > 0 {
+		args = append(args, "-seed", strconv.FormatUint(o.Seed, 10))
+	}
+	return args
+}
+
+// TrainerJob describes a sandbox run of the wasm trainer on data (the digits
+// CSV, gzip-compressed or plain).
+func TrainerJob(module, data []byte, opts TrainerOptions, limits sandbox.Limits) sandbox.Job {
+	return sandbox.Job{
+		Module: module,
+		Inputs: map[string][]byte{TrainerDataName: data},
+		Args:   opts.Args(sandbox.InputDir+"/"+TrainerDataName, sandbox.OutputDir),
+		Limits: limits,
+	}
+}
+
+// BuildTrainer builds the trainer for GOOS=wasip1 GOARCH=wasm into cacheDir
+// (the user cache dir's tenun/workload when empty) and returns the path of
+// the .wasm file. A build for the same source and toolchain is reused.
+func BuildTrainer(cacheDir string) (string, error) {
+	return build(cacheDir, "trainer", trainerSource, "wasip1", "wasm")
+}
+
+// BuildTrainerNative builds the trainer for the host, as the baseline the
+// sandbox is measured against; see BuildTrainer.
+func BuildTrainerNative(cacheDir string) (string, error) {
+	return build(cacheDir, "trainer", trainerSource, "", "")
+}
+
+// BuildWasm builds any single-file Go main package that uses only the
+// standard library for GOOS=wasip1 GOARCH=wasm, cached like BuildTrainer.
+// name only labels the cached file.
+func BuildWasm(cacheDir, name string, mainSource []byte) (string, error) {
+	return build(cacheDir, name, mainSource, "wasip1", "wasm")
+}
+
+// buildMu keeps one process from running the same build twice at once;
+// across processes the final rename keeps the cache consistent.
+var buildMu sync.Mutex
+
+// buildFlags are part of the cache key. -trimpath makes the wasm depend only
+// on the source and toolchain, so every provider building it gets the same
+// module hash; -s -w drop symbols and DWARF, which shortens wazero's compile.
+var buildFlags = []string{"-trimpath", "-ldflags=-s -w"}
+
+func build(cacheDir, name string, source []byte, goos, goarch string) (string, error) {
+	if !validName(name) {
+		return "", fmt.Errorf("workload: program name %q: use letters, digits, '-' and '_'", name)
+	}
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if cacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("workload: no cache directory given and no user cache dir: %w", err)
+		}
+		cacheDir = filepath.Join(base, "tenun", "workload")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("workload: building the trainer needs a Go toolchain: %w", err)
+	}
+	env := buildEnv(goos, goarch)
+	// The toolchain's own view of the target, so "" means the host.
+	target, err := goOutput(goBin, env, "env", "GOVERSION", "GOOS", "GOARCH", "GOAMD64", "GOARM64", "GOWASM")
+	if err != nil {
+		return "", err
+	}
+	fields := strings.Fields(target)
+	if len(fields) < 3 {
+		return "", fmt.Errorf("workload: unexpected go env output %q", target)
+	}
+	goos, goarch = fields[1], fields[2]
+
+	h := sha256.New()
+	for _, part := range [][]byte{source, []byte(target), []byte(strings.Join(buildFlags, " "))} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	ext := ""
+	if goarch == "wasm" {
+		ext = ".wasm"
+	} else if goos == "windows" {
+		ext = ".exe"
+	}
+	out := filepath.Join(cacheDir, fmt.Sprintf("%s-%s-%s-%s%s", name, goos, goarch, hex.EncodeToString(h.Sum(nil))[:16], ext))
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("workload: create cache dir: %w", err)
+	}
+	src, err := os.MkdirTemp("", "tenun-build-src-")
+	if err != nil {
+		return "", fmt.Errorf("workload: temp dir: %w", err)
+	}
+	defer os.RemoveAll(src)
+	// A throwaway module with no dependencies, so the build does not depend
+	// on (or disturb) the go.mod of whatever directory we run from.
+	gomod := "module tenun.example/" + name + "\n\ngo 1.22\n"
+	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
+		return "", fmt.Errorf("workload: write go.mod: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), source, 0o644); err != nil {
+		return "", fmt.Errorf("workload: write %s source: %w", name, err)
+	}
+	tmp := filepath.Join(cacheDir, fmt.Sprintf(".%s.%d.tmp", filepath.Base(out), os.Getpid()))
+	args := append(append([]string{"build"}, buildFlags...), "-o", tmp, ".")
+	cmd := exec.Command(goBin, args...)
+	cmd.Dir = src
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("workload: go build %s for %s/%s: %w\n%s", name, goos, goarch, err, stderr.Bytes())
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		_ = os.Remove(tmp)
+		return "", fmt.Errorf("workload: store built %s: %w", name, err)
+	}
+	return out, nil
+}
+
+func validName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// buildEnv is the caller's environment with the target set and anything that
+// could make the build reach out or pick up another module removed.
+func buildEnv(goos, goarch string) []string {
+	env := os.Environ()
+	env = append(env, "CGO_ENABLED=0", "GOTOOLCHAIN=local", "GOWORK=off", "GOFLAGS=-buildvcs=false")
+	if goos != "" {
+		env = append(env, "GOOS="+goos, "GOARCH="+goarch)
+	} else {
+		// The host: clear any cross-compilation the caller's environment asks for.
+		env = append(env, "GOOS=", "GOARCH=")
+	}
+	return env
+}
+
+func goOutput(goBin string, env []string, args ...string) (string, error) {
+	cmd := exec.Command(goBin, args...)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("workload: go %s: %w\n%s", strings.Join(args, " "), err, stderr.Bytes())
+	}
+	return string(out), nil
+}
+
+// NativeResult is what a native trainer run produced.
+type NativeResult struct {
+	Outputs map[string][]byte
+	Stdout  []byte
+	// Duration covers starting the process and running it to exit.
+	Duration time.Duration
+}
+
+// RunTrainerNative runs the native trainer binary on data in a temporary
+// directory, the baseline for the sandboxed run.
+func RunTrainerNative(ctx context.Context, bin string, data []byte, opts TrainerOptions) (NativeResult, error) {
+	var res NativeResult
+	dir, err := os.MkdirTemp("", "tenun-trainer-run-")
+	if err != nil {
+		return res, fmt.Errorf("workload: temp dir: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	dataPath := filepath.Join(dir, TrainerDataName)
+	outDir := filepath.Join(dir, "out")
+	if err := os.WriteFile(dataPath, data, 0o644); err != nil {
+		return res, fmt.Errorf("workload: write data set: %w", err)
+	}
+	if err := os.Mkdir(outDir, 0o755); err != nil {
+		return res, fmt.Errorf("workload: create output dir: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, bin, opts.Args(dataPath, outDir)...)
+	cmd.Dir = dir
+	cmd.Env = []string{} // like the sandbox: no environment
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err = cmd.Run()
+	res.Duration = time.Since(start)
+	res.Stdout = stdout.Bytes()
+	if err != nil {
+		return res, fmt.Errorf("workload: native trainer: %w\n%s", err, stderr.Bytes())
+	}
+	res.Outputs, err = readTree(outDir)
+	return res, err
+}
+
+// readTree reads every regular file under dir, keyed by slash path, the way
+// the sandbox reports outputs.
+func readTree(dir string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)] = data
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("workload: read native outputs: %w", err)
+	}
+	return out, nil
+}
+
+// ErrNoData is returned by FindDigits when the data set is not found.
+var ErrNoData = errors.New("workload: digits data set not found")
+
+// FindDigits looks for shared/data/digits/digits.csv.gz in dir and its
+// parents, and as a sibling "shared" of each (the layout of this project's
+// workspace), returning the first path that exists.
+func FindDigits(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("workload: %w", err)
+	}
+	rel := filepath.Join("shared", "data", "digits", "digits.csv.gz")
+	for {
+		for _, p := range []string{filepath.Join(dir, rel), filepath.Join(dir, "..", rel)} {
+			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+				return filepath.Clean(p), nil
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", ErrNoData
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,72 @@
+package truth
+
+import "fmt"
+
+// Options tunes the methods. The zero value means the defaults below, which
+// the published-figure tests were run with.
+type Options struct {
+	// Gold holds known labels per item (NoLabel where none), or nil. Gold
+	// items keep their label in every round, and each worker's gold answers
+	// are counted in WorkerResult.
+	Gold []int
+	// MaxIter bounds EM rounds (default DefaultMaxIter).
+	MaxIter int
+	// Tolerance stops EM once no posterior moves this much in a round
+	// (default DefaultTolerance).
+	Tolerance Prob
+	// Smoothing is the Dirichlet pseudo-count added to every confusion cell
+	// and class count, so no probability is zero (default DefaultSmoothing).
+	Smoothing Prob
+	// Shrinkage is Best's prior strength per free parameter of a confusion
+	// row, and PoolShare the share of that prior centred on the crowd's pooled
+	// confusion rather than the worker's own accuracy (defaults
+	// DefaultShrinkage, DefaultPoolShare).
+	Shrinkage, PoolShare Prob
+}
+
+// Defaults. Smoothing 0.01 keeps classic Dawid-Skene near its published
+// figures; 100 rounds keep s_rel (which creeps on for hundreds) in budget.
+const (
+	DefaultMaxIter   = 100
+	DefaultTolerance = One >> 20
+	DefaultSmoothing = One / 100
+	DefaultShrinkage = One
+	DefaultPoolShare = One / 4
+)
+
+// withDefaults fills zero fields and checks the rest against a.
+func (o Options) withDefaults(a *Answers) (Options, error) {
+	if err := a.Validate(); err != nil {
+		return o, err
+	}
+	if err := a.checkLabels("gold", o.Gold); err != nil {
+		return o, err
+	}
+	if o.MaxIter == 0 {
+		o.MaxIter = DefaultMaxIter
+	}
+	if o.Tolerance == 0 {
+		o.Tolerance = DefaultTolerance
+	}
+	if o.Smoothing == 0 {
+		o.Smoothing = DefaultSmoothing
+	}
+	if o.Shrinkage == 0 {
+		o.Shrinkage = DefaultShrinkage
+	}
+	if o.PoolShare == 0 {
+		o.PoolShare = DefaultPoolShare
+	}
+	switch {
+	case o.MaxIter < 0:
+		return o, fmt.Errorf("truth: MaxIter %d < 0", o.MaxIter)
+	case o.PoolShare > One:
+		return o, fmt.Errorf("truth: PoolShare %d above One", o.PoolShare)
+	case o.Smoothing > 1<<20*One || o.Shrinkage > 1<<20*One:
+		// Keeps pseudo-counts plus answer counts far from uint64 overflow.
+		return o, fmt.Errorf("truth: Smoothing or Shrinkage above 2^20")
+	case len(a.List) > 1<<28:
+		return o, fmt.Errorf("truth: %d answers, at most 2^28 supported", len(a.List))
+	}
+	return o, nil
+}

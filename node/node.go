@@ -1,0 +1,179 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	"github.com/spf13/viper"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// AppConfig is Tenun's own node configuration, beside CometBFT's config.toml.
+type AppConfig struct {
+	ChainID string `json:"chain_id"`
+	APIAddr string `json:"api_addr"` // host:port of the HTTP API
+	// KeyringBackend is the default keyring of the CLI using this home:
+	// "test" for devnets, "file" otherwise.
+	KeyringBackend string `json:"keyring_backend,omitempty"`
+}
+
+func appConfigPath(home string) string { return filepath.Join(home, "config", "tenun.json") }
+
+// LoadAppConfig reads <home>/config/tenun.json.
+func LoadAppConfig(home string) (AppConfig, error) {
+	var c AppConfig
+	b, err := os.ReadFile(appConfigPath(home))
+	if err != nil {
+		return c, fmt.Errorf("read node config (did you run tenun init?): %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("parse %s: %w", appConfigPath(home), err)
+	}
+	return c, nil
+}
+
+// Node is a running Tenun node: CometBFT and the app in one process, plus
+// the HTTP API.
+type Node struct {
+	Home   string
+	Config AppConfig
+	Comet  *nm.Node
+	ABCI   *ABCI
+	Blobs  *BlobStore
+	RPC    *rpclocal.Local
+
+	tree   *store.Tree
+	api    *http.Server
+	apiLn  net.Listener
+	logOut *os.File
+}
+
+// Start opens the home directory written by InitHome and runs the node until
+// Stop. Markets are the domains the chain runs besides its core.
+func Start(home string) (*Node, error) {
+	ac, err := LoadAppConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	ccfg := cfg.DefaultConfig()
+	ccfg.SetRoot(home)
+	if err := loadCometConfig(home, ccfg); err != nil {
+		return nil, err
+	}
+	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := OpenBlobStore(filepath.Join(home, "data", "blobs"))
+	if err != nil {
+		tree.Close()
+		return nil, err
+	}
+	a := NewABCI(NewApp(ac.ChainID), tree)
+
+	logOut, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("open node log: %w", err)
+	}
+	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+
+	nodeKey, err := p2p.LoadNodeKey(ccfg.NodeKeyFile())
+	if err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("load node key: %w", err)
+	}
+	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
+	comet, err := nm.NewNode(ccfg, pv, nodeKey, proxy.NewLocalClientCreator(a),
+		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
+	if err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("create CometBFT node: %w", err)
+	}
+	if err := comet.Start(); err != nil {
+		tree.Close()
+		return nil, fmt.Errorf("start CometBFT node: %w", err)
+	}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut}
+	if err := n.startAPI(); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return n, nil
+}
+
+func loadCometConfig(home string, c *cfg.Config) error {
+	path := filepath.Join(home, "config", "config.toml")
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("CometBFT config %s: %w", path, err)
+	}
+	v := newViper()
+	v.SetConfigFile(path)
+	if err := v.ReadInConfig(); err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := v.Unmarshal(c); err != nil {
+		return fmt.Errorf("parse %s: %w", path, err)
+	}
+	c.SetRoot(home)
+	return c.ValidateBasic()
+}
+
+// APIAddr is the address the HTTP API listens on.
+func (n *Node) APIAddr() string { return n.apiLn.Addr().String() }
+
+// WaitForHeight blocks until the chain has committed height h.
+func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
+	for n.ABCI.committed.Load() < h {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for height %d: %w", h, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Stop shuts the API and CometBFT down and closes the state.
+func (n *Node) Stop() error {
+	var errs []error
+	if n.api != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		errs = append(errs, n.api.Shutdown(ctx))
+		cancel()
+	}
+	if n.Comet != nil && n.Comet.IsRunning() {
+		errs = append(errs, n.Comet.Stop())
+		n.Comet.Wait()
+	}
+	errs = append(errs, n.tree.Close())
+	if n.logOut != nil {
+		n.logOut.Close()
+	}
+	return errors.Join(errs...)
+}
+
+// NewApp builds the state machine with every market domain. Adding a market
+// means adding its domain here.
+func NewApp(chainID string) *chain.App {
+	return chain.NewApp(chainID, Markets()...)
+}
+
+func newViper() *viper.Viper { return viper.New() }

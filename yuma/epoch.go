@@ -1,0 +1,404 @@
+package yuma
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Result is what one epoch produces. The u16 vectors are the values
+// subtensor stores (⌊x·65535⌋); Fixed holds the same quantities unrounded.
+type Result struct {
+	Block uint64 `json:"block"`
+	// Amount is the emission E passed to the epoch.
+	Amount uint64 `json:"amount"`
+
+	StakeWeight     []uint16 `json:"stake_weight"`     // normalised stake S
+	Active          []bool   `json:"active"`           // !inactive
+	ValidatorPermit []bool   `json:"validator_permit"` // P', stored for the next epoch
+	Consensus       []uint16 `json:"consensus"`
+	Incentive       []uint16 `json:"incentive"`
+	Dividends       []uint16 `json:"dividends"`
+	ValidatorTrust  []uint16 `json:"validator_trust"`
+
+	// Emission is the stored combined emission ⌊ce_i·E⌋; ServerEmission
+	// (miners, by incentive) and ValidatorEmission (by dividends) are what
+	// the coinbase pays out.
+	Emission          []uint64 `json:"emission"`
+	ServerEmission    []uint64 `json:"server_emission"`
+	ValidatorEmission []uint64 `json:"validator_emission"`
+
+	// Bonds are the rows written back to Subnet (positive entries only).
+	Bonds [][]Entry `json:"bonds"`
+
+	Fixed FixedVectors `json:"fixed"`
+}
+
+// FixedVectors are the epoch's I32F32 intermediates, for tests and tracing.
+type FixedVectors struct {
+	Stake          []I32F32 `json:"stake"`
+	ActiveStake    []I32F32 `json:"active_stake"`
+	Consensus      []I32F32 `json:"consensus"`
+	Incentive      []I32F32 `json:"incentive"`
+	Dividends      []I32F32 `json:"dividends"`
+	ValidatorTrust []I32F32 `json:"validator_trust"`
+}
+
+// Epoch runs one Yuma consensus epoch over s at block with emission amount
+// (subtensor's epoch_mechanism, sparse production path; SPEC §2). On
+// success it writes the new bond rows and validator permits into s, as the
+// pallet does; it never touches LastEpochBlock (the scheduler sets it). On
+// error s is unchanged.
+//
+// The computation is integer-only and iterates in uid order, so every node
+// obtains identical bits.
+func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
+	if err := p.Validate(); err != nil {
+		return Result{}, fmt.Errorf("yuma: epoch at block %d: params: %w", block, err)
+	}
+	if err := s.Validate(); err != nil {
+		return Result{}, fmt.Errorf("yuma: epoch at block %d: state: %w", block, err)
+	}
+	n := len(s.Neurons)
+	nr := s.Neurons
+	isOwner := func(i int) bool { return s.HasOwner && int(s.OwnerUID) == i }
+
+	// ---- 2.1 masks
+	cutoff := p.ActivityCutoff()
+	active := make([]bool, n)
+	for i := range nr {
+		lu := nr[i].LastUpdate
+		end := lu + cutoff
+		if end < lu {
+			end = 1<<64 - 1 // saturating_add
+		}
+		active[i] = !(end < block)
+	}
+	var lastTempo uint64
+	if s.LastEpochBlock == 0 {
+		if block > p.Tempo {
+			lastTempo = block - p.Tempo
+		}
+	} else {
+		lastTempo = s.LastEpochBlock + 1
+	}
+
+	// ---- 2.2 stake, normalised in I64F64 then truncated to I32F32
+	stake64 := make([]I64F64, n)
+	var total uint64
+	for i := range nr {
+		st := nr[i].Stake
+		if st < p.StakeThreshold && !isOwner(i) {
+			st = 0
+		}
+		if st > 1<<63-1 {
+			return Result{}, fmt.Errorf("yuma: epoch at block %d: stake %d of uid %d exceeds I64F64", block, st, i)
+		}
+		if total+st < total || total+st > 1<<63-1 {
+			return Result{}, fmt.Errorf("yuma: epoch at block %d: total stake overflows I64F64", block)
+		}
+		total += st
+		stake64[i] = I64F64FromU64(st)
+	}
+	stake := make([]I32F32, n)
+	sumStake := I64F64FromU64(total)
+	for i := range stake64 {
+		if total == 0 {
+			stake[i] = stake64[i].ToI32F32()
+		} else {
+			stake[i] = stake64[i].SafeDiv(sumStake).ToI32F32()
+		}
+	}
+
+	// ---- 2.3 validator permits
+	permit := make([]bool, n)
+	for i := range nr {
+		permit[i] = nr[i].ValidatorPermit || isOwner(i)
+	}
+	newPermit := isTopKNonzero(stake, int(p.MaxAllowedValidators))
+	if s.HasOwner {
+		newPermit[s.OwnerUID] = true
+	}
+
+	// ---- 2.4 active stake
+	activeStake := make([]I32F32, n)
+	for i := range stake {
+		if permit[i] && active[i] {
+			activeStake[i] = stake[i]
+		}
+	}
+	inplaceNormalize(activeStake)
+
+	// ---- 2.5 weights: permit rows, diagonal, outdated, commit-reveal, normalise
+	weights := buildWeights(s, p, permit)
+
+	// ---- 2.6 consensus
+	kappa := U16ProportionToFixed(p.Kappa)
+	consensus := weightedMedianColSparse(activeStake, weights, n, kappa)
+
+	// ---- 2.7 clipping, validator trust, rank, incentive
+	clipped := colClipSparse(weights, consensus)
+	validatorTrust := rowSumSparse(clipped)
+	incentive := matmulSparse(clipped, activeStake, n)
+	inplaceNormalize(incentive)
+
+	// ---- 2.8 bonds and dividends
+	bondsPenalty := U16ProportionToFixed(p.BondsPenalty)
+	weightsForBonds := interpolateSparse(weights, clipped, bondsPenalty)
+	recent := func(j uint32) bool { return lastTempo <= nr[j].RegisteredAt }
+
+	var dividends []I32F32
+	var stored sparse // bonds as they will be stored, before u16 conversion
+	if p.BondsMode == ModeYuma3 {
+		bonds := readBonds(s, recent, U16ProportionToFixed)
+		ema := computeBondsYuma3(p, weightsForBonds, bonds, consensus)
+		norm := cloneSparse(ema)
+		inplaceColNormalizeSparse(norm, n)
+		// D_i = A_i · sum_j B̂_ij·I_j (mat_vec_mul_sparse, row_sum, vec_mul).
+		dividends = make([]I32F32, n)
+		for i, row := range norm {
+			var t I32F32
+			for _, c := range row {
+				t += c.val.Mul(incentive[c.col])
+			}
+			// vec_mul uses checked_mul(..).unwrap_or_default().
+			if v, ok := t.checkedMul(activeStake[i]); ok {
+				dividends[i] = v
+			}
+		}
+		inplaceNormalize(dividends)
+		stored = ema
+	} else {
+		bonds := readBonds(s, recent, FromU16)
+		inplaceColNormalizeSparse(bonds, n)
+		delta := rowHadamardSparse(weightsForBonds, activeStake)
+		inplaceColNormalizeSparse(delta, n)
+		ema := matEmaSparse(delta, bonds, bmaAlpha(p))
+		inplaceColNormalizeSparse(ema, n)
+		dividends = matmulTransposeSparse(ema, incentive)
+		inplaceNormalize(dividends)
+		inplaceColMaxUpscaleSparse(ema, n)
+		stored = ema
+	}
+
+	// ---- 2.9 emission
+	combined := make([]I32F32, n)
+	for i := range combined {
+		combined[i] = incentive[i].SatAdd(dividends[i])
+	}
+	emissionSum := sum(combined)
+	normServer := append([]I32F32(nil), incentive...)
+	normValidator := append([]I32F32(nil), dividends...)
+	normCombined := append([]I32F32(nil), combined...)
+	if emissionSum != 0 {
+		for i := range normServer {
+			normServer[i] = normServer[i].SafeDiv(emissionSum)
+			normValidator[i] = normValidator[i].SafeDiv(emissionSum)
+		}
+	}
+	inplaceNormalize(normCombined)
+	if emissionSum == 0 {
+		// No usable weights: pay validators by stake.
+		fallback := activeStake
+		if sum(activeStake) == 0 {
+			fallback = stake
+		}
+		copy(normValidator, fallback)
+		copy(normCombined, fallback)
+	}
+
+	res := Result{
+		Block:             block,
+		Amount:            emission,
+		StakeWeight:       toU16(stake),
+		Active:            active,
+		ValidatorPermit:   newPermit,
+		Consensus:         toU16(consensus),
+		Incentive:         toU16(incentive),
+		Dividends:         toU16(dividends),
+		ValidatorTrust:    toU16(validatorTrust),
+		Emission:          toAmount(normCombined, emission),
+		ServerEmission:    toAmount(normServer, emission),
+		ValidatorEmission: toAmount(normValidator, emission),
+		Bonds:             make([][]Entry, n),
+		Fixed: FixedVectors{
+			Stake:          stake,
+			ActiveStake:    activeStake,
+			Consensus:      consensus,
+			Incentive:      incentive,
+			Dividends:      dividends,
+			ValidatorTrust: validatorTrust,
+		},
+	}
+	// Bond rows: written for new permit holders; every other row ends up
+	// empty (cleared when the permit was just lost, and non-validators hold
+	// no bonds in the sparse path; SPEC §2.9).
+	for i := 0; i < n; i++ {
+		if !newPermit[i] {
+			continue
+		}
+		var row []Entry
+		for _, c := range stored[i] {
+			if u := FixedProportionToU16(c.val); u > 0 {
+				row = append(row, Entry{UID: uint16(c.col), Value: u})
+			}
+		}
+		res.Bonds[i] = row
+	}
+	for i := range s.Neurons {
+		s.Neurons[i].Bonds = res.Bonds[i]
+		s.Neurons[i].ValidatorPermit = newPermit[i]
+	}
+	return res, nil
+}
+
+// isTopKNonzero is is_topk_nonzero: non-zero entries, and when n >= k the
+// n−k smallest (stable ascending sort, so the lower uid loses ties) cleared.
+func isTopKNonzero(v []I32F32, k int) []bool {
+	n := len(v)
+	out := make([]bool, n)
+	for i, x := range v {
+		out[i] = x != 0
+	}
+	if n < k {
+		return out
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	for _, i := range idx[:n-k] {
+		out[i] = false
+	}
+	return out
+}
+
+// buildWeights reads the stored weights as integer-valued I32F32 and applies
+// SPEC §2.5: rows without permit emptied, diagonal dropped except the
+// owner's self-weight, entries set before the target (re)registered dropped,
+// the commit-reveal mask, then row normalisation.
+func buildWeights(s *Subnet, p Params, permit []bool) sparse {
+	n := len(s.Neurons)
+	total := 0
+	for i := range s.Neurons {
+		if permit[i] {
+			total += len(s.Neurons[i].Weights)
+		}
+	}
+	w, buf := newSparse(n, total)
+	for i := range s.Neurons {
+		if !permit[i] {
+			continue
+		}
+		nu := &s.Neurons[i]
+		start := len(buf)
+		for _, e := range nu.Weights {
+			j := int(e.UID)
+			if j == i && !(s.HasOwner && int(s.OwnerUID) == i) {
+				continue
+			}
+			reg := s.Neurons[j].RegisteredAt
+			if nu.LastUpdate <= reg {
+				continue // outdated: set before j last registered
+			}
+			if p.CommitReveal && nu.HasPendingCommit && nu.CommitBlock < reg {
+				continue // committed before j registered (sniping mask)
+			}
+			buf = append(buf, cell{uint32(j), FromU16(e.Value)})
+		}
+		w[i] = buf[start:len(buf):len(buf)]
+	}
+	inplaceRowNormalizeSparse(w)
+	return w
+}
+
+// readBonds reads stored bonds through conv and drops bonds on uids
+// registered since the last epoch.
+func readBonds(s *Subnet, recent func(uint32) bool, conv func(uint16) I32F32) sparse {
+	total := 0
+	for i := range s.Neurons {
+		total += len(s.Neurons[i].Bonds)
+	}
+	b, buf := newSparse(len(s.Neurons), total)
+	for i := range s.Neurons {
+		start := len(buf)
+		for _, e := range s.Neurons[i].Bonds {
+			j := uint32(e.UID)
+			if recent(j) {
+				continue
+			}
+			buf = append(buf, cell{j, conv(e.Value)})
+		}
+		b[i] = buf[start:len(buf):len(buf)]
+	}
+	return b
+}
+
+func cloneSparse(m sparse) sparse {
+	out, buf := newSparse(len(m), m.nnz())
+	for i, row := range m {
+		out[i] = appendRow(&buf, row)
+	}
+	return out
+}
+
+// bmaAlpha is 1 − I32F32(I64F64(bma) / I64F64(1e6)), the EMA weight of the
+// new observation (900_000 gives 429496730 / 2^32).
+func bmaAlpha(p Params) I32F32 {
+	ratio := I64F64FromU64(p.BondsMovingAverage).SafeDiv(I64F64FromU64(1_000_000))
+	return One32.SatSub(ratio.ToI32F32())
+}
+
+// computeBondsYuma3 is compute_bonds_sparse: liquid alpha when enabled and
+// some consensus is non-zero, otherwise the plain EMA with bmaAlpha.
+func computeBondsYuma3(p Params, w, b sparse, consensus []I32F32) sparse {
+	anyConsensus := false
+	for _, c := range consensus {
+		if c != 0 {
+			anyConsensus = true
+			break
+		}
+	}
+	if !p.LiquidAlpha || !anyConsensus {
+		return matEmaSparse(w, b, bmaAlpha(p))
+	}
+	lo := U16ProportionToFixed(p.AlphaLow)
+	hi := U16ProportionToFixed(p.AlphaHigh)
+	steep := FromInt(int64(p.AlphaSigmoidSteepness))
+	// α is only consulted at the new row's columns, so it is computed there
+	// rather than for all n×n pairs as subtensor does; the values used are
+	// identical.
+	return matEmaAlphaSparse(w, b, func(_ int, j uint32, wv, bv I32F32) I32F32 {
+		return alphaSigmoid(consensus[j], wv, bv, lo, hi, steep)
+	})
+}
+
+// alphaSigmoid is subtensor's alpha_sigmoid (SPEC §2.8b).
+func alphaSigmoid(consensus, weight, bond, lo, hi, steepness I32F32) I32F32 {
+	diffBuy := clampFixed(weight.SatSub(consensus), 0, One32)
+	diffSell := clampFixed(bond.SatSub(weight), 0, One32)
+	d := diffSell
+	if weight >= bond {
+		d = diffBuy
+	}
+	x := steepness.SatDiv(FromInt(-100)).SatMul(d.SatSub(half32))
+	sigmoid := One32.SatDiv(One32.SatAdd(expSafe(x)))
+	alpha := lo.SatAdd(sigmoid.SatMul(hi.SatSub(lo)))
+	return clampFixed(alpha, lo, hi)
+}
+
+func toU16(x []I32F32) []uint16 {
+	out := make([]uint16, len(x))
+	for i, v := range x {
+		out[i] = FixedProportionToU16(v)
+	}
+	return out
+}
+
+func toAmount(x []I32F32, e uint64) []uint64 {
+	out := make([]uint64, len(x))
+	for i, v := range x {
+		out[i] = v.MulU64Floor(e)
+	}
+	return out
+}
