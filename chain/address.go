@@ -96,4 +96,3 @@ func (a *Address) UnmarshalText(b []byte) error {
 
 // Less orders addresses bytewise, for deterministic sorting.
 func (a Address) Less(b Address) bool { return bytes.Compare(a[:], b[:]) < 0 }
-

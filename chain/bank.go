@@ -75,12 +75,17 @@ func Send(ctx *Context, from, to Address, amount uint64) error {
 }
 
 func move(kv store.KV, from, to Address, amount uint64) error {
-	if amount == 0 || from == to {
+	if amount == 0 {
 		return nil
 	}
 	fb := Balance(kv, from)
 	if fb < amount {
 		return Wrap(ErrInsufficientFunds, "%s has %d%s, needs %d%s", from, fb, Denom, amount, Denom)
+	}
+	if from == to {
+		// Checked after the balance: a send to oneself of more than one
+		// holds must fail like any other.
+		return nil
 	}
 	tb, err := AddU64(Balance(kv, to), amount)
 	if err != nil {

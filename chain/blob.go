@@ -44,14 +44,14 @@ func ParseBlobCID(s string) (cid.Cid, error) {
 		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: %v", s, err)
 	}
 	if c.Version() != 1 || c.Type() != cid.Raw {
-		return cid.Undef, Wrap(ErrInvalidRequest, "CID %s: want CIDv1 with the raw codec", s)
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want CIDv1 with the raw codec", s)
 	}
 	dec, err := mh.Decode(c.Hash())
 	if err != nil || dec.Code != mh.SHA2_256 {
-		return cid.Undef, Wrap(ErrInvalidRequest, "CID %s: want a sha2-256 multihash", s)
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want a sha2-256 multihash", s)
 	}
 	if c.String() != s {
-		return cid.Undef, Wrap(ErrInvalidRequest, "CID %s: not in canonical base32 form (%s)", s, c.String())
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: not in canonical base32 form (%s)", s, c.String())
 	}
 	return c, nil
 }

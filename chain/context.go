@@ -12,7 +12,7 @@ import (
 // every validator agrees on. Domains take time, and any randomness, from here.
 type Block struct {
 	Height  int64
-	Time    int64  // unix seconds from the block header, never the local clock
+	Time    int64 // unix seconds from the block header, never the local clock
 	ChainID string
 	Seed    [32]byte // sha256 of the block hash and the height: the only randomness
 

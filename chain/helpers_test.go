@@ -175,34 +175,34 @@ func checkLog(t testing.TB, log string, want *chain.Error) {
 // block is applied at the last applied height, whose end-block work (paying
 // matured unbondings) is already done, so the transaction is the only thing
 // that could write.
-func (e *testEnv) mustReject(txBytes []byte, want *chain.Error) chain.TxResult {
-	e.t.Helper()
+func (e *testEnv) mustReject(t testing.TB, txBytes []byte, want *chain.Error) chain.TxResult {
+	t.Helper()
 	hash, dump := e.tree.WorkingHash(), kvDump(e.tree)
 	unchanged := func(path string) {
-		e.t.Helper()
+		t.Helper()
 		if h := e.tree.WorkingHash(); !bytes.Equal(h, hash) {
-			e.t.Fatalf("%s: rejected transaction changed the app hash %x -> %x", path, hash, h)
+			t.Fatalf("%s: rejected transaction changed the app hash %x -> %x", path, hash, h)
 		}
 		if d := kvDump(e.tree); d != dump {
-			e.t.Fatalf("%s: rejected transaction changed the state:\nbefore:\n%q\nafter:\n%q", path, dump, d)
+			t.Fatalf("%s: rejected transaction changed the state:\nbefore:\n%q\nafter:\n%q", path, dump, d)
 		}
 	}
 	ct := e.app.CheckTx(e.tree, e.next(), txBytes)
 	if ct.Code != want.Code {
-		e.t.Fatalf("CheckTx: code %d (%s), want %d (%s)", ct.Code, ct.Log, want.Code, want.Name)
+		t.Fatalf("CheckTx: code %d (%s), want %d (%s)", ct.Code, ct.Log, want.Code, want.Name)
 	}
-	checkLog(e.t, ct.Log, want)
+	checkLog(t, ct.Log, want)
 	unchanged("CheckTx")
 	res := e.app.ApplyBlock(e.tree, e.blockAt(e.height), [][]byte{txBytes})
 	r := res.Txs[0]
 	if r.Code != want.Code {
-		e.t.Fatalf("ApplyBlock: code %d (%s), want %d (%s)", r.Code, r.Log, want.Code, want.Name)
+		t.Fatalf("ApplyBlock: code %d (%s), want %d (%s)", r.Code, r.Log, want.Code, want.Name)
 	}
 	if r.Log != ct.Log {
-		e.t.Errorf("ApplyBlock log %q differs from CheckTx log %q", r.Log, ct.Log)
+		t.Errorf("ApplyBlock log %q differs from CheckTx log %q", r.Log, ct.Log)
 	}
 	if len(r.Events) != 0 {
-		e.t.Errorf("rejected transaction emitted events: %v", r.Events)
+		t.Errorf("rejected transaction emitted events: %v", r.Events)
 	}
 	unchanged("ApplyBlock")
 	e.mustInvariants()

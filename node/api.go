@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/node/ext"
 )
 
 // The HTTP API speaks JSON. Errors are {"error": "...", "code": N} with an
@@ -68,11 +70,15 @@ type Status struct {
 	ValidatorCnt int    `json:"validators"`
 }
 
-// HTTPExtension is implemented by domains that serve routes of their own on
-// the node (the data market's gateway, say).
-type HTTPExtension interface {
-	RegisterHTTP(mux *http.ServeMux, n *Node)
-}
+// ChainID, Snapshot and Blob make the node an ext.Host for domains that
+// serve HTTP routes of their own.
+func (n *Node) ChainID() string { return n.Config.ChainID }
+
+// Snapshot is the last committed state.
+func (n *Node) Snapshot() (store.KV, int64, error) { return n.ABCI.Snapshot() }
+
+// Blob reads a blob from the node's store.
+func (n *Node) Blob(cid string) ([]byte, error) { return n.Blobs.Get(cid) }
 
 func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
@@ -86,8 +92,8 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
 	for _, d := range n.ABCI.App().Router().Domains() {
-		if ext, ok := d.(HTTPExtension); ok {
-			ext.RegisterHTTP(mux, n)
+		if x, ok := d.(ext.HTTPExtension); ok {
+			x.RegisterHTTP(mux, n)
 		}
 	}
 	ln, err := net.Listen("tcp", n.Config.APIAddr)

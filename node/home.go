@@ -36,6 +36,9 @@ type InitOptions struct {
 	// commit before the next height.
 	BlockTime time.Duration
 	Params    chain.Params
+	// ExtraAccounts are funded in genesis besides the dev keys and the
+	// validators (benchmarks fund thousands of generated keys this way).
+	ExtraAccounts []chain.GenesisAccount
 }
 
 func (o *InitOptions) defaults() {
@@ -108,6 +111,7 @@ func initNetwork(homes []string, o InitOptions) ([]string, error) {
 	for i := 0; i < o.DevAccounts; i++ {
 		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: chain.AddressFromPubKey(keys.DevPrivKey(i).PubKey().Bytes()), Balance: DevAccountBalance})
 	}
+	g.Accounts = append(g.Accounts, o.ExtraAccounts...)
 	doc := &types.GenesisDoc{
 		ChainID:         o.ChainID,
 		GenesisTime:     time.Now().UTC().Truncate(time.Second),

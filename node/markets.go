@@ -1,9 +1,14 @@
 package node
 
-import "github.com/tenun-chain/tenun/chain"
+import (
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/data"
+)
 
 // Markets lists the market domains the chain runs, in a fixed order (their
 // end-block steps run in this order).
 func Markets() []chain.Domain {
-	return nil
+	return []chain.Domain{
+		data.Domain{},
+	}
 }

@@ -233,10 +233,11 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	// empty (cleared when the permit was just lost, and non-validators hold
 	// no bonds in the sparse path; SPEC §2.9).
 	for i := 0; i < n; i++ {
+		row := []Entry{}
 		if !newPermit[i] {
+			res.Bonds[i] = row
 			continue
 		}
-		var row []Entry
 		for _, c := range stored[i] {
 			if u := FixedProportionToU16(c.val); u > 0 {
 				row = append(row, Entry{UID: uint16(c.col), Value: u})
@@ -364,24 +365,47 @@ func computeBondsYuma3(p Params, w, b sparse, consensus []I32F32) sparse {
 	}
 	lo := U16ProportionToFixed(p.AlphaLow)
 	hi := U16ProportionToFixed(p.AlphaHigh)
-	steep := FromInt(int64(p.AlphaSigmoidSteepness))
+	slope := FromInt(int64(p.AlphaSigmoidSteepness)).SatDiv(FromInt(-100))
 	// α is only consulted at the new row's columns, so it is computed there
 	// rather than for all n×n pairs as subtensor does; the values used are
-	// identical.
+	// identical. α depends on (c, w, b) only through d, so a small
+	// direct-mapped memo of the pure function d -> α skips repeated exp
+	// evaluations (d = 0 whenever a weight is at or below consensus).
+	var memo [1024]struct {
+		d, alpha I32F32
+		ok       bool
+	}
 	return matEmaAlphaSparse(w, b, func(_ int, j uint32, wv, bv I32F32) I32F32 {
-		return alphaSigmoid(consensus[j], wv, bv, lo, hi, steep)
+		d := sigmoidDiff(consensus[j], wv, bv)
+		slot := &memo[(uint64(d)*0x9e3779b97f4a7c15)>>54]
+		if slot.ok && slot.d == d {
+			return slot.alpha
+		}
+		a := alphaFromDiff(d, lo, hi, slope)
+		slot.d, slot.alpha, slot.ok = d, a, true
+		return a
 	})
 }
 
-// alphaSigmoid is subtensor's alpha_sigmoid (SPEC §2.8b).
-func alphaSigmoid(consensus, weight, bond, lo, hi, steepness I32F32) I32F32 {
-	diffBuy := clampFixed(weight.SatSub(consensus), 0, One32)
-	diffSell := clampFixed(bond.SatSub(weight), 0, One32)
-	d := diffSell
+// alphaSigmoid is subtensor's alpha_sigmoid (SPEC §2.8b), with the slope
+// steepness/−100 (I32F32 saturating_div) computed once by the caller.
+func alphaSigmoid(consensus, weight, bond, lo, hi, slope I32F32) I32F32 {
+	return alphaFromDiff(sigmoidDiff(consensus, weight, bond), lo, hi, slope)
+}
+
+// sigmoidDiff is alpha_sigmoid's combined_diff: buying above consensus when
+// the weight is at least the bond, selling a bond above the weight otherwise.
+func sigmoidDiff(consensus, weight, bond I32F32) I32F32 {
 	if weight >= bond {
-		d = diffBuy
+		return clampFixed(weight.SatSub(consensus), 0, One32)
 	}
-	x := steepness.SatDiv(FromInt(-100)).SatMul(d.SatSub(half32))
+	return clampFixed(bond.SatSub(weight), 0, One32)
+}
+
+// alphaFromDiff is the rest of alpha_sigmoid: lo + σ·(hi − lo) clamped, with
+// σ = 1 / (1 + exp_safe(slope·(d − 0.5))).
+func alphaFromDiff(d, lo, hi, slope I32F32) I32F32 {
+	x := slope.SatMul(d.SatSub(half32))
 	sigmoid := One32.SatDiv(One32.SatAdd(expSafe(x)))
 	alpha := lo.SatAdd(sigmoid.SatMul(hi.SatSub(lo)))
 	return clampFixed(alpha, lo, hi)

@@ -376,8 +376,8 @@ func divShift64(a, b u128) (u128, bool) {
 // exp
 
 // eConst is substrate_fixed::transcendental::E: e truncated to 23 fractional
-// bits (22802601 / 2^23 = 2.7182817459...), widened to I32F32.
-const eConst I32F32 = 22802601 << 9
+// bits (22802600 / 2^23 = 2.7182817459...), widened to I32F32.
+const eConst I32F32 = 22802600 << 9
 
 // fixedExp ports substrate_fixed::transcendental::exp::<I32F32, I32F32>:
 // exp(0) = 1, exp(1) = the stored constant, otherwise the Taylor series
@@ -401,15 +401,21 @@ func fixedExp(x I32F32) (I32F32, bool) {
 	if !ok {
 		return 0, false
 	}
-	term := x
-	for i := int64(2); i < 32; i++ {
-		if term, ok = term.checkedMul(x); !ok {
-			return 0, false
+	// x > 0, so every term is non-negative and unsigned arithmetic applies.
+	ux := uint64(x)
+	term := ux
+	for i := uint64(2); i < 32; i++ {
+		if term == 0 {
+			break // 0·x/i stays 0: the remaining terms add nothing
+		}
+		hi, lo := bits.Mul64(term, ux)
+		if hi>>31 != 0 {
+			return 0, false // floor(term·x / 2^32) exceeds the type
 		}
 		// Dividing by the integer-valued fixed i is ((t<<32)/(i<<32)) =
-		// t/i exactly; t >= 0 here so Go's truncating division matches.
-		term /= I32F32(i)
-		if result, ok = result.checkedAdd(term); !ok {
+		// t/i exactly (truncation, t >= 0), done by reciprocal multiply.
+		term = expDiv[i].div(hi<<32 | lo>>32)
+		if result, ok = result.checkedAdd(I32F32(term)); !ok {
 			return 0, false
 		}
 	}
@@ -418,6 +424,35 @@ func fixedExp(x I32F32) (I32F32, bool) {
 	}
 	return result, true
 }
+
+// reciprocal divides a dividend n < 2^63 by a small constant d exactly:
+// with l = ceil(log2 d) and m = floor(2^(63+l)/d) + 1, floor(n/d) =
+// floor(n·m / 2^(63+l)) (Granlund & Montgomery 1994, Theorem 4.2, N = 63).
+// It replaces a hardware divide in exp's 30-term loop.
+type reciprocal struct {
+	m     uint64
+	shift uint // l - 1: the product's high word is shifted by it
+}
+
+func newReciprocal(d uint64) reciprocal {
+	l := uint(bits.Len64(d - 1)) // ceil(log2 d) for d >= 2
+	// 2^(63+l) as a 128-bit (hi, lo) numerator: hi = 2^(l-1), lo = 0.
+	q, _ := bits.Div64(1<<(l-1), 0, d)
+	return reciprocal{m: q + 1, shift: l - 1}
+}
+
+func (r reciprocal) div(n uint64) uint64 {
+	hi, _ := bits.Mul64(n, r.m)
+	return hi >> r.shift
+}
+
+// expDiv[i] divides by i for the Taylor terms i = 2..31.
+var expDiv = func() (t [32]reciprocal) {
+	for i := uint64(2); i < 32; i++ {
+		t[i] = newReciprocal(i)
+	}
+	return t
+}()
 
 // expSafe is subtensor's exp_safe: clamp x to [-20, 20], then exp; on
 // overflow return 0 for x <= 0 and the maximum value otherwise.

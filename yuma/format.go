@@ -6,39 +6,59 @@ import (
 	"strings"
 )
 
-// String prints the value the way substrate-fixed's Display does for I32F32
-// (and so the way subtensor's epoch traces print it): ten fractional digits
-// rounded half to even, then trailing zeros trimmed. Example: the bits
-// 429496729 print as 0.0999999999.
+// String prints the value the way subtensor's epoch traces print I32F32
+// (substrate-fixed's Display): the shortest decimal that parses back to the
+// same bits, e.g. 429496729 prints as 0.0999999999 and 1717986918 as 0.4.
 func (a I32F32) String() string {
 	neg := a < 0
 	mag := abs64(int64(a))
 	intPart := mag >> 32
-	frac := mag & (1<<32 - 1)
-
-	// digits = round_half_even(frac · 10^10 / 2^32); frac·10^10 < 2^66.
-	const scale = 10_000_000_000
-	hi, lo := bits.Mul64(frac, scale)
-	digits := hi<<32 | lo>>32
-	rem := lo & (1<<32 - 1)
-	if rem > 1<<31 || (rem == 1<<31 && digits&1 == 1) {
-		digits++
-	}
-	if digits == scale {
-		intPart++
-		digits = 0
-	}
+	digits, k := shortestFrac(mag & (1<<32 - 1))
 	var b strings.Builder
-	if neg && (intPart != 0 || digits != 0) {
+	if neg {
 		b.WriteByte('-')
 	}
 	fmt.Fprintf(&b, "%d", intPart)
-	if digits != 0 {
-		s := strings.TrimRight(fmt.Sprintf("%010d", digits), "0")
+	if k > 0 {
+		s := strings.TrimRight(fmt.Sprintf("%0*d", k, digits), "0")
 		b.WriteByte('.')
 		b.WriteString(s)
 	}
 	return b.String()
+}
+
+// shortestFrac returns the fewest decimal digits (d, k), value d/10^k, that
+// round to frac/2^32 under round-to-nearest parsing. Ten digits always
+// suffice because 10^-10 is below the 2^-32 step.
+func shortestFrac(frac uint64) (uint64, int) {
+	if frac == 0 {
+		return 0, 0
+	}
+	var d uint64
+	pow := uint64(1)
+	for k := 1; k <= 10; k++ {
+		pow *= 10
+		// d = round_half_even(frac · 10^k / 2^32)
+		hi, lo := bits.Mul64(frac, pow)
+		d = hi<<32 | lo>>32
+		if rem := lo & (1<<32 - 1); rem > 1<<31 || (rem == 1<<31 && d&1 == 1) {
+			d++
+		}
+		if d < pow && roundFrac(d, pow) == frac {
+			return d, k
+		}
+	}
+	return d, 10
+}
+
+// roundFrac is round_half_even(d · 2^32 / pow), for d < pow <= 10^19.
+func roundFrac(d, pow uint64) uint64 {
+	hi, lo := bits.Mul64(d, 1<<32)
+	q, r := bits.Div64(hi, lo, pow)
+	if r > pow-r || (r == pow-r && q&1 == 1) {
+		q++
+	}
+	return q
 }
 
 // MarshalText encodes the decimal form of String.

@@ -3,8 +3,9 @@
 //
 // # Backends
 //
-// Open(dir, backend, passphrase) keeps keys in dir/keyring-<backend>/, one
-// versioned JSON file per key (<name>.key.json, mode 0600, directory 0700):
+// Open(dir, backend, passphrase) keeps keys in dir, one versioned JSON file
+// per key (<name>.key.json, mode 0600, directory 0700); use a separate
+// directory per backend (the CLI uses <home>/keyring-<backend>):
 //
 //   - BackendFile: the key's secret (its mnemonic) is encrypted with
 //     XChaCha20-Poly1305 under a 256-bit key derived from the passphrase by

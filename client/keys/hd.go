@@ -1,8 +1,8 @@
 package keys
 
 import (
-	"crypto/hmac"
 	stded25519 "crypto/ed25519"
+	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/binary"
 	"errors"

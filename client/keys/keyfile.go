@@ -47,23 +47,23 @@ import (
 const (
 	keyFileVersion = 1
 
-	kdfArgon2id       = "argon2id"
-	cipherXChaCha20   = "xchacha20-poly1305"
-	sourceMnemonic    = "mnemonic"
-	sourcePrivKey     = "privkey"
-	insecureWarning   = "UNENCRYPTED TEST KEY: anyone who can read this file controls the account. Devnets and tests only."
-	saltLen           = 16
-	encKeyLen         = 32
-	maxCiphertextLen  = 4096
-	maxKeyFileSize    = 64 << 10
-	maxKDFTime        = 64
-	maxKDFMemoryKiB   = 2 << 20 // 2 GiB, the RFC 9106 first recommended option
-	maxKDFThreads     = 64
-	minSaltLen        = 16
-	maxSaltLen        = 64
-	pubKeyLen         = 32
-	privSeedLen       = 32
-	aadDomain         = "tenun-keyring-v1\x00"
+	kdfArgon2id      = "argon2id"
+	cipherXChaCha20  = "xchacha20-poly1305"
+	sourceMnemonic   = "mnemonic"
+	sourcePrivKey    = "privkey"
+	insecureWarning  = "UNENCRYPTED TEST KEY: anyone who can read this file controls the account. Devnets and tests only."
+	saltLen          = 16
+	encKeyLen        = 32
+	maxCiphertextLen = 4096
+	maxKeyFileSize   = 64 << 10
+	maxKDFTime       = 64
+	maxKDFMemoryKiB  = 2 << 20 // 2 GiB, the RFC 9106 first recommended option
+	maxKDFThreads    = 64
+	minSaltLen       = 16
+	maxSaltLen       = 64
+	pubKeyLen        = 32
+	privSeedLen      = 32
+	aadDomain        = "tenun-keyring-v1\x00"
 )
 
 // hexBytes is a byte slice that JSON-encodes as lower-case hex.

@@ -91,10 +91,11 @@ type Keyring struct {
 	kdf        KDFParams
 }
 
-// Open opens (creating if needed) the keyring of the given backend under
-// dir. Keys live in dir/keyring-<backend>/<name>.key.json, so keys of
-// different backends never mix; the directory is made mode 0700 and every
-// key file 0600.
+// Open opens (creating if needed) the keyring of the given backend in dir.
+// Keys live in dir/<name>.key.json; dir is made mode 0700 and every key file
+// 0600. Use one directory per backend (the CLI uses <home>/keyring-<backend>):
+// each file records its backend, and a key file of the other backend is
+// refused as corrupt rather than silently used.
 //
 // passphrase is called whenever the file backend has to encrypt or decrypt
 // a key (Add, Import, ImportPrivKey, Export, Signer); List, Show and Delete
@@ -114,7 +115,7 @@ func Open(dir string, backend Backend, passphrase func() (string, error), opts .
 	if dir == "" {
 		return nil, errors.New("keys: empty keyring directory")
 	}
-	root := filepath.Join(dir, "keyring-"+string(backend))
+	root := filepath.Clean(dir)
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, fmt.Errorf("keys: %w", err)
 	}

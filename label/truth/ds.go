@@ -115,6 +115,7 @@ func (e *em) run(method string) *Result {
 	r.Iterations, r.Converged = iters, converged
 	if iters > 0 {
 		r.Confusion, r.ClassPrior = e.confusion()
+		r.informativeness()
 	}
 	return r
 }

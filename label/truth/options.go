@@ -39,6 +39,9 @@ func (o Options) withDefaults(a *Answers) (Options, error) {
 	if err := a.Validate(); err != nil {
 		return o, err
 	}
+	if err := checkSize(a); err != nil {
+		return o, err
+	}
 	if err := a.checkLabels("gold", o.Gold); err != nil {
 		return o, err
 	}
@@ -62,11 +65,34 @@ func (o Options) withDefaults(a *Answers) (Options, error) {
 		return o, fmt.Errorf("truth: MaxIter %d < 0", o.MaxIter)
 	case o.PoolShare > One:
 		return o, fmt.Errorf("truth: PoolShare %d above One", o.PoolShare)
+	case o.Smoothing < MinSmoothing:
+		return o, fmt.Errorf("truth: Smoothing %d below MinSmoothing (%d)", o.Smoothing, MinSmoothing)
 	case o.Smoothing > 1<<20*One || o.Shrinkage > 1<<20*One:
-		// Keeps pseudo-counts plus answer counts far from uint64 overflow.
 		return o, fmt.Errorf("truth: Smoothing or Shrinkage above 2^20")
-	case len(a.List) > 1<<28:
-		return o, fmt.Errorf("truth: %d answers, at most 2^28 supported", len(a.List))
 	}
 	return o, nil
+}
+
+// Size limits. With them no sum can overflow: a confusion row totals at most
+// 2^24 answers of One (2^56) plus pseudo-counts below 2^61, so every
+// probability is at least MinSmoothing/2^62 = 2^-50 and an item's log score
+// (all terms <= 0) stays above -2^24 * 50 * 2^32 > -2^62.
+const (
+	MaxAnswers   = 1 << 24
+	MaxItems     = 1 << 26
+	MinSmoothing = One >> 20
+)
+
+// checkSize enforces the size limits for a (already validated).
+func checkSize(a *Answers) error {
+	switch {
+	case len(a.List) > MaxAnswers:
+		return fmt.Errorf("truth: %d answers, at most %d supported", len(a.List), MaxAnswers)
+	case a.Items > MaxItems:
+		return fmt.Errorf("truth: %d items, at most %d supported", a.Items, MaxItems)
+	case uint64(a.Workers)*uint64(a.Classes)*uint64(a.Classes) > 1<<31-1:
+		// EM addresses confusion cells with int32 offsets.
+		return fmt.Errorf("truth: %d workers x %d classes^2 confusion cells, at most 2^31-1", a.Workers, a.Classes)
+	}
+	return nil
 }

@@ -41,6 +41,12 @@ type WorkerResult struct {
 	// Accuracy is the expected share of the worker's answers that are correct
 	// under the posterior (0 without answers). Spammers score near 1/Classes.
 	Accuracy Prob
+	// Informativeness (EM methods) is the mean total-variation distance
+	// between the worker's confusion rows over all pairs of true classes: 0
+	// when the answer does not depend on the truth (spammers, workers who
+	// always give one label, whose Accuracy can still look high on a skewed
+	// set), up to 1 when it pins the truth down (even if by always lying).
+	Informativeness Prob
 	// GoldAnswers and GoldCorrect count answers to gold items; GoldAccuracy is
 	// their ratio (0 without gold answers).
 	GoldAnswers, GoldCorrect int
@@ -97,6 +103,31 @@ func finish(a *Answers, gold []int, method string, post []Prob) *Result {
 		}
 	}
 	return r
+}
+
+// informativeness fills WorkerResult.Informativeness from r.Confusion.
+func (r *Result) informativeness() {
+	k := r.Classes
+	pairs := uint64(k * (k - 1) / 2)
+	for w := range r.Workers {
+		if r.Workers[w].Answers == 0 {
+			continue // its rows are only the prior
+		}
+		var tv uint64
+		for c := 0; c < k; c++ {
+			for d := c + 1; d < k; d++ {
+				x, y := r.ConfusionRow(w, c), r.ConfusionRow(w, d)
+				for l := range x {
+					if x[l] > y[l] {
+						tv += uint64(x[l] - y[l])
+					} else {
+						tv += uint64(y[l] - x[l])
+					}
+				}
+			}
+		}
+		r.Workers[w].Informativeness = Prob(min(tv/2/pairs, uint64(One)))
+	}
 }
 
 // topClass returns the first class with the highest value and how many share it.

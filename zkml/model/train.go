@@ -24,6 +24,11 @@ type TrainConfig struct {
 	L2        float64 // weight decay (default 1e-4)
 	Seed      uint64  // RNG seed for init and shuffling
 	InScale   float64 // float input = integer input / InScale (default 16, the digits pixel range)
+	// Noise is the stddev of Gaussian noise added to float inputs while training (0: none).
+	Noise float64
+	// ImageWidth > 0 treats inputs as images of that width and trains on
+	// random translations by up to one pixel (a cheap, strong augmentation).
+	ImageWidth int
 }
 
 func (c *TrainConfig) defaults() {
@@ -96,7 +101,7 @@ func Train(ds *Dataset, nClasses int, cfg TrainConfig) (*FloatMLP, error) {
 			end := min(start+cfg.BatchSize, len(order))
 			grad.clear()
 			for _, r := range order[start:end] {
-				net.backprop(xs[r], ds.Y[r], grad)
+				net.backprop(augment(xs[r], cfg, rng), ds.Y[r], grad)
 			}
 			opt.step(net, grad, 1/float64(end-start), cfg.L2)
 		}
@@ -251,4 +256,32 @@ func (a *adam) step(n, g *FloatMLP, scale, l2 float64) {
 		a.v[i] = a.b2*a.v[i] + (1-a.b2)*gr*gr
 		*p -= a.lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + 1e-8)
 	})
+}
+
+// augment returns x, translated and/or noised per cfg.
+func augment(x []float64, cfg TrainConfig, rng *rand.Rand) []float64 {
+	if cfg.Noise == 0 && cfg.ImageWidth == 0 {
+		return x
+	}
+	out := make([]float64, len(x))
+	if w := cfg.ImageWidth; w > 0 && len(x)%w == 0 {
+		dx, dy := rng.IntN(3)-1, rng.IntN(3)-1
+		h := len(x) / w
+		for r := range h {
+			for c := range w {
+				sr, sc := r-dy, c-dx
+				if sr >= 0 && sr < h && sc >= 0 && sc < w {
+					out[r*w+c] = x[sr*w+sc]
+				}
+			}
+		}
+	} else {
+		copy(out, x)
+	}
+	if cfg.Noise > 0 {
+		for i := range out {
+			out[i] += rng.NormFloat64() * cfg.Noise
+		}
+	}
+	return out
 }

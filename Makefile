@@ -1,0 +1,19 @@
+# The test command of the README. Fuzz targets get a short run each; long
+# fuzzing is `go test -fuzz <Target> ./<pkg>` without -fuzztime.
+FUZZTIME ?= 8s
+
+.PHONY: test fuzz build
+
+build:
+	go build -o tenun ./cmd/tenun
+
+test:
+	go test -timeout 30m ./...
+	$(MAKE) fuzz
+
+fuzz:
+	@set -e; for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for f in $$(grep -h '^func Fuzz' $$t/*_test.go | sed 's/func \(Fuzz[A-Za-z0-9_]*\).*/\1/'); do \
+	    echo "fuzz $$t $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$t >/dev/null || { echo "FAIL fuzz $$t $$f"; exit 1; }; \
+	  done; \
+	done; echo "fuzz: all targets passed"

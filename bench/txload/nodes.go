@@ -1,0 +1,601 @@
+package txload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cometbft/cometbft/abci/example/kvstore"
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	mempl "github.com/cometbft/cometbft/mempool"
+	nm "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
+	ctypes "github.com/cometbft/cometbft/rpc/core/types"
+	"github.com/cometbft/cometbft/types"
+	"github.com/spf13/viper"
+
+	"github.com/tenun-chain/tenun/node"
+)
+
+// Options shape a node-level run.
+type Options struct {
+	Txs       int           // transactions driven into each app
+	Accounts  int           // funded Tenun senders; transactions round-robin over them
+	Workers   int           // load generator goroutines, each owning a share of the senders
+	BlockTime time.Duration // CometBFT timeout_commit of both nodes
+	// WarmupFrac and EndFrac bound the measured window by committed
+	// transactions: it opens at the commit of the first block that brings
+	// the count to WarmupFrac of Txs and closes at the last commit while the
+	// load generator was still submitting (saturation), or, failing that, at
+	// the block that reaches EndFrac.
+	WarmupFrac float64
+	EndFrac    float64
+	Dir        string        // parent of the nodes' temp homes ("" = the system temp dir)
+	Timeout    time.Duration // per app; 0 = derived from Txs
+	Progress   io.Writer     // one line per phase; nil = quiet
+	Keep       bool          // keep the temp homes (their node.log) for inspection
+}
+
+func (o *Options) defaults() {
+	if o.Txs <= 0 {
+		o.Txs = 60_000
+	}
+	if o.Accounts <= 0 {
+		o.Accounts = 1000
+	}
+	if o.Accounts > o.Txs {
+		o.Accounts = o.Txs
+	}
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.BlockTime <= 0 {
+		o.BlockTime = 200 * time.Millisecond
+	}
+	if o.WarmupFrac <= 0 {
+		o.WarmupFrac = 0.1
+	}
+	if o.EndFrac <= 0 || o.EndFrac > 1 {
+		o.EndFrac = 0.9
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 60*time.Second + time.Duration(o.Txs)*time.Millisecond
+	}
+}
+
+// Config is the CometBFT configuration both nodes ran with; the run refuses
+// to compare nodes whose configurations differ.
+type Config struct {
+	TimeoutCommit      string `json:"timeout_commit"`
+	TimeoutPropose     string `json:"timeout_propose"`
+	CreateEmptyBlocks  bool   `json:"create_empty_blocks"`
+	MempoolType        string `json:"mempool_type"`
+	MempoolSize        int    `json:"mempool_size"`
+	MempoolMaxTxsBytes int64  `json:"mempool_max_txs_bytes"`
+	MempoolCacheSize   int    `json:"mempool_cache_size"`
+	MempoolRecheck     bool   `json:"mempool_recheck"`
+	TxIndexer          string `json:"tx_indexer"`
+	DBBackend          string `json:"db_backend"`
+	BlockMaxBytes      int64  `json:"block_max_bytes"`
+	BlockMaxGas        int64  `json:"block_max_gas"`
+	Validators         int    `json:"validators"`
+	ABCIClient         string `json:"abci_client"`
+	Submit             string `json:"submit"`
+	Workers            int    `json:"workers"`
+}
+
+// Window is the measured stretch of a run: the transactions committed with
+// code 0 in blocks FromHeight+1 .. ToHeight over the time between the
+// commits of FromHeight and ToHeight.
+type Window struct {
+	FromHeight int64   `json:"from_height"`
+	ToHeight   int64   `json:"to_height"`
+	Blocks     int     `json:"blocks"`
+	Txs        int     `json:"txs"`
+	Seconds    float64 `json:"seconds"`
+	Saturated  bool    `json:"saturated"` // the generator was still submitting at ToHeight's commit
+}
+
+// AppResult is one app's figures.
+type AppResult struct {
+	App             string  `json:"app"`
+	Submitted       int     `json:"submitted"`
+	CheckTxRejected int     `json:"checktx_rejected"`
+	Committed       int     `json:"committed"`        // in blocks with code 0
+	CommittedFailed int     `json:"committed_failed"` // in blocks with another code
+	TxBlocks        int     `json:"tx_blocks"`        // blocks that carried transactions
+	MaxBlockTxs     int     `json:"max_block_txs"`
+	SubmitSeconds   float64 `json:"submit_seconds"` // first broadcast to last broadcast answer
+	TotalSeconds    float64 `json:"total_seconds"`  // first broadcast to last commit
+	Window          Window  `json:"window"`
+	TxPerSec        float64 `json:"tx_per_sec"`         // committed in the window / window seconds
+	BlocksPerSec    float64 `json:"blocks_per_sec"`     // in the window
+	MeanBlockTxs    float64 `json:"mean_block_txs"`     // in the window
+	OverallTxPerSec float64 `json:"overall_tx_per_sec"` // Committed / TotalSeconds, warm-up and drain included
+}
+
+// NodesResult compares Tenun with the kvstore baseline.
+type NodesResult struct {
+	Txs        int       `json:"txs"`
+	Accounts   int       `json:"accounts"`
+	TxBytes    float64   `json:"tx_bytes"` // mean; kvstore transactions match Tenun's sizes one for one
+	TxBytesMin int       `json:"tx_bytes_min"`
+	TxBytesMax int       `json:"tx_bytes_max"`
+	Config     Config    `json:"config"`
+	Tenun      AppResult `json:"tenun"`
+	KVStore    AppResult `json:"kvstore"`
+	Ratio      float64   `json:"ratio"` // Tenun tx/s over kvstore tx/s
+	Target     float64   `json:"target"`
+}
+
+// RatioTarget is the goal for Tenun's throughput relative to kvstore's.
+const RatioTarget = 0.8
+
+// RunNodes runs Tenun, then kvstore, with the same load and configuration.
+func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
+	o.defaults()
+	logf := func(format string, args ...any) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, format+"\n", args...)
+		}
+	}
+	t0 := time.Now()
+	keys := Keys(o.Accounts)
+	addrs := Addresses(keys)
+	tenunTxs, err := Transfers(keys, addrs, o.Txs, 0, BenchChainID)
+	if err != nil {
+		return nil, err
+	}
+	kvTxs := KVStoreTxs(tenunTxs)
+	res := &NodesResult{Txs: o.Txs, Accounts: o.Accounts, TxBytes: meanLen(tenunTxs), Target: RatioTarget}
+	res.TxBytesMin, res.TxBytesMax = len(tenunTxs[0]), len(tenunTxs[0])
+	for _, t := range tenunTxs {
+		res.TxBytesMin, res.TxBytesMax = min(res.TxBytesMin, len(t)), max(res.TxBytesMax, len(t))
+	}
+	logf("signed %d transfers from %d accounts in %.1fs (%.0f bytes each on average)", o.Txs, o.Accounts, time.Since(t0).Seconds(), res.TxBytes)
+
+	root, err := os.MkdirTemp(o.Dir, "tenun-bench-tx-")
+	if err != nil {
+		return nil, err
+	}
+	if !o.Keep {
+		defer os.RemoveAll(root)
+	} else {
+		logf("homes kept in %s", root)
+	}
+	init := node.InitOptions{ChainID: BenchChainID, BlockTime: o.BlockTime, ExtraAccounts: GenesisAccounts(keys)}
+
+	tenunHome := filepath.Join(root, "tenun")
+	if init.BasePort, err = freeBasePort(); err != nil {
+		return nil, err
+	}
+	if err := node.InitHome(tenunHome, init); err != nil {
+		return nil, err
+	}
+	tenunCfg, err := configOf(tenunHome, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	logf("tenun: running %d transfers (timeout_commit %s)", o.Txs, o.BlockTime)
+	res.Tenun, err = runApp(ctx, o, "tenun", tenunHome, startTenun, Streams(tenunTxs, o.Accounts, o.Workers))
+	if err != nil {
+		return nil, fmt.Errorf("tenun: %w", err)
+	}
+	logf("tenun: %.0f tx/s", res.Tenun.TxPerSec)
+	if !o.Keep {
+		os.RemoveAll(tenunHome)
+	}
+	tenunTxs = nil
+	runtime.GC()
+
+	kvHome := filepath.Join(root, "kvstore")
+	if init.BasePort, err = freeBasePort(); err != nil {
+		return nil, err
+	}
+	if err := node.InitHome(kvHome, init); err != nil {
+		return nil, err
+	}
+	kvCfg, err := configOf(kvHome, o.Workers)
+	if err != nil {
+		return nil, err
+	}
+	if kvCfg != tenunCfg {
+		return nil, fmt.Errorf("the nodes' configurations differ:\ntenun   %+v\nkvstore %+v", tenunCfg, kvCfg)
+	}
+	res.Config = tenunCfg
+	logf("kvstore: running %d transactions", o.Txs)
+	res.KVStore, err = runApp(ctx, o, "kvstore", kvHome, startKVStore, Streams(kvTxs, o.Accounts, o.Workers))
+	if err != nil {
+		return nil, fmt.Errorf("kvstore: %w", err)
+	}
+	logf("kvstore: %.0f tx/s", res.KVStore.TxPerSec)
+	if res.KVStore.TxPerSec > 0 {
+		res.Ratio = res.Tenun.TxPerSec / res.KVStore.TxPerSec
+	}
+	return res, nil
+}
+
+// running is a started node as the harness sees it.
+type running struct {
+	comet *nm.Node
+	rpc   *rpclocal.Local
+	stop  func() error
+}
+
+type startFunc func(home string) (*running, error)
+
+func startTenun(home string) (*running, error) {
+	n, err := node.Start(home)
+	if err != nil {
+		return nil, err
+	}
+	return &running{comet: n.Comet, rpc: n.RPC, stop: n.Stop}, nil
+}
+
+// startKVStore runs CometBFT's kvstore example app the way node.Start runs
+// Tenun: same config.toml, genesis, keys, local client creator, DB provider
+// and logger.
+func startKVStore(home string) (*running, error) {
+	ccfg, err := loadCometConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	app := kvstore.NewPersistentApplication(filepath.Join(home, "data", "app"))
+	logOut, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		app.Close()
+		return nil, err
+	}
+	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+	nodeKey, err := p2p.LoadNodeKey(ccfg.NodeKeyFile())
+	if err != nil {
+		app.Close()
+		logOut.Close()
+		return nil, err
+	}
+	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
+	comet, err := nm.NewNode(ccfg, pv, nodeKey, proxy.NewLocalClientCreator(app),
+		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
+		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
+	if err != nil {
+		app.Close()
+		logOut.Close()
+		return nil, err
+	}
+	if err := comet.Start(); err != nil {
+		app.Close()
+		logOut.Close()
+		return nil, err
+	}
+	stop := func() error {
+		var errs []error
+		if comet.IsRunning() {
+			errs = append(errs, comet.Stop())
+			comet.Wait()
+		}
+		errs = append(errs, app.Close(), logOut.Close())
+		return errors.Join(errs...)
+	}
+	return &running{comet: comet, rpc: rpclocal.New(comet), stop: stop}, nil
+}
+
+// loadCometConfig reads <home>/config/config.toml as node.Start does.
+func loadCometConfig(home string) (*cfg.Config, error) {
+	c := cfg.DefaultConfig()
+	c.SetRoot(home)
+	v := viper.New()
+	v.SetConfigFile(filepath.Join(home, "config", "config.toml"))
+	if err := v.ReadInConfig(); err != nil {
+		return nil, err
+	}
+	if err := v.Unmarshal(c); err != nil {
+		return nil, err
+	}
+	c.SetRoot(home)
+	return c, c.ValidateBasic()
+}
+
+func configOf(home string, workers int) (Config, error) {
+	c, err := loadCometConfig(home)
+	if err != nil {
+		return Config{}, err
+	}
+	g, err := types.GenesisDocFromFile(c.GenesisFile())
+	if err != nil {
+		return Config{}, err
+	}
+	return Config{
+		TimeoutCommit:      c.Consensus.TimeoutCommit.String(),
+		TimeoutPropose:     c.Consensus.TimeoutPropose.String(),
+		CreateEmptyBlocks:  c.Consensus.CreateEmptyBlocks,
+		MempoolType:        c.Mempool.Type,
+		MempoolSize:        c.Mempool.Size,
+		MempoolMaxTxsBytes: c.Mempool.MaxTxsBytes,
+		MempoolCacheSize:   c.Mempool.CacheSize,
+		MempoolRecheck:     c.Mempool.Recheck,
+		TxIndexer:          c.TxIndex.Indexer,
+		DBBackend:          c.DBBackend,
+		BlockMaxBytes:      g.ConsensusParams.Block.MaxBytes,
+		BlockMaxGas:        g.ConsensusParams.Block.MaxGas,
+		Validators:         len(g.Validators),
+		ABCIClient:         "in-process local client (one mutex for all ABCI connections)",
+		Submit:             "rpc/client/local BroadcastTxSync (CheckTx through the mempool), pre-signed",
+		Workers:            workers,
+	}, nil
+}
+
+type blockRec struct {
+	height     int64
+	txs, ok    int
+	at         time.Time // when the NewBlock event (fired after the commit) arrived
+	submitting bool      // the generator was still submitting then
+}
+
+// runApp starts the node in home, drives the streams into it, waits until
+// every accepted transaction is committed, and stops the node.
+func runApp(ctx context.Context, o Options, name, home string, start startFunc, streams [][][]byte) (AppResult, error) {
+	res := AppResult{App: name}
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	n, err := start(home)
+	if err != nil {
+		return res, err
+	}
+	defer n.stop()
+	sub, err := n.comet.EventBus().Subscribe(ctx, "txload", types.EventQueryNewBlock, 100_000)
+	if err != nil {
+		return res, fmt.Errorf("subscribe to blocks: %w", err)
+	}
+	total := 0
+	for _, s := range streams {
+		total += len(s)
+	}
+
+	var answered, rejected atomic.Int64
+	var submitting atomic.Bool
+	submitting.Store(true)
+	blocksCh := make(chan []blockRec, 1)
+	allCommitted := make(chan struct{})
+	var committedAll atomic.Int64
+	firstBlock := make(chan struct{})
+	go func() {
+		var blocks []blockRec
+		defer func() { blocksCh <- blocks }()
+		first := true
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-sub.Canceled():
+				return
+			case msg := <-sub.Out():
+				ev, ok := msg.Data().(types.EventDataNewBlock)
+				if !ok {
+					continue
+				}
+				now := time.Now()
+				r := blockRec{height: ev.Block.Height, txs: len(ev.Block.Txs), at: now, submitting: submitting.Load()}
+				for _, tr := range ev.ResultFinalizeBlock.TxResults {
+					if tr.Code == 0 {
+						r.ok++
+					}
+				}
+				blocks = append(blocks, r)
+				if first {
+					first = false
+					close(firstBlock)
+				}
+				if committedAll.Add(int64(r.txs)) >= int64(total)-rejected.Load() && !submitting.Load() {
+					close(allCommitted)
+					return
+				}
+			}
+		}
+	}()
+	select {
+	case <-firstBlock:
+	case <-ctx.Done():
+		return res, fmt.Errorf("no block committed: %w", ctx.Err())
+	}
+
+	begin := time.Now()
+	var wg sync.WaitGroup
+	var errs firstError
+	for _, s := range streams {
+		wg.Add(1)
+		go func(s [][]byte) {
+			defer wg.Done()
+			for _, tx := range s {
+				for {
+					r, err := n.rpc.BroadcastTxSync(ctx, tx)
+					if err != nil && errors.As(err, &mempl.ErrMempoolIsFull{}) {
+						time.Sleep(2 * time.Millisecond)
+						continue
+					}
+					countAnswer(r, err, &answered, &rejected, &errs)
+					break
+				}
+				if ctx.Err() != nil {
+					return
+				}
+			}
+		}(s)
+	}
+	wg.Wait()
+	submitEnd := time.Now()
+	submitting.Store(false)
+	// Empty blocks keep coming (create_empty_blocks), so the collector sees
+	// the end even if the last transactions committed before this point.
+	select {
+	case <-allCommitted:
+	case <-ctx.Done():
+	}
+	cancel()
+	blocks := <-blocksCh
+
+	res.Submitted = int(answered.Load())
+	res.CheckTxRejected = int(rejected.Load())
+	res.SubmitSeconds = submitEnd.Sub(begin).Seconds()
+	for _, b := range blocks {
+		res.Committed += b.ok
+		res.CommittedFailed += b.txs - b.ok
+		if b.txs > 0 {
+			res.TxBlocks++
+			res.MaxBlockTxs = max(res.MaxBlockTxs, b.txs)
+			res.TotalSeconds = b.at.Sub(begin).Seconds()
+		}
+	}
+	if res.TotalSeconds > 0 {
+		res.OverallTxPerSec = float64(res.Committed) / res.TotalSeconds
+	}
+	if e := errs.get(); e != nil && res.Committed == 0 {
+		return res, fmt.Errorf("broadcast: %w", e)
+	}
+	if res.Committed+res.CommittedFailed < total-res.CheckTxRejected {
+		return res, fmt.Errorf("only %d of %d transactions committed before the timeout (%s)", res.Committed+res.CommittedFailed, total, o.Timeout)
+	}
+	w, err := window(blocks, total, o.WarmupFrac, o.EndFrac)
+	if err != nil {
+		return res, err
+	}
+	res.Window = w
+	res.TxPerSec = float64(w.Txs) / w.Seconds
+	res.BlocksPerSec = float64(w.Blocks) / w.Seconds
+	res.MeanBlockTxs = float64(w.Txs) / float64(w.Blocks)
+	return res, nil
+}
+
+func countAnswer(r *ctypes.ResultBroadcastTx, err error, answered, rejected *atomic.Int64, errs *firstError) {
+	answered.Add(1)
+	if err != nil {
+		rejected.Add(1)
+		errs.set(err)
+		return
+	}
+	if r.Code != 0 {
+		rejected.Add(1)
+		errs.set(fmt.Errorf("CheckTx code %d: %s", r.Code, r.Log))
+	}
+}
+
+// firstError keeps the first error the generator saw.
+type firstError struct {
+	mu  sync.Mutex
+	err error
+}
+
+func (f *firstError) set(err error) {
+	f.mu.Lock()
+	if f.err == nil {
+		f.err = err
+	}
+	f.mu.Unlock()
+}
+
+func (f *firstError) get() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
+}
+
+// window picks the measured stretch of blocks: it opens at the commit of the
+// first block that brings the committed count to warmup*total (never the
+// first block carrying transactions, which holds whatever queued up before
+// it) and closes at the last commit seen while the generator was still
+// submitting, so the mempool was never empty; if that leaves no block, it
+// closes at the block that reaches end*total instead.
+func window(blocks []blockRec, total int, warmup, end float64) (Window, error) {
+	cum := make([]int, len(blocks))
+	firstTx := -1
+	c := 0
+	for i, b := range blocks {
+		c += b.ok
+		cum[i] = c
+		if firstTx < 0 && b.txs > 0 {
+			firstTx = i
+		}
+	}
+	if firstTx < 0 {
+		return Window{}, fmt.Errorf("no transactions committed")
+	}
+	s := -1
+	for i := firstTx; i < len(blocks); i++ {
+		if float64(cum[i]) >= warmup*float64(total) {
+			s = i
+			break
+		}
+	}
+	if s < 0 {
+		return Window{}, fmt.Errorf("warm-up never ended: %d of %d committed", c, total)
+	}
+	e, saturated := -1, true
+	for i := s + 1; i < len(blocks); i++ {
+		if blocks[i].submitting {
+			e = i
+		}
+	}
+	if e < 0 {
+		saturated = false
+		for i := s + 1; i < len(blocks); i++ {
+			if float64(cum[i]) >= end*float64(total) || i == len(blocks)-1 {
+				e = i
+				break
+			}
+		}
+	}
+	if e < 0 {
+		return Window{}, fmt.Errorf("too few blocks (%d with transactions) to measure between two commits: raise the transaction count", len(blocks)-firstTx)
+	}
+	w := Window{
+		FromHeight: blocks[s].height,
+		ToHeight:   blocks[e].height,
+		Blocks:     e - s,
+		Txs:        cum[e] - cum[s],
+		Seconds:    blocks[e].at.Sub(blocks[s].at).Seconds(),
+		Saturated:  saturated,
+	}
+	if w.Seconds <= 0 || w.Txs == 0 {
+		return w, fmt.Errorf("empty window %+v", w)
+	}
+	return w, nil
+}
+
+// freeBasePort finds three consecutive free loopback ports (P2P, RPC, API).
+func freeBasePort() (int, error) {
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if base > 60000 {
+			continue
+		}
+		ok := true
+		for p := base; p < base+3 && ok; p++ {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+			if err != nil {
+				ok = false
+				continue
+			}
+			l.Close()
+		}
+		if ok {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no free block of 3 loopback ports")
+}

@@ -1,0 +1,85 @@
+package txload
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"testing"
+	"time"
+)
+
+// TestRunNodesSmall is a tiny end-to-end run against both apps, so the
+// harness cannot break silently: every transaction must commit with code 0
+// in both, and the figures must be positive.
+func TestRunNodesSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two CometBFT nodes")
+	}
+	var progress bytes.Buffer
+	res, err := RunNodes(context.Background(), Options{
+		Txs: 600, Accounts: 50, Workers: 2, BlockTime: 20 * time.Millisecond,
+		Dir: t.TempDir(), Timeout: 60 * time.Second, Progress: &progress,
+	})
+	t.Log(progress.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	t.Logf("%s", b)
+	for _, r := range []AppResult{res.Tenun, res.KVStore} {
+		if r.Committed != 600 || r.CommittedFailed != 0 || r.CheckTxRejected != 0 {
+			t.Errorf("%s: committed %d ok, %d failed, %d rejected by CheckTx; want 600, 0, 0", r.App, r.Committed, r.CommittedFailed, r.CheckTxRejected)
+		}
+		if r.TxPerSec <= 0 || r.Window.Blocks < 1 || r.Window.Seconds <= 0 {
+			t.Errorf("%s: no measurement: %+v", r.App, r)
+		}
+	}
+	if res.Ratio <= 0 || res.TxBytes < 100 {
+		t.Errorf("ratio %v, tx bytes %v", res.Ratio, res.TxBytes)
+	}
+}
+
+func TestKVStoreTxsMatchSizes(t *testing.T) {
+	keys := Keys(7)
+	txs, err := Transfers(keys, Addresses(keys), 40, 0, BenchChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv := KVStoreTxs(txs)
+	seen := map[string]bool{}
+	for i := range txs {
+		if len(kv[i]) != len(txs[i]) {
+			t.Fatalf("kvstore tx %d is %d bytes, tenun tx %d", i, len(kv[i]), len(txs[i]))
+		}
+		if bytes.Count(kv[i], []byte("=")) != 1 || bytes.Contains(kv[i], []byte(":")) {
+			t.Fatalf("kvstore tx %q is not key=value", kv[i])
+		}
+		key := string(kv[i][:bytes.IndexByte(kv[i], '=')])
+		if seen[key] {
+			t.Fatalf("duplicate key %q", key)
+		}
+		seen[key] = true
+	}
+	// Each account's transactions stay in sequence order within one stream.
+	streams := Streams(txs, 7, 3)
+	n := 0
+	for _, s := range streams {
+		n += len(s)
+	}
+	if n != len(txs) {
+		t.Fatalf("streams hold %d of %d transactions", n, len(txs))
+	}
+}
+
+func TestStateMachineSmall(t *testing.T) {
+	res, err := RunStateMachine(SMOptions{Blocks: 2, TxsPerBlock: 500, Accounts: 100, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.TxPerSec <= 0 || res.SigVerifyTxPerSec <= 0 || res.Ratio <= 0 {
+		t.Fatalf("no measurement: %+v", res)
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(m.Run()) }

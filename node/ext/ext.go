@@ -1,0 +1,24 @@
+// Package ext is what a market domain may use of the node it runs in, for
+// serving HTTP routes of its own (the data market's gateway). It exists so
+// that market packages do not import package node, which imports them.
+package ext
+
+import (
+	"net/http"
+
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// Host is the node as an HTTP extension sees it.
+type Host interface {
+	ChainID() string
+	// Snapshot is the last committed state and its height.
+	Snapshot() (store.KV, int64, error)
+	// Blob returns a blob's content from the node's store, integrity-checked.
+	Blob(cid string) ([]byte, error)
+}
+
+// HTTPExtension is implemented by domains that serve routes on the node.
+type HTTPExtension interface {
+	RegisterHTTP(mux *http.ServeMux, host Host)
+}

@@ -1,0 +1,230 @@
+// Package circuit holds the gnark (BN254, R1CS) circuits for quantized MLPs
+// (see zkml/model for the integer semantics they prove):
+//
+//   - [Inference]: the model committed to by Commitment maps the public
+//     input to the public class.
+//   - [Accuracy]: the committed model classifies at least K of the N rows of
+//     the test set whose hash is TestSetHash correctly.
+//
+// Both unpack the private packed model with range checks, hash it with the
+// Poseidon2 sponge of zkml/model and assert the hash equals the public
+// commitment, so every proof about a model names the same value. Range checks
+// and the saturating ReLU use one log-derivative lookup argument ([Lookups]).
+package circuit
+
+import (
+	"fmt"
+	"math/big"
+	"math/bits"
+
+	"github.com/consensys/gnark/frontend"
+
+	"github.com/tenun-chain/tenun/zkml/model"
+)
+
+// Inference proves: the model with commitment Commitment classifies the
+// input (packed into field elements, see model.Arch.PackInput) as Class.
+// Public inputs, in order: Commitment, Input..., Class.
+type Inference struct {
+	Commitment frontend.Variable   `gnark:",public"`
+	Input      []frontend.Variable `gnark:",public"`
+	Class      frontend.Variable   `gnark:",public"`
+
+	Model []frontend.Variable // packed model (private)
+
+	Arch model.Arch `gnark:"-"`
+}
+
+// NewInference returns a circuit shaped for arch (for compilation).
+func NewInference(arch model.Arch) (*Inference, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	return &Inference{
+		Input: make([]frontend.Variable, arch.NumInputElems()),
+		Model: make([]frontend.Variable, arch.NumModelElems()),
+		Arch:  arch.Clone(),
+	}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *Inference) Define(api frontend.API) error {
+	lk := NewLookups()
+	layers, err := unpackModel(api, lk, c.Arch, c.Model, c.Commitment)
+	if err != nil {
+		return err
+	}
+	x, err := unpack(api, lk, c.Input, inputWidths(c.Arch))
+	if err != nil {
+		return fmt.Errorf("input: %w", err)
+	}
+	cls, err := predict(api, lk, c.Arch, x, layers)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(cls, c.Class)
+	return lk.Build(api)
+}
+
+func inputWidths(a model.Arch) []int {
+	w := make([]int, a.NumInputs())
+	for i := range w {
+		w[i] = a.InBits
+	}
+	return w
+}
+
+// Accuracy proves: the model with commitment Commitment predicts the label
+// of at least K of the N rows of the test set whose hash is TestSetHash.
+// Public inputs, in order: Commitment, TestSetHash, N, K.
+type Accuracy struct {
+	Commitment  frontend.Variable `gnark:",public"`
+	TestSetHash frontend.Variable `gnark:",public"`
+	N           frontend.Variable `gnark:",public"`
+	K           frontend.Variable `gnark:",public"`
+
+	Model   []frontend.Variable // packed model (private)
+	TestSet []frontend.Variable // packed test set (private; bound by TestSetHash)
+
+	Arch model.Arch `gnark:"-"`
+	Rows int        `gnark:"-"`
+}
+
+// NewAccuracy returns a circuit shaped for arch and n test rows.
+func NewAccuracy(arch model.Arch, n int) (*Accuracy, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("accuracy: need at least one test row, got %d", n)
+	}
+	return &Accuracy{
+		Model:   make([]frontend.Variable, arch.NumModelElems()),
+		TestSet: make([]frontend.Variable, len(model.Layout(arch.TestSetWidths(n)))),
+		Arch:    arch.Clone(),
+		Rows:    n,
+	}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *Accuracy) Define(api frontend.API) error {
+	lk := NewLookups()
+	layers, err := unpackModel(api, lk, c.Arch, c.Model, c.Commitment)
+	if err != nil {
+		return err
+	}
+	items, err := unpack(api, lk, c.TestSet, c.Arch.TestSetWidths(c.Rows))
+	if err != nil {
+		return fmt.Errorf("test set: %w", err)
+	}
+	h, err := sponge(api, model.DomainTestSet, c.Arch.TestSetHeader(c.Rows), c.TestSet)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(h, c.TestSetHash)
+	api.AssertIsEqual(c.N, c.Rows)
+
+	nIn := c.Arch.NumInputs()
+	correct := make([]frontend.Variable, c.Rows)
+	for r := range c.Rows {
+		row := items[r*(nIn+1) : (r+1)*(nIn+1)]
+		cls, err := predict(api, lk, c.Arch, row[:nIn], layers)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", r, err)
+		}
+		correct[r] = api.IsZero(api.Sub(cls, row[nIn]))
+	}
+	// At least K correct: K and count-K both fit in the bits of N, so neither
+	// can wrap around the field.
+	nb := bits.Len(uint(c.Rows))
+	if err := rangeCheck(api, lk, c.K, nb); err != nil {
+		return err
+	}
+	if err := rangeCheck(api, lk, api.Sub(sum(api, correct), c.K), nb); err != nil {
+		return err
+	}
+	return lk.Build(api)
+}
+
+// toVars converts packed integers to witness values.
+func toVars(v []*big.Int) []frontend.Variable {
+	out := make([]frontend.Variable, len(v))
+	for i := range v {
+		out[i] = v[i]
+	}
+	return out
+}
+
+// InferenceAssignment builds the full witness for proving that m classifies x.
+// It returns the class it proves.
+func InferenceAssignment(m *model.Model, x []int) (*Inference, int, error) {
+	cls, err := m.Predict(x)
+	if err != nil {
+		return nil, 0, err
+	}
+	packed, err := m.Packed()
+	if err != nil {
+		return nil, 0, err
+	}
+	input, err := m.Arch.PackInput(x)
+	if err != nil {
+		return nil, 0, err
+	}
+	com, err := m.ComputeCommitment()
+	if err != nil {
+		return nil, 0, err
+	}
+	return &Inference{
+		Commitment: com.BigInt(),
+		Input:      toVars(input),
+		Class:      cls,
+		Model:      toVars(packed),
+		Arch:       m.Arch.Clone(),
+	}, cls, nil
+}
+
+// AccuracyAssignment builds the full witness for proving that m classifies
+// at least k rows of ds correctly; k < 0 claims the true count, which is
+// returned.
+func AccuracyAssignment(m *model.Model, ds *model.Dataset, k int) (*Accuracy, int, error) {
+	correct, err := m.Accuracy(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	if k < 0 {
+		k = correct
+	}
+	if k > correct {
+		return nil, 0, fmt.Errorf("accuracy: claim of %d correct exceeds the true %d of %d", k, correct, ds.Len())
+	}
+	packed, err := m.Packed()
+	if err != nil {
+		return nil, 0, err
+	}
+	vals, widths, err := m.Arch.TestSetItems(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	ts, err := model.Pack(vals, widths)
+	if err != nil {
+		return nil, 0, err
+	}
+	com, err := m.ComputeCommitment()
+	if err != nil {
+		return nil, 0, err
+	}
+	tsh, err := m.Arch.TestSetHash(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &Accuracy{
+		Commitment:  com.BigInt(),
+		TestSetHash: tsh.BigInt(),
+		N:           ds.Len(),
+		K:           k,
+		Model:       toVars(packed),
+		TestSet:     toVars(ts),
+		Arch:        m.Arch.Clone(),
+		Rows:        ds.Len(),
+	}, k, nil
+}
