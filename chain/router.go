@@ -127,6 +127,10 @@ func (r *Router) Domain(name string) (Domain, bool) {
 	return nil, false
 }
 
+// HandleForTest runs a decoded message's handler directly, without the
+// transaction checks; domain tests use it to exercise pure rules.
+func (r *Router) HandleForTest(ctx *Context, m Msg) error { return r.handle(ctx, m) }
+
 func (r *Router) handle(ctx *Context, m Msg) error {
 	return r.routes[m.Type()].handle(ctx, m)
 }

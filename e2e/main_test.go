@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -13,12 +12,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cometbft/cometbft/types"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
@@ -527,12 +526,24 @@ func sendAll(t *testing.T, c *client.Client, trs []transfer) int64 {
 	return top
 }
 
-// parseHex decodes an upper- or lower-case hex string.
-func parseHex(s string) []byte {
-	b, _ := hex.DecodeString(s)
-	return b
+// commitSignatures counts the validators whose precommits are in the
+// canonical commit of height h.
+func commitSignatures(n *tnode, h int64) (int, error) {
+	c, err := node.RPCClient(n.rpc)
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := quick()
+	defer cancel()
+	res, err := c.Commit(ctx, &h)
+	if err != nil {
+		return 0, err
+	}
+	signed := 0
+	for _, s := range res.Commit.Signatures {
+		if s.BlockIDFlag == types.BlockIDFlagCommit {
+			signed++
+		}
+	}
+	return signed, nil
 }
-
-var _ = bytes.Equal
-var _ = strconv.Itoa
-var _ = syscall.SIGKILL

@@ -102,5 +102,25 @@ func TestFourValidators(t *testing.T) {
 		waitFor(t, 10*time.Second, "balances on "+n.name, nodes, func() error { return n.checkBalances(want) })
 	}
 	checkSameState(t, n3, nodes...)
+
+	// node3 signs blocks again: some commit after its return carries all
+	// four precommits.
+	from := top
+	waitFor(t, 30*time.Second, "a commit signed by all 4 validators", nodes, func() error {
+		h, err := n0.height()
+		if err != nil {
+			return err
+		}
+		for ; from < h; from++ {
+			signed, err := commitSignatures(n0, from)
+			if err != nil {
+				return err
+			}
+			if signed == 4 {
+				return nil
+			}
+		}
+		return fmt.Errorf("no commit up to height %d has 4 signatures", h)
+	})
 	t.Logf("node3 caught up from %d to %d; total %s", killedAt, top, time.Since(began).Round(time.Millisecond))
 }

@@ -1,8 +1,9 @@
 package yuma
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 )
 
 // Result is what one epoch produces. The u16 vectors are the values
@@ -136,14 +137,24 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	consensus := weightedMedianColSparse(activeStake, weights, n, kappa)
 
 	// ---- 2.7 clipping, validator trust, rank, incentive
-	clipped := colClipSparse(weights, consensus)
+	bondsPenalty := U16ProportionToFixed(p.BondsPenalty)
+	var clipped sparse
+	if bondsPenalty == One32 {
+		// β = 1 (the default): W̃ = W̄ and W is not needed again, so clip in
+		// place instead of copying the matrix.
+		clipped = colClipSparseInPlace(weights, consensus)
+	} else {
+		clipped = colClipSparse(weights, consensus)
+	}
 	validatorTrust := rowSumSparse(clipped)
 	incentive := matmulSparse(clipped, activeStake, n)
 	inplaceNormalize(incentive)
 
 	// ---- 2.8 bonds and dividends
-	bondsPenalty := U16ProportionToFixed(p.BondsPenalty)
-	weightsForBonds := interpolateSparse(weights, clipped, bondsPenalty)
+	weightsForBonds := clipped
+	if bondsPenalty != One32 {
+		weightsForBonds = interpolateSparse(weights, clipped, bondsPenalty)
+	}
 	recent := func(j uint32) bool { return lastTempo <= nr[j].RegisteredAt }
 
 	var dividends []I32F32
@@ -151,14 +162,21 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	if p.BondsMode == ModeYuma3 {
 		bonds := readBonds(s, recent, U16ProportionToFixed)
 		ema := computeBondsYuma3(p, weightsForBonds, bonds, consensus)
-		norm := cloneSparse(ema)
-		inplaceColNormalizeSparse(norm, n)
-		// D_i = A_i · sum_j B̂_ij·I_j (mat_vec_mul_sparse, row_sum, vec_mul).
+		// D_i = A_i · sum_j B̂_ij·I_j (mat_vec_mul_sparse, row_sum, vec_mul)
+		// with B̂ the column-normalised EMA; B̂_ij is computed on the fly
+		// exactly as inplace_col_normalize_sparse would, so ema stays as
+		// stored.
+		cs := colSums(ema, n)
+		divs := makeDividers(cs)
 		dividends = make([]I32F32, n)
-		for i, row := range norm {
+		for i, row := range ema {
 			var t I32F32
 			for _, c := range row {
-				t += c.val.Mul(incentive[c.col])
+				v := c.val
+				if cs[c.col] != 0 {
+					v = divs[c.col].div(v)
+				}
+				t += v.Mul(incentive[c.col])
 			}
 			// vec_mul uses checked_mul(..).unwrap_or_default().
 			if v, ok := t.checkedMul(activeStake[i]); ok {
@@ -263,11 +281,18 @@ func isTopKNonzero(v []I32F32, k int) []bool {
 	if n < k {
 		return out
 	}
-	idx := make([]int, n)
+	// A stable ascending sort by value equals an unstable sort by the
+	// unique key (value, uid).
+	idx := make([]int32, n)
 	for i := range idx {
-		idx[i] = i
+		idx[i] = int32(i)
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return v[idx[a]] < v[idx[b]] })
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(v[a], v[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 	for _, i := range idx[:n-k] {
 		out[i] = false
 	}
@@ -333,14 +358,6 @@ func readBonds(s *Subnet, recent func(uint32) bool, conv func(uint16) I32F32) sp
 		b[i] = buf[start:len(buf):len(buf)]
 	}
 	return b
-}
-
-func cloneSparse(m sparse) sparse {
-	out, buf := newSparse(len(m), m.nnz())
-	for i, row := range m {
-		out[i] = appendRow(&buf, row)
-	}
-	return out
 }
 
 // bmaAlpha is 1 − I32F32(I64F64(bma) / I64F64(1e6)), the EMA weight of the

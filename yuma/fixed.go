@@ -46,12 +46,25 @@ func FromInt(v int64) I32F32 {
 func FromU16(u uint16) I32F32 { return I32F32(int64(u) << 32) }
 
 // U16ProportionToFixed is subtensor's u16_proportion_to_fixed: u / 65535
-// computed with I32F32 division (so it truncates).
-func U16ProportionToFixed(u uint16) I32F32 { return FromU16(u).SafeDiv(u16Max32) }
+// computed with I32F32 division, i.e. floor(u·2^32 / 65535). Because
+// 2^32 = 65535·65537 + 1 that floor equals u·65537 + u/65535 exactly, which
+// avoids a division per bond (TestU16ProportionClosedForm checks all u).
+func U16ProportionToFixed(u uint16) I32F32 {
+	return I32F32(uint64(u)*65537 + uint64(u)/65535)
+}
 
 // FixedProportionToU16 is subtensor's fixed_proportion_to_u16: floor(x·65535),
-// saturating to [0, 65535].
-func FixedProportionToU16(x I32F32) uint16 { return x.SatMul(u16Max32).SatToU16() }
+// saturating to [0, 65535]. Multiplying by the integer-valued 65535.0 is
+// exact (x·65535 in bits), so floor(bits·65535 / 2^32) is computed directly.
+func FixedProportionToU16(x I32F32) uint16 {
+	if x <= 0 {
+		return 0
+	}
+	if x >= One32 {
+		return 65535
+	}
+	return uint16((uint64(x) * 65535) >> 32)
+}
 
 // Bits returns the raw two's-complement representation.
 func (a I32F32) Bits() int64 { return int64(a) }

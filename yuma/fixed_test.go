@@ -273,3 +273,23 @@ func TestReciprocalDivision(t *testing.T) {
 		}
 	}
 }
+
+// The closed forms of the u16 proportion conversions equal subtensor's
+// I32F32 arithmetic for every input.
+func TestU16ProportionClosedForm(t *testing.T) {
+	for u := 0; u <= 65535; u++ {
+		if got, want := U16ProportionToFixed(uint16(u)), FromU16(uint16(u)).SafeDiv(u16Max32); got != want {
+			t.Fatalf("U16ProportionToFixed(%d) = %d, want %d", u, got, want)
+		}
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	for i := 0; i < 200000; i++ {
+		x := I32F32(int64(r.Uint64()) >> uint(r.IntN(64)))
+		if i%3 == 0 {
+			x = I32F32(r.Int64N(int64(One32) + 2))
+		}
+		if got, want := FixedProportionToU16(x), x.SatMul(u16Max32).SatToU16(); got != want {
+			t.Fatalf("FixedProportionToU16(%d) = %d, want %d", x, got, want)
+		}
+	}
+}

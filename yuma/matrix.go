@@ -147,6 +147,27 @@ func colClipSparse(m sparse, c []I32F32) sparse {
 	return out
 }
 
+// colClipSparseInPlace is colClipSparse overwriting m (rows only shrink).
+func colClipSparseInPlace(m sparse, c []I32F32) sparse {
+	for i, r := range m {
+		k := 0
+		for _, e := range r {
+			t := c[e.col]
+			if t < e.val {
+				if 0 < t {
+					r[k] = cell{e.col, t}
+					k++
+				}
+			} else {
+				r[k] = e
+				k++
+			}
+		}
+		m[i] = r[:k]
+	}
+	return m
+}
+
 // rowSumSparse is row_sum_sparse (plain sums).
 func rowSumSparse(m sparse) []I32F32 {
 	out := make([]I32F32, len(m))

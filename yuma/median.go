@@ -1,54 +1,58 @@
 package yuma
 
-// medianScratch holds the index buffers of weightedMedian so that the
+// vote is one row's (score, stake) in a column's median.
+type vote struct {
+	score, stake I32F32
+}
+
+// medianScratch holds the partition buffers of weightedMedian so that the
 // column loop allocates nothing.
 type medianScratch struct {
-	cur, lower, upper []int32
+	a, b, c []vote
 }
 
 func newMedianScratch(m int) *medianScratch {
-	return &medianScratch{
-		cur:   make([]int32, 0, m),
-		lower: make([]int32, 0, m),
-		upper: make([]int32, 0, m),
-	}
+	return &medianScratch{a: make([]vote, 0, m), b: make([]vote, 0, m), c: make([]vote, 0, m)}
 }
 
 // weightedMedian is subtensor's weighted_median over the partition [0, m):
 // the deterministic middle pivot, strict '<' to enter the lower part and
 // '<=' to enter the upper part, equal scores skipped (SPEC §2.6). Do not
 // replace it by a sort-based median: the tie behaviour at the kappa
-// boundary is part of consensus.
+// boundary is part of consensus. Partitions keep the original relative
+// order, as subtensor's index vectors do, so pivots are the same.
 func weightedMedian(stake, score []I32F32, minority, lo, hi I32F32, sc *medianScratch) I32F32 {
-	m := len(stake)
-	cur := sc.cur[:0]
-	for k := 0; k < m; k++ {
-		cur = append(cur, int32(k))
+	cur := sc.a[:0]
+	for k := range stake {
+		cur = append(cur, vote{score[k], stake[k]})
 	}
-	lower, upper := sc.lower, sc.upper
+	return weightedMedianVotes(cur, minority, lo, hi, sc)
+}
+
+func weightedMedianVotes(cur []vote, minority, lo, hi I32F32, sc *medianScratch) I32F32 {
+	lower, upper := sc.b, sc.c
 	// Each round removes at least the pivot, so the loop ends within m
 	// rounds; the explicit limit mirrors subtensor's safety counter.
-	for iter := 0; iter <= m+1; iter++ {
+	for iter, limit := 0, len(cur)+1; iter <= limit; iter++ {
 		switch len(cur) {
 		case 0:
 			return 0
 		case 1:
-			return score[cur[0]]
+			return cur[0].score
 		}
-		pivot := score[cur[len(cur)/2]]
+		pivot := cur[len(cur)/2].score
 		var loStake, hiStake I32F32
 		lower, upper = lower[:0], upper[:0]
-		for _, idx := range cur {
-			s := score[idx]
-			if s == pivot {
+		for _, v := range cur {
+			if v.score == pivot {
 				continue
 			}
-			if s < pivot {
-				loStake = loStake.SatAdd(stake[idx])
-				lower = append(lower, idx)
+			if v.score < pivot {
+				loStake = loStake.SatAdd(v.stake)
+				lower = append(lower, v)
 			} else {
-				hiStake = hiStake.SatAdd(stake[idx])
-				upper = append(upper, idx)
+				hiStake = hiStake.SatAdd(v.stake)
+				upper = append(upper, v)
 			}
 		}
 		switch {
@@ -115,7 +119,6 @@ func weightedMedianColSparse(stake []I32F32, score sparse, n int, majority I32F3
 		}
 	}
 
-	colScore := make([]I32F32, m)
 	sc := newMedianScratch(m)
 	for j := 0; j < n; j++ {
 		es := entries[colStart[j]:colStart[j+1]]
@@ -131,11 +134,15 @@ func weightedMedianColSparse(stake []I32F32, score sparse, n int, majority I32F3
 			// score (the first pivot partitions nothing).
 			continue
 		}
-		clear(colScore)
-		for _, e := range es {
-			colScore[e.k] = e.val
+		// The column's votes in row order; rows without an entry vote 0.
+		cur := sc.a[:m]
+		for k := range cur {
+			cur[k] = vote{0, useStake[k]}
 		}
-		median[j] = weightedMedian(useStake, colScore, minority, 0, stakeSum, sc)
+		for _, e := range es {
+			cur[e.k].score = e.val
+		}
+		median[j] = weightedMedianVotes(cur, minority, 0, stakeSum, sc)
 	}
 	return median
 }

@@ -106,6 +106,9 @@ type Window struct {
 	Txs        int     `json:"txs"`
 	Seconds    float64 `json:"seconds"`
 	Saturated  bool    `json:"saturated"` // the generator was still submitting at ToHeight's commit
+	// WarmupExcluded is false only for runs too small to leave a block
+	// after the warm-up share: the window then starts one block earlier.
+	WarmupExcluded bool `json:"warmup_excluded"`
 }
 
 // AppResult is one app's figures.
@@ -555,16 +558,23 @@ func window(blocks []blockRec, total int, warmup, end float64) (Window, error) {
 			}
 		}
 	}
+	warm := true
+	if e < 0 && s > 0 {
+		// Tiny runs: one block carried the warm-up share and everything
+		// after it. Measure from the commit before instead.
+		s, e, warm, saturated = s-1, s, false, false
+	}
 	if e < 0 {
 		return Window{}, fmt.Errorf("too few blocks (%d with transactions) to measure between two commits: raise the transaction count", len(blocks)-firstTx)
 	}
 	w := Window{
-		FromHeight: blocks[s].height,
-		ToHeight:   blocks[e].height,
-		Blocks:     e - s,
-		Txs:        cum[e] - cum[s],
-		Seconds:    blocks[e].at.Sub(blocks[s].at).Seconds(),
-		Saturated:  saturated,
+		FromHeight:     blocks[s].height,
+		ToHeight:       blocks[e].height,
+		Blocks:         e - s,
+		Txs:            cum[e] - cum[s],
+		Seconds:        blocks[e].at.Sub(blocks[s].at).Seconds(),
+		Saturated:      saturated,
+		WarmupExcluded: warm,
 	}
 	if w.Seconds <= 0 || w.Txs == 0 {
 		return w, fmt.Errorf("empty window %+v", w)

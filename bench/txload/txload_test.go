@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 	"testing"
 	"time"
 )
@@ -18,7 +17,7 @@ func TestRunNodesSmall(t *testing.T) {
 	}
 	var progress bytes.Buffer
 	res, err := RunNodes(context.Background(), Options{
-		Txs: 600, Accounts: 50, Workers: 2, BlockTime: 20 * time.Millisecond,
+		Txs: 600, Accounts: 50, Workers: 2, BlockTime: 5 * time.Millisecond,
 		Dir: t.TempDir(), Timeout: 60 * time.Second, Progress: &progress,
 	})
 	t.Log(progress.String())
@@ -81,5 +80,3 @@ func TestStateMachineSmall(t *testing.T) {
 		t.Fatalf("no measurement: %+v", res)
 	}
 }
-
-func TestMain(m *testing.M) { os.Exit(m.Run()) }

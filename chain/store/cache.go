@@ -39,7 +39,7 @@ func (c *Cache) Delete(key []byte) { c.writes[string(key)] = nil }
 // on the order of insertion, and map order is random.
 func (c *Cache) sortedWrites() []string {
 	keys := make([]string, 0, len(c.writes))
-	for k := range c.writes {
+	for k := range c.writes { //determinism:allow the keys are sorted below before any use
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)

@@ -22,7 +22,7 @@ func (m *Memory) Delete(key []byte) { delete(m.data, string(key)) }
 
 func (m *Memory) Iterate(prefix []byte, fn func(key, value []byte) bool) {
 	keys := make([]string, 0)
-	for k := range m.data {
+	for k := range m.data { //determinism:allow the keys are sorted below before any use
 		if len(k) >= len(prefix) && k[:len(prefix)] == string(prefix) {
 			keys = append(keys, k)
 		}

@@ -136,9 +136,7 @@ func meter(module []byte) ([]byte, error) {
 			entry = append(entry, fuelExport...)
 			entry = append(entry, 0x03) // global
 			entry = appendU32(entry, fuelIndex)
-			if bytes.Contains(body, []byte(fuelExport)) {
-				err = fmt.Errorf("%w: module already exports %s", errMeter, fuelExport)
-			} else {
+			if err = checkExportNames(body); err == nil {
 				body, err = appendToVector(body, entry)
 			}
 		case secCode:
@@ -173,6 +171,23 @@ func appendToVector(body, entry []byte) ([]byte, error) {
 	out := appendU32(nil, n+1)
 	out = append(out, r.b[r.off:]...)
 	return append(out, entry...), nil
+}
+
+// checkExportNames refuses a module that already exports fuelExport.
+func checkExportNames(body []byte) error {
+	r := reader{b: body}
+	for n := r.u32(); n > 0 && r.err == nil; n-- {
+		name := r.bytes(int(r.u32()))
+		r.byte() // kind
+		r.u32()  // index
+		if string(name) == fuelExport {
+			return fmt.Errorf("%w: module already exports %s", errMeter, fuelExport)
+		}
+	}
+	if r.err != nil {
+		return fmt.Errorf("%w: export section: %v", errMeter, r.err)
+	}
+	return nil
 }
 
 func countImportedGlobals(body []byte) (int, error) {

@@ -17,18 +17,20 @@
 //   - clocks that start at FixedEpoch and advance only when read (sleeps
 //     return at once), and random bytes derived from Job.Seed.
 //
-// Limits (see Limits): linear memory, wall time, an optional CPU-time budget,
-// total output size and log size. wazero has no fuel or instruction metering,
-// so CPU is bounded by time instead: the compiled code checks the context at
-// function entries and loop back-edges (WithCloseOnContextDone), which stops
-// even a tight infinite loop within milliseconds of the deadline. On Linux,
-// Limits.CPUTime is measured as the CPU time of the OS thread the guest runs
-// on (the goroutine is locked to it), polled every few milliseconds; that
-// ignores time the provider spends on other work, so it is the fairer budget
-// on a busy machine. Counting instructions with wazero's function listeners
-// was rejected: it slows jobs several times, and time budgets are what the
-// market prices anyway. Time-limit failures are therefore the only ones that
-// are not reproducible; see Reproducible.
+// Limits (see Limits): linear memory, fuel, wall time, an optional CPU-time
+// budget, total output size and log size. wazero has no fuel of its own, and
+// its way of stopping running code (WithCloseOnContextDone) makes compiled
+// code call back into Go at every loop iteration, which measured 50x slower on
+// a Go job. So the sandbox rewrites each module before compiling it (see
+// meter.go): a counter in a new global is decremented at every loop header
+// and the guest traps when it goes negative. That gives a deterministic fuel
+// budget (Limits.Fuel, Result.FuelUsed: loop iterations, the same on every
+// provider) and a cheap way to stop a job for time: the host overwrites the
+// counter with a large negative value. Wall time is enforced that way; on
+// Linux Limits.CPUTime is too, measured as the CPU time of the OS thread the
+// guest runs on (its goroutine is locked to it), which is the fairer budget on
+// a busy machine. Time-limit failures are the only ones that are not
+// reproducible; see Reproducible.
 //
 // Modules are compiled with wazero's optimizing compiler and kept compiled in
 // memory by SHA-256 of their bytes, and on disk across processes when
@@ -90,6 +92,9 @@ type Limits struct {
 	// CPUTime, when positive, caps the CPU time of the guest's thread (Linux);
 	// elsewhere it is enforced as an extra wall-time limit.
 	CPUTime time.Duration
+	// Fuel caps the loop iterations the guest may run (0: MaxFuel, no cap).
+	// Unlike the time limits it is exact and reproducible.
+	Fuel int64
 	// MaxOutputBytes caps the total size of the files in OutputDir at any moment.
 	MaxOutputBytes int64
 	// MaxLogBytes caps stdout and stderr each; the excess is dropped and
@@ -110,6 +115,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxLogBytes <= 0 {
 		l.MaxLogBytes = DefaultMaxLogBytes
+	}
+	if l.Fuel <= 0 || l.Fuel > MaxFuel {
+		l.Fuel = MaxFuel
 	}
 	return l
 }
@@ -142,6 +150,9 @@ type Result struct {
 	Duration time.Duration
 	// CPUTime is the guest thread's CPU time (Linux; zero elsewhere).
 	CPUTime time.Duration
+	// FuelUsed counts the loop iterations run, including the module's start
+	// function; the same on every provider.
+	FuelUsed int64
 	// CompileTime is zero when the compiled module came from the cache.
 	CompileTime     time.Duration
 	PeakMemoryBytes uint64
@@ -155,6 +166,7 @@ var (
 	ErrInvalidModule = errors.New("sandbox: invalid module")
 	ErrMemoryLimit   = errors.New("sandbox: memory limit exceeded")
 	ErrTimeout       = errors.New("sandbox: time limit exceeded")
+	ErrFuel          = errors.New("sandbox: fuel exhausted")
 	ErrOutputLimit   = errors.New("sandbox: output limit exceeded")
 	ErrTrap          = errors.New("sandbox: module trapped")
 	ErrExit          = errors.New("sandbox: module exited with non-zero status")
@@ -166,7 +178,7 @@ var (
 // so every honest provider gets the same one and verifiers may settle on it.
 // Time limits, cancellation and internal errors depend on the machine.
 func Reproducible(err error) bool {
-	for _, e := range []error{ErrInvalidJob, ErrInvalidModule, ErrMemoryLimit, ErrOutputLimit, ErrTrap, ErrExit} {
+	for _, e := range []error{ErrInvalidJob, ErrInvalidModule, ErrMemoryLimit, ErrFuel, ErrOutputLimit, ErrTrap, ErrExit} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -222,7 +234,7 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 		rc = wazero.NewRuntimeConfigCompiler()
 	}
 	rc = rc.
-		WithCloseOnContextDone(true).  // how time limits stop running code
+		WithCloseOnContextDone(false). // fuel metering stops running code instead; see meter.go
 		WithDebugInfoEnabled(false).   // DWARF parsing slows compiles; traps still name functions
 		WithMemoryLimitPages(1 << 16). // the per-job limit is the allocator in Run
 		WithCoreFeatures(api.CoreFeaturesV2)
@@ -347,8 +359,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	alloc := &limitedAllocator{limit: limits.MemoryBytes}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	wall := limits.WallTime
-	wallCause := errWallTime
+	wall, wallCause := limits.WallTime, errWallTime
 	if limits.CPUTime > 0 && !cpuClockSupported && limits.CPUTime < wall {
 		wall, wallCause = limits.CPUTime, errCPUTime
 	}
@@ -356,7 +367,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	defer cancelWall()
 	runCtx = experimental.WithMemoryAllocator(runCtx, alloc)
 
-	linkErr, callErr, panicked := s.execute(runCtx, cancel, entry.mod, mc, limits.CPUTime, &res)
+	ex := s.execute(runCtx, cancel, entry.mod, mc, limits, &res)
 
 	refused, peak := alloc.state()
 	res.PeakMemoryBytes = peak
@@ -365,38 +376,48 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	res.LogTruncated = stdout.truncated || stderr.truncated
 
 	var exitErr *sys.ExitError
-	callExit := errors.As(callErr, &exitErr)
+	callExit := errors.As(ex.callErr, &exitErr)
 	if callExit {
 		res.ExitCode = exitErr.ExitCode()
 	}
-	failed := linkErr != nil || callErr != nil && !(callExit && exitErr.ExitCode() == 0)
+	failed := ex.linkErr != nil || ex.callErr != nil && !(callExit && exitErr.ExitCode() == 0)
 	switch {
-	case panicked != nil && refused:
+	case ex.panicked != nil && refused:
 		return res, fmt.Errorf("%w: %d bytes", ErrMemoryLimit, limits.MemoryBytes)
-	case panicked != nil:
-		return res, fmt.Errorf("%w: wazero panicked: %v", errInternal, panicked)
-	case failed && runCtx.Err() != nil:
-		res.ExitCode = 0 // wazero's pseudo exit code for cancellation is not the guest's
-		switch cause := context.Cause(runCtx); {
-		case errors.Is(cause, errWallTime):
+	case ex.panicked != nil:
+		return res, fmt.Errorf("%w: wazero panicked: %v", errInternal, ex.panicked)
+	case failed && ex.stopped != nil:
+		switch {
+		case errors.Is(ex.stopped, errWallTime):
 			return res, fmt.Errorf("%w: wall time %v", ErrTimeout, limits.WallTime)
-		case errors.Is(cause, errCPUTime):
+		case errors.Is(ex.stopped, errCPUTime):
 			return res, fmt.Errorf("%w: CPU time %v", ErrTimeout, limits.CPUTime)
 		default:
-			return res, fmt.Errorf("sandbox: run canceled: %w", cause)
+			return res, fmt.Errorf("sandbox: run canceled: %w", ex.stopped)
 		}
+	case failed && ex.outOfFuel:
+		return res, fmt.Errorf("%w: used %d", ErrFuel, res.FuelUsed)
 	case failed && refused:
 		return res, fmt.Errorf("%w: guest asked for more than %d bytes", ErrMemoryLimit, limits.MemoryBytes)
 	case out.overflow:
 		return res, fmt.Errorf("%w: more than %d bytes or %d files in %s", ErrOutputLimit, limits.MaxOutputBytes, maxOutputEntries, OutputDir)
-	case linkErr != nil:
-		return res, fmt.Errorf("%w: instantiate: %w", ErrInvalidModule, linkErr)
+	case ex.linkErr != nil:
+		return res, fmt.Errorf("%w: instantiate: %w", ErrInvalidModule, ex.linkErr)
 	case callExit && res.ExitCode != 0:
 		return res, fmt.Errorf("%w: exit code %d", ErrExit, res.ExitCode)
-	case callErr != nil && !callExit:
-		return res, fmt.Errorf("%w: %w", ErrTrap, callErr)
+	case ex.callErr != nil && !callExit:
+		return res, fmt.Errorf("%w: %w", ErrTrap, ex.callErr)
 	}
 	return res, nil
+}
+
+// execution is how a run ended, for Run to classify.
+type execution struct {
+	linkErr   error // instantiation failed (not the start function's exit)
+	callErr   error // _start or the start function failed or exited
+	panicked  any   // wazero panicked; recovered
+	stopped   error // why the host stopped the guest (time, cancellation), if it did
+	outOfFuel bool  // the guest exhausted its own budget
 }
 
 // execute instantiates the module and calls _start on the current goroutine,
@@ -404,17 +425,12 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 // A panic inside wazero (which a hostile module should never cause, but a
 // memory allocator refusing the initial size does) is recovered and returned.
 func (s *Sandbox) execute(ctx context.Context, cancel context.CancelCauseFunc, compiled wazero.CompiledModule,
-	mc wazero.ModuleConfig, cpuLimit time.Duration, res *Result,
-) (linkErr, callErr error, panicked any) {
+	mc wazero.ModuleConfig, limits Limits, res *Result,
+) (ex execution) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	readCPU := threadCPUClock()
 	cpu0, cpuOK := readCPU()
-	if cpuOK && cpuLimit > 0 {
-		done := make(chan struct{})
-		defer close(done)
-		go watchCPU(ctx, done, cancel, readCPU, cpu0, cpuLimit)
-	}
 	start := time.Now()
 	defer func() {
 		res.Duration = time.Since(start)
@@ -422,40 +438,86 @@ func (s *Sandbox) execute(ctx context.Context, cancel context.CancelCauseFunc, c
 			res.CPUTime = cpu1 - cpu0
 		}
 		if p := recover(); p != nil {
-			panicked = p
+			ex.panicked = p
 		}
 	}()
 
+	// The module's start function, if any, runs here on startFuel; if it
+	// traps (or runs out), the module counts as invalid.
 	mod, err := s.rt.InstantiateModule(ctx, compiled, mc)
 	if err != nil {
-		var exitErr *sys.ExitError
-		if errors.As(err, &exitErr) { // the module's start section exited or was stopped
-			return nil, err, nil
+		if exitErr := (*sys.ExitError)(nil); errors.As(err, &exitErr) {
+			ex.callErr = err // the start function called proc_exit
+		} else {
+			ex.linkErr = err
 		}
-		return err, nil, nil
+		return ex
 	}
 	defer mod.Close(context.Background())
-	_, callErr = mod.ExportedFunction("_start").Call(ctx) // checkModule made sure it exists
-	return nil, callErr, nil
+	fuel := mod.ExportedGlobal(fuelExport).(api.MutableGlobal) // meter added it
+	res.FuelUsed = startFuel - int64(fuel.Get())
+	fuel.Set(uint64(limits.Fuel))
+
+	done := make(chan struct{})
+	stopped := make(chan error, 1)
+	go watch(ctx, done, stopped, cancel, fuel, readCPU, cpu0, cpuOK, limits.CPUTime)
+
+	_, ex.callErr = mod.ExportedFunction("_start").Call(ctx) // checkModule made sure it exists
+	close(done)
+	ex.stopped = <-stopped // also waits for watch to stop writing the counter
+	left := int64(fuel.Get())
+	if ex.stopped == nil {
+		res.FuelUsed += limits.Fuel - left
+		ex.outOfFuel = left < 0
+	} else {
+		res.FuelUsed = 0 // the counter was overwritten, so the count is lost
+	}
+	return ex
 }
 
-// watchCPU cancels the run once the guest thread has used limit of CPU time.
-func watchCPU(ctx context.Context, done <-chan struct{}, cancel context.CancelCauseFunc,
-	readCPU func() (time.Duration, bool), cpu0, limit time.Duration,
+// watch stops the guest when ctx ends (wall time, the caller) or, with a CPU
+// limit, when the guest thread has used it: it overwrites the fuel counter
+// with poisonFuel so the guest traps at its next loop header. The guest may
+// race a single write (its own load, decrement, store), so the poison is
+// rewritten until the run ends. watch sends the reason (nil if it did not
+// stop the guest) on stopped once it no longer touches the counter.
+func watch(ctx context.Context, done <-chan struct{}, stopped chan<- error, cancel context.CancelCauseFunc,
+	fuel api.MutableGlobal, readCPU func() (time.Duration, bool), cpu0 time.Duration, cpuOK bool, cpuLimit time.Duration,
 ) {
-	t := time.NewTicker(min(max(limit/20, time.Millisecond), 50*time.Millisecond))
-	defer t.Stop()
+	var tick <-chan time.Time
+	if cpuOK && cpuLimit > 0 {
+		t := time.NewTicker(min(max(cpuLimit/20, time.Millisecond), 50*time.Millisecond))
+		defer t.Stop()
+		tick = t.C
+	}
+	var cause error
+wait:
 	for {
 		select {
 		case <-done:
+			stopped <- nil
 			return
 		case <-ctx.Done():
-			return
-		case <-t.C:
-			if used, ok := readCPU(); ok && used-cpu0 > limit {
-				cancel(errCPUTime)
-				return
+			cause = context.Cause(ctx)
+			break wait
+		case <-tick:
+			if used, ok := readCPU(); ok && used-cpu0 > cpuLimit {
+				cause = errCPUTime
+				cancel(cause)
+				break wait
 			}
+		}
+	}
+	poison := time.NewTicker(time.Millisecond)
+	defer poison.Stop()
+	poisonValue := int64(poisonFuel)
+	for {
+		fuel.Set(uint64(poisonValue))
+		select {
+		case <-done:
+			stopped <- cause
+			return
+		case <-poison.C:
 		}
 	}
 }
@@ -507,7 +569,11 @@ func (s *Sandbox) compileChecked(ctx context.Context, module []byte) (mod wazero
 			mod, err = nil, fmt.Errorf("%w: compiler panicked: %v", ErrInvalidModule, p)
 		}
 	}()
-	mod, err = s.rt.CompileModule(ctx, module)
+	metered, err := meter(module)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	mod, err = s.rt.CompileModule(ctx, metered)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidModule, err)
 	}

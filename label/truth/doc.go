@@ -8,8 +8,9 @@
 // logarithms are Q32 base 2 from integer tables built at start-up), no
 // floats, no goroutines, no clocks, no randomness and no iteration over maps.
 // Integer sums do not depend on order, so results do not depend on the order
-// of the answers either. A test in this package checks the source for these
-// rules; package floatref holds float64 twins of each method for tests.
+// of the answers either (64-bit platforms assumed: indexes are int). A test
+// in this package checks the source for these rules; package floatref holds
+// float64 twins of each method for tests.
 //
 // Typical use:
 //

@@ -215,15 +215,15 @@ func (e *em) oneCoin(w int) Prob {
 func (e *em) rowAlpha(w, c int, q Prob) uint64 {
 	k := e.k
 	var tot uint64
-	var strength, err Prob
+	var strength, miss Prob // prior pseudo-answers; one-coin P(a given wrong label)
 	if e.hierarchical {
 		strength = e.opt.Shrinkage * Prob(k-1)
-		err = (One - q) / Prob(k-1)
+		miss = (One - q) / Prob(k-1)
 	}
 	for l := 0; l < k; l++ {
 		v := e.cnt[(w*k+l)*k+c] + uint64(e.opt.Smoothing)
 		if e.hierarchical {
-			self := err
+			self := miss
 			if l == c {
 				self = q
 			}

@@ -13,24 +13,33 @@ import (
 // pow2 returns 2^k as a big integer constant.
 func pow2(k int) *big.Int { return new(big.Int).Lsh(big.NewInt(1), uint(k)) }
 
-// split hints the little-endian limbs of v with the given widths and asserts
-// that they recompose to v. It does NOT range-check the limbs: the caller
-// must, otherwise the split is not unique.
+// split hints the limbs of v with the given widths, packed from bit 0
+// upwards, and asserts that they recompose to v. It does NOT range-check the
+// limbs: the caller must, otherwise the split is not unique.
 func split(api frontend.API, v frontend.Variable, widths []int) ([]frontend.Variable, error) {
-	in := make([]frontend.Variable, 0, len(widths)+1)
+	offsets := make([]int, len(widths))
+	off := 0
+	for k, w := range widths {
+		offsets[k] = off
+		off += w
+	}
+	return splitAt(api, v, widths, offsets)
+}
+
+// splitAt is split with explicit bit offsets (bits between limbs must be zero).
+func splitAt(api frontend.API, v frontend.Variable, widths, offsets []int) ([]frontend.Variable, error) {
+	in := make([]frontend.Variable, 0, 2*len(widths)+1)
 	in = append(in, v)
-	for _, w := range widths {
-		in = append(in, w)
+	for k, w := range widths {
+		in = append(in, w, offsets[k])
 	}
 	limbs, err := api.Compiler().NewHint(splitHint, len(widths), in...)
 	if err != nil {
 		return nil, fmt.Errorf("split hint: %w", err)
 	}
 	terms := make([]frontend.Variable, len(limbs))
-	off := 0
 	for k, l := range limbs {
-		terms[k] = api.Mul(l, pow2(off))
-		off += widths[k]
+		terms[k] = api.Mul(l, pow2(offsets[k]))
 	}
 	api.AssertIsEqual(sum(api, terms), v)
 	return limbs, nil
@@ -302,18 +311,31 @@ func denseArgmax(api frontend.API, lk *Lookups, arch model.Arch, l int, x []fron
 	for g, acc := range accs {
 		n := min(G, nOut-g*G)
 		terms := []frontend.Variable{api.Neg(acc)}
-		var widths []int
+		// Digit s sits at offset S*s and has S-1 bits (split into lookup-sized
+		// limbs); the bit between digits must be zero.
+		var widths, offsets []int
 		for s := range n {
 			j := g*G + s
 			terms = append(terms, api.Mul(api.Sub(tmax, lt[j]), pow2(S*s)))
-			widths = append(widths, S-1)
+			off := S * s
+			for _, w := range fine(S - 1) {
+				widths = append(widths, w)
+				offsets = append(offsets, off)
+				off += w
+			}
 		}
-		digits, err := decompose(api, lk, sum(api, terms), widths)
+		limbs, err := splitAt(api, sum(api, terms), widths, offsets)
 		if err != nil {
 			return nil, fmt.Errorf("argmax: %w", err)
 		}
-		for s, d := range digits {
-			atClass = append(atClass, api.Mul(e[g*G+s], d))
+		per := len(fine(S - 1))
+		for s := range n {
+			parts := make([]frontend.Variable, per)
+			for k := range per {
+				lk.Range(api, limbs[s*per+k], widths[s*per+k])
+				parts[k] = api.Mul(limbs[s*per+k], pow2(offsets[s*per+k]-S*s))
+			}
+			atClass = append(atClass, api.Mul(e[g*G+s], sum(api, parts)))
 		}
 	}
 	api.AssertIsEqual(sum(api, atClass), 0)

@@ -19,20 +19,23 @@ func Hints() []solver.Hint {
 	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint}
 }
 
-// splitHint: inputs [v, w_0..w_{k-1}], outputs the k little-endian limbs of
-// v with those widths. It fails if v does not fit, which makes a bad witness
-// fail early with a readable error instead of an unsatisfied constraint.
+// splitHint: inputs [v, w_0, o_0, ..., w_{k-1}, o_{k-1}], outputs the k
+// limbs of v with widths w and bit offsets o. It fails if v has bits outside
+// the limbs, which makes a bad witness fail early with a readable error
+// instead of an unsatisfied constraint.
 func splitHint(_ *big.Int, in, out []*big.Int) error {
-	if len(in) != len(out)+1 {
-		return errors.New("split: want value and one width per limb")
+	if len(in) != 2*len(out)+1 {
+		return errors.New("split: want value and (width, offset) per limb")
 	}
 	rest := new(big.Int).Set(in[0])
 	for k := range out {
-		w := uint(in[k+1].Uint64())
+		w, o := uint(in[1+2*k].Uint64()), uint(in[2+2*k].Uint64())
 		mask := new(big.Int).Lsh(big.NewInt(1), w)
 		mask.Sub(mask, big.NewInt(1))
-		out[k].And(rest, mask)
-		rest.Rsh(rest, w)
+		out[k].Rsh(rest, o)
+		out[k].And(out[k], mask)
+		mask.Lsh(mask, o)
+		rest.AndNot(rest, mask)
 	}
 	if rest.Sign() != 0 {
 		return fmt.Errorf("split: value %s does not fit in the limbs (bug in the witness or a model outside its arch)", in[0])

@@ -108,8 +108,8 @@ func WeightedVote(a *truth.Answers, reputation []float64, gold []int) *Result {
 // MaxReputation caps reputations so one worker's weight stays finite.
 const MaxReputation = 0.99
 
-// GoldReputation is a worker's accuracy on gold items with a Laplace prior:
-// (correct+1)/(answered+2), and prior 1/2... for workers without gold answers.
+// GoldReputation is the float counterpart of truth.GoldReputation: accuracy
+// on gold items with a Laplace prior, (correct+1)/(answered+2).
 func GoldReputation(a *truth.Answers, gold []int) []float64 {
 	correct := make([]float64, a.Workers)
 	n := make([]float64, a.Workers)

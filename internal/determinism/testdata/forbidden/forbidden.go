@@ -25,7 +25,7 @@ var (
 
 type Prob float64 // want: float
 
-type WithFloat struct {
+type WithFloat struct { // want: float
 	Weight float32 // want: float
 	Count  int
 }
@@ -38,11 +38,11 @@ func Floats(n int) int {
 	_ = 3i                                 // want: float
 	_ = math.Sqrt(4)                       // want: float math-float
 	_ = math.Pi                            // want: float math-float
-	_ = math.MaxUint64                     // ok: an integer constant
+	_ = uint64(math.MaxUint64)             // ok: an integer constant
 	_ = strconv.FormatFloat(0, 'f', 2, 64) // want: float
 	var p Prob                             // want: float
-	_ = p
-	return int(x + y) // want: float
+	_ = p                                  // want: float
+	return int(x + y)                      // want: float
 }
 
 func Concurrency() {

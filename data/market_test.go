@@ -1,0 +1,184 @@
+package data
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// The pure rules, without a node: each bad input is rejected with a clear
+// error and leaves the state byte-for-byte unchanged.
+
+func addr(b byte) chain.Address { var a chain.Address; a[0] = b; return a }
+
+func dump(kv *store.Memory) string {
+	var buf bytes.Buffer
+	kv.Iterate(nil, func(k, v []byte) bool {
+		buf.Write(k)
+		buf.WriteByte('=')
+		buf.Write(v)
+		buf.WriteByte('\n')
+		return true
+	})
+	return buf.String()
+}
+
+type harness struct {
+	t   *testing.T
+	kv  *store.Memory
+	app *chain.App
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", Domain{})}
+	ctx := chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams())
+	g := chain.Genesis{Params: chain.DefaultParams()}
+	for i := byte(1); i <= 5; i++ {
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 1_000_000})
+	}
+	if err := h.app.InitGenesis(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// run executes msg as sender through the router's handler inside a cache,
+// as a transaction would, and returns the handler's error.
+func (h *harness) run(sender byte, height int64, msg chain.Msg) error {
+	cache := store.NewCache(h.kv)
+	ctx := chain.NewContext(cache, chain.Block{Height: height}, chain.DefaultParams())
+	ctx.Sender = addr(sender)
+	m, err := h.app.Router().DecodeMsg(chain.Any{Type: msg.Type(), Value: chain.Marshal(msg)})
+	if err != nil {
+		return err
+	}
+	if err := h.app.Router().HandleForTest(ctx, m); err != nil {
+		return err
+	}
+	cache.Write()
+	return nil
+}
+
+func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
+	h.t.Helper()
+	before := dump(h.kv)
+	err := h.run(sender, 5, msg)
+	if err == nil {
+		h.t.Fatalf("%s: accepted, want rejection", msg.Type())
+	}
+	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
+		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", msg.Type(), err, chain.CodeOf(err), code.Code, substr)
+	}
+	if dump(h.kv) != before {
+		h.t.Fatalf("%s: rejected but state changed", msg.Type())
+	}
+}
+
+func schema() []Column {
+	return []Column{
+		{Name: "sensor", Type: TypeString, Required: true, MaxLen: 8},
+		{Name: "temp", Type: TypeDecimal, Required: true, Min: "-40", Max: "85.5"},
+		{Name: "ok", Type: TypeBool},
+	}
+}
+
+func TestBadInputsChangeNothing(t *testing.T) {
+	h := newHarness(t)
+	create := &MsgCreate{Name: "temps", Schema: schema(), Price: 1000, CuratorBps: 500, MaxBatch: 3, RateLimit: 4, RateWindow: 10}
+	if err := h.run(1, 2, create); err != nil {
+		t.Fatal(err)
+	}
+	// Schema violations only: the batch is refused whole.
+	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "99", "true"}, {"s1", "x", ""}}}, chain.ErrInvalidRequest, "above the maximum")
+	// Oversized batch.
+	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"a", "1", ""}, {"b", "1", ""}, {"c", "1", ""}, {"d", "1", ""}}}, chain.ErrInvalidRequest, "over dataset 1's limit")
+	// Unknown dataset.
+	h.mustFail(2, &MsgContribute{Dataset: 9, Records: [][]string{{"a", "1", ""}}}, chain.ErrNotFound, "dataset 9")
+	// Bad schema at creation.
+	h.mustFail(1, &MsgCreate{Name: "x", Schema: []Column{{Name: "a", Type: "float"}}, MaxBatch: 1}, chain.ErrInvalidRequest, "type")
+	h.mustFail(1, &MsgCreate{Name: "x", Schema: []Column{{Name: "a", Type: TypeInt, Min: "5", Max: "1"}}, MaxBatch: 1}, chain.ErrInvalidRequest, "above max")
+
+	if err := h.run(2, 3, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "21.5", "true"}, {"s2", "-3", ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	// Duplicate of an accepted record, from another contributor.
+	h.mustFail(3, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "21.5", "true"}}}, chain.ErrInvalidRequest, "duplicate")
+	// Rate limit: 4 per 10 blocks; 2 accepted, 2 more fit, the 5th does not.
+	if err := h.run(2, 4, &MsgContribute{Dataset: 1, Records: [][]string{{"s3", "1", ""}, {"s4", "1", ""}}}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"s5", "1", ""}}}, chain.ErrInvalidRequest, "rate limit")
+	// Only the curator snapshots; nothing to buy before a snapshot.
+	h.mustFail(3, &MsgSnapshot{Dataset: 1}, chain.ErrUnauthorized, "curator")
+	h.mustFail(4, &MsgBuy{Dataset: 1, Version: 1}, chain.ErrNotFound, "no version 1")
+	if err := h.run(1, 5, &MsgSnapshot{Dataset: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.run(4, 6, &MsgBuy{Dataset: 1, Version: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h.mustFail(4, &MsgBuy{Dataset: 1, Version: 1}, chain.ErrConflict, "already holds a grant")
+	h.mustFail(1, &MsgLink{From: "dataset/1@7", To: "model/ff", Relation: "trained"}, chain.ErrNotFound, "no version 7")
+	if err := chain.CheckInvariants(h.kv); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSplitIsExact(t *testing.T) {
+	for price := uint64(0); price < 2000; price += 7 {
+		for _, bps := range []uint32{0, 1, 333, 5000, 10000} {
+			shares := []Share{{Records: 3}, {Records: 7}, {Records: 11}, {Records: 1}}
+			cur, paid := Split(price, bps, shares)
+			sum := cur
+			for i, p := range paid {
+				sum += p
+				// Each contributor gets exactly its floor share of the pool.
+				pool := price - price*uint64(bps)/10000
+				if p != pool*shares[i].Records/22 {
+					t.Fatalf("price %d bps %d: share %d = %d", price, bps, i, p)
+				}
+			}
+			if sum != price {
+				t.Fatalf("price %d bps %d: parts add to %d", price, bps, sum)
+			}
+		}
+	}
+}
+
+func TestDecimalParsing(t *testing.T) {
+	cases := map[string]int64{"0": 0, "1.5": 1_500_000, "-40": -40_000_000, "85.500001": 85_500_001, "0.000001": 1}
+	for s, want := range cases {
+		got, err := parseNumber(TypeDecimal, s)
+		if err != nil || got != want {
+			t.Errorf("%q: %d %v", s, got, err)
+		}
+	}
+	for _, bad := range []string{"", ".5", "1.", "1.1234567", "1e5", "--1", "1.-1", "abc", "99999999999999999999"} {
+		if _, err := parseNumber(TypeDecimal, bad); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
+
+func TestMerkleRootSensitivity(t *testing.T) {
+	a := [][]byte{{1}, {2}, {3}}
+	b := [][]byte{{1}, {3}, {2}}
+	if bytes.Equal(MerkleRoot(a), MerkleRoot(b)) {
+		t.Fatal("order must change the root")
+	}
+	if bytes.Equal(MerkleRoot(a), MerkleRoot(a[:2])) {
+		t.Fatal("dropping a leaf must change the root")
+	}
+}
+
+func FuzzValidateRecord(f *testing.F) {
+	f.Add("s1", "21.5", "true")
+	f.Add("", "-0.000001", "x")
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		ValidateRecord(schema(), []string{a, b, c})
+		DecodeBatch([]byte(a + b + c))
+	})
+}

@@ -1,0 +1,221 @@
+package circuit
+
+import (
+	"math/big"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/consensys/gnark-crypto/ecc"
+	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/test"
+
+	"github.com/tenun-chain/tenun/zkml/model"
+)
+
+var field = ecc.BN254.ScalarField()
+
+// tinyArch is small enough to solve in milliseconds but still has two
+// output groups in the hidden layer and saturation tables.
+func tinyArch() model.Arch {
+	a := model.Arch{Sizes: []int{16, 14, 10}, InBits: 5, Shifts: []int{5}}
+	a.BiasBits = []int{model.DefaultBiasBits(16, 31), model.DefaultBiasBits(14, 255)}
+	return a
+}
+
+func randomInput(rng *rand.Rand, a model.Arch) []int {
+	x := make([]int, a.NumInputs())
+	for i := range x {
+		x[i] = rng.IntN(1 << a.InBits)
+	}
+	return x
+}
+
+type spongeCircuit struct {
+	In  []frontend.Variable
+	Out frontend.Variable `gnark:",public"`
+}
+
+func (c *spongeCircuit) Define(api frontend.API) error {
+	h, err := sponge(api, model.DomainTestSet, []uint64{7, 9}, c.In)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(h, c.Out)
+	return nil
+}
+
+func TestSpongeMatchesPlainGo(t *testing.T) {
+	for _, n := range []int{1, 13, 14, 29} {
+		in := make([]*big.Int, n)
+		for i := range in {
+			in[i] = big.NewInt(int64(1000*i + 3))
+		}
+		want := model.SpongeHash(model.DomainTestSet, []uint64{7, 9}, in)
+		var w big.Int
+		want.BigInt(&w)
+		c := &spongeCircuit{In: make([]frontend.Variable, n)}
+		a := &spongeCircuit{In: toVars(in), Out: &w}
+		if err := test.IsSolved(c, a, field); err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		a.Out = new(big.Int).Add(&w, big.NewInt(1))
+		if test.IsSolved(c, a, field) == nil {
+			t.Fatalf("n=%d: wrong digest accepted", n)
+		}
+	}
+}
+
+// TestInferenceMatchesPlain checks that the circuit's class equals plain
+// integer inference on many random inputs, covering negative, in-range and
+// saturated activations.
+func TestInferenceMatchesPlain(t *testing.T) {
+	arch := tinyArch()
+	m, err := model.RandomModel(arch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewInference(arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 3))
+	var neg, mid, sat int
+	for range 12 {
+		x := randomInput(rng, arch)
+		countActivations(t, m, x, &neg, &mid, &sat)
+		a, cls, err := InferenceAssignment(m, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(c, a, field); err != nil {
+			t.Fatalf("input %v: %v", x, err)
+		}
+		a.Class = (cls + 1) % arch.NumClasses()
+		if test.IsSolved(c, a, field) == nil {
+			t.Fatalf("wrong class %v accepted", a.Class)
+		}
+	}
+	if neg == 0 || mid == 0 || sat == 0 {
+		t.Fatalf("activations not all exercised: %d zero, %d in range, %d saturated", neg, mid, sat)
+	}
+}
+
+// countActivations tallies hidden activations by regime.
+func countActivations(t *testing.T, m *model.Model, x []int, neg, mid, sat *int) {
+	t.Helper()
+	ly := m.Layers[0]
+	for j, row := range ly.Weights {
+		z := ly.Bias[j]
+		for i, w := range row {
+			z += int64(w) * int64(x[i])
+		}
+		switch q := z >> uint(m.Arch.Shifts[0]); {
+		case q < 0:
+			*neg++
+		case q > model.ActMax:
+			*sat++
+		default:
+			*mid++
+		}
+	}
+}
+
+// TestArgmaxTies: equal logits resolve to the first index, in plain Go and
+// in the circuit.
+func TestArgmaxTies(t *testing.T) {
+	arch := tinyArch()
+	m, err := model.RandomModel(arch, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &m.Layers[1]
+	for j := range out.Weights {
+		for i := range out.Weights[j] {
+			out.Weights[j][i] = 0
+		}
+		out.Bias[j] = -5
+	}
+	out.Bias[3], out.Bias[7] = 11, 11
+	x := randomInput(rand.New(rand.NewPCG(1, 1)), arch)
+	a, cls, err := InferenceAssignment(m, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cls != 3 {
+		t.Fatalf("plain argmax of a tie = %d, want 3", cls)
+	}
+	c, _ := NewInference(arch)
+	if err := test.IsSolved(c, a, field); err != nil {
+		t.Fatal(err)
+	}
+	a.Class = 7
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("second maximum accepted as the class")
+	}
+}
+
+func TestInferenceRejectsWrongCommitment(t *testing.T) {
+	arch := tinyArch()
+	m, _ := model.RandomModel(arch, 1)
+	other, _ := model.RandomModel(arch, 2)
+	x := randomInput(rand.New(rand.NewPCG(4, 4)), arch)
+	a, _, err := InferenceAssignment(m, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc, _ := other.ComputeCommitment()
+	a.Commitment = oc.BigInt()
+	c, _ := NewInference(arch)
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("model accepted under another model's commitment")
+	}
+}
+
+func TestAccuracyCircuit(t *testing.T) {
+	arch := tinyArch()
+	m, _ := model.RandomModel(arch, 9)
+	rng := rand.New(rand.NewPCG(5, 6))
+	ds := &model.Dataset{}
+	for range 5 {
+		x := randomInput(rng, arch)
+		ds.X = append(ds.X, x)
+		p, _ := m.Predict(x)
+		ds.Y = append(ds.Y, p) // correct
+	}
+	ds.Y[1] = (ds.Y[1] + 1) % 10 // two wrong labels
+	ds.Y[4] = (ds.Y[4] + 3) % 10
+	a, k, err := AccuracyAssignment(m, ds, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k != 3 {
+		t.Fatalf("true count %d, want 3", k)
+	}
+	c, _ := NewAccuracy(arch, ds.Len())
+	if err := test.IsSolved(c, a, field); err != nil {
+		t.Fatal(err)
+	}
+	a.K = 2 // "at least 2" also holds
+	if err := test.IsSolved(c, a, field); err != nil {
+		t.Fatal(err)
+	}
+	a.K = 4
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("over-claim accepted")
+	}
+	a.K = new(big.Int).Sub(field, big.NewInt(1)) // -1 must not wrap around
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("negative claim accepted")
+	}
+	a.K = 3
+	tsh := a.TestSetHash
+	a.TestSetHash = big.NewInt(12345)
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("test set accepted under another hash")
+	}
+	a.TestSetHash = tsh
+	a.N = 6
+	if test.IsSolved(c, a, field) == nil {
+		t.Fatal("wrong N accepted")
+	}
+}
