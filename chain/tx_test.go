@@ -3,6 +3,7 @@ package chain_test
 import (
 	"bytes"
 	"math"
+	"math/big"
 	"strings"
 	"testing"
 
@@ -502,4 +503,74 @@ func wellFormed(b []byte) (ok bool) {
 	}()
 	chain.Marshal(chain.Any{Type: "x", Value: b})
 	return true
+}
+
+// Signatures at the edges of ed25519 (small-order keys, non-canonical
+// encodings, S not reduced) get the same verdict whether verified alone
+// (CheckTx, blocks of fewer than four) or in a batch (blocks of four or
+// more): validators and mempools must never disagree on a signature.
+func TestSignatureEdgeCasesBatchMatchesSingle(t *testing.T) {
+	e := newEnv(t, chain.DefaultParams(), account{"alice", 1000}, account{"a", 1000}, account{"b", 1000}, account{"c", 1000}, account{"d", 1000})
+	good := e.tx("alice", 10, send("bob", 1))
+	var tx chain.Tx
+	if err := chain.Unmarshal(good, &tx); err != nil {
+		t.Fatal(err)
+	}
+	// L, the order of the base point, little-endian.
+	l := new(big.Int).Lsh(big.NewInt(1), 252)
+	l.Add(l, mustBig("27742317777372353535851937790883648493"))
+	addLE := func(s []byte, n *big.Int) []byte {
+		be := make([]byte, 32)
+		for i := range s {
+			be[31-i] = s[i]
+		}
+		sum := new(big.Int).Add(new(big.Int).SetBytes(be), n).FillBytes(make([]byte, 32))
+		out := make([]byte, 32)
+		for i := range out {
+			out[i] = sum[31-i]
+		}
+		return out
+	}
+	identity := append([]byte{1}, make([]byte, 31)...)
+	identityNonCanonical := append([]byte{0xee}, bytes.Repeat([]byte{0xff}, 30)...)
+	identityNonCanonical = append(identityNonCanonical, 0x7f)
+	withKeySig := func(pub, sig []byte) []byte {
+		v := tx
+		v.PubKey, v.Signature = pub, sig
+		return chain.Marshal(v)
+	}
+	cases := map[string][]byte{
+		"valid":                           good,
+		"S plus L (not reduced)":          withKeySig(tx.PubKey, append(append([]byte{}, tx.Signature[:32]...), addLE(tx.Signature[32:], l)...)),
+		"small-order key, R identity":     withKeySig(identity, append(append([]byte{}, identity...), make([]byte, 32)...)),
+		"non-canonical identity key":      withKeySig(identityNonCanonical, append(append([]byte{}, identity...), make([]byte, 32)...)),
+		"non-canonical R":                 withKeySig(identity, append(append([]byte{}, identityNonCanonical...), make([]byte, 32)...)),
+		"key not on the curve":            withKeySig(append([]byte{2}, make([]byte, 31)...), tx.Signature),
+		"all-ones signature":              withKeySig(tx.PubKey, bytes.Repeat([]byte{0xff}, 64)),
+		"valid signature, S high bit set": withKeySig(tx.PubKey, append(append([]byte{}, tx.Signature[:63]...), tx.Signature[63]|0x80)),
+	}
+	fillers := func() [][]byte {
+		var out [][]byte
+		for _, n := range []string{"a", "b", "c", "d"} {
+			out = append(out, e.tx(n, 10, send("bob", 1)))
+		}
+		return out
+	}
+	for name, b := range cases {
+		single := e.app.CheckTx(store.NewCache(e.tree), e.next(), b).Code
+		alone := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), [][]byte{b}).Txs[0].Code
+		batch := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), append(fillers(), b)).Txs[4].Code
+		if single != alone || single != batch {
+			t.Errorf("%s: CheckTx code %d, alone in a block %d, in a batch %d", name, single, alone, batch)
+		}
+		t.Logf("%s: code %d", name, single)
+	}
+}
+
+func mustBig(s string) *big.Int {
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok {
+		panic(s)
+	}
+	return n
 }

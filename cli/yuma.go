@@ -169,13 +169,18 @@ func compactLeafArrays(in []byte) []byte {
 }
 
 // matchBracket returns the index of the ']' closing in[i] and whether the
-// array is compactable: no objects inside and at most one nested level.
+// array is compactable: no objects inside, at most one nested level, and no
+// long strings (messages stay one per line).
 func matchBracket(in []byte, i int) (int, bool) {
 	depth := 0
 	for j := i; j < len(in); j++ {
 		switch in[j] {
 		case '"':
-			j = skipString(in, j) - 1
+			k := skipString(in, j)
+			if k-j > 40 {
+				return 0, false
+			}
+			j = k - 1
 		case '{':
 			return 0, false
 		case '[':

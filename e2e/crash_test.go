@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,11 +25,37 @@ import (
 	"github.com/tenun-chain/tenun/node"
 )
 
-// A devnet killed with SIGKILL in the middle of a load of transfers, at
-// three different moments, restarts with everything it reported committed
-// still committed at the same height, balances that are exactly the
-// effect of the committed transfers, and an app hash that a replay of its
-// own blocks from genesis reproduces.
+// crashRound is one way to bring the node down in the middle of the load.
+type crashRound struct {
+	name string
+	// SIGKILL after this many blocks of load, as soon as node.log shows a
+	// line containing on ("": at a random moment within the next block).
+	blocks int64
+	on     string
+	// Or, when failStep > 0: restart the node with CometBFT's crash
+	// injection (FAIL_TEST_INDEX) so that it exits at this one of the
+	// failPoints fail points of a height, failHeights heights after it
+	// starts, and let the load run into it.
+	failStep int
+	want     func(app, store, state int64) bool // the handshake this step should lead to
+}
+
+// CometBFT v0.38 passes failPoints fail.Fail() calls per height on a
+// single validator: its prevote and precommit, then finalizeCommit: 2
+// before saving the block, 3 after it, 4 around ApplyBlock (5: after
+// FinalizeBlock, before the results are saved and the app commits; 7:
+// after the app's Commit, before CometBFT saves its state), and 2 after.
+const (
+	failPoints  = 11
+	failHeights = 15
+)
+
+// A devnet brought down in the middle of a load of transfers, five times
+// at different moments (three SIGKILLs, two exits at chosen points of the
+// commit sequence), restarts with everything it reported committed still
+// committed at the same height, balances that are exactly the effect of
+// the committed transfers, the same blocks it had, and an app hash that a
+// replay of its own blocks from genesis reproduces.
 func TestCrashMidLoad(t *testing.T) {
 	needBinary(t)
 	began := time.Now()
@@ -37,34 +67,83 @@ func TestCrashMidLoad(t *testing.T) {
 	n.p.start()
 	waitHeight(t, 60*time.Second, 1, n)
 	genesis := filepath.Join(home, "config", "genesis.json")
+	nodeLog := filepath.Join(home, "node.log")
 
+	rounds := []crashRound{
+		{name: "SIGKILL at a random moment", blocks: 2},
+		{name: "SIGKILL after FinalizeBlock", blocks: 5, on: "executed block"},
+		{name: "SIGKILL after the app's Commit", blocks: 8, on: "committed state"},
+		{name: "exit after FinalizeBlock", failStep: 5,
+			want: func(app, store, state int64) bool { return store == app+1 && state == app }},
+		{name: "exit after the app's Commit", failStep: 7,
+			want: func(app, store, state int64) bool { return store == app && state == app-1 }},
+	}
 	led := &ledger{sent: map[string]transfer{}, committed: map[string]int64{}}
 	v := &verifier{seen: map[int64]string{}}
-	// Kill after this many blocks of load, plus a random part of a block.
-	for round, blocks := range []int64{2, 5, 9} {
+	for round, r := range rounds {
+		if r.failStep > 0 {
+			if err := n.p.stop(20 * time.Second); err != nil {
+				t.Fatalf("round %d: SIGINT: %v", round, err)
+			}
+			n.p.start(fmt.Sprintf("FAIL_TEST_INDEX=%d", failPoints*failHeights+r.failStep))
+			waitFor(t, 60*time.Second, "the API after the restart", []*tnode{n}, func() error {
+				_, err := n.height()
+				return err
+			})
+		}
 		start, err := n.height()
 		if err != nil {
 			t.Fatal(err)
 		}
 		loadStart := time.Now()
 		stop := led.run(t, n, uint64(round))
-		waitHeight(t, 30*time.Second, start+blocks, n)
-		time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
-		before, _ := n.height()
-		n.p.kill()
+		if r.failStep > 0 {
+			select {
+			case <-n.p.done:
+			case <-time.After(60 * time.Second):
+				t.Fatalf("round %d (%s): the node did not reach its fail point", round, r.name)
+			}
+			if out := tail(n.p.logPath, 5); !strings.Contains(out, "*** fail-test") {
+				t.Fatalf("round %d (%s): the node exited, but not at the injected fail point:\n%s", round, r.name, out)
+			}
+		} else {
+			waitHeight(t, 30*time.Second, start+r.blocks, n)
+			if r.on == "" {
+				time.Sleep(time.Duration(rand.IntN(100)) * time.Millisecond)
+			} else if err := waitLogLine(nodeLog, r.on, 30*time.Second); err != nil {
+				t.Fatal(err)
+			}
+			n.p.kill()
+		}
 		inFlight := led.inFlight()
 		stop()
 		st := led.stats()
-		t.Logf("round %d: killed at height ~%d after %s of load, %d transfers not yet seen committed; so far %d accepted, %d reported committed (%d by wait=commit, %d found by hash)",
-			round, before, time.Since(loadStart).Round(time.Millisecond), inFlight, st.sent, st.committed, st.waited, st.found)
+		t.Logf("round %d (%s): down after %s of load with %d transfers not yet seen committed; so far %d accepted, %d reported committed (%d by wait=commit, %d found by hash)",
+			round, r.name, time.Since(loadStart).Round(time.Millisecond), inFlight, st.sent, st.committed, st.waited, st.found)
 		if st.committed == 0 {
-			t.Fatalf("round %d: nothing reported committed before the kill; the load is not reaching the chain", round)
+			t.Fatalf("round %d: nothing reported committed before the crash; the load is not reaching the chain", round)
 		}
 
 		restarted := time.Now()
+		logFrom := fileSize(nodeLog)
 		n.p.start()
-		waitHeight(t, 60*time.Second, before+2, n)
-		t.Logf("round %d: back and 2 blocks past the kill in %s", round, time.Since(restarted).Round(time.Millisecond))
+		waitFor(t, 60*time.Second, "the API after the restart", []*tnode{n}, func() error {
+			_, err := n.height()
+			return err
+		})
+		app, store, state, ok := handshake(nodeLog, logFrom)
+		phase := fmt.Sprintf("handshake: app %d, block store %d, CometBFT state %d", app, store, state)
+		if !ok {
+			phase = "handshake not found in node.log"
+		}
+		if r.want != nil && (!ok || !r.want(app, store, state)) {
+			// Still a crash under load, just not at the step intended (an
+			// extra consensus round shifts the count): say so, and go on.
+			t.Logf("round %d: note: the fail point did not land at the intended step (%s)", round, phase)
+		}
+		h, _ := n.height()
+		waitHeight(t, 60*time.Second, h+2, n)
+		t.Logf("round %d: restarted and 2 blocks further in %s; %s", round, time.Since(restarted).Round(time.Millisecond), phase)
 		v.check(t, n, genesis, led)
 	}
 
@@ -73,6 +152,63 @@ func TestCrashMidLoad(t *testing.T) {
 		t.Fatalf("SIGINT: %v", err)
 	}
 	t.Logf("total %s", time.Since(began).Round(time.Millisecond))
+}
+
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// waitLogLine returns as soon as a line containing s is appended to path.
+func waitLogLine(path, s string, timeout time.Duration) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	var window []byte
+	buf := make([]byte, 64<<10)
+	for time.Now().Before(deadline) {
+		k, _ := f.Read(buf)
+		if k == 0 {
+			time.Sleep(200 * time.Microsecond)
+			continue
+		}
+		window = append(window, buf[:k]...)
+		if bytes.Contains(window, []byte(s)) {
+			return nil
+		}
+		if len(window) > len(s) {
+			window = window[len(window)-len(s):]
+		}
+	}
+	return fmt.Errorf("no %q in %s within %s", s, path, timeout)
+}
+
+var handshakeRE = regexp.MustCompile(`ABCI Replay Blocks.*appHeight=(\d+) storeHeight=(\d+) stateHeight=(\d+)`)
+
+// handshake reads the heights CometBFT found at its ABCI handshake from the
+// node log written since offset.
+func handshake(path string, offset int64) (app, store, state int64, ok bool) {
+	b, err := os.ReadFile(path)
+	if err != nil || int64(len(b)) < offset {
+		return 0, 0, 0, false
+	}
+	m := handshakeRE.FindSubmatch(b[offset:])
+	if m == nil {
+		return 0, 0, 0, false
+	}
+	app, _ = strconv.ParseInt(string(m[1]), 10, 64)
+	store, _ = strconv.ParseInt(string(m[2]), 10, 64)
+	state, _ = strconv.ParseInt(string(m[3]), 10, 64)
+	return app, store, state, true
 }
 
 // ledger records the load's transfers and what the node said about them

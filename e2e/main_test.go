@@ -165,15 +165,15 @@ func newProc(t *testing.T, dir, name, home string, args ...string) *proc {
 func childEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "TENUN_") {
+		if !strings.HasPrefix(kv, "TENUN_") && !strings.HasPrefix(kv, "FAIL_TEST_INDEX=") {
 			env = append(env, kv)
 		}
 	}
 	return env
 }
 
-// start runs the process (again).
-func (p *proc) start() {
+// start runs the process (again), with extra environment variables.
+func (p *proc) start(env ...string) {
 	p.t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -185,10 +185,10 @@ func (p *proc) start() {
 		p.t.Fatal(err)
 	}
 	p.starts++
-	fmt.Fprintf(out, "==== start %d at %s: tenun %s\n", p.starts, time.Now().Format(time.TimeOnly), strings.Join(p.args, " "))
+	fmt.Fprintf(out, "==== start %d at %s: %s tenun %s\n", p.starts, time.Now().Format(time.TimeOnly), strings.Join(env, " "), strings.Join(p.args, " "))
 	cmd := exec.Command(tenunBin, p.args...)
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {
 		out.Close()

@@ -212,6 +212,15 @@ func (s *Subnet) Validate() error {
 		if err := checkRow(s.Neurons[i].Weights, n); err != nil {
 			return fmt.Errorf("weights of uid %d: %w", i, err)
 		}
+		// The epoch sums a row's raw u16 values in I32F32, whose integer
+		// part stops at 2^31 − 1; subtensor would wrap or panic there.
+		var rowSum uint64
+		for _, e := range s.Neurons[i].Weights {
+			rowSum += uint64(e.Value)
+		}
+		if rowSum > 1<<31-1 {
+			return fmt.Errorf("weights of uid %d: row sum %d overflows I32F32", i, rowSum)
+		}
 		if err := checkRow(s.Neurons[i].Bonds, n); err != nil {
 			return fmt.Errorf("bonds of uid %d: %w", i, err)
 		}

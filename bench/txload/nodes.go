@@ -339,6 +339,8 @@ func configOf(home string, workers int) (Config, error) {
 	}, nil
 }
 
+var debugBlocks func([]blockRec, time.Time, time.Time)
+
 type blockRec struct {
 	height     int64
 	txs, ok    int
@@ -447,6 +449,9 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	}
 	cancel()
 	blocks := <-blocksCh
+	if debugBlocks != nil {
+		debugBlocks(blocks, begin, submitEnd)
+	}
 
 	res.Submitted = int(answered.Load())
 	res.CheckTxRejected = int(rejected.Load())

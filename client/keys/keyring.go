@@ -126,7 +126,9 @@ func Open(dir string, backend Backend, passphrase func() (string, error), opts .
 	if !st.IsDir() {
 		return nil, fmt.Errorf("keys: %s is not a directory", root)
 	}
-	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 {
+	if runtime.GOOS != "windows" && st.Mode().Perm()&0o077 != 0 && onlyKeyringFiles(root) {
+		// Tighten a too-open keyring directory, but never chmod a directory
+		// that holds anything else (someone's home passed as --keyring-dir).
 		if err := os.Chmod(root, 0o700); err != nil {
 			return nil, fmt.Errorf("keys: restricting %s to its owner: %w", root, err)
 		}
@@ -322,6 +324,22 @@ func (k *Keyring) Delete(name string) error {
 }
 
 // --- internals (callers hold k.mu) ---
+
+// onlyKeyringFiles reports whether dir holds nothing but key files and this
+// package's temporary files.
+func onlyKeyringFiles(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !(strings.HasSuffix(n, keyFileSuffix) || strings.HasPrefix(n, ".tmp-")) {
+			return false
+		}
+	}
+	return true
+}
 
 func (k *Keyring) path(name string) string { return filepath.Join(k.dir, name+keyFileSuffix) }
 

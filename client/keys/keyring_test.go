@@ -235,6 +235,18 @@ func TestPermissions(t *testing.T) {
 	if st.Mode().Perm() != 0o700 {
 		t.Fatalf("reopened keyring dir mode %v, want 0700", st.Mode().Perm())
 	}
+	// A directory holding other things is not chmod-ed behind the user's back.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "notes.txt"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	openFile(t, other, testPass)
+	if st, _ := os.Stat(other); st.Mode().Perm() != 0o755 {
+		t.Fatalf("foreign directory mode changed to %v", st.Mode().Perm())
+	}
 }
 
 func TestWrongPassphrase(t *testing.T) {

@@ -18,21 +18,33 @@ import (
 // Instead, before compiling, the module gets one more mutable i64 global,
 // exported as fuelExport, and every loop header gets
 //
-//	global.get $fuel; i64.const 1; i64.sub; global.set $fuel
-//	global.get $fuel; i64.const 0; i64.lt_s; if; unreachable; end
+//	$fuel -= 1
+//	if $fuel & 0xffff == 0 {            // every fuelCheckInterval iterations
+//	    memory.grow 0                   // a no-op that returns to Go
+//	    if $fuel < 0 { unreachable }
+//	}
 //
-// which compiles to a load, a subtract, a store and a branch. So:
+// whose fast path compiles to a load, a subtract, a store, a test and a
+// branch. So:
 //
 //   - fuel counts loop iterations (for Go code, roughly basic blocks run),
 //     the same on every machine: Limits.Fuel is a reproducible budget and
-//     Result.FuelUsed a reproducible measure of work;
-//   - to stop a job for time, the host writes a large negative value into the
-//     global from another goroutine (poisonFuel); the guest traps at its next
-//     loop header. Without loops code runs straight to an end or a call, and
-//     recursion ends in a stack overflow trap, so every run stops.
+//     Result.FuelUsed a reproducible measure of work. A job stops within
+//     fuelCheckInterval iterations after its budget runs out;
+//   - to stop a job for time, the host writes a large negative value into
+//     the global from another goroutine (poisonFuel) and the guest traps at
+//     its next check. Code without loops runs straight to an end or a call,
+//     and recursion ends in a stack overflow trap, so every run stops;
+//   - the memory.grow(0) matters as much: wazero's compiled code cannot be
+//     preempted by Go's scheduler, so a guest that never calls the host would
+//     hold up every stop-the-world GC in the process (and with it, the
+//     goroutine that is supposed to stop the guest) until it finishes.
+//     memory.grow is implemented by returning to Go, which gives the
+//     scheduler a safe point every few hundred microseconds.
 //
-// The new global is appended, so no existing index moves and nothing else in
-// the module needs rewriting.
+// The new global is appended and a memory (needed for memory.grow) is added
+// only to modules that have none, so no existing index moves and nothing else
+// in the module needs rewriting.
 
 const (
 	fuelExport = "__tenun_fuel"
@@ -42,6 +54,9 @@ const (
 	// startFuel is what the module's own start function (run during
 	// instantiation, before the job's budget can be set) may use.
 	startFuel = 1 << 30
+	// fuelCheckInterval is how many loop iterations pass between checks of
+	// the counter's sign (and returns to Go); a power of two.
+	fuelCheckInterval = 1 << 16
 	// poisonFuel is written to stop a run: far below zero, so decrements
 	// never wrap, and far from any budget, so a poisoned counter is obvious.
 	poisonFuel = math.MinInt64 / 2
@@ -54,6 +69,7 @@ var errMeter = errors.New("cannot meter module")
 const (
 	secCustom    = 0
 	secImport    = 2
+	secMemory    = 5
 	secGlobal    = 6
 	secExport    = 7
 	secCode      = 10
@@ -94,15 +110,18 @@ func meter(module []byte) ([]byte, error) {
 	}
 
 	importedGlobals, definedGlobals := 0, 0
-	var hasGlobal, hasExport bool
+	var hasGlobal, hasExport, hasMemory bool
 	for _, s := range sections {
 		switch s.id {
 		case secImport:
-			n, err := countImportedGlobals(s.body)
+			globals, memories, err := countImports(s.body)
 			if err != nil {
 				return nil, err
 			}
-			importedGlobals = n
+			importedGlobals = globals
+			hasMemory = hasMemory || memories > 0
+		case secMemory:
+			hasMemory = true
 		case secGlobal:
 			hasGlobal = true
 			r := reader{b: s.body}
@@ -120,6 +139,10 @@ func meter(module []byte) ([]byte, error) {
 	}
 	if !hasExport {
 		sections = insertSection(sections, section{secExport, []byte{0}})
+	}
+	if !hasMemory {
+		// One memory of 0 pages, unexported, for the checks' memory.grow.
+		sections = insertSection(sections, section{secMemory, []byte{1, 0x00, 0}})
 	}
 
 	out := append([]byte(nil), module[:8]...)
@@ -190,10 +213,10 @@ func checkExportNames(body []byte) error {
 	return nil
 }
 
-func countImportedGlobals(body []byte) (int, error) {
+// countImports returns how many globals and memories a module imports.
+func countImports(body []byte) (globals, memories int, err error) {
 	r := reader{b: body}
 	n := r.u32()
-	globals := 0
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		r.bytes(int(r.u32())) // module name
 		r.bytes(int(r.u32())) // field name
@@ -205,29 +228,34 @@ func countImportedGlobals(body []byte) (int, error) {
 			r.limits()
 		case 0x02: // memory: limits
 			r.limits()
+			memories++
 		case 0x03: // global: valtype, mutability
 			r.byte()
 			r.byte()
 			globals++
 		default:
-			return 0, fmt.Errorf("%w: import kind %#x", errMeter, kind)
+			return 0, 0, fmt.Errorf("%w: import kind %#x", errMeter, kind)
 		}
 	}
 	if r.err != nil {
-		return 0, fmt.Errorf("%w: import section: %v", errMeter, r.err)
+		return 0, 0, fmt.Errorf("%w: import section: %v", errMeter, r.err)
 	}
-	return globals, nil
+	return globals, memories, nil
 }
 
-// fuelCheck is inserted after every loop's block type.
+// fuelCheck is inserted after every loop's block type; see the top of the file.
 func fuelCheck(fuelIndex uint32) []byte {
 	g := appendU32(nil, fuelIndex)
+	get := append([]byte{0x23}, g...)
 	var b []byte
-	b = append(append(append(b, 0x23), g...), 0x42, 0x01, 0x7d) // global.get; i64.const 1; i64.sub
-	b = append(append(b, 0x24), g...)                           // global.set
-	b = append(append(b, 0x23), g...)                           // global.get
-	b = append(b, 0x42, 0x00, 0x53)                             // i64.const 0; i64.lt_s
-	return append(b, 0x04, 0x40, 0x00, 0x0b)                    // if; unreachable; end
+	b = append(append(b, get...), 0x42, 0x01, 0x7d)                         // $fuel - 1
+	b = append(append(b, 0x24), g...)                                       // -> $fuel
+	b = append(append(b, get...), 0x42)                                     // $fuel & (interval-1)
+	b = append(appendS64(b, fuelCheckInterval-1), 0x83, 0x50)               // == 0
+	b = append(b, 0x04, 0x40)                                               // if
+	b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a)                             //   drop(memory.grow(0))
+	b = append(append(b, get...), 0x42, 0x00, 0x53, 0x04, 0x40, 0x00, 0x0b) //   if $fuel < 0 { unreachable }
+	return append(b, 0x0b)                                                  // end
 }
 
 func meterCode(body []byte, fuelIndex uint32) ([]byte, error) {

@@ -21,6 +21,16 @@
 // the build cache, the same mechanism golang.org/x/tools/go/packages uses,
 // without that dependency. So a consensus package must compile for the check
 // to run, and every type, including those of imported packages, is exact.
+// A range statement is reported when the type of its operand is a map, or a
+// type parameter with a map in its constraint; maps.Keys/Values/All and
+// reflect's MapKeys/MapRange are reported too.
+//
+// # Limits
+//
+// The checker reads the consensus packages only: a dependency that iterates
+// a map or reads the clock inside a function the consensus code calls is not
+// seen. Only what the package does itself is checked, which is what its
+// authors control.
 package determinism
 
 import (
@@ -145,17 +155,9 @@ func Load(dir string, patterns ...string) ([]*Package, error) {
 	return out, nil
 }
 
-func goCommand() string {
-	if g := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(g) {
-		return g
-	}
-	return "go"
-}
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
+// goCommand is the go command: `go test` puts its own GOROOT/bin first in
+// the PATH of the tests it runs.
+func goCommand() string { return "go" }
 
 func typeCheck(fset *token.FileSet, imp types.Importer, lp *listed) *Package {
 	p := &Package{ImportPath: lp.ImportPath, Dir: lp.Dir, Fset: fset}
@@ -220,19 +222,32 @@ type funcSpan struct {
 
 func checkFile(p *Package, f *ast.File) []Finding {
 	c := &fileChecker{p: p, file: f, allowed: map[int]bool{}, seen: map[string]bool{}}
+	var src [][]byte // the file's lines, read only if it has a directive
 	for _, cg := range f.Comments {
 		for _, cm := range cg.List {
 			rest, ok := strings.CutPrefix(cm.Text, AllowDirective)
 			if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
 				continue
 			}
-			line := p.Fset.Position(cm.Slash).Line
+			pos := p.Fset.Position(cm.Slash)
 			if strings.TrimSpace(rest) == "" {
 				c.report(cm.Slash, RuleBadAllow, "allow directive without a reason")
 				continue
 			}
-			c.allowed[line] = true
-			c.allowed[line+1] = true // a directive alone on the line above
+			c.allowed[pos.Line] = true
+			if src == nil {
+				data, err := os.ReadFile(pos.Filename)
+				if err != nil {
+					data = nil
+				}
+				src = bytes.Split(data, []byte("\n"))
+			}
+			// A directive alone on its line covers the next line; one after
+			// code covers only its own.
+			if pos.Line-1 < len(src) && pos.Column-1 <= len(src[pos.Line-1]) &&
+				len(bytes.TrimSpace(src[pos.Line-1][:pos.Column-1])) == 0 {
+				c.allowed[pos.Line+1] = true
+			}
 		}
 	}
 	for _, d := range f.Decls {
@@ -309,10 +324,8 @@ func (c *fileChecker) visit(n ast.Node) bool {
 	case *ast.SelectStmt:
 		c.report(n.Pos(), RuleSelect, "select statement")
 	case *ast.RangeStmt:
-		if t := info.TypeOf(n.X); t != nil {
-			if _, ok := t.Underlying().(*types.Map); ok {
-				c.report(n.For, RuleMapRange, "range over a map ("+t.String()+"): its order is random; iterate sorted keys")
-			}
+		if t := info.TypeOf(n.X); t != nil && mayBeMap(t) {
+			c.report(n.For, RuleMapRange, "range over a map ("+t.String()+"): its order is random; iterate sorted keys")
 		}
 	case *ast.Ident:
 		obj := info.Uses[n]
@@ -351,6 +364,37 @@ func (c *fileChecker) visit(n ast.Node) bool {
 		}
 	}
 	return true
+}
+
+// mayBeMap reports whether t is a map, or a type parameter that a map
+// type satisfies through a ~map or map term of its constraint.
+func mayBeMap(t types.Type) bool {
+	if _, ok := t.Underlying().(*types.Map); ok {
+		return true
+	}
+	tp, ok := types.Unalias(t).(*types.TypeParam)
+	if !ok {
+		return false
+	}
+	iface, ok := tp.Constraint().Underlying().(*types.Interface)
+	if !ok {
+		return false
+	}
+	for i := 0; i < iface.NumEmbeddeds(); i++ {
+		switch e := iface.EmbeddedType(i).(type) {
+		case *types.Union:
+			for j := 0; j < e.Len(); j++ {
+				if mayBeMap(e.Term(j).Type()) {
+					return true
+				}
+			}
+		default:
+			if mayBeMap(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isChan(t types.Type) bool {

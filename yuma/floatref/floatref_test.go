@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"path/filepath"
 	"testing"
 
 	"github.com/tenun-chain/tenun/yuma"
@@ -119,6 +120,53 @@ func compare(t *testing.T, name string, got []yuma.I32F32, want []float64, tol f
 		g := float64(got[i].Bits()) / (1 << 32)
 		if math.Abs(g-want[i]) > tol {
 			t.Fatalf("%s[%d] = %v, float reference %v", name, i, g, want[i])
+		}
+	}
+}
+
+// TestRegressionScenariosMatchFloatRef replays yuma/testdata/regression/
+// and compares every epoch with the float64 reference, which justifies the
+// pinned outputs independently of the implementation that produced them.
+func TestRegressionScenariosMatchFloatRef(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "regression", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no regression scenarios: %v", err)
+	}
+	for _, f := range files {
+		sc, err := yuma.LoadScenario(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := sc.Subnet()
+		if err != nil {
+			t.Fatal(err)
+		}
+		epochs := 0
+		for k, st := range sc.Steps {
+			switch {
+			case st.SetWeights != nil:
+				err = s.SetWeights(st.SetWeights.UID, st.SetWeights.UIDs, st.SetWeights.Values, st.Block)
+			case st.Register != nil:
+				err = s.Register(st.Register.UID, st.Register.Stake, st.Block)
+			case st.SetStake != nil:
+				err = s.SetStake(st.SetStake.UID, st.SetStake.Stake)
+			case st.Epoch != nil:
+				ref := Epoch(s.Clone(), sc.Params, st.Block)
+				var got yuma.Result
+				got, err = yuma.Epoch(s, sc.Params, st.Block, sc.Emission)
+				if err == nil {
+					epochs++
+					compare(t, fmt.Sprintf("%s step %d consensus", f, k), got.Fixed.Consensus, ref.Consensus, 1e-6)
+					compare(t, fmt.Sprintf("%s step %d incentive", f, k), got.Fixed.Incentive, ref.Incentive, 1e-6)
+					compare(t, fmt.Sprintf("%s step %d dividends", f, k), got.Fixed.Dividends, ref.Dividends, 1e-6)
+				}
+			}
+			if err != nil {
+				t.Fatalf("%s step %d: %v", f, k, err)
+			}
+		}
+		if epochs == 0 {
+			t.Fatalf("%s has no epochs", f)
 		}
 	}
 }

@@ -77,6 +77,10 @@ func Maps(m map[string]int) []string {
 		// want-above: bad-allow map-range (an allow without a reason counts for nothing)
 		keys = append(keys, k)
 	}
+	n := 0             //determinism:allow covers its own line only, not the next one
+	for k := range m { // want: map-range
+		n += len(k)
+	}
 	for k := range maps.Keys(m) { // want: map-range
 		keys = append(keys, k)
 	}
@@ -100,4 +104,15 @@ func (Clock) Times() int64 {
 	time.Sleep(0)         // want: time
 	_ = time.Unix(0, 0)   // ok: a pure conversion
 	return start.Unix()
+}
+
+func Generic[M ~map[string]int, S ~[]int](m M, s S) int {
+	n := 0
+	for range m { // want: map-range
+		n++
+	}
+	for range s { // ok: a slice type parameter
+		n++
+	}
+	return n
 }
