@@ -44,18 +44,76 @@ func ModuleAddress(name string) Address {
 	return a
 }
 
-// String is the bech32 form, e.g. tenun1qy...
+// String is the bech32 form, e.g. tenun1qy... It is on the hot path (every
+// transaction's events name its accounts), so it encodes directly into one
+// buffer instead of going through the generic bech32 package; the test
+// TestAddressStringMatchesBech32 checks it against bech32.Encode.
 func (a Address) String() string {
-	conv, err := bech32.ConvertBits(a[:], 8, 5, true)
-	if err != nil {
-		panic(err) // 20 bytes always convert
+	const charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+	var out [len(AddressPrefix) + 1 + addressChars + 6]byte
+	n := copy(out[:], AddressPrefix)
+	out[n] = '1'
+	n++
+	chk := addressPrefixChecksum
+	var acc uint32
+	bits := 0
+	for _, b := range a {
+		acc = acc<<8 | uint32(b)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			v := (acc >> bits) & 31
+			chk = bech32Step(chk) ^ v
+			out[n] = charset[v]
+			n++
+		}
 	}
-	s, err := bech32.Encode(AddressPrefix, conv)
-	if err != nil {
-		panic(err)
+	for i := 0; i < 6; i++ {
+		chk = bech32Step(chk)
 	}
-	return s
+	chk ^= 1 // bech32, not bech32m
+	for i := 0; i < 6; i++ {
+		out[n] = charset[(chk>>(5*(5-i)))&31]
+		n++
+	}
+	return string(out[:])
 }
+
+// addressChars is the number of 5-bit groups in 20 bytes (160 bits).
+const addressChars = AddressLen * 8 / 5
+
+// bech32Step advances the bech32 checksum (BIP 173 polymod) by one
+// zero-valued symbol; the caller XORs the symbol in.
+func bech32Step(chk uint32) uint32 {
+	return (chk&0x1ffffff)<<5 ^ bech32Gen[chk>>25]
+}
+
+// bech32Gen[t] is the XOR of the BIP 173 generators selected by the bits of t.
+var bech32Gen = func() (tbl [32]uint32) {
+	gen := [5]uint32{0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3}
+	for t := range tbl {
+		for i, g := range gen {
+			if (t>>i)&1 == 1 {
+				tbl[t] ^= g
+			}
+		}
+	}
+	return tbl
+}()
+
+// addressPrefixChecksum is the checksum state after the expanded
+// human-readable part, the same for every address.
+var addressPrefixChecksum = func() uint32 {
+	chk := uint32(1)
+	for i := 0; i < len(AddressPrefix); i++ {
+		chk = bech32Step(chk) ^ uint32(AddressPrefix[i]>>5)
+	}
+	chk = bech32Step(chk)
+	for i := 0; i < len(AddressPrefix); i++ {
+		chk = bech32Step(chk) ^ uint32(AddressPrefix[i]&31)
+	}
+	return chk
+}()
 
 // IsZero reports whether a is the all-zero address (never a real account).
 func (a Address) IsZero() bool { return a == Address{} }

@@ -123,15 +123,29 @@ func (a *App) CheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
 	return a.deliver(kv, block, params, tx, tx.VerifySignature())
 }
 
+// RecheckTx is CheckTx for a transaction this node already admitted to its
+// mempool, run again against the check state after a block (CometBFT's
+// recheck). Its signature was verified on admission over these same bytes
+// and that verdict cannot change, so only the state-dependent checks run.
+func (a *App) RecheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
+	params := LoadParams(kv)
+	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
+	if err != nil {
+		return failed(err)
+	}
+	return a.deliver(kv, block, params, tx, nil)
+}
+
 func failed(err error) TxResult { return TxResult{Code: CodeOf(err), Log: err.Error()} }
 
 // deliver runs one decoded transaction; sigErr is the verdict on its
 // signature. On any failure nothing is written.
 func (a *App) deliver(kv store.KV, block Block, params Params, tx *Tx, sigErr error) TxResult {
 	sender := tx.Sender()
+	senderStr := sender.String() // once: the result and the events name it
 	res := func(err error) TxResult {
 		r := failed(err)
-		r.Type, r.Sender = tx.Body.Msg.Type, sender.String()
+		r.Type, r.Sender = tx.Body.Msg.Type, senderStr
 		return r
 	}
 	if tx.Body.ChainID != a.ChainID {
@@ -168,11 +182,11 @@ func (a *App) deliver(kv store.KV, block Block, params Params, tx *Tx, sigErr er
 	}
 	cache.Write()
 	events := append([]Event{{Type: "tx", Attrs: []Attribute{
-		{Key: "sender", Value: sender.String()},
+		{Key: "sender", Value: senderStr},
 		{Key: "type", Value: tx.Body.Msg.Type},
 		{Key: "fee", Value: U64(tx.Body.Fee)},
 	}}}, ctx.Events()...)
-	return TxResult{Code: 0, Log: "ok", Events: events, Type: tx.Body.Msg.Type, Sender: sender.String()}
+	return TxResult{Code: 0, Log: "ok", Events: events, Type: tx.Body.Msg.Type, Sender: senderStr}
 }
 
 // endBlock runs each domain's end-block step in its own buffer. A step that

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -81,4 +82,44 @@ func BenchmarkApplyBlock10k(b *testing.B) {
 		apply(txs)
 	}
 	b.ReportMetric(float64(perBlock*b.N)/b.Elapsed().Seconds(), "tx/s")
+}
+
+// Address.String encodes bech32 by hand for speed; it must match the
+// reference encoder and parse back.
+func TestAddressStringMatchesBech32(t *testing.T) {
+	for i := 0; i < 2000; i++ {
+		var a chain.Address
+		switch i {
+		case 0: // zero address
+		case 1:
+			for j := range a {
+				a[j] = 0xff
+			}
+		default:
+			a = chain.AddressFromPubKey([]byte(fmt.Sprint("addr", i)))
+		}
+		conv, err := bech32.ConvertBits(a[:], 8, 5, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := bech32.Encode(chain.AddressPrefix, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := a.String(); got != want {
+			t.Fatalf("%x: String() = %s, bech32.Encode = %s", a[:], got, want)
+		}
+		back, err := chain.ParseAddress(want)
+		if err != nil || back != a {
+			t.Fatalf("%s parses to %x, %v", want, back[:], err)
+		}
+	}
+}
+
+func BenchmarkAddressString(b *testing.B) {
+	a := chain.AddressFromPubKey([]byte("bench"))
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = a.String()
+	}
 }

@@ -92,8 +92,8 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 		fmt.Fprintf(w, "  %-8s %10s %9s %11s %8s %9s %s\n", "app", "tx/s", "blocks/s", "txs/block", "window", "overall", "committed")
 		for _, a := range []txload.AppResult{n.Tenun, n.KVStore} {
 			sat := ""
-			if !a.Window.Saturated {
-				sat = " (window not saturated)"
+			if !a.Window.WarmupExcluded {
+				sat = " (one block: warm-up included)"
 			}
 			fmt.Fprintf(w, "  %-8s %10.0f %9.2f %11.0f %7.1fs %9.0f %d ok, %d failed, %d rejected%s\n",
 				a.App, a.TxPerSec, a.BlocksPerSec, a.MeanBlockTxs, a.Window.Seconds, a.OverallTxPerSec,

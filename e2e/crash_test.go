@@ -21,7 +21,6 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
-	"github.com/tenun-chain/tenun/client/keys"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -250,7 +249,7 @@ func (l *ledger) run(t *testing.T, n *tnode, seed uint64) (stop func()) {
 			rng := rand.New(rand.NewPCG(seed, uint64(k)))
 			for ctx.Err() == nil {
 				tr := transfer{from: k, to: (k + 1 + rng.IntN(devAccounts-1)) % devAccounts, amount: 1 + rng.Uint64N(1000)}
-				res, err := c.Submit(ctx, keys.DevPrivKey(k), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee, NoWait: true})
+				res, err := c.Submit(ctx, devKey(k), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee, NoWait: true})
 				if err != nil {
 					sleep(ctx, 20*time.Millisecond) // the node is gone, or its mempool pushes back
 					continue
@@ -268,7 +267,7 @@ func (l *ledger) run(t *testing.T, n *tnode, seed uint64) (stop func()) {
 		rng := rand.New(rand.NewPCG(seed, uint64(k)))
 		for ctx.Err() == nil {
 			tr := transfer{from: k, to: rng.IntN(devAccounts - 1), amount: 1 + rng.Uint64N(1000)}
-			res, err := c.Submit(ctx, keys.DevPrivKey(k), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee})
+			res, err := c.Submit(ctx, devKey(k), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee})
 			var txErr *client.TxError
 			switch {
 			case errors.As(err, &txErr) && txErr.Res.Height > 0:
@@ -349,6 +348,7 @@ func (v *verifier) check(t *testing.T, n *tnode, genesis string, led *ledger) {
 		sent[h] = tr
 	}
 	led.mu.Unlock()
+	t0 := time.Now()
 	for hash, height := range committed {
 		info, err := n.c.Tx(ctx, hash)
 		if err != nil {
@@ -377,6 +377,7 @@ func (v *verifier) check(t *testing.T, n *tnode, genesis string, led *ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t1 := time.Now()
 
 	// Replaying the node's own blocks from genesis gives its app hash.
 	blocks, err := node.FetchBlocks(ctx, n.rpc, 1, top)
@@ -390,6 +391,7 @@ func (v *verifier) check(t *testing.T, n *tnode, genesis string, led *ledger) {
 		}
 		v.seen[b.Height] = id
 	}
+	t2 := time.Now()
 	began := time.Now()
 	hashes, err := node.Replay(genesis, blocks)
 	if err != nil {
@@ -457,6 +459,7 @@ func (v *verifier) check(t *testing.T, n *tnode, genesis string, led *ledger) {
 		}
 	}
 
+	t3 := time.Now()
 	// The transaction index survived the crash: every transaction in a
 	// block since the last check is found by hash.
 	missing := 0
@@ -475,6 +478,7 @@ func (v *verifier) check(t *testing.T, n *tnode, genesis string, led *ledger) {
 		t.Fatalf("%d committed transactions missing from the index after the restart", missing)
 	}
 	v.checked = top
+	t.Logf("TIMING committed %s fetch %s replay+results %s index %s", t1.Sub(t0), t2.Sub(t1), t3.Sub(t2), time.Since(t3))
 	t.Logf("verified height %d: %d transfers ok, %d failed in block, %d accepted without an answer; replay %s",
 		top, ok, failed, unknown, replayTook.Round(time.Millisecond))
 }

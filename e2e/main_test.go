@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -92,8 +93,19 @@ var fee = chain.DefaultParams().MinFee
 
 const devAccounts = 5 // what `tenun devnet` and `tenun testnet` fund
 
+// Dev keys are derived from mnemonics (slow: PBKDF2), so once.
+var devKeys = sync.OnceValue(func() []ed25519.PrivKey {
+	ks := make([]ed25519.PrivKey, devAccounts)
+	for i := range ks {
+		ks[i] = keys.DevPrivKey(i)
+	}
+	return ks
+})
+
+func devKey(i int) ed25519.PrivKey { return devKeys()[i] }
+
 func devAddr(i int) chain.Address {
-	return chain.AddressFromPubKey(keys.DevPrivKey(i).PubKey().Bytes())
+	return chain.AddressFromPubKey(devKey(i).PubKey().Bytes())
 }
 
 // ---- ports ----
@@ -482,7 +494,7 @@ func genesisBalances() map[chain.Address]uint64 {
 
 // send submits a transfer and waits for it to commit.
 func send(ctx context.Context, c *client.Client, tr transfer) (node.TxResponse, error) {
-	res, err := c.Submit(ctx, keys.DevPrivKey(tr.from), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee})
+	res, err := c.Submit(ctx, devKey(tr.from), &chain.MsgSend{To: devAddr(tr.to), Amount: tr.amount}, client.Options{Fee: fee})
 	if err == nil && (res.Code != 0 || res.Height == 0) {
 		err = fmt.Errorf("transfer %+v: %+v", tr, res)
 	}

@@ -92,7 +92,13 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 	defer a.mu.Unlock()
 	next := a.lastBlock
 	next.Height++
-	r := a.app.CheckTx(a.check, next, req.Tx)
+	var r chain.TxResult
+	if req.Type == abci.CheckTxType_Recheck {
+		// Already in the mempool, so its signature was verified on admission.
+		r = a.app.RecheckTx(a.check, next, req.Tx)
+	} else {
+		r = a.app.CheckTx(a.check, next, req.Tx)
+	}
 	return &abci.ResponseCheckTx{Code: r.Code, Log: r.Log, Codespace: codespace(r.Code)}, nil
 }
 

@@ -63,7 +63,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	nr := s.Neurons
 	isOwner := func(i int) bool { return s.HasOwner && int(s.OwnerUID) == i }
 
-	// ---- 2.1 masks
+	// ---- SPEC §2.1 masks
 	cutoff := p.ActivityCutoff()
 	active := make([]bool, n)
 	for i := range nr {
@@ -83,7 +83,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 		lastTempo = s.LastEpochBlock + 1
 	}
 
-	// ---- 2.2 stake, normalised in I64F64 then truncated to I32F32
+	// ---- SPEC §2.2 stake, normalised in I64F64 then truncated to I32F32
 	stake64 := make([]I64F64, n)
 	var total uint64
 	for i := range nr {
@@ -110,7 +110,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 		}
 	}
 
-	// ---- 2.3 validator permits
+	// ---- SPEC §2.3 validator permits
 	permit := make([]bool, n)
 	for i := range nr {
 		permit[i] = nr[i].ValidatorPermit || isOwner(i)
@@ -120,7 +120,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 		newPermit[s.OwnerUID] = true
 	}
 
-	// ---- 2.4 active stake
+	// ---- SPEC §2.4 active stake
 	activeStake := make([]I32F32, n)
 	for i := range stake {
 		if permit[i] && active[i] {
@@ -129,14 +129,14 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	}
 	inplaceNormalize(activeStake)
 
-	// ---- 2.5 weights: permit rows, diagonal, outdated, commit-reveal, normalise
+	// ---- SPEC §2.5 weights: permit rows, diagonal, outdated, commit-reveal, normalise
 	weights := buildWeights(s, p, permit)
 
-	// ---- 2.6 consensus
+	// ---- SPEC §2.6 consensus
 	kappa := U16ProportionToFixed(p.Kappa)
 	consensus := weightedMedianColSparse(activeStake, weights, n, kappa)
 
-	// ---- 2.7 clipping, validator trust, rank, incentive
+	// ---- SPEC §2.7 clipping, validator trust, rank, incentive
 	bondsPenalty := U16ProportionToFixed(p.BondsPenalty)
 	var clipped sparse
 	if bondsPenalty == One32 {
@@ -150,7 +150,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 	incentive := matmulSparse(clipped, activeStake, n)
 	inplaceNormalize(incentive)
 
-	// ---- 2.8 bonds and dividends
+	// ---- SPEC §2.8 bonds and dividends
 	weightsForBonds := clipped
 	if bondsPenalty != One32 {
 		weightsForBonds = interpolateSparse(weights, clipped, bondsPenalty)
@@ -198,7 +198,7 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 		stored = ema
 	}
 
-	// ---- 2.9 emission
+	// ---- SPEC §2.9 emission
 	combined := make([]I32F32, n)
 	for i := range combined {
 		combined[i] = incentive[i].SatAdd(dividends[i])
@@ -263,8 +263,13 @@ func Epoch(s *Subnet, p Params, block uint64, emission uint64) (Result, error) {
 		}
 		res.Bonds[i] = row
 	}
+	// The state gets its own copy of each row (nil when empty, so stored
+	// state has one canonical form); Result keeps [] for readable JSON.
 	for i := range s.Neurons {
-		s.Neurons[i].Bonds = res.Bonds[i]
+		s.Neurons[i].Bonds = nil
+		if len(res.Bonds[i]) > 0 {
+			s.Neurons[i].Bonds = slices.Clone(res.Bonds[i])
+		}
 		s.Neurons[i].ValidatorPermit = newPermit[i]
 	}
 	return res, nil

@@ -35,17 +35,10 @@ type Options struct {
 	Accounts  int           // funded Tenun senders; transactions round-robin over them
 	Workers   int           // load generator goroutines, each owning a share of the senders
 	BlockTime time.Duration // CometBFT timeout_commit of both nodes
-	// WarmupFrac and EndFrac bound the measured window by committed
-	// transactions: it opens at the commit of the first block that brings
-	// the count to WarmupFrac of Txs and closes at the last commit while the
-	// load generator was still submitting (saturation), or, failing that, at
-	// the block that reaches EndFrac.
-	WarmupFrac float64
-	EndFrac    float64
-	Dir        string        // parent of the nodes' temp homes ("" = the system temp dir)
-	Timeout    time.Duration // per app; 0 = derived from Txs
-	Progress   io.Writer     // one line per phase; nil = quiet
-	Keep       bool          // keep the temp homes (their node.log) for inspection
+	Dir       string        // parent of the nodes' temp homes ("" = the system temp dir)
+	Timeout   time.Duration // per app; 0 = derived from Txs
+	Progress  io.Writer     // one line per phase; nil = quiet
+	Keep      bool          // keep the temp homes (their node.log) for inspection
 }
 
 func (o *Options) defaults() {
@@ -63,12 +56,6 @@ func (o *Options) defaults() {
 	}
 	if o.BlockTime <= 0 {
 		o.BlockTime = 200 * time.Millisecond
-	}
-	if o.WarmupFrac <= 0 {
-		o.WarmupFrac = 0.1
-	}
-	if o.EndFrac <= 0 || o.EndFrac > 1 {
-		o.EndFrac = 0.9
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 60*time.Second + time.Duration(o.Txs)*time.Millisecond
@@ -98,17 +85,22 @@ type Config struct {
 
 // Window is the measured stretch of a run: the transactions committed with
 // code 0 in blocks FromHeight+1 .. ToHeight over the time between the
-// commits of FromHeight and ToHeight.
+// commits of FromHeight and ToHeight. FromHeight is the first block that
+// carried transactions (warm-up: it holds whatever queued up while the node
+// idled, over no defined interval); ToHeight is the last block that carried
+// transactions, or the one before it when the last is a small remainder
+// (drain: under half the window's mean block, its fixed per-block cost would
+// understate the rate).
 type Window struct {
 	FromHeight int64   `json:"from_height"`
 	ToHeight   int64   `json:"to_height"`
 	Blocks     int     `json:"blocks"`
 	Txs        int     `json:"txs"`
 	Seconds    float64 `json:"seconds"`
-	Saturated  bool    `json:"saturated"` // the generator was still submitting at ToHeight's commit
-	// WarmupExcluded is false only for runs too small to leave a block
-	// after the warm-up share: the window then starts one block earlier.
+	// WarmupExcluded is false only when a single block carried every
+	// transaction: the window then starts at the commit before it.
 	WarmupExcluded bool `json:"warmup_excluded"`
+	DrainExcluded  bool `json:"drain_excluded"`
 }
 
 // AppResult is one app's figures.
@@ -342,10 +334,9 @@ func configOf(home string, workers int) (Config, error) {
 var debugBlocks func([]blockRec, time.Time, time.Time)
 
 type blockRec struct {
-	height     int64
-	txs, ok    int
-	at         time.Time // when the NewBlock event (fired after the commit) arrived
-	submitting bool      // the generator was still submitting then
+	height  int64
+	txs, ok int
+	at      time.Time // when the NewBlock event (fired after the commit) arrived
 }
 
 // runApp starts the node in home, drives the streams into it, waits until
@@ -391,7 +382,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 					continue
 				}
 				now := time.Now()
-				r := blockRec{height: ev.Block.Height, txs: len(ev.Block.Txs), at: now, submitting: submitting.Load()}
+				r := blockRec{height: ev.Block.Height, txs: len(ev.Block.Txs), at: now}
 				for _, tr := range ev.ResultFinalizeBlock.TxResults {
 					if tr.Code == 0 {
 						r.ok++
@@ -474,7 +465,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	if res.Committed+res.CommittedFailed < total-res.CheckTxRejected {
 		return res, fmt.Errorf("only %d of %d transactions committed before the timeout (%s)", res.Committed+res.CommittedFailed, total, o.Timeout)
 	}
-	w, err := window(blocks, total, o.WarmupFrac, o.EndFrac)
+	w, err := window(blocks)
 	if err != nil {
 		return res, err
 	}
@@ -518,69 +509,44 @@ func (f *firstError) get() error {
 	return f.err
 }
 
-// window picks the measured stretch of blocks: it opens at the commit of the
-// first block that brings the committed count to warmup*total (never the
-// first block carrying transactions, which holds whatever queued up before
-// it) and closes at the last commit seen while the generator was still
-// submitting, so the mempool was never empty; if that leaves no block, it
-// closes at the block that reaches end*total instead.
-func window(blocks []blockRec, total int, warmup, end float64) (Window, error) {
-	cum := make([]int, len(blocks))
-	firstTx := -1
-	c := 0
+// window picks the measured stretch of blocks; see Window.
+func window(blocks []blockRec) (Window, error) {
+	first, last := -1, -1
 	for i, b := range blocks {
-		c += b.ok
-		cum[i] = c
-		if firstTx < 0 && b.txs > 0 {
-			firstTx = i
+		if b.txs > 0 {
+			if first < 0 {
+				first = i
+			}
+			last = i
 		}
 	}
-	if firstTx < 0 {
+	if first < 0 {
 		return Window{}, fmt.Errorf("no transactions committed")
 	}
-	s := -1
-	for i := firstTx; i < len(blocks); i++ {
-		if float64(cum[i]) >= warmup*float64(total) {
-			s = i
-			break
+	s, e := first, last
+	w := Window{WarmupExcluded: true}
+	if e == s {
+		if s == 0 {
+			return Window{}, fmt.Errorf("one block carried every transaction and no commit before it was seen")
+		}
+		s, w.WarmupExcluded = s-1, false
+	}
+	okIn := func(s, e int) int {
+		n := 0
+		for i := s + 1; i <= e; i++ {
+			n += blocks[i].ok
+		}
+		return n
+	}
+	if e-s >= 2 {
+		mean := float64(okIn(s, e-1)) / float64(e-1-s)
+		if float64(blocks[e].ok) < mean/2 {
+			e, w.DrainExcluded = e-1, true
 		}
 	}
-	if s < 0 {
-		return Window{}, fmt.Errorf("warm-up never ended: %d of %d committed", c, total)
-	}
-	e, saturated := -1, true
-	for i := s + 1; i < len(blocks); i++ {
-		if blocks[i].submitting {
-			e = i
-		}
-	}
-	if e < 0 {
-		saturated = false
-		for i := s + 1; i < len(blocks); i++ {
-			if float64(cum[i]) >= end*float64(total) || i == len(blocks)-1 {
-				e = i
-				break
-			}
-		}
-	}
-	warm := true
-	if e < 0 && s > 0 {
-		// Tiny runs: one block carried the warm-up share and everything
-		// after it. Measure from the commit before instead.
-		s, e, warm, saturated = s-1, s, false, false
-	}
-	if e < 0 {
-		return Window{}, fmt.Errorf("too few blocks (%d with transactions) to measure between two commits: raise the transaction count", len(blocks)-firstTx)
-	}
-	w := Window{
-		FromHeight:     blocks[s].height,
-		ToHeight:       blocks[e].height,
-		Blocks:         e - s,
-		Txs:            cum[e] - cum[s],
-		Seconds:        blocks[e].at.Sub(blocks[s].at).Seconds(),
-		Saturated:      saturated,
-		WarmupExcluded: warm,
-	}
+	w.FromHeight, w.ToHeight = blocks[s].height, blocks[e].height
+	w.Blocks, w.Txs = e-s, okIn(s, e)
+	w.Seconds = blocks[e].at.Sub(blocks[s].at).Seconds()
 	if w.Seconds <= 0 || w.Txs == 0 {
 		return w, fmt.Errorf("empty window %+v", w)
 	}

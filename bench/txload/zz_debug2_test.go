@@ -35,7 +35,7 @@ func TestZZDebugApp(t *testing.T) {
 	}
 	debugBlocks = func(bs []blockRec, begin, end time.Time) {
 		for _, b := range bs {
-			fmt.Printf("h=%d txs=%d t=%.3f sub=%v\n", b.height, b.txs, b.at.Sub(begin).Seconds(), b.submitting)
+			fmt.Printf("h=%d txs=%d t=%.3f\n", b.height, b.txs, b.at.Sub(begin).Seconds())
 		}
 		fmt.Printf("submit end %.3f\n", end.Sub(begin).Seconds())
 	}

@@ -450,3 +450,85 @@ func TestArchive(t *testing.T) {
 		}
 	}
 }
+
+func TestOutputDirectoryOperations(t *testing.T) {
+	probe, _, _ := programs(t)
+	res, err := box(t).Run(context.Background(), sandbox.Job{Module: probe, Args: []string{"fs"}})
+	if err != nil {
+		t.Fatalf("%v\nstderr: %s", err, res.Stderr)
+	}
+	want := map[string]string{
+		"a/c.txt":    "hello world",
+		"t.txt":      "\x00\x00\x00",
+		"report.txt": "readdir b,c.txt\nsize 11 mtime 0\nseek-read world readat hello\n",
+	}
+	if len(res.Outputs) != len(want) {
+		t.Errorf("outputs %v, want %d files", keys(res.Outputs), len(want))
+	}
+	for name, content := range want {
+		if got := string(res.Outputs[name]); got != content {
+			t.Errorf("%s = %q, want %q", name, got, content)
+		}
+	}
+}
+
+func TestFuel(t *testing.T) {
+	_, trainer, _ := programs(t)
+	job := workload.TrainerJob(trainer, digits(t), workload.TrainerOptions{Quick: true}, sandbox.Limits{})
+	first, err := box(t).Run(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := box(t).Run(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.FuelUsed <= 0 || first.FuelUsed != second.FuelUsed {
+		t.Fatalf("fuel used %d then %d, want the same positive count", first.FuelUsed, second.FuelUsed)
+	}
+	t.Logf("quick training used %d fuel", first.FuelUsed)
+
+	job.Fuel = first.FuelUsed / 2
+	short, err := box(t).Run(context.Background(), job)
+	if !errors.Is(err, sandbox.ErrFuel) || !sandbox.Reproducible(err) {
+		t.Fatalf("half the fuel: err = %v, want a reproducible ErrFuel", err)
+	}
+	again, err2 := box(t).Run(context.Background(), job)
+	if err2 == nil || err2.Error() != err.Error() || again.FuelUsed != short.FuelUsed {
+		t.Errorf("out of fuel twice: %v (%d) then %v (%d), want identical", err, short.FuelUsed, err2, again.FuelUsed)
+	}
+	if over := short.FuelUsed - job.Fuel; over <= 0 || over > 1<<16 {
+		t.Errorf("stopped %d iterations past the budget, want within 65536", over)
+	}
+
+	// Out of fuel is also how an infinite loop ends without any time limit.
+	_, err = box(t).Run(context.Background(), sandbox.Job{
+		Module: module(exportStart, code(loopForever...)),
+		Limits: sandbox.Limits{Fuel: 1 << 20},
+	})
+	if !errors.Is(err, sandbox.ErrFuel) {
+		t.Fatalf("infinite loop with fuel 2^20: err = %v, want ErrFuel", err)
+	}
+}
+
+// A guest in a tight loop must not hold up the host's garbage collector:
+// compiled wasm cannot be preempted, so metering returns to Go regularly.
+func TestGuestDoesNotBlockGC(t *testing.T) {
+	done := make(chan error, 1)
+	go func() {
+		_, err := box(t).Run(context.Background(), sandbox.Job{
+			Module: module(exportStart, code(loopForever...)),
+			Limits: sandbox.Limits{WallTime: 3 * time.Second},
+		})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond) // let the guest start spinning
+	start := time.Now()
+	runtime.GC()
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("runtime.GC took %v while a guest was looping", took)
+	}
+	if err := <-done; !errors.Is(err, sandbox.ErrTimeout) {
+		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+}

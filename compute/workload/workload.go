@@ -239,6 +239,8 @@ type NativeResult struct {
 	Stdout  []byte
 	// Duration covers starting the process and running it to exit.
 	Duration time.Duration
+	// CPUTime is the process's user and system time.
+	CPUTime time.Duration
 }
 
 // RunTrainerNative runs the native trainer binary on data in a temporary
@@ -266,6 +268,9 @@ func RunTrainerNative(ctx context.Context, bin string, data []byte, opts Trainer
 	start := time.Now()
 	err = cmd.Run()
 	res.Duration = time.Since(start)
+	if ps := cmd.ProcessState; ps != nil {
+		res.CPUTime = ps.UserTime() + ps.SystemTime()
+	}
 	res.Stdout = stdout.Bytes()
 	if err != nil {
 		return res, fmt.Errorf("workload: native trainer: %w\n%s", err, stderr.Bytes())

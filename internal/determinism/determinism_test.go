@@ -45,7 +45,7 @@ var consensusPackages = []consensusPackage{
 	{path: "chain"},
 	{path: "chain/store"},
 	{path: "yuma", optional: true},
-	{path: "label/truth", optional: true},
+	{path: "label/truth"},
 	{path: "data"},
 }
 

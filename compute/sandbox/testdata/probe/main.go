@@ -7,6 +7,7 @@
 //	probe write BYTES              write a file of BYTES bytes to /out
 //	probe exit CODE                exit with CODE
 //	probe env                      report args, environment, clock and randomness
+//	probe fs                       exercise the output directory
 package main
 
 import (
@@ -80,6 +81,11 @@ func main() {
 		if wd, err := os.Getwd(); err == nil {
 			fmt.Fprintf(&report, "wd %s\n", wd)
 		}
+	case "fs":
+		if err := fsOps(); err != nil {
+			fmt.Fprintln(os.Stderr, "fs:", err)
+			os.Exit(1)
+		}
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", os.Args[1])
 		os.Exit(2)
@@ -138,4 +144,70 @@ func escape(hostFile, tcpAddr string) {
 			note("socket-fd-"+strconv.Itoa(fd), nil)
 		}
 	}
+}
+
+func fsOps() error {
+	if err := os.MkdirAll("/out/a/b", 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile("/out/a/b/c.txt", []byte("hello"), 0o644); err != nil {
+		return err
+	}
+	f, err := os.OpenFile("/out/a/b/c.txt", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(" world"); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename("/out/a/b/c.txt", "/out/a/c.txt"); err != nil {
+		return err
+	}
+	if err := os.WriteFile("/out/t.txt", make([]byte, 100), 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate("/out/t.txt", 3); err != nil {
+		return err
+	}
+	if err := os.WriteFile("/out/gone.txt", []byte("x"), 0o644); err != nil {
+		return err
+	}
+	if err := os.Remove("/out/gone.txt"); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir("/out/a")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	fmt.Fprintf(&report, "readdir %s\n", strings.Join(names, ","))
+	st, err := os.Stat("/out/a/c.txt")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(&report, "size %d mtime %d\n", st.Size(), st.ModTime().Unix())
+	f, err = os.Open("/out/a/c.txt")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Seek(6, 0); err != nil {
+		return err
+	}
+	buf := make([]byte, 5)
+	if _, err := f.Read(buf); err != nil {
+		return err
+	}
+	at := make([]byte, 5)
+	if _, err := f.ReadAt(at, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(&report, "seek-read %s readat %s\n", buf, at)
+	return nil
 }

@@ -1,0 +1,235 @@
+package subnet
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// Subnet is a subnet's on-chain record.
+type Subnet struct {
+	ID                   uint64        `json:"id" cbor:"1,keyasint"`
+	Owner                chain.Address `json:"owner" cbor:"2,keyasint"`
+	Task                 string        `json:"task" cbor:"3,keyasint"`
+	Dataset              string        `json:"dataset" cbor:"4,keyasint"`
+	Tempo                uint64        `json:"tempo" cbor:"5,keyasint"`
+	Yuma                 Hyperparams   `json:"yuma" cbor:"6,keyasint"`
+	RegistrationMinStake uint64        `json:"registration_min_stake" cbor:"7,keyasint"`
+	ValidatorMinStake    uint64        `json:"validator_min_stake" cbor:"8,keyasint"`
+	MaxUIDs              uint16        `json:"max_uids" cbor:"9,keyasint"`
+	RevealPeriod         uint64        `json:"reveal_period" cbor:"10,keyasint"`
+	Created              int64         `json:"created" cbor:"11,keyasint"`
+	N                    uint16        `json:"n" cbor:"12,keyasint"`      // registered uids: 0..N-1
+	Epoch                uint64        `json:"epoch" cbor:"13,keyasint"`  // epochs run so far; the current epoch's index
+	NextEpoch            int64         `json:"next_epoch" cbor:"14,keyasint"`
+	LastEpochBlock       int64         `json:"last_epoch_block" cbor:"15,keyasint"`
+	Pending              uint64        `json:"pending" cbor:"16,keyasint"` // accrued emission not yet paid
+	Accrued              uint64        `json:"accrued" cbor:"17,keyasint"` // all emission ever accrued to the subnet
+	Minted               uint64        `json:"minted" cbor:"18,keyasint"`  // all emission ever paid out
+}
+
+// Pair is one weight or bond: a target uid and a u16 value.
+type Pair struct {
+	UID   uint16 `json:"uid" cbor:"1,keyasint"`
+	Value uint16 `json:"value" cbor:"2,keyasint"`
+}
+
+// Neuron is one registered uid: who it is, the Yuma state the epoch reads
+// and writes, and what the last epoch gave it.
+type Neuron struct {
+	UID          uint16        `json:"uid" cbor:"1,keyasint"`
+	Account      chain.Address `json:"account" cbor:"2,keyasint"`
+	Role         string        `json:"role" cbor:"3,keyasint"`
+	Endpoint     string        `json:"endpoint,omitempty" cbor:"4,keyasint,omitempty"`
+	RegisteredAt int64         `json:"registered_at" cbor:"5,keyasint"`
+	// LastUpdate is the block of the last accepted weights (the commit's
+	// block under commit-reveal), or of registration.
+	LastUpdate      int64  `json:"last_update" cbor:"6,keyasint"`
+	ValidatorPermit bool   `json:"validator_permit" cbor:"7,keyasint"`
+	Weights         []Pair `json:"weights" cbor:"8,keyasint"` // sorted by uid, max-upscaled
+	Bonds           []Pair `json:"bonds" cbor:"9,keyasint"`   // as the last epoch stored them
+
+	// The last epoch's outputs for this uid.
+	EpochStake uint64 `json:"epoch_stake" cbor:"10,keyasint"`
+	Consensus  uint16 `json:"consensus" cbor:"11,keyasint"`
+	Incentive  uint16 `json:"incentive" cbor:"12,keyasint"`
+	Dividends  uint16 `json:"dividends" cbor:"13,keyasint"`
+	Trust      uint16 `json:"validator_trust" cbor:"14,keyasint"`
+	Emission   uint64 `json:"emission" cbor:"15,keyasint"` // paid at the last epoch
+
+	// Totals since registration.
+	Earned          uint64 `json:"earned" cbor:"16,keyasint"`
+	EarnedIncentive uint64 `json:"earned_incentive" cbor:"17,keyasint"` // as a miner (server emission)
+	EarnedDividends uint64 `json:"earned_dividends" cbor:"18,keyasint"` // as a validator (validator emission)
+}
+
+// Commit is a pending weights commit of one uid, made during epoch Epoch
+// and revealable while the subnet is in epoch Epoch + RevealPeriod.
+type Commit struct {
+	UID   uint16 `json:"uid" cbor:"1,keyasint"`
+	Hash  []byte `json:"hash" cbor:"2,keyasint"`
+	Block int64  `json:"block" cbor:"3,keyasint"`
+	Epoch uint64 `json:"epoch" cbor:"4,keyasint"`
+}
+
+// EpochUID is one uid's line in an epoch record.
+type EpochUID struct {
+	UID               uint16        `json:"uid" cbor:"1,keyasint"`
+	Account           chain.Address `json:"account" cbor:"2,keyasint"`
+	Stake             uint64        `json:"stake" cbor:"3,keyasint"`
+	Consensus         uint16        `json:"consensus" cbor:"4,keyasint"`
+	Incentive         uint16        `json:"incentive" cbor:"5,keyasint"`
+	Dividends         uint16        `json:"dividends" cbor:"6,keyasint"`
+	ServerEmission    uint64        `json:"server_emission" cbor:"7,keyasint"`
+	ValidatorEmission uint64        `json:"validator_emission" cbor:"8,keyasint"`
+}
+
+// EpochRecord is the outcome of one epoch of a subnet.
+type EpochRecord struct {
+	Subnet   uint64     `json:"subnet" cbor:"1,keyasint"`
+	Epoch    uint64     `json:"epoch" cbor:"2,keyasint"` // 1 for the first epoch run
+	Height   int64      `json:"height" cbor:"3,keyasint"`
+	Emission uint64     `json:"emission" cbor:"4,keyasint"` // the accrued amount the epoch distributed
+	Paid     uint64     `json:"paid" cbor:"5,keyasint"`     // minted to uids
+	Carry    uint64     `json:"carry" cbor:"6,keyasint"`    // rounding dust (or all of it, without stake) kept for the next epoch
+	UIDs     []EpochUID `json:"uids" cbor:"7,keyasint"`
+}
+
+// EpochHistory is how many epoch records per subnet the state keeps; older
+// ones are deleted so state does not grow with time.
+const EpochHistory = 64
+
+// State keys, all under "subnet/". Ids are 8-byte and uids 2-byte
+// big-endian so that prefix iteration runs in id and uid order.
+var (
+	keySeq       = []byte("subnet/seq")
+	prefixSubnet = []byte("subnet/s/")
+)
+
+func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func join(parts ...[]byte) []byte {
+	var k []byte
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func subnetKey(id uint64) []byte { return join(prefixSubnet, be64(id)) }
+func neuronPrefix(id uint64) []byte {
+	return join([]byte("subnet/n/"), be64(id))
+}
+func neuronKey(id uint64, uid uint16) []byte {
+	return binary.BigEndian.AppendUint16(neuronPrefix(id), uid)
+}
+func accountKey(id uint64, a chain.Address) []byte {
+	return join([]byte("subnet/a/"), be64(id), a[:])
+}
+func commitPrefix(id uint64, uid uint16) []byte {
+	return binary.BigEndian.AppendUint16(join([]byte("subnet/c/"), be64(id)), uid)
+}
+func commitKey(id uint64, uid uint16, epoch uint64) []byte {
+	return join(commitPrefix(id, uid), be64(epoch))
+}
+func epochPrefix(id uint64) []byte { return join([]byte("subnet/e/"), be64(id)) }
+func epochKey(id, epoch uint64) []byte {
+	return join(epochPrefix(id), be64(epoch))
+}
+
+// Pool is the stake pool of a subnet: "subnet/<id>".
+func Pool(id uint64) string { return "subnet/" + chain.U64(id) }
+
+func sha256Sum(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// GetSubnet loads a subnet.
+func GetSubnet(kv store.KV, id uint64) (Subnet, error) {
+	var s Subnet
+	if !chain.Get(kv, subnetKey(id), &s) {
+		return s, chain.Wrap(chain.ErrNotFound, "subnet %d", id)
+	}
+	return s, nil
+}
+
+func putSubnet(kv store.KV, s Subnet) { chain.Put(kv, subnetKey(s.ID), s) }
+
+// GetNeuron loads uid of subnet id.
+func GetNeuron(kv store.KV, id uint64, uid uint16) (Neuron, error) {
+	var n Neuron
+	if !chain.Get(kv, neuronKey(id, uid), &n) {
+		return n, chain.Wrap(chain.ErrNotFound, "subnet %d has no uid %d", id, uid)
+	}
+	return n, nil
+}
+
+func putNeuron(kv store.KV, id uint64, n Neuron) { chain.Put(kv, neuronKey(id, n.UID), n) }
+
+// UIDOf returns the uid of account a in subnet id.
+func UIDOf(kv store.KV, id uint64, a chain.Address) (uint16, bool) {
+	v := kv.Get(accountKey(id, a))
+	if len(v) != 2 {
+		return 0, false
+	}
+	return binary.BigEndian.Uint16(v), true
+}
+
+// Neurons loads every uid of subnet id in uid order.
+func Neurons(kv store.KV, id uint64) []Neuron {
+	var out []Neuron
+	kv.Iterate(neuronPrefix(id), func(_, v []byte) bool {
+		var n Neuron
+		if err := chain.Unmarshal(v, &n); err != nil {
+			panic("subnet: corrupt neuron record: " + err.Error()) // state written by this program
+		}
+		out = append(out, n)
+		return true
+	})
+	return out
+}
+
+// Subnets loads every subnet in id order.
+func Subnets(kv store.KV) []Subnet {
+	var out []Subnet
+	kv.Iterate(prefixSubnet, func(_, v []byte) bool {
+		var s Subnet
+		if err := chain.Unmarshal(v, &s); err != nil {
+			panic("subnet: corrupt subnet record: " + err.Error())
+		}
+		out = append(out, s)
+		return true
+	})
+	return out
+}
+
+// Commits lists uid's pending commits in subnet id, oldest epoch first.
+func Commits(kv store.KV, id uint64, uid uint16) []Commit {
+	var out []Commit
+	kv.Iterate(commitPrefix(id, uid), func(_, v []byte) bool {
+		var c Commit
+		if err := chain.Unmarshal(v, &c); err != nil {
+			panic("subnet: corrupt commit record: " + err.Error())
+		}
+		out = append(out, c)
+		return true
+	})
+	return out
+}
+
+// Epochs lists the kept epoch records of subnet id, oldest first.
+func Epochs(kv store.KV, id uint64) []EpochRecord {
+	var out []EpochRecord
+	kv.Iterate(epochPrefix(id), func(_, v []byte) bool {
+		var r EpochRecord
+		if err := chain.Unmarshal(v, &r); err != nil {
+			panic("subnet: corrupt epoch record: " + err.Error())
+		}
+		out = append(out, r)
+		return true
+	})
+	return out
+}
