@@ -56,19 +56,33 @@ func setSequence(kv store.KV, a Address, s uint64) {
 // CometBFT's ed25519 batch verifier gives the same verdict as one-by-one
 // verification (both use ZIP-215 rules); its internal random coefficients
 // only speed it up and never change a verdict on valid input, so the result
-// is deterministic.
-func verifySignatures(txs []*Tx) []bool {
+// is deterministic. Transactions the caller already verified (see
+// ApplyBlockVerified) are taken as valid without checking again.
+func verifySignatures(txs []*Tx, verified func(i int) bool) []bool {
 	ok := make([]bool, len(txs))
-	if len(txs) < 4 {
+	todo := 0
+	for i, tx := range txs {
+		if tx == nil {
+			continue
+		}
+		if verified != nil && verified(i) {
+			ok[i] = true
+			continue
+		}
+		todo++
+	}
+	if todo < 4 {
 		for i, tx := range txs {
-			ok[i] = tx != nil && tx.VerifySignature() == nil
+			if tx != nil && !ok[i] {
+				ok[i] = tx.VerifySignature() == nil
+			}
 		}
 		return ok
 	}
 	bv := ed25519.NewBatchVerifier()
-	idx := make([]int, 0, len(txs))
+	idx := make([]int, 0, todo)
 	for i, tx := range txs {
-		if tx == nil {
+		if tx == nil || ok[i] {
 			continue
 		}
 		if err := bv.Add(ed25519.PubKey(tx.PubKey), SignBytes(tx.Body), tx.Signature); err != nil {
@@ -87,13 +101,28 @@ func verifySignatures(txs []*Tx) []bool {
 // steps, writing to kv. Each transaction runs in its own write buffer that is
 // applied only if it succeeds.
 func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
+	return a.ApplyBlockVerified(kv, block, txs, nil)
+}
+
+// ApplyBlockVerified is ApplyBlock for a caller that has already verified
+// some of the transactions' signatures: verified(i) reports that txs[i],
+// these exact bytes, passed VerifySignature before (the node remembers what
+// its CheckTx verified). A signature's verdict depends on the bytes alone,
+// so skipping the check again changes no result; the rest are verified as
+// usual. verified may be nil.
+func (a *App) ApplyBlockVerified(kv store.KV, block Block, txs [][]byte, verified func(i int) bool) BlockResult {
 	params := LoadParams(kv)
 	decoded := make([]*Tx, len(txs))
 	decodeErr := make([]error, len(txs))
 	for i, b := range txs {
 		decoded[i], decodeErr[i] = DecodeTx(b, params.MaxTxBytes)
 	}
-	sigOK := verifySignatures(decoded)
+	sigOK := verifySignatures(decoded, verified)
+	// The block's writes collect in one buffer and reach kv once, in key
+	// order, at the end: a key many transactions write (the fee collector's
+	// balance, a busy sender's sequence) costs one tree update per block,
+	// not one per transaction.
+	blk := store.NewCache(kv)
 	res := BlockResult{Txs: make([]TxResult, len(txs))}
 	for i := range txs {
 		if decodeErr[i] != nil {
@@ -104,9 +133,10 @@ func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
 		if !sigOK[i] {
 			sigErr = Wrap(ErrSignature, "signature does not match the body and public key")
 		}
-		res.Txs[i] = a.deliver(kv, block, params, decoded[i], sigErr)
+		res.Txs[i] = a.deliver(blk, block, params, decoded[i], sigErr)
 	}
-	res.Events = a.endBlock(kv, block, params)
+	res.Events = a.endBlock(blk, block, params)
+	blk.Write()
 	return res
 }
 
@@ -115,25 +145,25 @@ func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
 // writes there on success so that the same sender's next transaction (with
 // the next sequence) is checked against them.
 func (a *App) CheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
-	params := LoadParams(kv)
-	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
-	if err != nil {
-		return failed(err)
-	}
-	return a.deliver(kv, block, params, tx, tx.VerifySignature())
+	return a.CheckTxVerified(kv, block, txBytes, false)
 }
 
-// RecheckTx is CheckTx for a transaction this node already admitted to its
-// mempool, run again against the check state after a block (CometBFT's
-// recheck). Its signature was verified on admission over these same bytes
-// and that verdict cannot change, so only the state-dependent checks run.
-func (a *App) RecheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
+// CheckTxVerified is CheckTx for a caller that may already have verified the
+// signature of these exact bytes: with sigVerified it is not verified again
+// (a signature's verdict depends on the bytes alone). The node sets it when
+// it verified the signature before taking the ABCI lock, and on CometBFT's
+// recheck of a transaction already admitted to its mempool.
+func (a *App) CheckTxVerified(kv store.KV, block Block, txBytes []byte, sigVerified bool) TxResult {
 	params := LoadParams(kv)
 	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
 	if err != nil {
 		return failed(err)
 	}
-	return a.deliver(kv, block, params, tx, nil)
+	var sigErr error
+	if !sigVerified {
+		sigErr = tx.VerifySignature()
+	}
+	return a.deliver(kv, block, params, tx, sigErr)
 }
 
 func failed(err error) TxResult { return TxResult{Code: CodeOf(err), Log: err.Error()} }

@@ -227,6 +227,13 @@ func (p *proc) exitedLocked() bool {
 	}
 }
 
+// done is closed when the current run of the process has exited.
+func (p *proc) doneCh() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.done
+}
+
 // exited reports whether the process has exited, and how.
 func (p *proc) exited() (bool, error) {
 	p.mu.Lock()

@@ -13,7 +13,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
+	cmtsync "github.com/cometbft/cometbft/libs/sync"
+	"github.com/cometbft/cometbft/proxy"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
@@ -34,13 +37,58 @@ type ABCI struct {
 	check     *store.Cache
 	lastBlock chain.Block
 
+	// treeMu is held for writing while a block is applied and committed,
+	// and for reading by every snapshot read (see lockedkv.go).
+	treeMu sync.RWMutex
+
 	committed atomic.Int64 // last committed height, for API snapshots
 	mu        sync.Mutex   // guards check against API simulation reads
+
+	// verified holds the sha256 of transactions whose signatures this node
+	// found valid, before the ABCI lock (PreverifyTx) or in CheckTx, so that
+	// neither CheckTx nor FinalizeBlock checks them again (see
+	// chain.App.CheckTxVerified and ApplyBlockVerified); a block's
+	// transactions leave it.
+	verifiedMu sync.Mutex
+	verified   map[[32]byte]struct{}
+}
+
+// maxVerified bounds the verified set: entries of transactions that never
+// reach a block (dropped on recheck) are forgotten when it fills.
+const maxVerified = 1 << 18
+
+func (a *ABCI) markVerified(h [32]byte) {
+	a.verifiedMu.Lock()
+	defer a.verifiedMu.Unlock()
+	if len(a.verified) >= maxVerified {
+		clear(a.verified)
+	}
+	a.verified[h] = struct{}{}
+}
+
+func (a *ABCI) isVerified(h [32]byte) bool {
+	a.verifiedMu.Lock()
+	defer a.verifiedMu.Unlock()
+	_, ok := a.verified[h]
+	return ok
+}
+
+// PreverifyTx checks a new transaction's signature before CometBFT takes the
+// ABCI lock for CheckTx (see clientCreator), so that the signature checks of
+// concurrent submissions run in parallel on every core while the state
+// checks stay serial. It only records valid signatures: anything else is
+// left for CheckTx to judge and reject.
+func (a *ABCI) PreverifyTx(txBytes []byte) {
+	tx, err := chain.DecodeTx(txBytes, len(txBytes)) // CheckTx applies the size limit
+	if err != nil || tx.VerifySignature() != nil {
+		return
+	}
+	a.markVerified(sha256.Sum256(txBytes))
 }
 
 // NewABCI wraps app over the durable tree.
 func NewABCI(app *chain.App, tree *store.Tree) *ABCI {
-	a := &ABCI{app: app, tree: tree}
+	a := &ABCI{app: app, tree: tree, verified: make(map[[32]byte]struct{})}
 	a.committed.Store(tree.Version())
 	a.resetCheck()
 	return a
@@ -52,7 +100,7 @@ func (a *ABCI) resetCheck() {
 	a.check = store.NewCache(a.tree)
 	if v := a.tree.Version(); v > 0 {
 		if snap, err := a.tree.Snapshot(v); err == nil {
-			a.check = store.NewCache(snap)
+			a.check = store.NewCache(lockedKV{snap, &a.treeMu})
 		}
 	}
 }
@@ -95,9 +143,14 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 	var r chain.TxResult
 	if req.Type == abci.CheckTxType_Recheck {
 		// Already in the mempool, so its signature was verified on admission.
-		r = a.app.RecheckTx(a.check, next, req.Tx)
+		r = a.app.CheckTxVerified(a.check, next, req.Tx, true)
 	} else {
-		r = a.app.CheckTx(a.check, next, req.Tx)
+		h := sha256.Sum256(req.Tx)
+		pre := a.isVerified(h)
+		r = a.app.CheckTxVerified(a.check, next, req.Tx, pre)
+		if r.Code == 0 && !pre { // success includes a valid signature
+			a.markVerified(h)
+		}
 	}
 	return &abci.ResponseCheckTx{Code: r.Code, Log: r.Log, Codespace: codespace(r.Code)}, nil
 }
@@ -113,7 +166,19 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 	for _, m := range req.Misbehavior {
 		block.Misbehaving = append(block.Misbehaving, chain.AddressFromBytes(m.Validator.Address))
 	}
-	res := a.app.ApplyBlock(a.tree, block, req.Txs)
+	a.verifiedMu.Lock()
+	pre := make([]bool, len(req.Txs))
+	for i, tx := range req.Txs {
+		h := sha256.Sum256(tx)
+		if _, ok := a.verified[h]; ok {
+			pre[i] = true
+			delete(a.verified, h)
+		}
+	}
+	a.verifiedMu.Unlock()
+	a.treeMu.Lock()
+	defer a.treeMu.Unlock()
+	res := a.app.ApplyBlockVerified(a.tree, block, req.Txs, func(i int) bool { return pre[i] })
 	a.lastBlock = block
 	out := &abci.ResponseFinalizeBlock{
 		TxResults: make([]*abci.ExecTxResult, len(res.Txs)),
@@ -128,7 +193,9 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 
 // Commit makes the block's state durable.
 func (a *ABCI) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	a.treeMu.Lock()
 	_, v, err := a.tree.Commit()
+	a.treeMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +229,13 @@ func (a *ABCI) Snapshot() (store.KV, int64, error) {
 	if h == 0 {
 		return nil, 0, fmt.Errorf("no block committed yet")
 	}
+	a.treeMu.RLock()
 	kv, err := a.tree.Snapshot(h)
-	return kv, h, err
+	a.treeMu.RUnlock()
+	if err != nil {
+		return nil, 0, err
+	}
+	return lockedKV{kv, &a.treeMu}, h, nil
 }
 
 // App returns the state machine.
@@ -205,4 +277,43 @@ func toABCIEvents(evs []chain.Event) []abci.Event {
 		}
 	}
 	return out
+}
+
+// clientCreator connects CometBFT to the app like proxy.NewLocalClientCreator
+// (one mutex over every ABCI connection, so ABCI calls never overlap), except
+// that a new transaction's signature is checked before CheckTx takes that
+// mutex (ABCI.PreverifyTx). Signature checks are pure and by far the largest
+// part of CheckTx; outside the mutex the submissions CometBFT checks
+// concurrently (RPC handlers, mempool gossip) verify on every core, and
+// block execution is not held up by them.
+type clientCreator struct {
+	mtx *cmtsync.Mutex
+	app *ABCI
+}
+
+func newClientCreator(a *ABCI) proxy.ClientCreator {
+	return &clientCreator{mtx: new(cmtsync.Mutex), app: a}
+}
+
+func (c *clientCreator) NewABCIClient() (abcicli.Client, error) {
+	return &preverifyingClient{Client: abcicli.NewLocalClient(c.mtx, c.app), app: c.app}, nil
+}
+
+type preverifyingClient struct {
+	abcicli.Client
+	app *ABCI
+}
+
+func (c *preverifyingClient) CheckTxAsync(ctx context.Context, req *abci.RequestCheckTx) (*abcicli.ReqRes, error) {
+	if req.Type == abci.CheckTxType_New {
+		c.app.PreverifyTx(req.Tx)
+	}
+	return c.Client.CheckTxAsync(ctx, req)
+}
+
+func (c *preverifyingClient) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	if req.Type == abci.CheckTxType_New {
+		c.app.PreverifyTx(req.Tx)
+	}
+	return c.Client.CheckTx(ctx, req)
 }

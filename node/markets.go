@@ -2,7 +2,10 @@ package node
 
 import (
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/subnet"
 )
 
 // Markets lists the market domains the chain runs, in a fixed order (their
@@ -10,5 +13,8 @@ import (
 func Markets() []chain.Domain {
 	return []chain.Domain{
 		data.Domain{},
+		subnet.Domain{},
+		label.Domain{},
+		compute.Domain{},
 	}
 }

@@ -16,7 +16,6 @@ import (
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
-	"github.com/cometbft/cometbft/proxy"
 	rpclocal "github.com/cometbft/cometbft/rpc/client/local"
 	"github.com/spf13/viper"
 
@@ -93,6 +92,12 @@ func Start(home string) (*Node, error) {
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
 	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+	// A crash can leave the last committed block unindexed (see replay.go).
+	if from, to, err := repairTxIndex(ccfg); err != nil {
+		logger.Error("repair of the tx index failed", "err", err)
+	} else if from > 0 {
+		logger.Info("re-indexed blocks committed but not indexed before the last stop", "from", from, "to", to)
+	}
 
 	nodeKey, err := p2p.LoadNodeKey(ccfg.NodeKeyFile())
 	if err != nil {
@@ -100,7 +105,7 @@ func Start(home string) (*Node, error) {
 		return nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
-	comet, err := nm.NewNode(ccfg, pv, nodeKey, proxy.NewLocalClientCreator(a),
+	comet, err := nm.NewNode(ccfg, pv, nodeKey, newClientCreator(a),
 		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
 	if err != nil {

@@ -3,11 +3,19 @@ package node
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	dbm "github.com/cometbft/cometbft-db"
 	abci "github.com/cometbft/cometbft/abci/types"
+	cfg "github.com/cometbft/cometbft/config"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
+	sm "github.com/cometbft/cometbft/state"
+	blockidxkv "github.com/cometbft/cometbft/state/indexer/block/kv"
+	"github.com/cometbft/cometbft/state/txindex"
+	txidxkv "github.com/cometbft/cometbft/state/txindex/kv"
+	cmtstore "github.com/cometbft/cometbft/store"
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/tenun-chain/tenun/chain/store"
@@ -185,4 +193,117 @@ func AppInfo(ctx context.Context, rpcAddr string) (height int64, appHash []byte,
 		return 0, nil, fmt.Errorf("abci_info: %w", err)
 	}
 	return res.Response.LastBlockHeight, res.Response.LastBlockAppHash, nil
+}
+
+// maxIndexRepair bounds how far back repairTxIndex looks for heights the
+// indexer missed; CometBFT's indexer trails the committed state by at most
+// a block or two.
+const maxIndexRepair = 100
+
+// repairTxIndex writes the transaction and block-event index entries of the
+// last committed heights that CometBFT's kv indexer had not written when the
+// node stopped. CometBFT indexes a block asynchronously, after it saved its
+// state, so a crash in between leaves the block committed but its
+// transactions unknown to /tx/{hash} (and to wait=commit) forever: the
+// handshake re-executes only blocks the state lacks. This re-indexes from
+// the stored blocks and FinalizeBlock responses, as `cometbft
+// reindex-event` does. It must run before CometBFT opens its databases; it
+// returns the heights it re-indexed (0, 0 for none).
+func repairTxIndex(c *cfg.Config) (from, to int64, err error) {
+	if c.TxIndex.Indexer != "kv" {
+		return 0, 0, nil
+	}
+	open := func(id string) (dbm.DB, error) { return cfg.DefaultDBProvider(&cfg.DBContext{ID: id, Config: c}) }
+	bsDB, err := open("blockstore")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer bsDB.Close()
+	stDB, err := open("state")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer stDB.Close()
+	idxDB, err := open("tx_index")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer idxDB.Close()
+
+	blocks := cmtstore.NewBlockStore(bsDB)
+	states := sm.NewStore(stDB, sm.StoreOptions{})
+	txIdx := txidxkv.NewTxIndex(idxDB)
+	blockIdx := blockidxkv.New(dbm.NewPrefixDB(idxDB, []byte("block_events")))
+	state, err := states.Load()
+	if err != nil {
+		return 0, 0, err
+	}
+	// Only heights CometBFT's state has applied: their FinalizeBlock
+	// responses are saved, and later blocks are re-executed, and indexed, by
+	// the handshake.
+	top := min(state.LastBlockHeight, blocks.Height())
+	low := max(blocks.Base(), 1, top-maxIndexRepair+1)
+	from = top + 1
+	for h := top; h >= low; h-- {
+		ok, err := indexed(blocks, txIdx, blockIdx, h)
+		if err != nil {
+			return 0, 0, err
+		}
+		if ok {
+			break
+		}
+		from = h
+	}
+	for h := from; h <= top; h++ {
+		block := blocks.LoadBlock(h)
+		if block == nil {
+			return 0, 0, fmt.Errorf("re-index: no block %d in the block store", h)
+		}
+		resp, err := states.LoadFinalizeBlockResponse(h)
+		if err != nil {
+			return 0, 0, fmt.Errorf("re-index: FinalizeBlock response %d: %w", h, err)
+		}
+		if len(resp.TxResults) != len(block.Txs) {
+			return 0, 0, fmt.Errorf("re-index: block %d has %d txs, %d results", h, len(block.Txs), len(resp.TxResults))
+		}
+		if len(block.Txs) > 0 {
+			batch := txindex.NewBatch(int64(len(block.Txs)))
+			for i, r := range resp.TxResults {
+				if err := batch.Add(&abci.TxResult{Height: h, Index: uint32(i), Tx: block.Txs[i], Result: *r}); err != nil {
+					return 0, 0, err
+				}
+			}
+			if err := txIdx.AddBatch(batch); err != nil {
+				return 0, 0, fmt.Errorf("re-index txs of %d: %w", h, err)
+			}
+		}
+		if err := blockIdx.Index(types.EventDataNewBlockEvents{Height: h, Events: resp.Events, NumTxs: int64(len(block.Txs))}); err != nil {
+			return 0, 0, fmt.Errorf("re-index block %d: %w", h, err)
+		}
+	}
+	if from > top {
+		return 0, 0, nil
+	}
+	return from, top, nil
+}
+
+// indexed reports whether height h is in both indexes: the block's events
+// and (written after them) its transactions, in one batch, so the last one
+// stands for all.
+func indexed(blocks *cmtstore.BlockStore, txIdx *txidxkv.TxIndex, blockIdx *blockidxkv.BlockerIndexer, h int64) (bool, error) {
+	ok, err := blockIdx.Has(h)
+	if err != nil || !ok {
+		return false, err
+	}
+	block := blocks.LoadBlock(h)
+	if block == nil {
+		return false, errors.New("re-index: block store lost block " + fmt.Sprint(h))
+	}
+	if n := len(block.Txs); n > 0 {
+		r, err := txIdx.Get(block.Txs[n-1].Hash())
+		if err != nil || r == nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

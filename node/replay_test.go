@@ -3,6 +3,8 @@ package node_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -117,5 +119,46 @@ func waitTx(ctx context.Context, t *testing.T, c *client.Client, hash string) no
 			t.Fatalf("tx %s not committed: %v", hash, err)
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+}
+
+// A node that lost its transaction index (CometBFT writes it after the
+// block is committed, so a crash can drop the last block's entries) rebuilds
+// the recent part from its stored blocks when it starts.
+func TestStartRepairsTxIndex(t *testing.T) {
+	net := testnode.Start(t, 2)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := net.Client.Submit(ctx, net.Keys[0], &chain.MsgSend{To: net.Addr(1), Amount: 5}, client.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := net.Node.WaitForHeight(ctx, res.Height+1); err != nil {
+		t.Fatal(err)
+	}
+	home := net.Node.Home
+	if err := net.Node.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(home, "data", "tx_index.db")); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := node.Start(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Stop()
+	hash, _ := hex.DecodeString(res.Hash)
+	info, err := n.TxInfo(ctx, hash)
+	if err != nil {
+		t.Fatalf("after restart: %v", err)
+	}
+	if info.Height != res.Height || info.Code != 0 || info.Type != "bank/send" {
+		t.Fatalf("re-indexed tx %+v, committed at %d", info, res.Height)
+	}
+	log, _ := os.ReadFile(filepath.Join(home, "node.log"))
+	if !bytes.Contains(log, []byte("re-indexed blocks")) {
+		t.Fatal("node.log does not mention the re-index")
 	}
 }

@@ -176,7 +176,7 @@ func revealWeights(ctx *chain.Context, m *MsgRevealWeights) error {
 		}
 	}
 	if match == nil {
-		return chain.Wrap(chain.ErrUnauthorized, "the revealed weights and salt do not match any pending commit of uid %d in subnet %d", n.UID, s.ID)
+		return chain.Wrap(chain.ErrUnauthorized, "the revealed weights and salt do not match any pending commit of uid %d in subnet %d (a commit is gone once revealed or once its reveal epoch ends)", n.UID, s.ID)
 	}
 	due := match.Epoch + s.RevealPeriod
 	switch {

@@ -195,7 +195,7 @@ type MsgSetWeights struct {
 	Values []uint16 `json:"values" cbor:"3,keyasint"`
 }
 
-func (*MsgSetWeights) Type() string          { return "subnet/set-weights" }
+func (*MsgSetWeights) Type() string           { return "subnet/set-weights" }
 func (m *MsgSetWeights) ValidateBasic() error { return validateWeights(m.UIDs, m.Values) }
 
 // MsgCommitWeights commits to weights without showing them: Hash is

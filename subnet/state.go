@@ -21,8 +21,8 @@ type Subnet struct {
 	MaxUIDs              uint16        `json:"max_uids" cbor:"9,keyasint"`
 	RevealPeriod         uint64        `json:"reveal_period" cbor:"10,keyasint"`
 	Created              int64         `json:"created" cbor:"11,keyasint"`
-	N                    uint16        `json:"n" cbor:"12,keyasint"`      // registered uids: 0..N-1
-	Epoch                uint64        `json:"epoch" cbor:"13,keyasint"`  // epochs run so far; the current epoch's index
+	N                    uint16        `json:"n" cbor:"12,keyasint"`     // registered uids: 0..N-1
+	Epoch                uint64        `json:"epoch" cbor:"13,keyasint"` // epochs run so far; the current epoch's index
 	NextEpoch            int64         `json:"next_epoch" cbor:"14,keyasint"`
 	LastEpochBlock       int64         `json:"last_epoch_block" cbor:"15,keyasint"`
 	Pending              uint64        `json:"pending" cbor:"16,keyasint"` // accrued emission not yet paid

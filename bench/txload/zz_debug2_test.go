@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -39,6 +40,36 @@ func TestZZDebugApp(t *testing.T) {
 		}
 		fmt.Printf("submit end %.3f\n", end.Sub(begin).Seconds())
 	}
+	if p := os.Getenv("ZZPROF"); p != "" {
+		f, _ := os.Create(p)
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	res, err := runApp(context.Background(), o, app, home, start, Streams(txs, o.Accounts, o.Workers))
 	fmt.Printf("%+v %v\n", res, err)
+	b, _ := os.ReadFile(filepath.Join(home, "node.log"))
+	os.WriteFile("/tmp/dbg/"+app+".log", b, 0o644)
+}
+
+func TestZZFull(t *testing.T) {
+	if os.Getenv("ZZFULL") == "" {
+		t.Skip()
+	}
+	n, _ := strconv.Atoi(os.Getenv("ZZN"))
+	bt, _ := time.ParseDuration(os.Getenv("ZZBT"))
+	res, err := RunNodes(context.Background(), Options{Txs: n, BlockTime: bt, Progress: os.Stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []AppResult{res.Tenun, res.KVStore} {
+		fmt.Printf("%s %.0f tx/s window %+v cpu %.1f us/tx maxblock %d blocks %d overall %.0f\n", a.App, a.TxPerSec, a.Window, a.CPUMicrosPerTx, a.MaxBlockTxs, a.TxBlocks, a.OverallTxPerSec)
+	}
+	fmt.Printf("ratio %.2f\n", res.Ratio)
+	if os.Getenv("ZZSM") != "" {
+		sm, err := RunStateMachine(SMOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Printf("SM %+v\n", *sm)
+	}
 }

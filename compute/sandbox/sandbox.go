@@ -32,6 +32,13 @@
 // a busy machine. Time-limit failures are the only ones that are not
 // reproducible; see Reproducible.
 //
+// Host memory outside the linear memory is bounded as well: modules are at
+// most MaxModuleBytes, their tables MaxTableElements, their functions
+// MaxFunctionLocals locals, and every count in the binary must be backed by
+// bytes before wazero sees it (wazero preallocates by declared counts). The
+// guest's call stack is capped by wazero (deep recursion traps). Modules may
+// import only wasi_snapshot_preview1 functions.
+//
 // Modules are compiled with wazero's optimizing compiler and kept compiled in
 // memory by SHA-256 of their bytes, and on disk across processes when
 // Config.CacheDir is set, so running the same module again costs only its
@@ -93,7 +100,9 @@ type Limits struct {
 	// elsewhere it is enforced as an extra wall-time limit.
 	CPUTime time.Duration
 	// Fuel caps the loop iterations the guest may run (0: MaxFuel, no cap).
-	// Unlike the time limits it is exact and reproducible.
+	// It is checked every 65,536 iterations, so a job stops at most that far
+	// past its budget, at the same point on every provider: unlike the time
+	// limits, running out of fuel is reproducible.
 	Fuel int64
 	// MaxOutputBytes caps the total size of the files in OutputDir at any moment.
 	MaxOutputBytes int64
@@ -216,6 +225,13 @@ type Sandbox struct {
 	modules map[[32]byte]*cachedModule
 	tick    uint64
 	closed  bool
+
+	// Close cancels closing to stop runs in progress, and waits for running
+	// before closing the runtime: freeing compiled code under a running guest
+	// would crash the process.
+	closing  context.Context
+	shutdown context.CancelFunc
+	running  sync.WaitGroup
 }
 
 type cachedModule struct {
@@ -235,10 +251,11 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	}
 	rc = rc.
 		WithCloseOnContextDone(false). // fuel metering stops running code instead; see meter.go
-		WithDebugInfoEnabled(false).   // DWARF parsing slows compiles; traps still name functions
+		WithDebugInfoEnabled(false).   // DWARF parsing slows compiles (meter drops custom sections anyway)
 		WithMemoryLimitPages(1 << 16). // the per-job limit is the allocator in Run
 		WithCoreFeatures(api.CoreFeaturesV2)
 	s := &Sandbox{modules: map[[32]byte]*cachedModule{}, maxCached: cfg.MaxCachedModules}
+	s.closing, s.shutdown = context.WithCancel(context.Background())
 	if s.maxCached <= 0 {
 		s.maxCached = 8
 	}
@@ -258,11 +275,14 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	return s, nil
 }
 
-// Close releases the runtime and every compiled module. Runs in progress are stopped.
+// Close stops runs in progress (they fail wrapping ErrClosed), waits for them
+// to return, and releases the runtime and every compiled module.
 func (s *Sandbox) Close(ctx context.Context) error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.shutdown()
+	s.running.Wait()
 	err := s.rt.Close(ctx)
 	if s.cache != nil {
 		err = errors.Join(err, s.cache.Close(ctx))
@@ -311,15 +331,24 @@ func Run(ctx context.Context, job Job) (Result, error) {
 }
 
 // Run executes job and returns its outputs. A non-nil error means the job did
-// not complete normally: limits (ErrMemoryLimit, ErrTimeout, ErrOutputLimit),
-// a bad module (ErrInvalidModule), a trap (ErrTrap) or a non-zero exit status
-// (ErrExit, with Result.ExitCode set). The Result is filled as far as the run
-// got in every case.
+// not complete normally: a limit (ErrMemoryLimit, ErrFuel, ErrTimeout,
+// ErrOutputLimit), a bad job or module (ErrInvalidJob, ErrInvalidModule), a
+// trap (ErrTrap), a non-zero exit status (ErrExit, with Result.ExitCode set)
+// or the caller's cancellation. The Result is filled as far as the run got in
+// every case. Reproducible tells which errors every provider would also get.
 func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	res := Result{ModuleHash: sha256.Sum256(job.Module)}
 	if err := validateJob(job); err != nil {
 		return res, err
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return res, ErrClosed
+	}
+	s.running.Add(1)
+	s.mu.Unlock()
+	defer s.running.Done()
 	limits := job.Limits.withDefaults()
 
 	entry, compileTime, err := s.compile(ctx, res.ModuleHash, job.Module)
@@ -359,6 +388,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	alloc := &limitedAllocator{limit: limits.MemoryBytes}
 	runCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	defer context.AfterFunc(s.closing, func() { cancel(ErrClosed) })()
 	wall, wallCause := limits.WallTime, errWallTime
 	if limits.CPUTime > 0 && !cpuClockSupported && limits.CPUTime < wall {
 		wall, wallCause = limits.CPUTime, errCPUTime
@@ -386,7 +416,9 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 		return res, fmt.Errorf("%w: %d bytes", ErrMemoryLimit, limits.MemoryBytes)
 	case ex.panicked != nil:
 		return res, fmt.Errorf("%w: wazero panicked: %v", errInternal, ex.panicked)
-	case failed && ex.stopped != nil:
+	case ex.stopped != nil:
+		// Even a run that finished as the poison landed counts as stopped:
+		// its fuel count was overwritten, so its Result is not reproducible.
 		switch {
 		case errors.Is(ex.stopped, errWallTime):
 			return res, fmt.Errorf("%w: wall time %v", ErrTimeout, limits.WallTime)
@@ -461,10 +493,18 @@ func (s *Sandbox) execute(ctx context.Context, cancel context.CancelCauseFunc, c
 	done := make(chan struct{})
 	stopped := make(chan error, 1)
 	go watch(ctx, done, stopped, cancel, fuel, readCPU, cpu0, cpuOK, limits.CPUTime)
+	finished := false
+	finish := func() { // also on panic, so watch never outlives the run
+		if !finished {
+			finished = true
+			close(done)
+			ex.stopped = <-stopped // waits for watch to stop writing the counter
+		}
+	}
+	defer finish()
 
 	_, ex.callErr = mod.ExportedFunction("_start").Call(ctx) // checkModule made sure it exists
-	close(done)
-	ex.stopped = <-stopped // also waits for watch to stop writing the counter
+	finish()
 	left := int64(fuel.Get())
 	if ex.stopped == nil {
 		res.FuelUsed += limits.Fuel - left

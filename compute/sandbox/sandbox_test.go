@@ -387,12 +387,17 @@ func TestInvalidModules(t *testing.T) {
 		{"truncated", module(exportStart, code(loopForever...))[:20], sandbox.ErrInvalidModule},
 		{"no _start", module(exportAs("main"), code(loopForever...)), sandbox.ErrInvalidModule},
 		{"imports env", moduleImportingEnv(), sandbox.ErrInvalidModule},
+		{"4G locals", module(exportStart, section(10, 1, 8, 1, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x7f, 0x0b)), sandbox.ErrInvalidModule},
+		{"huge table", module(section(4, 1, 0x70, 0x00, 0x80, 0x80, 0x80, 0x01), exportStart, code()), sandbox.ErrInvalidModule},
+		{"unbounded table.grow", module(section(4, 1, 0x70, 0x00, 0x01), exportStart,
+			code(0xd0, 0x70, 0x41, 0x01, 0xfc, 0x0f, 0x00, 0x1a)), sandbox.ErrInvalidModule},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := box(t).Run(context.Background(), sandbox.Job{Module: tc.module, Limits: sandbox.Limits{WallTime: time.Second}})
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("err = %v, want %v", err, tc.want)
 			}
+			t.Log(err)
 		})
 	}
 	_, err := box(t).Run(context.Background(), sandbox.Job{
@@ -530,5 +535,27 @@ func TestGuestDoesNotBlockGC(t *testing.T) {
 	}
 	if err := <-done; !errors.Is(err, sandbox.ErrTimeout) {
 		t.Fatalf("err = %v, want ErrTimeout", err)
+	}
+}
+
+func TestCloseStopsRuns(t *testing.T) {
+	sb, err := sandbox.New(context.Background(), sandbox.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := sb.Run(context.Background(), sandbox.Job{Module: module(exportStart, code(loopForever...))})
+		done <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	if err := sb.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, sandbox.ErrClosed) {
+		t.Fatalf("run during Close: err = %v, want ErrClosed", err)
+	}
+	if _, err := sb.Run(context.Background(), sandbox.Job{Module: module(exportStart, code())}); !errors.Is(err, sandbox.ErrClosed) {
+		t.Fatalf("run after Close: err = %v, want ErrClosed", err)
 	}
 }

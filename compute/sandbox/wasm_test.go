@@ -74,6 +74,11 @@ func TestHandAssembledModulesAreValid(t *testing.T) {
 	if err != nil || res.ExitCode != 0 || len(res.Outputs) != 0 {
 		t.Fatalf("empty _start: res %+v, err %v", res, err)
 	}
+	// table.grow is fine on a table with a (small) maximum.
+	grow := module(section(4, 1, 0x70, 0x01, 0x01, 0x10), exportStart, code(0xd0, 0x70, 0x41, 0x01, 0xfc, 0x0f, 0x00, 0x1a))
+	if _, err := box(t).Run(context.Background(), sandbox.Job{Module: grow}); err != nil {
+		t.Fatalf("table.grow on a bounded table: %v", err)
+	}
 }
 
 // FuzzRunModuleBytes feeds arbitrary bytes to the sandbox as a module: it must
@@ -86,9 +91,15 @@ func FuzzRunModuleBytes(f *testing.F) {
 	f.Add(moduleImportingEnv())
 	f.Add([]byte{0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00})
 	f.Add([]byte("garbage"))
+	// Its own sandbox without the disk cache, which fuzzing would fill with junk.
+	sb, err := sandbox.New(context.Background(), sandbox.Config{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { sb.Close(context.Background()) })
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		start := time.Now()
-		_, err := box(t).Run(context.Background(), sandbox.Job{
+		_, err := sb.Run(context.Background(), sandbox.Job{
 			Module: wasm,
 			Limits: sandbox.Limits{WallTime: 50 * time.Millisecond, MemoryBytes: 16 << 20, MaxOutputBytes: 1 << 16},
 		})

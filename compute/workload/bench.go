@@ -64,7 +64,7 @@ type BenchReport struct {
 	// SandboxOverhead is sandbox / plain wazero, median CPU time (median
 	// wall time where CPU time is not measured).
 	SandboxOverhead float64 `json:"sandbox_overhead"`
-	TargetRatio    float64 `json:"target_ratio"`
+	TargetRatio     float64 `json:"target_ratio"`
 	// TargetMet judges the median CPU ratio, falling back to the median wall
 	// ratio where CPU time is not measured.
 	TargetMet        bool    `json:"target_met"`
@@ -166,11 +166,11 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 		return rep, err
 	}
 	defer plain.close(ctx)
-	if _, _, digest, err := plain.run(ctx, opts); err != nil {
+	_, _, digest, err := plain.run(ctx, opts) // warm-up
+	if err != nil {
 		return rep, err
-	} else {
-		identical = identical && digest == want
 	}
+	identical = identical && digest == want
 
 	var wasmWall, wasmCPU, natWall, natCPU, plainWall, plainCPU []time.Duration
 	for range cfg.Reps {

@@ -47,6 +47,9 @@ var consensusPackages = []consensusPackage{
 	{path: "yuma", optional: true},
 	{path: "label/truth"},
 	{path: "data"},
+	{path: "compute"},
+	{path: "subnet"},
+	{path: "label"},
 }
 
 // moduleRoot is the directory of the go.mod above the test's directory.

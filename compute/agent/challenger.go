@@ -1,0 +1,162 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/compute"
+	"github.com/tenun-chain/tenun/compute/sandbox"
+)
+
+// Challenger modes.
+const (
+	// ChallengeHonest re-runs each optimistic result and challenges only
+	// those its own run disagrees with.
+	ChallengeHonest = ""
+	// ChallengeAlways challenges every result with a made-up claim, for
+	// tests and demos of a challenge failing.
+	ChallengeAlways = "always"
+)
+
+// ChallengerConfig configures a challenger.
+type ChallengerConfig struct {
+	Client  *client.Client
+	Key     ed25519.PrivKey
+	Mode    string
+	Poll    time.Duration    // default 500ms
+	Sandbox *sandbox.Sandbox // nil: sandbox.Default()
+	Logf    func(format string, args ...any)
+}
+
+// ChallengerStats counts what a challenger did.
+type ChallengerStats struct {
+	Checked    int `json:"checked"`
+	Agreed     int `json:"agreed"`
+	Challenged int `json:"challenged"`
+	Errors     int `json:"errors"`
+}
+
+// Challenger watches optimistic (redundancy 1) results in their challenge
+// window, re-runs them, and challenges those that differ.
+type Challenger struct {
+	cfg   ChallengerConfig
+	addr  chain.Address
+	blobs *blobCache
+
+	mu      sync.Mutex
+	checked map[uint64]bool
+	stats   ChallengerStats
+}
+
+// NewChallenger checks cfg and fills its defaults.
+func NewChallenger(cfg ChallengerConfig) (*Challenger, error) {
+	if cfg.Client == nil || cfg.Key == nil {
+		return nil, errors.New("challenger: a client and a key are required")
+	}
+	if cfg.Mode != ChallengeHonest && cfg.Mode != ChallengeAlways {
+		return nil, fmt.Errorf("challenger: unknown mode %q", cfg.Mode)
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 500 * time.Millisecond
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	return &Challenger{
+		cfg:     cfg,
+		addr:    chain.AddressFromPubKey(cfg.Key.PubKey().Bytes()),
+		blobs:   newBlobCache(cfg.Client, 256<<20),
+		checked: map[uint64]bool{},
+	}, nil
+}
+
+// Stats returns what the challenger has done so far.
+func (c *Challenger) Stats() ChallengerStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}
+
+func (c *Challenger) count(f func(s *ChallengerStats)) {
+	c.mu.Lock()
+	f(&c.stats)
+	c.mu.Unlock()
+}
+
+// Run checks each result in its challenge window once, until ctx ends.
+func (c *Challenger) Run(ctx context.Context) error {
+	tick := time.NewTicker(c.cfg.Poll)
+	defer tick.Stop()
+	for {
+		var jobs []compute.Job
+		err := c.cfg.Client.Query(ctx, "compute", "jobs", url.Values{"status": {compute.StatusChallenge}}, &jobs)
+		if err != nil && ctx.Err() == nil {
+			c.cfg.Logf("challenger: list jobs: %v", err)
+		}
+		for _, j := range jobs {
+			c.mu.Lock()
+			done := c.checked[j.ID]
+			c.checked[j.ID] = true
+			c.mu.Unlock()
+			if done || j.Challenge != nil || j.Result == nil {
+				continue
+			}
+			if _, err := c.Check(ctx, j); err != nil && ctx.Err() == nil {
+				c.cfg.Logf("challenger: job %d: %v", j.ID, err)
+				c.count(func(s *ChallengerStats) { s.Errors++ })
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Check re-runs j's published result and challenges it if this run
+// disagrees (or always, in ChallengeAlways mode). It reports whether it
+// challenged.
+func (c *Challenger) Check(ctx context.Context, j compute.Job) (bool, error) {
+	if j.Result == nil {
+		return false, fmt.Errorf("job %d has no result", j.ID)
+	}
+	c.count(func(s *ChallengerStats) { s.Checked++ })
+	var claim Outcome
+	if c.cfg.Mode == ChallengeAlways {
+		claim = NewOutcome(map[string][]byte{"claim": []byte(fmt.Sprintf("job %d is wrong", j.ID))})
+	} else {
+		out, err := Execute(ctx, c.cfg.Sandbox, j.Spec, c.blobs.get)
+		if err != nil {
+			return false, fmt.Errorf("re-run: %w", err)
+		}
+		if out.Digest == j.Result.Digest {
+			c.count(func(s *ChallengerStats) { s.Agreed++ })
+			c.cfg.Logf("challenger: job %d: result %s confirmed", j.ID, out.Digest.String()[:16])
+			return false, nil
+		}
+		claim = out
+		c.cfg.Logf("challenger: job %d: published %s, re-run gives %s", j.ID, j.Result.Digest.String()[:16], out.Digest.String()[:16])
+	}
+	submit := func(msg chain.Msg) error {
+		_, err := c.cfg.Client.Submit(ctx, c.cfg.Key, msg, client.Options{})
+		return err
+	}
+	if err := storeBlob(ctx, c.cfg.Client, claim.Archive, submit); err != nil {
+		return false, err
+	}
+	if err := submit(&compute.MsgChallenge{Job: j.ID, Digest: claim.Digest, Output: claim.CID}); err != nil {
+		return false, fmt.Errorf("challenge: %w", err)
+	}
+	c.count(func(s *ChallengerStats) { s.Challenged++ })
+	c.cfg.Logf("challenger: job %d: challenged with %s", j.ID, claim.CID)
+	return true, nil
+}

@@ -1,0 +1,399 @@
+package agent
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/compute"
+	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/node"
+)
+
+// Cheat modes of the provider agent. They exist so tests and demos can show
+// the market catching cheats; an honest provider uses CheatNone.
+const (
+	CheatNone   = ""
+	CheatWrong  = "wrong"  // reveals a made-up output without running the job
+	CheatSilent = "silent" // takes jobs and never answers them
+)
+
+// Config configures a provider agent.
+type Config struct {
+	Client *client.Client
+	Key    ed25519.PrivKey
+	Price  uint64 // utnn per unit of work (compute.FuelPerUnit loop iterations)
+	// Stake is the total bond to hold in the compute pool; registration
+	// tops it up. 0 means the market's minimum.
+	Stake    uint64
+	Capacity Capacity // zero: DetectCapacity
+	Cheat    string
+	Poll     time.Duration    // how often to look for assignments (default 200ms)
+	Sandbox  *sandbox.Sandbox // nil: sandbox.Default()
+	// Logf, when set, receives one line per notable event.
+	Logf func(format string, args ...any)
+}
+
+// ProviderStats counts what a provider agent did.
+type ProviderStats struct {
+	Assigned  int `json:"assigned"`
+	Committed int `json:"committed"`
+	Revealed  int `json:"revealed"`
+	Declined  int `json:"declined"`
+	Errors    int `json:"errors"`
+}
+
+// Provider is a running provider agent.
+type Provider struct {
+	cfg    Config
+	addr   chain.Address
+	blobs  *blobCache
+	slots  chan struct{} // sandbox runs at once
+	params compute.Params
+	lastTx atomic.Int64 // height of our last committed transaction: the chain's last sign of life
+	wg     sync.WaitGroup
+
+	txMu sync.Mutex // one transaction at a time, so sequences stay in order
+
+	mu    sync.Mutex
+	tasks map[uint64]bool // jobs we hold (or held) an assignment on; a provider is never assigned a job twice
+	stats ProviderStats
+}
+
+// NewProvider checks cfg and fills its defaults.
+func NewProvider(cfg Config) (*Provider, error) {
+	if cfg.Client == nil || cfg.Key == nil {
+		return nil, errors.New("provider agent: a client and a key are required")
+	}
+	switch cfg.Cheat {
+	case CheatNone, CheatWrong, CheatSilent:
+	default:
+		return nil, fmt.Errorf("provider agent: unknown cheat %q (want %q or %q)", cfg.Cheat, CheatWrong, CheatSilent)
+	}
+	if cfg.Price == 0 {
+		return nil, errors.New("provider agent: price must be positive")
+	}
+	if cfg.Capacity.CPUCores == 0 {
+		cfg.Capacity = DetectCapacity(context.Background())
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 200 * time.Millisecond
+	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	runs := min(int(cfg.Capacity.CPUCores), runtime.NumCPU())
+	return &Provider{
+		cfg:   cfg,
+		addr:  chain.AddressFromPubKey(cfg.Key.PubKey().Bytes()),
+		blobs: newBlobCache(cfg.Client, 512<<20),
+		slots: make(chan struct{}, max(runs, 1)),
+		tasks: map[uint64]bool{},
+	}, nil
+}
+
+// Address is the provider's account.
+func (p *Provider) Address() chain.Address { return p.addr }
+
+// Stats returns what the agent has done so far.
+func (p *Provider) Stats() ProviderStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+func (p *Provider) count(f func(s *ProviderStats)) {
+	p.mu.Lock()
+	f(&p.stats)
+	p.mu.Unlock()
+}
+
+func (p *Provider) logf(format string, args ...any) {
+	p.cfg.Logf("provider %s: "+format, append([]any{shortAddr(p.addr)}, args...)...)
+}
+
+// submit sends one transaction and waits for its block. Transient failures
+// (the node unreachable) are retried; rejections are not.
+func (p *Provider) submit(ctx context.Context, msg chain.Msg) (node.TxResponse, error) {
+	p.txMu.Lock()
+	defer p.txMu.Unlock()
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var res node.TxResponse
+		res, err = p.cfg.Client.Submit(ctx, p.cfg.Key, msg, client.Options{})
+		if err == nil {
+			p.lastTx.Store(res.Height)
+			return res, nil
+		}
+		var txErr *client.TxError
+		if errors.As(err, &txErr) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
+		}
+	}
+	return node.TxResponse{}, fmt.Errorf("%s: %w", msg.Type(), err)
+}
+
+// Register registers the provider (or updates its offer) and tops its
+// bond up to the configured stake.
+func (p *Provider) Register(ctx context.Context) error {
+	if err := p.cfg.Client.Query(ctx, "compute", "params", nil, &p.params); err != nil {
+		return fmt.Errorf("read compute params: %w", err)
+	}
+	want := max(p.cfg.Stake, p.params.MinStake)
+	info, err := p.cfg.Client.Account(ctx, p.addr)
+	if err != nil {
+		return fmt.Errorf("read account %s: %w", p.addr, err)
+	}
+	var bonded uint64
+	for _, s := range info.Stakes {
+		if s.Pool == compute.Pool {
+			bonded = s.Amount
+		}
+	}
+	c := p.cfg.Capacity
+	msg := &compute.MsgRegister{CPUCores: c.CPUCores, MemoryMB: c.MemoryMB, GPUs: c.GPUs, GPUModel: c.GPUModel, Price: p.cfg.Price}
+	if bonded < want {
+		msg.Stake = want - bonded
+	}
+	if _, err := p.submit(ctx, msg); err != nil {
+		return fmt.Errorf("register provider: %w", err)
+	}
+	p.logf("registered: %d cores, %d MiB, %d GPUs, price %d/unit, bond %d", c.CPUCores, c.MemoryMB, c.GPUs, p.cfg.Price, bonded+msg.Stake)
+	return nil
+}
+
+// Run registers and then serves assignments until ctx ends. It returns nil
+// on cancellation, once its jobs in flight have stopped.
+func (p *Provider) Run(ctx context.Context) error {
+	if err := p.Register(ctx); err != nil {
+		return err
+	}
+	defer p.wg.Wait()
+	tick := time.NewTicker(p.cfg.Poll)
+	defer tick.Stop()
+	for {
+		if err := p.step(ctx); err != nil && ctx.Err() == nil {
+			p.logf("poll: %v", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// step heartbeats when due and starts a task for each new assignment.
+func (p *Provider) step(ctx context.Context) error {
+	st, err := p.cfg.Client.Status(ctx)
+	if err != nil {
+		return err
+	}
+	// Any transaction of ours keeps us live; heartbeat well before the
+	// liveness window runs out.
+	if st.Height-p.lastTx.Load() >= max(p.params.LivenessBlocks/4, 1) {
+		if _, err := p.submit(ctx, &compute.MsgHeartbeat{}); err != nil {
+			p.logf("heartbeat: %v", err)
+		}
+	}
+	var jobs []compute.Job
+	if err := p.cfg.Client.Query(ctx, "compute", "jobs", url.Values{"provider": {p.addr.String()}}, &jobs); err != nil {
+		return err
+	}
+	listed := make(map[uint64]bool, len(jobs))
+	for _, j := range jobs {
+		listed[j.ID] = true
+	}
+	// Forget jobs that no longer list us: the chain never assigns a
+	// provider the same job twice, so they cannot come back.
+	p.mu.Lock()
+	for id := range p.tasks {
+		if !listed[id] {
+			delete(p.tasks, id)
+		}
+	}
+	p.mu.Unlock()
+	for _, j := range jobs {
+		a := myAssignment(&j, p.addr)
+		if a == nil {
+			continue
+		}
+		p.mu.Lock()
+		seen := p.tasks[j.ID]
+		p.tasks[j.ID] = true
+		if !seen {
+			p.stats.Assigned++
+		}
+		p.mu.Unlock()
+		if seen {
+			continue
+		}
+		switch {
+		case p.cfg.Cheat == CheatSilent:
+			p.logf("job %d: taking it and staying silent (cheat)", j.ID)
+		case a.Status != compute.AssignAssigned:
+			// Committed before a restart: the salt is gone, so the reveal
+			// cannot be made; the chain will replace us.
+			p.logf("job %d: committed by an earlier run; cannot reveal", j.ID)
+		default:
+			p.wg.Add(1)
+			go p.work(ctx, j)
+		}
+	}
+	return nil
+}
+
+// myAssignment is provider's active assignment in j's current stage.
+func myAssignment(j *compute.Job, provider chain.Address) *compute.Assignment {
+	for i := range j.Assignments {
+		a := &j.Assignments[i]
+		if a.Provider == provider && a.Stage == j.Stage && (a.Status == compute.AssignAssigned || a.Status == compute.AssignCommitted) {
+			return a
+		}
+	}
+	return nil
+}
+
+// work runs one assignment through: execute, store the output, commit,
+// wait for reveals to open, reveal.
+func (p *Provider) work(ctx context.Context, j compute.Job) {
+	defer p.wg.Done()
+	stage := j.Stage
+	out, err := p.execute(ctx, j)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		// We cannot stand behind a result: give the job back rather than
+		// time out, which would cost stake.
+		p.logf("job %d: %v; declining", j.ID, err)
+		if _, err := p.submit(ctx, &compute.MsgDecline{Job: j.ID}); err != nil {
+			p.logf("job %d: decline: %v", j.ID, err)
+			p.count(func(s *ProviderStats) { s.Errors++ })
+			return
+		}
+		p.count(func(s *ProviderStats) { s.Declined++ })
+		return
+	}
+	if err := p.storeOutput(ctx, out); err != nil {
+		p.logf("job %d: %v", j.ID, err)
+		p.count(func(s *ProviderStats) { s.Errors++ })
+		return
+	}
+	var salt compute.Hash
+	if _, err := rand.Read(salt[:]); err != nil {
+		p.logf("job %d: salt: %v", j.ID, err)
+		return
+	}
+	commit := compute.CommitHash(j.ID, p.addr, out.Digest, out.CID, salt)
+	if _, err := p.submit(ctx, &compute.MsgCommit{Job: j.ID, Commit: commit}); err != nil {
+		p.logf("job %d: %v", j.ID, err)
+		p.count(func(s *ProviderStats) { s.Errors++ })
+		return
+	}
+	p.count(func(s *ProviderStats) { s.Committed++ })
+	p.logf("job %d (%s): committed digest %s", j.ID, stage, out.Digest.String()[:16])
+
+	// Reveal once every assignee has committed.
+	for {
+		var cur compute.Job
+		if err := p.cfg.Client.Query(ctx, "compute", "job/"+chain.U64(j.ID), nil, &cur); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			p.logf("job %d: %v", j.ID, err)
+		} else {
+			a := myAssignment(&cur, p.addr)
+			if a == nil || cur.Stage != stage {
+				p.logf("job %d: assignment ended before the reveal (%s)", j.ID, cur.Status)
+				return
+			}
+			if cur.Revealing {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(p.cfg.Poll):
+		}
+	}
+	if _, err := p.submit(ctx, &compute.MsgReveal{Job: j.ID, Digest: out.Digest, Output: out.CID, Salt: salt}); err != nil {
+		p.logf("job %d: %v", j.ID, err)
+		p.count(func(s *ProviderStats) { s.Errors++ })
+		return
+	}
+	p.count(func(s *ProviderStats) { s.Revealed++ })
+	p.logf("job %d (%s): revealed %s", j.ID, stage, out.CID)
+}
+
+// execute runs the job in the sandbox, at most one run per slot; the wrong
+// cheat skips the work and makes an answer up.
+func (p *Provider) execute(ctx context.Context, j compute.Job) (Outcome, error) {
+	if p.cfg.Cheat == CheatWrong {
+		return NewOutcome(map[string][]byte{"result": []byte(fmt.Sprintf("a guess for job %d", j.ID))}), nil
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return Outcome{}, ctx.Err()
+	}
+	defer func() { <-p.slots }()
+	out, err := Execute(ctx, p.cfg.Sandbox, j.Spec, p.blobs.get)
+	if err == nil && out.Failure != "" {
+		p.logf("job %d failed reproducibly (%s); revealing the failure", j.ID, out.Failure)
+	}
+	return out, err
+}
+
+// storeOutput uploads the output archive to the node and registers it on
+// chain unless another provider already did (honest providers produce the
+// same bytes).
+func (p *Provider) storeOutput(ctx context.Context, out Outcome) error {
+	return storeBlob(ctx, p.cfg.Client, out.Archive, func(msg chain.Msg) error {
+		_, err := p.submit(ctx, msg)
+		return err
+	})
+}
+
+// storeBlob uploads content and registers it with submit unless the chain
+// already knows it.
+func storeBlob(ctx context.Context, c *client.Client, content []byte, submit func(chain.Msg) error) error {
+	cid, err := c.BlobPut(ctx, content)
+	if err != nil {
+		return fmt.Errorf("upload output: %w", err)
+	}
+	var rec chain.BlobRecord
+	err = c.Query(ctx, "core", "blob/"+cid, nil, &rec)
+	var apiErr *client.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &apiErr) && apiErr.Code == chain.ErrNotFound.Code:
+	default:
+		return fmt.Errorf("look up output blob %s: %w", cid, err)
+	}
+	if err := submit(&chain.MsgRegisterBlob{CID: cid, Size: uint64(len(content))}); err != nil {
+		return fmt.Errorf("register output blob %s: %w", cid, err)
+	}
+	return nil
+}
+
+func shortAddr(a chain.Address) string {
+	s := a.String()
+	return s[:10] + "…" + s[len(s)-4:]
+}

@@ -1,0 +1,402 @@
+package label
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/tenun-chain/tenun/chain"
+)
+
+var (
+	requester = addr(1)
+	alice     = addr(2)
+	bob       = addr(3)
+	poor      = addr(9)
+)
+
+var goldSalt = bytes.Repeat([]byte{7}, 16)
+
+// textJob is a small inline job: items 0 and 1 are gold (labels 0 and 2).
+func textJob(n int) *MsgCreateJob {
+	m := &MsgCreateJob{
+		Title: "sentiment", Labels: []string{"neg", "neu", "pos"}, ItemKind: KindText,
+		Redundancy: 2, MaxRedundancy: 3, ConfidencePPM: 800_000, Reward: 1000, Stake: 5000,
+		DeadlineBlocks: 20, RevealBlocks: 10, GraceBlocks: 10, QualityPPM: 500_000,
+		BatchSize: 4, MaxPerWorker: uint32(n),
+		GoldHash: GoldHash([]uint32{0, 1}, []uint32{0, 2}, goldSalt),
+	}
+	for i := range n {
+		m.Items = append(m.Items, fmt.Sprintf("review %d", i))
+	}
+	return m
+}
+
+func commitMsg(job uint64, w chain.Address, labels map[uint32]uint32, items ...uint32) *MsgCommit {
+	m := &MsgCommit{Job: job}
+	for _, it := range items {
+		m.Entries = append(m.Entries, CommitEntry{Item: it, Hash: CommitHash(job, it, labels[it], salt(w, it), w)})
+	}
+	return m
+}
+
+func revealMsg(job uint64, w chain.Address, labels map[uint32]uint32, items ...uint32) *MsgReveal {
+	m := &MsgReveal{Job: job}
+	for _, it := range items {
+		m.Entries = append(m.Entries, RevealEntry{Item: it, Label: labels[it], Salt: salt(w, it)})
+	}
+	return m
+}
+
+func itemsOf(ts []Task) []uint32 {
+	out := make([]uint32, len(ts))
+	for i, t := range ts {
+		out[i] = t.Item
+	}
+	return out
+}
+
+// Every bad input is rejected with a clear error and changes nothing.
+func TestBadInputsChangeNothing(t *testing.T) {
+	h := newHarness(t, 9, 10_000_000)
+	// The poor requester cannot fund the budget: 4 items x 3 x 1000 = 12000.
+	c := chain.NewContext(h.kv, h.block(), chain.DefaultParams())
+	if err := chain.Send(c, poor, requester, h.balance(poor)-11_000); err != nil {
+		t.Fatal(err)
+	}
+	h.mustFail(poor, textJob(4), chain.ErrInsufficientFunds, "job budget is 12000 utnn")
+	// Static checks.
+	bad := textJob(4)
+	bad.Labels = []string{"a", "a"}
+	h.mustFail(requester, bad, chain.ErrInvalidRequest, "appears twice")
+	bad = textJob(4)
+	bad.MaxRedundancy = 1
+	h.mustFail(requester, bad, chain.ErrInvalidRequest, "redundancy")
+	bad = textJob(4)
+	bad.Items, bad.ItemsCID, bad.ItemCount, bad.ItemFormat = nil, chain.BlobCID([]byte("nope")), 4, FormatCSV
+	h.mustFail(requester, bad, chain.ErrNotFound, "not registered")
+
+	h.must(requester, textJob(4))
+	j := h.job(1)
+	if j.Budget != 12_000 || chain.EscrowBalance(h.ctx(), j.Escrow()) != 12_000 {
+		t.Fatalf("budget %d, escrow %d", j.Budget, chain.EscrowBalance(h.ctx(), j.Escrow()))
+	}
+	// No stake, then too little; the requester may not annotate its own job.
+	h.mustFail(alice, &MsgJoin{Job: 1}, chain.ErrInsufficientFunds, "needs 5000 utnn bonded")
+	h.must(alice, &chain.MsgBond{Pool: Pool, Amount: 4000})
+	h.mustFail(alice, &MsgJoin{Job: 1}, chain.ErrInsufficientFunds, "4000 bonded")
+	h.must(alice, &chain.MsgBond{Pool: Pool, Amount: 1000})
+	h.must(requester, &chain.MsgBond{Pool: Pool, Amount: 5000})
+	h.mustFail(requester, &MsgJoin{Job: 1}, chain.ErrUnauthorized, "cannot annotate")
+	h.mustFail(alice, &MsgJoin{Job: 7}, chain.ErrNotFound, "label job 7")
+	h.must(alice, &MsgJoin{Job: 1})
+	// Joining twice.
+	h.mustFail(alice, &MsgJoin{Job: 1}, chain.ErrConflict, "already joined")
+	// The same stake cannot back a second job at once.
+	h.must(requester, textJob(4))
+	h.mustFail(alice, &MsgJoin{Job: 2}, chain.ErrInsufficientFunds, "5000 of it backing other open jobs")
+
+	at := h.tasks(1, alice)
+	if len(at) != 4 {
+		t.Fatalf("alice got %d items, want the batch of 4", len(at))
+	}
+	labels := map[uint32]uint32{0: 0, 1: 2, 2: 1, 3: 7} // 7 is outside the set
+	h.mustFail(alice, commitMsg(1, alice, labels, 9), chain.ErrNotFound, "not assigned")
+	h.mustFail(alice, &MsgMore{Job: 1}, chain.ErrConflict, "pending items")
+	h.must(alice, commitMsg(1, alice, labels, 0, 1, 2, 3))
+	h.mustFail(alice, commitMsg(1, alice, labels, 0), chain.ErrConflict, "already committed")
+
+	// Bob joins: alice's items now wait for his commits before they open.
+	h.must(bob, &chain.MsgBond{Pool: Pool, Amount: 5000})
+	h.must(bob, &MsgJoin{Job: 1})
+	h.mustFail(alice, revealMsg(1, alice, labels, 0), chain.ErrTooEarly, "waits for 1 more commits")
+	h.must(bob, commitMsg(1, bob, labels, itemsOf(h.tasks(1, bob))...))
+
+	// A reveal that does not match its commit (other label, other salt).
+	wrong := revealMsg(1, alice, labels, 2)
+	wrong.Entries[0].Label = 0
+	h.mustFail(alice, wrong, chain.ErrInvalidRequest, "does not match its commit")
+	wrong = revealMsg(1, alice, labels, 2)
+	wrong.Entries[0].Salt = bytes.Repeat([]byte{1}, 16)
+	h.mustFail(alice, wrong, chain.ErrInvalidRequest, "does not match its commit")
+	// A label outside the set (committed honestly as 7), alone or in a batch.
+	h.mustFail(alice, revealMsg(1, alice, labels, 3), chain.ErrInvalidRequest, "outside label job 1's label set")
+	h.mustFail(alice, revealMsg(1, alice, labels, 0, 1, 2, 3), chain.ErrInvalidRequest, "outside")
+	h.mustFail(bob, revealMsg(1, alice, labels, 0), chain.ErrInvalidRequest, "does not match") // another's reveal
+	h.must(alice, revealMsg(1, alice, labels, 0, 1))
+	h.mustFail(alice, revealMsg(1, alice, labels, 0), chain.ErrConflict, "already revealed")
+
+	// Close: only the requester, only after the phases.
+	h.mustFail(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt}, chain.ErrTooEarly, "closes after its reveal phase")
+	// A late reveal, after the reveal phase.
+	h.advance(j.RevealEnd + 1)
+	h.mustFail(alice, revealMsg(1, alice, labels, 2), chain.ErrTooLate, "late reveal")
+	h.mustFail(alice, commitMsg(1, alice, labels, 2), chain.ErrTooLate, "took work until block")
+	h.mustFail(bob, &MsgClose{Job: 1}, chain.ErrUnauthorized, "only the requester")
+	h.mustFail(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 1}, Salt: goldSalt}, chain.ErrInvalidRequest, "does not match label job 1's gold hash")
+	h.mustFail(requester, &MsgClose{Job: 1, GoldItems: []uint32{1, 0}, GoldLabels: []uint32{2, 0}, Salt: goldSalt}, chain.ErrInvalidRequest, "increasing order")
+	h.must(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt})
+	// Double close.
+	h.mustFail(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt}, chain.ErrConflict, "already closed")
+	h.mustFail(alice, revealMsg(1, alice, labels, 2), chain.ErrTooLate, "is closed")
+	h.invariants()
+
+	// Alice revealed 2 gold answers (both right) and withheld 2: her score
+	// is halved; the stake she reserved is free again.
+	w, _ := GetWorker(h.kv, 1, alice)
+	if !w.Settled || w.GoldCorrect != 2 || w.Revealed != 2 || w.Committed != 4 {
+		t.Fatalf("alice after close: %+v", w)
+	}
+	if InUse(h.kv, alice) != 0 {
+		t.Fatalf("alice's stake still in use: %d", InUse(h.kv, alice))
+	}
+}
+
+func TestCreateValidation(t *testing.T) {
+	cases := []struct {
+		edit func(m *MsgCreateJob)
+		want string
+	}{
+		{func(m *MsgCreateJob) { m.Title = "" }, "title"},
+		{func(m *MsgCreateJob) { m.Labels = m.Labels[:1] }, "labels"},
+		{func(m *MsgCreateJob) { m.ItemKind = "video" }, "item kind"},
+		{func(m *MsgCreateJob) { m.Items = nil }, "inline items"},
+		{func(m *MsgCreateJob) { m.Items[1] = "" }, "item 1"},
+		{func(m *MsgCreateJob) { m.MaxRedundancy = MaxRedundancy + 1 }, "redundancy"},
+		{func(m *MsgCreateJob) { m.Reward = 0 }, "reward"},
+		{func(m *MsgCreateJob) { m.GraceBlocks = 1 }, "grace"},
+		{func(m *MsgCreateJob) { m.BatchSize = 0 }, "batch size"},
+		{func(m *MsgCreateJob) { m.MaxPerWorker = 99 }, "max items per worker"},
+		{func(m *MsgCreateJob) { m.GoldHash = []byte{1} }, "gold hash"},
+		{func(m *MsgCreateJob) { m.ConfidencePPM = 2_000_000 }, "parts per million"},
+		{func(m *MsgCreateJob) { m.ItemsCID = chain.BlobCID([]byte("x")) }, "not both"},
+	}
+	for _, c := range cases {
+		m := textJob(4)
+		c.edit(m)
+		err := m.ValidateBasic()
+		if err == nil || chain.CodeOf(err) != chain.ErrInvalidRequest.Code || !bytes.Contains([]byte(err.Error()), []byte(c.want)) {
+			t.Errorf("%q: got %v", c.want, err)
+		}
+	}
+	big := &MsgCreateJob{Title: "t", Labels: []string{"a", "b"}, ItemKind: KindGrid, ItemsCID: chain.BlobCID([]byte("x")),
+		ItemCount: MaxItems, ItemFormat: FormatCSV, Redundancy: 3, MaxRedundancy: 5, Reward: 1, DeadlineBlocks: 1,
+		RevealBlocks: 1, GraceBlocks: MinGraceBlocks, BatchSize: 1, MaxPerWorker: 1}
+	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("answer slots")) {
+		t.Fatalf("4096 items x 5: %v", err)
+	}
+	big.MaxRedundancy = 4
+	if err := big.ValidateBasic(); err != nil {
+		t.Fatalf("4096 items x 4 = 16384 slots is the limit: %v", err)
+	}
+}
+
+func TestHashesBindEveryField(t *testing.T) {
+	s := bytes.Repeat([]byte{3}, 16)
+	base := CommitHash(1, 2, 3, s, alice)
+	for name, h := range map[string][]byte{
+		"job": CommitHash(2, 2, 3, s, alice), "item": CommitHash(1, 3, 3, s, alice), "label": CommitHash(1, 2, 4, s, alice),
+		"salt": CommitHash(1, 2, 3, bytes.Repeat([]byte{4}, 16), alice), "worker": CommitHash(1, 2, 3, s, bob),
+	} {
+		if bytes.Equal(h, base) {
+			t.Errorf("commit hash ignores the %s", name)
+		}
+	}
+	g := GoldHash([]uint32{1, 2}, []uint32{0, 1}, s)
+	if bytes.Equal(g, GoldHash([]uint32{1, 2}, []uint32{1, 0}, s)) || bytes.Equal(g, GoldHash([]uint32{1, 3}, []uint32{0, 1}, s)) ||
+		bytes.Equal(g, GoldHash([]uint32{1, 2}, []uint32{0, 1}, goldSalt)) {
+		t.Fatal("gold hash ignores a field")
+	}
+}
+
+// Assignment draws from the block seed: the same blocks give the same
+// assignment, a worker never gets an item twice, and no item gets more
+// workers than it needs.
+func TestAssignmentIsDeterministicAndFair(t *testing.T) {
+	run := func() (*harness, string) {
+		h := newHarness(t, 20, 10_000_000)
+		m := textJob(30)
+		m.BatchSize, m.MaxPerWorker, m.Redundancy, m.MaxRedundancy = 7, 12, 2, 2
+		h.must(requester, m)
+		for i := 2; i <= 20; i++ {
+			h.must(addr(byte(i)), &chain.MsgBond{Pool: Pool, Amount: 5000})
+		}
+		for i := 2; i <= 20; i++ {
+			if err := h.run(addr(byte(i)), &MsgJoin{Job: 1}); err != nil && chain.CodeOf(err) != chain.ErrNotFound.Code {
+				t.Fatal(err)
+			}
+			h.next()
+		}
+		return h, dump(h.kv)
+	}
+	h, d1 := run()
+	_, d2 := run()
+	if d1 != d2 {
+		t.Fatal("the same blocks gave different assignments")
+	}
+	per := make([]int, 30)
+	for i := 2; i <= 20; i++ {
+		seen := map[uint32]bool{}
+		for _, task := range h.tasks(1, addr(byte(i))) {
+			if seen[task.Item] {
+				t.Fatalf("worker %d got item %d twice", i, task.Item)
+			}
+			seen[task.Item] = true
+			per[task.Item]++
+		}
+	}
+	for i, n := range per {
+		if n != 2 {
+			t.Fatalf("item %d has %d workers, want redundancy 2 (all 60 slots handed out): %v", i, n, per)
+		}
+	}
+	// A worker who committed everything asks for more; none is left.
+	w := addr(2)
+	h.must(w, commitMsg(1, w, nil, itemsOf(h.tasks(1, w))...))
+	h.mustFail(w, &MsgMore{Job: 1}, chain.ErrNotFound, "no items that need an answer")
+}
+
+// An item whose answers disagree gets more answers, up to the cap; the
+// extra slots go out in later rounds.
+func TestDynamicOverlap(t *testing.T) {
+	h := newHarness(t, 8, 10_000_000)
+	m := textJob(1)
+	m.Labels = []string{"no", "yes"}
+	m.GoldHash = nil
+	m.Redundancy, m.MaxRedundancy, m.BatchSize, m.MaxPerWorker = 2, 4, 1, 1
+	h.must(requester, m)
+	answer := map[chain.Address]uint32{addr(2): 0, addr(3): 1, addr(4): 1, addr(5): 1, addr(6): 1}
+	for a := byte(2); a <= 6; a++ {
+		h.must(addr(a), &chain.MsgBond{Pool: Pool, Amount: 5000})
+	}
+	do := func(a chain.Address) {
+		h.must(a, &MsgJoin{Job: 1})
+		l := map[uint32]uint32{0: answer[a]}
+		h.must(a, commitMsg(1, a, l, 0))
+	}
+	rev := func(a chain.Address) { h.must(a, revealMsg(1, a, map[uint32]uint32{0: answer[a]}, 0)) }
+	do(addr(2))
+	do(addr(3))
+	h.mustFail(addr(4), &MsgJoin{Job: 1}, chain.ErrNotFound, "no items that need answers")
+	rev(addr(2))
+	rev(addr(3)) // 1-1: confidence 0.5 < 0.8, so a third answer is wanted
+	if it := getItem(h.kv, &Job{ID: 1, Redundancy: 2, Labels: m.Labels}, 0); it.Need != 3 {
+		t.Fatalf("need %d after a split, want 3", it.Need)
+	}
+	do(addr(4))
+	rev(addr(4)) // 1-2 with 2 labels: 0.75 < 0.8, one more
+	do(addr(5))
+	rev(addr(5)) // 1-3: 0.9, settled
+	h.mustFail(addr(6), &MsgJoin{Job: 1}, chain.ErrNotFound, "no items that need answers")
+	if j := h.job(1); j.Overlap != 2 || j.Revealed != 4 {
+		t.Fatalf("overlap %d, revealed %d: want 2 extra answers, 4 in all", j.Overlap, j.Revealed)
+	}
+}
+
+// A requester who never closes forfeits: at ForfeitAt, EndBlock settles the
+// job without gold, the whole escrow goes to the workers and nobody is slashed.
+func TestForfeitPaysWorkers(t *testing.T) {
+	h := newHarness(t, 8, 10_000_000)
+	m := textJob(4)
+	m.Redundancy = 3
+	h.must(requester, m)
+	j := h.job(1)
+	workers := []chain.Address{addr(2), addr(3), addr(4)}
+	truthLabel := map[uint32]uint32{0: 0, 1: 2, 2: 1, 3: 1}
+	for _, w := range workers {
+		h.must(w, &chain.MsgBond{Pool: Pool, Amount: 5000})
+		h.must(w, &MsgJoin{Job: 1})
+	}
+	before := map[chain.Address]uint64{}
+	for _, w := range workers {
+		h.must(w, commitMsg(1, w, truthLabel, itemsOf(h.tasks(1, w))...))
+	}
+	h.next()
+	for _, w := range workers {
+		h.must(w, revealMsg(1, w, truthLabel, itemsOf(h.tasks(1, w))...))
+		before[w] = h.wealth(w)
+	}
+	escrow := chain.EscrowBalance(h.ctx(), j.Escrow())
+	h.advance(j.ForfeitAt - 1)
+	h.mustFail(addr(5), &MsgClose{Job: 1}, chain.ErrUnauthorized, "only the requester")
+	h.next() // EndBlock of ForfeitAt-1: nothing yet
+	if h.job(1).Status != StatusOpen {
+		t.Fatal("settled before ForfeitAt")
+	}
+	h.next() // EndBlock of ForfeitAt settles it
+	j = h.job(1)
+	if j.Status != StatusForfeited || j.Paid != escrow || j.Refunded != 0 || j.Slashed != 0 {
+		t.Fatalf("after forfeit: %+v", j)
+	}
+	var gained uint64
+	for _, w := range workers {
+		gained += h.wealth(w) - before[w]
+	}
+	if gained != escrow {
+		t.Fatalf("workers gained %d of an escrow of %d", gained, escrow)
+	}
+	h.mustFail(requester, &MsgClose{Job: 1}, chain.ErrConflict, "already forfeited")
+	h.invariants()
+
+	// A permissionless close message settles a forfeited job too, and the
+	// requester can no longer send its gold.
+	h.must(requester, textJob(4))
+	j2 := h.job(2)
+	h.advance(j2.ForfeitAt)
+	h.mustFail(requester, &MsgClose{Job: 2, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt}, chain.ErrTooLate, "forfeited")
+	reqBefore := h.balance(requester)
+	h.must(addr(5), &MsgClose{Job: 2})
+	// Nobody worked: the escrow goes back to the requester.
+	if got := h.balance(requester) - reqBefore; got != j2.Budget {
+		t.Fatalf("unworked forfeited job refunded %d, want %d", got, j2.Budget)
+	}
+	h.invariants()
+}
+
+// The results are stored in their canonical encoding, the job records its
+// CID, and a client that rebuilds the bytes from the JSON query gets the
+// same CID.
+func TestResultsCIDProvenance(t *testing.T) {
+	h := newHarness(t, 8, 10_000_000)
+	h.must(requester, textJob(4))
+	labels := map[uint32]uint32{0: 0, 1: 2, 2: 1, 3: 1}
+	for _, w := range []chain.Address{alice, bob} {
+		h.must(w, &chain.MsgBond{Pool: Pool, Amount: 5000})
+		h.must(w, &MsgJoin{Job: 1})
+	}
+	for _, w := range []chain.Address{alice, bob} {
+		h.must(w, commitMsg(1, w, labels, itemsOf(h.tasks(1, w))...))
+	}
+	for _, w := range []chain.Address{alice, bob} {
+		h.must(w, revealMsg(1, w, labels, itemsOf(h.tasks(1, w))...))
+	}
+	h.advance(h.job(1).CommitEnd + 1) // every commit revealed: may close early
+	h.must(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt})
+	j := h.job(1)
+	v, err := Domain{}.Query(h.kv, "results/1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(v)
+	var back ResultsView
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := chain.BlobCID(EncodeResults(&back.Results)); got != j.ResultsCID || back.CID != j.ResultsCID {
+		t.Fatalf("CID from the query %s, recorded %s", got, j.ResultsCID)
+	}
+	if back.Items[2].Label != 1 || back.Items[3].Label != 1 || !back.Items[0].Gold || back.Items[2].Votes != 2 {
+		t.Fatalf("results: %+v", back.Items)
+	}
+	// Both workers were right on everything: paid in full, no slashing.
+	for _, w := range back.Workers {
+		if w.Paid == 0 || w.Slashed != 0 || w.Paid > uint64(w.Revealed)*1000 || w.ScorePPM < 850_000 { // (est 1 + gold reputation (2+1)/(2+2)) / 2
+			t.Errorf("worker %+v", w)
+		}
+	}
+	if j.Paid+j.Refunded != j.Budget {
+		t.Fatalf("paid %d + refunded %d != budget %d", j.Paid, j.Refunded, j.Budget)
+	}
+	h.invariants()
+}

@@ -1,0 +1,306 @@
+package label
+
+import (
+	"bytes"
+	"crypto/sha256"
+
+	"github.com/tenun-chain/tenun/chain"
+)
+
+// Pool is the stake pool annotators bond into.
+const Pool = "label"
+
+// Limits. Every loop over a job's items, answers or workers is bounded by
+// these, and so is the truth inference at close (see the package doc).
+const (
+	MaxTitleLen    = 200
+	MaxLabels      = 16
+	MaxLabelLen    = 64
+	MaxItems       = 4096
+	MaxInlineItems = 2048
+	MaxItemBytes   = 2048
+	MaxRedundancy  = 9
+	MaxAnswerSlots = 16384 // items x max redundancy
+	MaxWorkers     = 256
+	MaxBatch       = 256 // items per assignment round; entries per commit or reveal
+	MinSaltLen     = 16
+	MaxSaltLen     = 64
+	MinGraceBlocks = 10
+	MaxPhaseBlocks = 1_000_000
+	ppm            = 1_000_000
+)
+
+// Item kinds: what a page shows for an item.
+const (
+	KindText = "text" // a string
+	KindGrid = "grid" // a square grayscale image as numbers, e.g. an 8x8 digit with values 0..16
+)
+
+// Blob item formats.
+const (
+	FormatJSONL = "jsonl"
+	FormatCSV   = "csv"
+)
+
+// MsgCreateJob posts a labeling job and locks its budget in escrow.
+// Items are either inline (Items) or a registered blob (ItemsCID with
+// ItemCount and ItemFormat), never both.
+type MsgCreateJob struct {
+	Title      string   `json:"title" cbor:"1,keyasint"`
+	Labels     []string `json:"labels" cbor:"2,keyasint"`
+	Items      []string `json:"items,omitempty" cbor:"3,keyasint,omitempty"`
+	ItemsCID   string   `json:"items_cid,omitempty" cbor:"4,keyasint,omitempty"`
+	ItemCount  uint32   `json:"item_count,omitempty" cbor:"5,keyasint,omitempty"`
+	ItemKind   string   `json:"item_kind" cbor:"6,keyasint"`
+	ItemFormat string   `json:"item_format,omitempty" cbor:"7,keyasint,omitempty"`
+	// Redundancy answers per item at first; items whose confidence stays
+	// below ConfidencePPM get more, up to MaxRedundancy.
+	Redundancy    uint32 `json:"redundancy" cbor:"8,keyasint"`
+	MaxRedundancy uint32 `json:"max_redundancy" cbor:"9,keyasint"`
+	ConfidencePPM uint32 `json:"confidence_ppm" cbor:"10,keyasint"`
+	Reward        uint64 `json:"reward" cbor:"11,keyasint"` // utnn per answer at full quality
+	Stake         uint64 `json:"stake" cbor:"12,keyasint"`  // utnn an annotator must have bonded (and risks)
+	// Phases, in blocks: commits until DeadlineBlocks after creation, reveals
+	// RevealBlocks more, then the requester has GraceBlocks to close.
+	DeadlineBlocks int64  `json:"deadline_blocks" cbor:"13,keyasint"`
+	RevealBlocks   int64  `json:"reveal_blocks" cbor:"14,keyasint"`
+	GraceBlocks    int64  `json:"grace_blocks" cbor:"15,keyasint"`
+	QualityPPM     uint32 `json:"quality_ppm" cbor:"16,keyasint"`    // score below which a worker is slashed, unpaid
+	BatchSize      uint32 `json:"batch_size" cbor:"17,keyasint"`     // items per assignment round
+	MaxPerWorker   uint32 `json:"max_per_worker" cbor:"18,keyasint"` // items one worker may get in all
+	GoldHash       []byte `json:"gold_hash,omitempty" cbor:"19,keyasint,omitempty"`
+}
+
+func (*MsgCreateJob) Type() string { return "label/create-job" }
+
+// Count is the number of items of the job.
+func (m *MsgCreateJob) Count() uint32 {
+	if m.ItemsCID != "" {
+		return m.ItemCount
+	}
+	return uint32(len(m.Items))
+}
+
+func (m *MsgCreateJob) ValidateBasic() error {
+	bad := func(format string, args ...any) error { return chain.Wrap(chain.ErrInvalidRequest, format, args...) }
+	if m.Title == "" || len(m.Title) > MaxTitleLen {
+		return bad("title must be 1 to %d characters", MaxTitleLen)
+	}
+	if len(m.Labels) < 2 || len(m.Labels) > MaxLabels {
+		return bad("%d labels: want 2 to %d", len(m.Labels), MaxLabels)
+	}
+	for i, l := range m.Labels {
+		if l == "" || len(l) > MaxLabelLen {
+			return bad("label %d must be 1 to %d characters", i, MaxLabelLen)
+		}
+		for _, o := range m.Labels[:i] {
+			if o == l {
+				return bad("label %q appears twice", l)
+			}
+		}
+	}
+	switch m.ItemKind {
+	case KindText, KindGrid:
+	default:
+		return bad("item kind %q: want %q or %q", m.ItemKind, KindText, KindGrid)
+	}
+	if m.ItemsCID != "" {
+		if len(m.Items) > 0 {
+			return bad("give inline items or an items CID, not both")
+		}
+		if _, err := chain.ParseBlobCID(m.ItemsCID); err != nil {
+			return err
+		}
+		if m.ItemCount == 0 || m.ItemCount > MaxItems {
+			return bad("item count %d: want 1 to %d", m.ItemCount, MaxItems)
+		}
+		if m.ItemFormat != FormatJSONL && m.ItemFormat != FormatCSV {
+			return bad("item format %q: want %q or %q", m.ItemFormat, FormatJSONL, FormatCSV)
+		}
+	} else {
+		if len(m.Items) == 0 || len(m.Items) > MaxInlineItems {
+			return bad("%d inline items: want 1 to %d (use a blob for more)", len(m.Items), MaxInlineItems)
+		}
+		if m.ItemCount != 0 || m.ItemFormat != "" {
+			return bad("item count and format are for blob items only")
+		}
+		for i, it := range m.Items {
+			if it == "" || len(it) > MaxItemBytes {
+				return bad("item %d must be 1 to %d bytes", i, MaxItemBytes)
+			}
+		}
+	}
+	n := m.Count()
+	switch {
+	case m.Redundancy == 0 || m.Redundancy > m.MaxRedundancy || m.MaxRedundancy > MaxRedundancy:
+		return bad("want 1 <= redundancy (%d) <= max redundancy (%d) <= %d", m.Redundancy, m.MaxRedundancy, MaxRedundancy)
+	case uint64(n)*uint64(m.MaxRedundancy) > MaxAnswerSlots:
+		return bad("%d items x max redundancy %d = %d answer slots, at most %d", n, m.MaxRedundancy, uint64(n)*uint64(m.MaxRedundancy), MaxAnswerSlots)
+	case m.ConfidencePPM > ppm || m.QualityPPM > ppm:
+		return bad("confidence and quality are parts per million, at most %d", ppm)
+	case m.Reward == 0:
+		return bad("reward per answer must be positive")
+	case m.DeadlineBlocks < 1 || m.DeadlineBlocks > MaxPhaseBlocks || m.RevealBlocks < 1 || m.RevealBlocks > MaxPhaseBlocks:
+		return bad("deadline and reveal phase must be 1 to %d blocks", MaxPhaseBlocks)
+	case m.GraceBlocks < MinGraceBlocks || m.GraceBlocks > MaxPhaseBlocks:
+		return bad("grace period must be %d to %d blocks", MinGraceBlocks, MaxPhaseBlocks)
+	case m.BatchSize == 0 || m.BatchSize > MaxBatch:
+		return bad("batch size %d: want 1 to %d", m.BatchSize, MaxBatch)
+	case m.MaxPerWorker == 0 || m.MaxPerWorker > n:
+		return bad("max items per worker %d: want 1 to the item count %d", m.MaxPerWorker, n)
+	case len(m.GoldHash) != 0 && len(m.GoldHash) != sha256.Size:
+		return bad("gold hash must be %d bytes (or empty for a job without gold)", sha256.Size)
+	}
+	return nil
+}
+
+// ExtraFee makes the requester pay up front for the inference at close,
+// which grows with the answer slots: 1 utnn per 8 slots.
+func (m *MsgCreateJob) ExtraFee() uint64 {
+	return uint64(m.Count()) * uint64(m.MaxRedundancy) / 8
+}
+
+// MsgJoin joins a job as an annotator and takes the first batch of items.
+type MsgJoin struct {
+	Job uint64 `json:"job" cbor:"1,keyasint"`
+}
+
+func (*MsgJoin) Type() string           { return "label/join" }
+func (m *MsgJoin) ValidateBasic() error { return nil }
+
+// MsgMore asks for the next batch of items; every item assigned so far must
+// be committed.
+type MsgMore struct {
+	Job uint64 `json:"job" cbor:"1,keyasint"`
+}
+
+func (*MsgMore) Type() string           { return "label/more" }
+func (m *MsgMore) ValidateBasic() error { return nil }
+
+// CommitEntry is one committed answer.
+type CommitEntry struct {
+	Item uint32 `json:"item" cbor:"1,keyasint"`
+	Hash []byte `json:"hash" cbor:"2,keyasint"` // CommitHash
+}
+
+// MsgCommit commits answers to assigned items, in increasing item order.
+type MsgCommit struct {
+	Job     uint64        `json:"job" cbor:"1,keyasint"`
+	Entries []CommitEntry `json:"entries" cbor:"2,keyasint"`
+}
+
+func (*MsgCommit) Type() string { return "label/commit" }
+func (m *MsgCommit) ValidateBasic() error {
+	if len(m.Entries) == 0 || len(m.Entries) > MaxBatch {
+		return chain.Wrap(chain.ErrInvalidRequest, "%d entries: want 1 to %d", len(m.Entries), MaxBatch)
+	}
+	for i, e := range m.Entries {
+		if len(e.Hash) != sha256.Size {
+			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: commit hash must be %d bytes", i, sha256.Size)
+		}
+		if i > 0 && e.Item <= m.Entries[i-1].Item {
+			return chain.Wrap(chain.ErrInvalidRequest, "entries must be in increasing item order without repeats (item %d after %d)", e.Item, m.Entries[i-1].Item)
+		}
+	}
+	return nil
+}
+
+// RevealEntry opens one commit.
+type RevealEntry struct {
+	Item  uint32 `json:"item" cbor:"1,keyasint"`
+	Label uint32 `json:"label" cbor:"2,keyasint"` // index into the job's labels
+	Salt  []byte `json:"salt" cbor:"3,keyasint"`
+}
+
+// MsgReveal reveals committed answers, in increasing item order.
+type MsgReveal struct {
+	Job     uint64        `json:"job" cbor:"1,keyasint"`
+	Entries []RevealEntry `json:"entries" cbor:"2,keyasint"`
+}
+
+func (*MsgReveal) Type() string { return "label/reveal" }
+func (m *MsgReveal) ValidateBasic() error {
+	if len(m.Entries) == 0 || len(m.Entries) > MaxBatch {
+		return chain.Wrap(chain.ErrInvalidRequest, "%d entries: want 1 to %d", len(m.Entries), MaxBatch)
+	}
+	for i, e := range m.Entries {
+		if len(e.Salt) < MinSaltLen || len(e.Salt) > MaxSaltLen {
+			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: salt must be %d to %d bytes", i, MinSaltLen, MaxSaltLen)
+		}
+		if i > 0 && e.Item <= m.Entries[i-1].Item {
+			return chain.Wrap(chain.ErrInvalidRequest, "entries must be in increasing item order without repeats (item %d after %d)", e.Item, m.Entries[i-1].Item)
+		}
+	}
+	return nil
+}
+
+// MsgClose settles a job. The requester sends the gold (items in increasing
+// order, their labels, the salt) that matches the job's gold hash; after the
+// grace period anyone may send it without gold to settle a forfeited job.
+type MsgClose struct {
+	Job        uint64   `json:"job" cbor:"1,keyasint"`
+	GoldItems  []uint32 `json:"gold_items,omitempty" cbor:"2,keyasint,omitempty"`
+	GoldLabels []uint32 `json:"gold_labels,omitempty" cbor:"3,keyasint,omitempty"`
+	Salt       []byte   `json:"salt,omitempty" cbor:"4,keyasint,omitempty"`
+}
+
+func (*MsgClose) Type() string { return "label/close" }
+func (m *MsgClose) ValidateBasic() error {
+	if len(m.GoldItems) != len(m.GoldLabels) {
+		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items but %d gold labels", len(m.GoldItems), len(m.GoldLabels))
+	}
+	if len(m.GoldItems) > MaxItems {
+		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items, at most %d", len(m.GoldItems), MaxItems)
+	}
+	if len(m.GoldItems) > 0 && (len(m.Salt) < MinSaltLen || len(m.Salt) > MaxSaltLen) {
+		return chain.Wrap(chain.ErrInvalidRequest, "gold salt must be %d to %d bytes", MinSaltLen, MaxSaltLen)
+	}
+	for i := 1; i < len(m.GoldItems); i++ {
+		if m.GoldItems[i] <= m.GoldItems[i-1] {
+			return chain.Wrap(chain.ErrInvalidRequest, "gold items must be in increasing order without repeats")
+		}
+	}
+	return nil
+}
+
+// commitPreimage and goldPreimage are hashed in canonical CBOR after a
+// domain tag, so a commit can never be replayed as a gold hash or for
+// another job, item or worker.
+type commitPreimage struct {
+	Job    uint64        `cbor:"1,keyasint"`
+	Item   uint32        `cbor:"2,keyasint"`
+	Label  uint32        `cbor:"3,keyasint"`
+	Salt   []byte        `cbor:"4,keyasint"`
+	Worker chain.Address `cbor:"5,keyasint"`
+}
+
+type goldPreimage struct {
+	Items  []uint32 `cbor:"1,keyasint"`
+	Labels []uint32 `cbor:"2,keyasint"`
+	Salt   []byte   `cbor:"3,keyasint"`
+}
+
+// CommitHash is what a worker commits for its label of an item.
+func CommitHash(job uint64, item, label uint32, salt []byte, worker chain.Address) []byte {
+	h := sha256.New()
+	h.Write([]byte("tenun/label/commit/v1\x00"))
+	h.Write(chain.Marshal(commitPreimage{Job: job, Item: item, Label: label, Salt: salt, Worker: worker}))
+	return h.Sum(nil)
+}
+
+// GoldHash is what a requester commits for its gold questions: items in
+// increasing order, their labels, and a secret salt.
+func GoldHash(items, labels []uint32, salt []byte) []byte {
+	if items == nil {
+		items = []uint32{}
+	}
+	if labels == nil {
+		labels = []uint32{}
+	}
+	h := sha256.New()
+	h.Write([]byte("tenun/label/gold/v1\x00"))
+	h.Write(chain.Marshal(goldPreimage{Items: items, Labels: labels, Salt: salt}))
+	return h.Sum(nil)
+}
+
+func sameHash(a, b []byte) bool { return bytes.Equal(a, b) }

@@ -1,0 +1,233 @@
+package label
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+)
+
+// Job statuses.
+const (
+	StatusOpen      = "open"
+	StatusClosed    = "closed"    // settled by the requester with the gold
+	StatusForfeited = "forfeited" // settled without gold after the grace period
+)
+
+// Job is a labeling job's on-chain record.
+type Job struct {
+	ID            uint64        `json:"id" cbor:"1,keyasint"`
+	Requester     chain.Address `json:"requester" cbor:"2,keyasint"`
+	Title         string        `json:"title" cbor:"3,keyasint"`
+	Labels        []string      `json:"labels" cbor:"4,keyasint"`
+	ItemKind      string        `json:"item_kind" cbor:"5,keyasint"`
+	ItemCount     uint32        `json:"item_count" cbor:"6,keyasint"`
+	ItemsCID      string        `json:"items_cid,omitempty" cbor:"7,keyasint,omitempty"` // empty: inline items
+	ItemFormat    string        `json:"item_format,omitempty" cbor:"8,keyasint,omitempty"`
+	Redundancy    uint32        `json:"redundancy" cbor:"9,keyasint"`
+	MaxRedundancy uint32        `json:"max_redundancy" cbor:"10,keyasint"`
+	ConfidencePPM uint32        `json:"confidence_ppm" cbor:"11,keyasint"`
+	Reward        uint64        `json:"reward" cbor:"12,keyasint"`
+	Stake         uint64        `json:"stake" cbor:"13,keyasint"`
+	QualityPPM    uint32        `json:"quality_ppm" cbor:"14,keyasint"`
+	BatchSize     uint32        `json:"batch_size" cbor:"15,keyasint"`
+	MaxPerWorker  uint32        `json:"max_per_worker" cbor:"16,keyasint"`
+	GoldHash      []byte        `json:"gold_hash,omitempty" cbor:"17,keyasint,omitempty"`
+	Budget        uint64        `json:"budget" cbor:"18,keyasint"`
+	Created       int64         `json:"created" cbor:"19,keyasint"`
+	CommitEnd     int64         `json:"commit_end" cbor:"20,keyasint"` // last block that accepts joins and commits
+	RevealEnd     int64         `json:"reveal_end" cbor:"21,keyasint"` // last block that accepts reveals
+	ForfeitAt     int64         `json:"forfeit_at" cbor:"22,keyasint"` // from this block the job settles without gold
+	Status        string        `json:"status" cbor:"23,keyasint"`
+	Workers       uint32        `json:"workers" cbor:"24,keyasint"`
+	Assigned      uint64        `json:"assigned" cbor:"25,keyasint"`
+	Committed     uint64        `json:"committed" cbor:"26,keyasint"`
+	Revealed      uint64        `json:"revealed" cbor:"27,keyasint"`
+	Paid          uint64        `json:"paid" cbor:"28,keyasint"`
+	Refunded      uint64        `json:"refunded" cbor:"29,keyasint"`
+	Slashed       uint64        `json:"slashed" cbor:"30,keyasint"`
+	ResultsCID    string        `json:"results_cid,omitempty" cbor:"31,keyasint,omitempty"`
+	Closed        int64         `json:"closed,omitempty" cbor:"32,keyasint,omitempty"`
+	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"` // answers added by dynamic overlap
+}
+
+// Escrow is the id of the job's escrow.
+func (j *Job) Escrow() string { return fmt.Sprintf("label/%d", j.ID) }
+
+// Worker is one annotator's record in a job.
+type Worker struct {
+	Address   chain.Address `json:"address" cbor:"1,keyasint"`
+	Index     uint32        `json:"index" cbor:"2,keyasint"` // join order: the worker's index in the inference
+	Joined    int64         `json:"joined" cbor:"3,keyasint"`
+	Rounds    uint32        `json:"rounds" cbor:"4,keyasint"`
+	Assigned  uint32        `json:"assigned" cbor:"5,keyasint"`
+	Pending   uint32        `json:"pending" cbor:"6,keyasint"` // assigned but not committed
+	Committed uint32        `json:"committed" cbor:"7,keyasint"`
+	Revealed  uint32        `json:"revealed" cbor:"8,keyasint"`
+	// Set at close.
+	Settled     bool   `json:"settled" cbor:"9,keyasint"`
+	ScorePPM    uint32 `json:"score_ppm" cbor:"10,keyasint"`
+	AccuracyPPM uint32 `json:"accuracy_ppm" cbor:"11,keyasint"` // estimated by the inference
+	GoldAnswers uint32 `json:"gold_answers" cbor:"12,keyasint"`
+	GoldCorrect uint32 `json:"gold_correct" cbor:"13,keyasint"`
+	Paid        uint64 `json:"paid" cbor:"14,keyasint"`
+	Slashed     uint64 `json:"slashed" cbor:"15,keyasint"`
+	Reason      string `json:"reason,omitempty" cbor:"16,keyasint,omitempty"`
+}
+
+// Task states.
+const (
+	TaskAssigned  = "assigned"
+	TaskCommitted = "committed"
+	TaskRevealed  = "revealed"
+)
+
+// Task is one item assigned to one worker.
+type Task struct {
+	Item      uint32 `json:"item" cbor:"1,keyasint"`
+	Round     uint32 `json:"round" cbor:"2,keyasint"`
+	State     string `json:"state" cbor:"3,keyasint"`
+	Commit    []byte `json:"commit,omitempty" cbor:"4,keyasint,omitempty"`
+	Committed int64  `json:"committed,omitempty" cbor:"5,keyasint,omitempty"` // height
+	Label     uint32 `json:"label" cbor:"6,keyasint"`                         // meaningful once revealed
+}
+
+// itemState counts an item's answer slots and revealed votes.
+type itemState struct {
+	Need      uint32   `cbor:"1,keyasint"` // answers wanted: redundancy, raised by dynamic overlap
+	Assigned  uint32   `cbor:"2,keyasint"`
+	Committed uint32   `cbor:"3,keyasint"`
+	Revealed  uint32   `cbor:"4,keyasint"`
+	Votes     []uint32 `cbor:"5,keyasint"` // revealed answers per label
+}
+
+// Keys. Ids and item indexes are big-endian so prefixes iterate in order.
+var (
+	keySeq       = []byte("label/seq")
+	prefixJob    = []byte("label/job/")
+	prefixDue    = []byte("label/due/")
+	prefixInUse  = []byte("label/use/")
+	prefixResult = []byte("label/res/")
+)
+
+func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+func jobKey(id uint64) []byte { return cat(prefixJob, be64(id)) }
+func itemKey(id uint64, i uint32) []byte {
+	return cat([]byte("label/item/"), be64(id), binary.BigEndian.AppendUint32(nil, i))
+}
+func textKey(id uint64, i uint32) []byte {
+	return cat([]byte("label/text/"), be64(id), binary.BigEndian.AppendUint32(nil, i))
+}
+func workerPrefix(id uint64) []byte { return cat([]byte("label/w/"), be64(id)) }
+func workerKey(id uint64, a chain.Address) []byte {
+	return cat(workerPrefix(id), a[:])
+}
+func taskPrefix(id uint64) []byte { return cat([]byte("label/t/"), be64(id)) }
+func workerTaskPrefix(id uint64, a chain.Address) []byte {
+	return cat(taskPrefix(id), a[:])
+}
+func taskKey(id uint64, a chain.Address, i uint32) []byte {
+	return cat(workerTaskPrefix(id, a), binary.BigEndian.AppendUint32(nil, i))
+}
+func dueKey(height int64, id uint64) []byte { return cat(prefixDue, be64(uint64(height)), be64(id)) }
+func inUseKey(a chain.Address) []byte       { return cat(prefixInUse, a[:]) }
+func resultKey(id uint64) []byte            { return cat(prefixResult, be64(id)) }
+
+func getU64(kv store.KV, k []byte) uint64 {
+	v := kv.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func setU64(kv store.KV, k []byte, n uint64) {
+	if n == 0 {
+		kv.Delete(k)
+		return
+	}
+	kv.Set(k, be64(n))
+}
+
+// GetJob loads a job.
+func GetJob(kv store.KV, id uint64) (Job, error) {
+	var j Job
+	if !chain.Get(kv, jobKey(id), &j) {
+		return j, chain.Wrap(chain.ErrNotFound, "label job %d", id)
+	}
+	return j, nil
+}
+
+func putJob(kv store.KV, j *Job) { chain.Put(kv, jobKey(j.ID), j) }
+
+// GetWorker loads a worker's record in a job.
+func GetWorker(kv store.KV, job uint64, a chain.Address) (Worker, bool) {
+	var w Worker
+	ok := chain.Get(kv, workerKey(job, a), &w)
+	return w, ok
+}
+
+func putWorker(kv store.KV, job uint64, w *Worker) { chain.Put(kv, workerKey(job, w.Address), w) }
+
+func getTask(kv store.KV, job uint64, a chain.Address, item uint32) (Task, bool) {
+	var t Task
+	ok := chain.Get(kv, taskKey(job, a, item), &t)
+	return t, ok
+}
+
+func putTask(kv store.KV, job uint64, a chain.Address, t *Task) {
+	chain.Put(kv, taskKey(job, a, t.Item), t)
+}
+
+// getItem returns an item's counters; an item nobody was assigned yet has
+// no record and starts at the job's redundancy.
+func getItem(kv store.KV, j *Job, i uint32) itemState {
+	var s itemState
+	if !chain.Get(kv, itemKey(j.ID, i), &s) {
+		s = itemState{Need: j.Redundancy, Votes: make([]uint32, len(j.Labels))}
+	}
+	return s
+}
+
+func putItem(kv store.KV, j *Job, i uint32, s *itemState) { chain.Put(kv, itemKey(j.ID, i), s) }
+
+// InUse is the stake of a that backs its open jobs: bonded stake beyond it
+// is what a new join may use, so one stake cannot back many jobs at once.
+func InUse(kv store.KV, a chain.Address) uint64 { return getU64(kv, inUseKey(a)) }
+
+// WorkerTasks lists a worker's tasks in a job, in item order.
+func WorkerTasks(kv store.KV, job uint64, a chain.Address) []Task {
+	out := []Task{}
+	kv.Iterate(workerTaskPrefix(job, a), func(_, v []byte) bool {
+		var t Task
+		if chain.Unmarshal(v, &t) == nil {
+			out = append(out, t)
+		}
+		return true
+	})
+	return out
+}
+
+// Workers lists a job's workers in join order.
+func Workers(kv store.KV, j *Job) []Worker {
+	out := make([]Worker, j.Workers)
+	kv.Iterate(workerPrefix(j.ID), func(_, v []byte) bool {
+		var w Worker
+		if chain.Unmarshal(v, &w) == nil && w.Index < j.Workers {
+			out[w.Index] = w
+		}
+		return true
+	})
+	return out
+}
+
+// ItemText returns an inline item's text.
+func ItemText(kv store.KV, job uint64, i uint32) string { return string(kv.Get(textKey(job, i))) }
