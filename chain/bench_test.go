@@ -1,6 +1,7 @@
 package chain_test
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -121,5 +122,73 @@ func BenchmarkAddressString(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = a.String()
+	}
+}
+
+// ApplyBlockVerified with every signature vouched for must give exactly what
+// ApplyBlock gives for valid transactions: the node skips re-verifying what
+// its CheckTx verified, and no result or state may change because of it.
+func TestApplyBlockVerifiedMatchesApplyBlock(t *testing.T) {
+	const chainID = "tenun-bench"
+	keys := make([]ed25519.PrivKey, 20)
+	g := chain.Genesis{Params: chain.DefaultParams()}
+	for i := range keys {
+		keys[i] = ed25519.GenPrivKeyFromSecret([]byte(fmt.Sprintf("verified/%d", i)))
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: chain.AddressFromPubKey(keys[i].PubKey().Bytes()), Balance: 300})
+	}
+	var txs [][]byte
+	for i := 0; i < 60; i++ {
+		k := i % len(keys)
+		to := chain.AddressFromPubKey(keys[(k+3)%len(keys)].PubKey().Bytes())
+		tx, err := chain.SignTx(keys[k], chainID, uint64(i/len(keys)), 10, &chain.MsgSend{To: to, Amount: uint64(1 + i)}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		txs = append(txs, tx)
+	}
+	overdraw, err := chain.SignTx(keys[0], chainID, 3, 10, &chain.MsgSend{To: chain.AddressFromPubKey(keys[1].PubKey().Bytes()), Amount: 1_000_000}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txs = append(txs, overdraw, txs[5]) // failures must match too: too much, and a replay
+	run := func(verified func(int) bool) ([]byte, []chain.TxResult) {
+		tree, err := store.OpenTree("")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tree.Close()
+		app := chain.NewApp(chainID)
+		if err := app.InitGenesis(chain.NewContext(tree, chain.Block{Height: 1, ChainID: chainID}, g.Params), g); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := tree.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		res := app.ApplyBlockVerified(tree, chain.Block{Height: 2, ChainID: chainID}, txs, verified)
+		return tree.WorkingHash(), res.Txs
+	}
+	wantHash, want := run(nil)
+	for name, v := range map[string]func(int) bool{
+		"all":  func(int) bool { return true },
+		"even": func(i int) bool { return i%2 == 0 },
+	} {
+		hash, got := run(v)
+		if !bytes.Equal(hash, wantHash) {
+			t.Errorf("%s: app hash %x, ApplyBlock gives %x", name, hash, wantHash)
+		}
+		for i := range want {
+			if got[i].Code != want[i].Code || got[i].Log != want[i].Log || len(got[i].Events) != len(want[i].Events) {
+				t.Errorf("%s: tx %d: %d %q, ApplyBlock gives %d %q", name, i, got[i].Code, got[i].Log, want[i].Code, want[i].Log)
+			}
+		}
+	}
+	failures := 0
+	for _, r := range want {
+		if r.Code != 0 {
+			failures++
+		}
+	}
+	if failures == 0 || failures == len(want) {
+		t.Fatalf("%d of %d transactions failed: the block should mix both", failures, len(want))
 	}
 }

@@ -2,6 +2,7 @@ package chain_test
 
 import (
 	"bytes"
+	"github.com/tenun-chain/tenun/node"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -25,7 +26,9 @@ const fuzzChainID = "fuzz"
 // fuzzApp is the app the fuzz targets run. Add each market domain here when
 // it exists (chain.NewApp(fuzzChainID, label.Domain{}, ...)) so that its
 // message decoders and handlers are fuzzed too.
-func fuzzApp() *chain.App { return chain.NewApp(fuzzChainID) }
+// fuzzApp is the full application, every market included, so the message
+// fuzz targets reach every decoder the chain registers.
+func fuzzApp() *chain.App { return node.NewApp(fuzzChainID) }
 
 // seedMsgs are valid messages of each core type, for the seed corpora.
 func seedMsgs() []chain.Msg {

@@ -91,7 +91,12 @@ func TestZZSeeds(t *testing.T) {
 				ds, _ := truth.DawidSkene(hon, truth.Options{Gold: gold})
 				wv, _ := truth.WeightedVote(hon, nil, truth.Options{Gold: gold})
 				ballgold, _ := truth.Best(st.Answers, truth.Options{Gold: gold, MaxIter: 50})
-				t.Logf("DIAG mv %.4f best %.4f best100 %.4f ds %.4f wv %.4f bestAll %.4f", acc(mv), acc(b), acc(b100), acc(ds), acc(wv), acc(ballgold))
+				_, _, _ = b100, ds, ballgold
+				s4, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 4 * truth.One})
+				s16, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 16 * truth.One})
+				s16p, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 16 * truth.One, PoolShare: truth.One/100})
+				s4p, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 4 * truth.One, PoolShare: truth.One/100})
+				t.Logf("DIAG mv %.4f best %.4f wv %.4f s4 %.4f s16 %.4f s16p %.4f s4p %.4f", acc(mv), acc(b), acc(wv), acc(s4), acc(s16), acc(s16p), acc(s4p))
 			}
 			out := checkOutcome(t, res, st, crowd.Kinds(), labels, goldIdx, net)
 			t.Logf("chain %.4f mv %.4f all %.4f honestMin %d spamMax %d overlap %d", out.chainAcc, out.mvAcc, out.mvAllAcc, out.honestMin, out.spamMax, j.Overlap)

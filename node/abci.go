@@ -90,6 +90,9 @@ func (a *ABCI) PreverifyTx(txBytes []byte) {
 func NewABCI(app *chain.App, tree *store.Tree) *ABCI {
 	a := &ABCI{app: app, tree: tree, verified: make(map[[32]byte]struct{})}
 	a.committed.Store(tree.Version())
+	// After a restart the mempool checks against the last committed height
+	// until the next block arrives (its time comes with that block).
+	a.lastBlock = chain.Block{Height: tree.Version(), ChainID: app.ChainID}
 	a.resetCheck()
 	return a
 }

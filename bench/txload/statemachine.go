@@ -49,6 +49,11 @@ type SMResult struct {
 	SigVerifySingleTxPerSec float64 `json:"sigverify_single_tx_per_sec"`
 	Ratio                   float64 `json:"ratio"` // TxPerSec / SigVerifyTxPerSec
 	Target                  float64 `json:"target_tx_per_sec"`
+	// CPUTxPerSec and SigVerifyCPUTxPerSec divide by the process's CPU time
+	// instead of wall time: they barely move when other programs compete
+	// for the cores (GC threads count too). 0 where CPU time cannot be read.
+	CPUTxPerSec          float64 `json:"cpu_tx_per_sec"`
+	SigVerifyCPUTxPerSec float64 `json:"sigverify_cpu_tx_per_sec"`
 }
 
 // StateMachineTarget is the goal for the state machine on the dev machine.
@@ -84,7 +89,8 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 	}
 	res := &SMResult{Blocks: o.Blocks, TxsPerBlock: o.TxsPerBlock, Accounts: o.Accounts, Target: StateMachineTarget}
 	perAccount := uint64(o.TxsPerBlock / o.Accounts)
-	var verifyBatch, verifySingle time.Duration
+	var verifyBatch, verifySingle, cpuApply, cpuVerify time.Duration
+	cpuOK := true
 	for b := 0; b <= o.Blocks; b++ { // block 0 is warm-up
 		// Each account sends perAccount transfers a block, so block b's
 		// sequences start where block b-1's ended.
@@ -96,11 +102,13 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		if err != nil {
 			return nil, err
 		}
+		cb, ok1 := processCPU()
 		tb := time.Now()
 		if !sigs.verifyBatch() {
 			return nil, fmt.Errorf("block %d: batch verification failed", b)
 		}
 		dBatch := time.Since(tb)
+		ce, ok2 := processCPU()
 		ts := time.Now()
 		if !sigs.verifySingle() {
 			return nil, fmt.Errorf("block %d: a signature failed", b)
@@ -108,6 +116,7 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		dSingle := time.Since(ts)
 
 		height := int64(b + 2)
+		c0, ok3 := processCPU()
 		t0 := time.Now()
 		out := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: BenchChainID}, txs)
 		t1 := time.Now()
@@ -115,6 +124,8 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 			return nil, err
 		}
 		t2 := time.Now()
+		c2, ok4 := processCPU()
+		cpuOK = cpuOK && ok1 && ok2 && ok3 && ok4
 		for i, r := range out.Txs {
 			if r.Code != 0 {
 				return nil, fmt.Errorf("block %d tx %d: code %d: %s", b, i, r.Code, r.Log)
@@ -127,12 +138,18 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		res.CommitSeconds += t2.Sub(t1).Seconds()
 		verifyBatch += dBatch
 		verifySingle += dSingle
+		cpuVerify += ce - cb
+		cpuApply += c2 - c0
 	}
 	n := float64(o.Blocks * o.TxsPerBlock)
 	res.TxPerSec = n / (res.ApplySeconds + res.CommitSeconds)
 	res.SigVerifyTxPerSec = n / verifyBatch.Seconds()
 	res.SigVerifySingleTxPerSec = n / verifySingle.Seconds()
 	res.Ratio = res.TxPerSec / res.SigVerifyTxPerSec
+	if cpuOK && cpuApply > 0 && cpuVerify > 0 {
+		res.CPUTxPerSec = n / cpuApply.Seconds()
+		res.SigVerifyCPUTxPerSec = n / cpuVerify.Seconds()
+	}
 	return res, nil
 }
 

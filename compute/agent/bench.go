@@ -125,7 +125,7 @@ func BenchMarketWith(ctx context.Context, cfg BenchConfig) (MarketBench, error) 
 	for i := 1; i <= cfg.Providers; i++ {
 		p, err := NewProvider(Config{
 			Client: client.New(n.APIAddr()), Key: keys.DevPrivKey(i), Price: 1,
-			Capacity: Capacity{CPUCores: 16, MemoryMB: 1024}, Poll: 50 * time.Millisecond, Logf: cfg.Logf,
+			Capacity: Capacity{CPUCores: 64, MemoryMB: 1024}, Poll: 50 * time.Millisecond, Logf: cfg.Logf,
 		})
 		if err != nil {
 			return rep, err

@@ -60,14 +60,33 @@ type Provider struct {
 	blobs  *blobCache
 	slots  chan struct{} // sandbox runs at once
 	params compute.Params
-	lastTx atomic.Int64 // height of our last committed transaction: the chain's last sign of life
+	height atomic.Int64 // the chain's height at the last poll
+	lastTx atomic.Int64 // height at which our last transaction was sent: the chain's last sign of life
 	wg     sync.WaitGroup
 
-	txMu sync.Mutex // one transaction at a time, so sequences stay in order
+	txMu sync.Mutex // one broadcast at a time, so sequences reach the mempool in order
 
 	mu    sync.Mutex
-	tasks map[uint64]bool // jobs we hold (or held) an assignment on; a provider is never assigned a job twice
+	tasks map[uint64]*task // jobs we hold an assignment on
 	stats ProviderStats
+}
+
+// task is one assignment in progress. The poll loop hands it the job's
+// latest state, or nil once the job no longer lists us (revealed, replaced,
+// ended).
+type task struct {
+	updates chan *compute.Job // buffer 1: only the newest state matters
+}
+
+func (t *task) send(j *compute.Job) {
+	if t.updates == nil {
+		return
+	}
+	select {
+	case <-t.updates: // drop a state the task has not read yet
+	default:
+	}
+	t.updates <- j // the poll loop is the only sender, so this never blocks
 }
 
 // NewProvider checks cfg and fills its defaults.
@@ -98,7 +117,7 @@ func NewProvider(cfg Config) (*Provider, error) {
 		addr:  chain.AddressFromPubKey(cfg.Key.PubKey().Bytes()),
 		blobs: newBlobCache(cfg.Client, 512<<20),
 		slots: make(chan struct{}, max(runs, 1)),
-		tasks: map[uint64]bool{},
+		tasks: map[uint64]*task{},
 	}, nil
 }
 
@@ -122,18 +141,21 @@ func (p *Provider) logf(format string, args ...any) {
 	p.cfg.Logf("provider %s: "+format, append([]any{shortAddr(p.addr)}, args...)...)
 }
 
-// submit sends one transaction and waits for its block. Transient failures
-// (the node unreachable) are retried; rejections are not.
-func (p *Provider) submit(ctx context.Context, msg chain.Msg) (node.TxResponse, error) {
+// submit sends one transaction; with wait it returns once the transaction
+// is in a block. Without wait it returns once the mempool has it, so one
+// provider can have many transactions in a block; the task that sent it
+// watches the job for the effect and resends if it never comes. Transient
+// failures (the node unreachable) are retried; rejections are not.
+func (p *Provider) submit(ctx context.Context, msg chain.Msg, wait bool) error {
 	p.txMu.Lock()
 	defer p.txMu.Unlock()
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var res node.TxResponse
-		res, err = p.cfg.Client.Submit(ctx, p.cfg.Key, msg, client.Options{})
+		res, err = p.cfg.Client.Submit(ctx, p.cfg.Key, msg, client.Options{NoWait: !wait})
 		if err == nil {
-			p.lastTx.Store(res.Height)
-			return res, nil
+			p.lastTx.Store(max(res.Height, p.height.Load()))
+			return nil
 		}
 		var txErr *client.TxError
 		if errors.As(err, &txErr) || ctx.Err() != nil {
@@ -144,7 +166,7 @@ func (p *Provider) submit(ctx context.Context, msg chain.Msg) (node.TxResponse, 
 		case <-time.After(time.Duration(attempt+1) * 200 * time.Millisecond):
 		}
 	}
-	return node.TxResponse{}, fmt.Errorf("%s: %w", msg.Type(), err)
+	return fmt.Errorf("%s: %w", msg.Type(), err)
 }
 
 // Register registers the provider (or updates its offer) and tops its
@@ -169,7 +191,7 @@ func (p *Provider) Register(ctx context.Context) error {
 	if bonded < want {
 		msg.Stake = want - bonded
 	}
-	if _, err := p.submit(ctx, msg); err != nil {
+	if err := p.submit(ctx, msg, true); err != nil {
 		return fmt.Errorf("register provider: %w", err)
 	}
 	p.logf("registered: %d cores, %d MiB, %d GPUs, price %d/unit, bond %d", c.CPUCores, c.MemoryMB, c.GPUs, p.cfg.Price, bonded+msg.Stake)
@@ -197,16 +219,18 @@ func (p *Provider) Run(ctx context.Context) error {
 	}
 }
 
-// step heartbeats when due and starts a task for each new assignment.
+// step heartbeats when due, hands each task its job's latest state, and
+// starts a task for each new assignment.
 func (p *Provider) step(ctx context.Context) error {
 	st, err := p.cfg.Client.Status(ctx)
 	if err != nil {
 		return err
 	}
+	p.height.Store(st.Height)
 	// Any transaction of ours keeps us live; heartbeat well before the
 	// liveness window runs out.
 	if st.Height-p.lastTx.Load() >= max(p.params.LivenessBlocks/4, 1) {
-		if _, err := p.submit(ctx, &compute.MsgHeartbeat{}); err != nil {
+		if err := p.submit(ctx, &compute.MsgHeartbeat{}, true); err != nil {
 			p.logf("heartbeat: %v", err)
 		}
 	}
@@ -218,30 +242,29 @@ func (p *Provider) step(ctx context.Context) error {
 	for _, j := range jobs {
 		listed[j.ID] = true
 	}
-	// Forget jobs that no longer list us: the chain never assigns a
-	// provider the same job twice, so they cannot come back.
 	p.mu.Lock()
-	for id := range p.tasks {
+	defer p.mu.Unlock()
+	// Jobs that no longer list us are over for us: the chain never assigns
+	// a provider the same job twice, so they cannot come back.
+	for id, t := range p.tasks {
 		if !listed[id] {
+			t.send(nil)
 			delete(p.tasks, id)
 		}
 	}
-	p.mu.Unlock()
-	for _, j := range jobs {
-		a := myAssignment(&j, p.addr)
+	for i := range jobs {
+		j := &jobs[i]
+		a := myAssignment(j, p.addr)
 		if a == nil {
 			continue
 		}
-		p.mu.Lock()
-		seen := p.tasks[j.ID]
-		p.tasks[j.ID] = true
-		if !seen {
-			p.stats.Assigned++
-		}
-		p.mu.Unlock()
-		if seen {
+		if t, ok := p.tasks[j.ID]; ok {
+			t.send(j)
 			continue
 		}
+		p.stats.Assigned++
+		t := &task{}
+		p.tasks[j.ID] = t
 		switch {
 		case p.cfg.Cheat == CheatSilent:
 			p.logf("job %d: taking it and staying silent (cheat)", j.ID)
@@ -250,8 +273,9 @@ func (p *Provider) step(ctx context.Context) error {
 			// cannot be made; the chain will replace us.
 			p.logf("job %d: committed by an earlier run; cannot reveal", j.ID)
 		default:
+			t.updates = make(chan *compute.Job, 1)
 			p.wg.Add(1)
-			go p.work(ctx, j)
+			go p.work(ctx, *j, t)
 		}
 	}
 	return nil
@@ -268,10 +292,22 @@ func myAssignment(j *compute.Job, provider chain.Address) *compute.Assignment {
 	return nil
 }
 
+// resendBlocks is how long a task waits for a transaction's effect before
+// sending it again (it may have been dropped from the mempool).
+const resendBlocks = 20
+
 // work runs one assignment through: execute, store the output, commit,
-// wait for reveals to open, reveal.
-func (p *Provider) work(ctx context.Context, j compute.Job) {
+// wait for reveals to open, reveal. Commit and reveal go out without
+// waiting for their blocks; the job's state, from the poll loop, says when
+// they took effect.
+func (p *Provider) work(ctx context.Context, j compute.Job, t *task) {
 	defer p.wg.Done()
+	fail := func(format string, args ...any) {
+		if ctx.Err() == nil {
+			p.logf("job %d: "+format, append([]any{j.ID}, args...)...)
+			p.count(func(s *ProviderStats) { s.Errors++ })
+		}
+	}
 	stage := j.Stage
 	out, err := p.execute(ctx, j)
 	if err != nil {
@@ -281,64 +317,68 @@ func (p *Provider) work(ctx context.Context, j compute.Job) {
 		// We cannot stand behind a result: give the job back rather than
 		// time out, which would cost stake.
 		p.logf("job %d: %v; declining", j.ID, err)
-		if _, err := p.submit(ctx, &compute.MsgDecline{Job: j.ID}); err != nil {
-			p.logf("job %d: decline: %v", j.ID, err)
-			p.count(func(s *ProviderStats) { s.Errors++ })
+		if err := p.submit(ctx, &compute.MsgDecline{Job: j.ID}, true); err != nil {
+			fail("decline: %v", err)
 			return
 		}
 		p.count(func(s *ProviderStats) { s.Declined++ })
 		return
 	}
 	if err := p.storeOutput(ctx, out); err != nil {
-		p.logf("job %d: %v", j.ID, err)
-		p.count(func(s *ProviderStats) { s.Errors++ })
+		fail("%v", err)
 		return
 	}
 	var salt compute.Hash
 	if _, err := rand.Read(salt[:]); err != nil {
-		p.logf("job %d: salt: %v", j.ID, err)
+		fail("salt: %v", err)
 		return
 	}
-	commit := compute.CommitHash(j.ID, p.addr, out.Digest, out.CID, salt)
-	if _, err := p.submit(ctx, &compute.MsgCommit{Job: j.ID, Commit: commit}); err != nil {
-		p.logf("job %d: %v", j.ID, err)
-		p.count(func(s *ProviderStats) { s.Errors++ })
+	commitMsg := &compute.MsgCommit{Job: j.ID, Commit: compute.CommitHash(j.ID, p.addr, out.Digest, out.CID, salt)}
+	revealMsg := &compute.MsgReveal{Job: j.ID, Digest: out.Digest, Output: out.CID, Salt: salt}
+	var sent chain.Msg // the last message sent, and when
+	var sentAt int64
+	send := func(m chain.Msg) bool {
+		if err := p.submit(ctx, m, false); err != nil {
+			fail("%v", err)
+			return false
+		}
+		sent, sentAt = m, p.height.Load()
+		return true
+	}
+	if !send(commitMsg) {
 		return
 	}
 	p.count(func(s *ProviderStats) { s.Committed++ })
 	p.logf("job %d (%s): committed digest %s", j.ID, stage, out.Digest.String()[:16])
-
-	// Reveal once every assignee has committed.
 	for {
-		var cur compute.Job
-		if err := p.cfg.Client.Query(ctx, "compute", "job/"+chain.U64(j.ID), nil, &cur); err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			p.logf("job %d: %v", j.ID, err)
-		} else {
-			a := myAssignment(&cur, p.addr)
-			if a == nil || cur.Stage != stage {
-				p.logf("job %d: assignment ended before the reveal (%s)", j.ID, cur.Status)
-				return
-			}
-			if cur.Revealing {
-				break
-			}
-		}
+		var cur *compute.Job
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(p.cfg.Poll):
+		case cur = <-t.updates:
+		}
+		if cur == nil {
+			if sent == revealMsg {
+				p.count(func(s *ProviderStats) { s.Revealed++ })
+				p.logf("job %d (%s): revealed %s", j.ID, stage, out.CID)
+			} else {
+				p.logf("job %d: the assignment ended before our reveal", j.ID)
+			}
+			return
+		}
+		a := myAssignment(cur, p.addr)
+		if a == nil || cur.Stage != stage {
+			continue // the poll loop sends nil once the job stops listing us
+		}
+		stale := p.height.Load()-sentAt >= resendBlocks
+		switch {
+		case a.Status == compute.AssignAssigned && stale:
+			p.logf("job %d: commitment not seen after %d blocks; sending it again", j.ID, resendBlocks)
+			send(commitMsg)
+		case a.Status == compute.AssignCommitted && cur.Revealing && (sent != revealMsg || stale):
+			send(revealMsg)
 		}
 	}
-	if _, err := p.submit(ctx, &compute.MsgReveal{Job: j.ID, Digest: out.Digest, Output: out.CID, Salt: salt}); err != nil {
-		p.logf("job %d: %v", j.ID, err)
-		p.count(func(s *ProviderStats) { s.Errors++ })
-		return
-	}
-	p.count(func(s *ProviderStats) { s.Revealed++ })
-	p.logf("job %d (%s): revealed %s", j.ID, stage, out.CID)
 }
 
 // execute runs the job in the sandbox, at most one run per slot; the wrong
@@ -364,9 +404,10 @@ func (p *Provider) execute(ctx context.Context, j compute.Job) (Outcome, error) 
 // chain unless another provider already did (honest providers produce the
 // same bytes).
 func (p *Provider) storeOutput(ctx context.Context, out Outcome) error {
+	// Without waiting: our reveal comes later in sequence order, so the
+	// registration is in place by the time the reveal is checked.
 	return storeBlob(ctx, p.cfg.Client, out.Archive, func(msg chain.Msg) error {
-		_, err := p.submit(ctx, msg)
-		return err
+		return p.submit(ctx, msg, false)
 	})
 }
 

@@ -559,3 +559,22 @@ func TestCloseStopsRuns(t *testing.T) {
 		t.Fatalf("run after Close: err = %v, want ErrClosed", err)
 	}
 }
+
+func TestInterpreterEngine(t *testing.T) {
+	sb, err := sandbox.New(context.Background(), sandbox.Config{Interpreter: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close(context.Background())
+	_, err = sb.Run(context.Background(), sandbox.Job{
+		Module: module(exportStart, code(loopForever...)),
+		Limits: sandbox.Limits{WallTime: 200 * time.Millisecond},
+	})
+	if !errors.Is(err, sandbox.ErrTimeout) {
+		t.Fatalf("interpreter, infinite loop: err = %v, want ErrTimeout", err)
+	}
+	_, err = sb.Run(context.Background(), sandbox.Job{Module: module(exportStart, code(loopForever...)), Limits: sandbox.Limits{Fuel: 1 << 20}})
+	if !errors.Is(err, sandbox.ErrFuel) {
+		t.Fatalf("interpreter, infinite loop with fuel: err = %v, want ErrFuel", err)
+	}
+}
