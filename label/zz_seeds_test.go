@@ -18,7 +18,7 @@ func TestZZSeeds(t *testing.T) {
 	for seed := uint64(100); seed < 116; seed++ {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			const items, classes = 300, 10
-			crowd, _ := workforce.New(workforce.Mix{Classes: classes, Honest: 28, Spammers: 12, Seed: seed})
+			crowd, _ := workforce.New(workforce.Mix{Classes: classes, Honest: 14, Spammers: 6, Seed: seed})
 			labels := workforce.Labels(items, classes, nil, seed+1)
 			reqKey := simKeys(1, "requester")[0]
 			keys := simKeys(len(crowd.Workers), "worker")
@@ -29,7 +29,7 @@ func TestZZSeeds(t *testing.T) {
 			job := &label.MsgCreateJob{
 				Title: "digits", ItemKind: label.KindText, Redundancy: 3, MaxRedundancy: 5, ConfidencePPM: 900_000,
 				Reward: 1000, Stake: 20_000, DeadlineBlocks: 20_000, RevealBlocks: 1000, GraceBlocks: 100,
-				QualityPPM: 400_000, BatchSize: 10, MaxPerWorker: 60, GoldHash: label.GoldHash(goldIdx, goldLab, goldSalt),
+				QualityPPM: 400_000, BatchSize: 20, MaxPerWorker: 150, GoldHash: label.GoldHash(goldIdx, goldLab, goldSalt),
 			}
 			for c := range classes {
 				job.Labels = append(job.Labels, fmt.Sprint(c))
@@ -96,6 +96,18 @@ func TestZZSeeds(t *testing.T) {
 				s16, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 16 * truth.One})
 				s16p, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 16 * truth.One, PoolShare: truth.One/100})
 				s4p, _ := truth.Best(hon, truth.Options{Gold: gold, MaxIter: 50, Shrinkage: 4 * truth.One, PoolShare: truth.One/100})
+				rep := make([]truth.Prob, len(crowd.Workers))
+				for w := range rep { rep[w] = b.Workers[w].Accuracy }
+				wvb, _ := truth.WeightedVote(hon, rep, truth.Options{Gold: gold})
+				cur := wvb
+				for range 5 {
+					r2 := make([]truth.Prob, len(crowd.Workers))
+					cnt := make([]uint64, len(crowd.Workers)); sum := make([]uint64, len(crowd.Workers))
+					for _, x := range hon.List { cnt[x.Worker]++; sum[x.Worker] += uint64(cur.Row(x.Item)[x.Class]) }
+					for w := range r2 { if cnt[w] > 0 { r2[w] = truth.Prob((sum[w] + uint64(truth.One)) / (cnt[w] + 2)) } else { r2[w] = truth.One/2 } }
+					cur, _ = truth.WeightedVote(hon, r2, truth.Options{Gold: gold})
+				}
+				t.Logf("DIAG2 mv %.4f best %.4f wvBestAcc %.4f oneCoinEM %.4f", acc(mv), acc(b), acc(wvb), acc(cur))
 				t.Logf("DIAG mv %.4f best %.4f wv %.4f s4 %.4f s16 %.4f s16p %.4f s4p %.4f", acc(mv), acc(b), acc(wv), acc(s4), acc(s16), acc(s16p), acc(s4p))
 			}
 			out := checkOutcome(t, res, st, crowd.Kinds(), labels, goldIdx, net)

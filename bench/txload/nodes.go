@@ -108,9 +108,10 @@ type AppResult struct {
 	App             string  `json:"app"`
 	Submitted       int     `json:"submitted"`
 	CheckTxRejected int     `json:"checktx_rejected"`
-	Committed       int     `json:"committed"`        // in blocks with code 0
-	CommittedFailed int     `json:"committed_failed"` // in blocks with another code
-	TxBlocks        int     `json:"tx_blocks"`        // blocks that carried transactions
+	FirstError      string  `json:"first_error,omitempty"` // the first broadcast error or CheckTx rejection
+	Committed       int     `json:"committed"`             // in blocks with code 0
+	CommittedFailed int     `json:"committed_failed"`      // in blocks with another code
+	TxBlocks        int     `json:"tx_blocks"`             // blocks that carried transactions
 	MaxBlockTxs     int     `json:"max_block_txs"`
 	SubmitSeconds   float64 `json:"submit_seconds"` // first broadcast to last broadcast answer
 	TotalSeconds    float64 `json:"total_seconds"`  // first broadcast to last commit
@@ -124,6 +125,17 @@ type AppResult struct {
 	// committed transaction: unlike tx/s it barely moves when other
 	// programs compete for the cores. 0 where it cannot be read.
 	CPUMicrosPerTx float64 `json:"cpu_us_per_tx"`
+	// Blocks lists every block that carried transactions: its height, its
+	// transaction count and when its commit was seen, in seconds after the
+	// first broadcast.
+	Blocks []BlockStat `json:"blocks"`
+}
+
+// BlockStat is one committed block of a run.
+type BlockStat struct {
+	Height int64   `json:"height"`
+	Txs    int     `json:"txs"`
+	At     float64 `json:"at_s"`
 }
 
 // NodesResult compares Tenun with the kvstore baseline.
@@ -330,13 +342,11 @@ func configOf(home string, workers int) (Config, error) {
 		BlockMaxBytes:      g.ConsensusParams.Block.MaxBytes,
 		BlockMaxGas:        g.ConsensusParams.Block.MaxGas,
 		Validators:         len(g.Validators),
-		ABCIClient:         "in-process local client (one mutex for all ABCI connections)",
+		ABCIClient:         "in-process local client, one mutex over all ABCI calls (Tenun checks a new transaction's signature before taking it)",
 		Submit:             "rpc/client/local BroadcastTxSync (CheckTx through the mempool), pre-signed",
 		Workers:            workers,
 	}, nil
 }
-
-var debugBlocks func([]blockRec, time.Time, time.Time)
 
 type blockRec struct {
 	height  int64
@@ -447,9 +457,6 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	cpuEnd, _ := processCPU()
 	cancel()
 	blocks := <-blocksCh
-	if debugBlocks != nil {
-		debugBlocks(blocks, begin, submitEnd)
-	}
 
 	res.Submitted = int(answered.Load())
 	res.CheckTxRejected = int(rejected.Load())
@@ -458,6 +465,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 		res.Committed += b.ok
 		res.CommittedFailed += b.txs - b.ok
 		if b.txs > 0 {
+			res.Blocks = append(res.Blocks, BlockStat{Height: b.height, Txs: b.txs, At: b.at.Sub(begin).Seconds()})
 			res.TxBlocks++
 			res.MaxBlockTxs = max(res.MaxBlockTxs, b.txs)
 			res.TotalSeconds = b.at.Sub(begin).Seconds()
@@ -468,6 +476,9 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	}
 	if cpuOK && res.Committed > 0 {
 		res.CPUMicrosPerTx = float64((cpuEnd - cpuBegin).Microseconds()) / float64(res.Committed)
+	}
+	if e := errs.get(); e != nil {
+		res.FirstError = e.Error()
 	}
 	if e := errs.get(); e != nil && res.Committed == 0 {
 		return res, fmt.Errorf("broadcast: %w", e)

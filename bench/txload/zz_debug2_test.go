@@ -34,18 +34,16 @@ func TestZZDebugApp(t *testing.T) {
 	if err := node.InitHome(home, node.InitOptions{ChainID: BenchChainID, BlockTime: o.BlockTime, BasePort: port, ExtraAccounts: GenesisAccounts(keys)}); err != nil {
 		t.Fatal(err)
 	}
-	debugBlocks = func(bs []blockRec, begin, end time.Time) {
-		for _, b := range bs {
-			fmt.Printf("h=%d txs=%d t=%.3f\n", b.height, b.txs, b.at.Sub(begin).Seconds())
-		}
-		fmt.Printf("submit end %.3f\n", end.Sub(begin).Seconds())
-	}
 	if p := os.Getenv("ZZPROF"); p != "" {
 		f, _ := os.Create(p)
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
 	res, err := runApp(context.Background(), o, app, home, start, Streams(txs, o.Accounts, o.Workers))
+	for _, b := range res.Blocks {
+		fmt.Printf("h=%d txs=%d t=%.3f\n", b.Height, b.Txs, b.At)
+	}
+	res.Blocks = nil
 	fmt.Printf("%+v %v\n", res, err)
 	b, _ := os.ReadFile(filepath.Join(home, "node.log"))
 	os.WriteFile("/tmp/dbg/"+app+".log", b, 0o644)

@@ -235,7 +235,7 @@ func (p *Provider) step(ctx context.Context) error {
 		}
 	}
 	var jobs []compute.Job
-	if err := p.cfg.Client.Query(ctx, "compute", "jobs", url.Values{"provider": {p.addr.String()}}, &jobs); err != nil {
+	if err := p.cfg.Client.Query(ctx, "compute", "jobs", url.Values{"provider": {p.addr.String()}, "limit": {"1000"}}, &jobs); err != nil {
 		return err
 	}
 	listed := make(map[uint64]bool, len(jobs))
