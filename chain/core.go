@@ -116,13 +116,14 @@ type AccountInfo struct {
 // Account gathers an account's balance, sequence and stake.
 func Account(kv store.KV, a Address) AccountInfo {
 	ctx := &Context{KV: kv}
+	// Empty lists, not nulls, so API clients can iterate without checks.
 	return AccountInfo{
 		Address:    a,
 		Balance:    Balance(kv, a),
 		Sequence:   Sequence(kv, a),
-		Stakes:     AccountStakes(ctx, a),
-		Unbondings: Unbondings(ctx, a),
-		Slashes:    Slashes(ctx, a),
+		Stakes:     append([]Stake{}, AccountStakes(ctx, a)...),
+		Unbondings: append([]Unbonding{}, Unbondings(ctx, a)...),
+		Slashes:    append([]SlashRecord{}, Slashes(ctx, a)...),
 	}
 }
 

@@ -27,12 +27,10 @@ func newBankTxCmd() *cobra.Command {
 		Short: "Send tokens (AMOUNT in utnn, or e.g. 2.5tnn); FROM is a key name",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.from == "" {
-				f.from = args[0]
-			}
-			if f.from != args[0] {
+			if cmd.Flags().Changed("from") && f.from != args[0] {
 				return fmt.Errorf("FROM %q and --from %q differ", args[0], f.from)
 			}
+			f.from = args[0]
 			to, err := resolveAddress(args[1])
 			if err != nil {
 				return err

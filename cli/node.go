@@ -118,7 +118,7 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 				for i := 0; i < DevAccounts; i++ {
 					fmt.Fprintf(w, "    %-6s %s\n", keys.DevName(i), chain.AddressFromPubKey(keys.DevPrivKey(i).PubKey().Bytes()))
 				}
-				fmt.Fprintf(w, "  try: tenun tx bank send alice bob 5tnn --from alice\n")
+				fmt.Fprintf(w, "  try: tenun tx bank send alice bob 5tnn\n")
 			})
 		},
 	}

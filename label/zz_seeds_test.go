@@ -107,6 +107,14 @@ func TestZZSeeds(t *testing.T) {
 					for w := range r2 { if cnt[w] > 0 { r2[w] = truth.Prob((sum[w] + uint64(truth.One)) / (cnt[w] + 2)) } else { r2[w] = truth.One/2 } }
 					cur, _ = truth.WeightedVote(hon, r2, truth.Options{Gold: gold})
 				}
+				clean := &workforce.Crowd{Classes: classes, Workers: crowd.Workers[:14]}
+				var cl []float64
+				for r := range 5 {
+					ca, _ := clean.Answer(labels, 3, seed*10+uint64(r))
+					cmv, _ := truth.MajorityVote(ca, truth.Options{})
+					cl = append(cl, acc(cmv))
+				}
+				t.Logf("CLEAN mv3 %.4f", cl)
 				t.Logf("DIAG2 mv %.4f best %.4f wvBestAcc %.4f oneCoinEM %.4f", acc(mv), acc(b), acc(wvb), acc(cur))
 				t.Logf("DIAG mv %.4f best %.4f wv %.4f s4 %.4f s16 %.4f s16p %.4f s4p %.4f", acc(mv), acc(b), acc(wv), acc(s4), acc(s16), acc(s16p), acc(s4p))
 			}
