@@ -364,6 +364,9 @@ func newComputeQueryCmd() *cobra.Command {
 					}
 					arg = a.String()
 				}
+				if q.path == "provider/" {
+					return queryJSON(cmd, "compute", q.path+arg, heightParam(cmd))
+				}
 				return queryJSON(cmd, "compute", q.path+arg, nil)
 			}})
 	}
@@ -374,7 +377,13 @@ func newComputeQueryCmd() *cobra.Command {
 	} {
 		q := q
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error { return queryJSON(cmd, "compute", q.use, nil) }})
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				var params map[string]string
+				if q.use == "providers" {
+					params = heightParam(cmd)
+				}
+				return queryJSON(cmd, "compute", q.use, params)
+			}})
 	}
 	var provider, status, tenant, limit, after string
 	jobs := &cobra.Command{
@@ -406,6 +415,16 @@ func newComputeQueryCmd() *cobra.Command {
 	jobs.Flags().StringVar(&after, "after", "", "only jobs with a higher id (paging)")
 	cmd.AddCommand(jobs)
 	return cmd
+}
+
+// heightParam passes the chain's height to provider queries, which judge
+// liveness against it (state alone does not know the current height).
+func heightParam(cmd *cobra.Command) map[string]string {
+	st, err := newClient().Status(cmd.Context())
+	if err != nil {
+		return nil // the query itself will report the node unreachable
+	}
+	return map[string]string{"height": fmt.Sprint(st.Height)}
 }
 
 // agentLogf prints agent log lines with a timestamp.

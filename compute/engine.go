@@ -103,8 +103,8 @@ func expireAssignments(ctx *chain.Context, j *Job) error {
 
 // fill assigns providers to the current stage's open slots, drawn at random
 // (ctx.Block.Rand) among the eligible ones. Slots no provider can take stay
-// open and are retried next block. stuck means the job has used up its
-// assignments.
+// open and are retried by the end-block step, with backoff (see nextDue).
+// stuck means the job has used up its assignments.
 func fill(ctx *chain.Context, j *Job) (stuck bool, err error) {
 	open := j.openSlots()
 	if open == 0 {
@@ -114,6 +114,11 @@ func fill(ctx *chain.Context, j *Job) (stuck bool, err error) {
 		return true, nil
 	}
 	cands := candidates(ctx, j)
+	if len(cands) == 0 {
+		j.Idle = min(j.Idle+1, 32)
+		return false, nil
+	}
+	j.Idle = 0
 	for ; open > 0 && len(cands) > 0; open-- {
 		n := uint64(len(j.Assignments))
 		k := int(ctx.Block.Rand("compute/match/"+chain.U64(j.ID), n) % uint64(len(cands)))

@@ -318,7 +318,7 @@ func (Domain) EndBlock(ctx *chain.Context) error {
 	var keys [][]byte
 	ctx.KV.Iterate(prefixDue, func(k, _ []byte) bool {
 		rest := k[len(prefixDue):]
-		if len(rest) != 16 || int64(binary.BigEndian.Uint64(rest[:8])) > h {
+		if len(rest) != 16 || int64(binary.BigEndian.Uint64(rest[:8])) > h || len(ids) == maxDuePerBlock {
 			return false
 		}
 		keys = append(keys, append([]byte{}, k...))

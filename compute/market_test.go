@@ -63,8 +63,8 @@ func newHarness(t *testing.T, params *Params) *harness {
 	if err := h.app.InitGenesis(chain.NewContext(h.kv, h.block(), chain.DefaultParams()), g); err != nil {
 		t.Fatal(err)
 	}
-	h.module = h.blob(tenant, []byte("\x00asm module"))
-	h.input = h.blob(tenant, []byte("input data"))
+	h.module = h.blob(tenant, moduleBytes)
+	h.input = h.blob(tenant, inputBytes)
 	return h
 }
 
@@ -152,10 +152,16 @@ func (h *harness) register(p byte) {
 	h.must(p, &MsgRegister{CPUCores: 4, MemoryMB: 8192, Price: price, Stake: stake})
 }
 
-func (h *harness) jobMsg(r uint32) *MsgPostJob {
+// The module and input every test job names (only their CIDs and sizes
+// matter to the chain).
+var moduleBytes, inputBytes = []byte("\x00asm module"), []byte("input data")
+
+func (h *harness) jobMsg(r uint32) *MsgPostJob { return jobMsg(r) }
+
+func jobMsg(r uint32) *MsgPostJob {
 	m := &MsgPostJob{
 		Spec: Spec{
-			Module: h.module, Inputs: []Input{{Name: "data.bin", CID: h.input}}, Args: []string{"-quick"},
+			Module: chain.BlobCID(moduleBytes), Inputs: []Input{{Name: "data.bin", CID: chain.BlobCID(inputBytes)}}, Args: []string{"-quick"},
 			MemoryBytes: 64 << 20, Fuel: fuel, WallSeconds: 60, MaxOutputBytes: 1 << 20,
 		},
 		MaxPrice: price, Redundancy: r, Timeout: 10, DeadlineBlocks: 100,
@@ -383,10 +389,14 @@ func TestTieBringsAnotherProvider(t *testing.T) {
 	if j.Status != StatusRunning || j.Want != 3 || j.openSlots() != 1 {
 		t.Fatalf("after a tie: status %s want %d open %d", j.Status, j.Want, j.openSlots())
 	}
-	// Nobody is free: the slot waits; a new provider is matched next block.
-	h.endBlock()
+	// Nobody is free: the slot waits, matching retried with backoff (the
+	// tie at height 2, retries at 4, then 8) until a provider fits.
+	h.blocks(3)
 	h.register(4)
-	h.endBlock()
+	if j := h.job(job); j.Idle != 2 || j.Due != 8 {
+		t.Fatalf("idle %d due %d at height %d", j.Idle, j.Due, h.height)
+	}
+	h.blocks(4)
 	if got := h.assigned(job, AssignAssigned); len(got) != 1 || got[0] != 4 {
 		t.Fatalf("tie-breaker %v, want provider 4", got)
 	}
@@ -655,5 +665,61 @@ func FuzzMsgPostJobValidate(f *testing.F) {
 				t.Fatal(err)
 			}
 		}
+	})
+}
+
+// FuzzHandlers sends arbitrary messages of every compute type, from any of
+// the accounts, to a market with providers and jobs in several states: no
+// panic, a rejection changes nothing, and the supply invariant holds, also
+// across the end-block steps that follow.
+//
+//	go test ./compute -run '^$' -fuzz '^FuzzHandlers$' -fuzztime 60s
+func FuzzHandlers(f *testing.F) {
+	types := []chain.Msg{&MsgRegister{}, &MsgHeartbeat{}, &MsgPostJob{}, &MsgDecline{}, &MsgCommit{}, &MsgReveal{}, &MsgChallenge{}}
+	f.Add(uint8(0), uint8(2), chain.Marshal(&MsgRegister{CPUCores: 1, MemoryMB: 1, Price: 1, Stake: 1_000_000}))
+	f.Add(uint8(2), uint8(1), chain.Marshal(jobMsg(1)))
+	f.Add(uint8(3), uint8(2), chain.Marshal(&MsgDecline{Job: 1}))
+	f.Add(uint8(4), uint8(3), chain.Marshal(&MsgCommit{Job: 2, Commit: salt(3)}))
+	o := output{digest: sha256.Sum256([]byte("x")), cid: chain.BlobCID([]byte("x"))}
+	f.Add(uint8(5), uint8(2), chain.Marshal(&MsgReveal{Job: 2, Digest: o.digest, Output: o.cid, Salt: salt(2)}))
+	f.Add(uint8(6), uint8(6), chain.Marshal(&MsgChallenge{Job: 3, Digest: o.digest, Output: o.cid}))
+	f.Fuzz(func(t *testing.T, which, sender uint8, value []byte) {
+		h := newHarness(t, nil)
+		for p := byte(2); p <= 5; p++ {
+			h.register(p)
+		}
+		// Job 1 waits for commitments, job 2 for reveals, job 3 is an
+		// optimistic result in its challenge window.
+		h.post(h.jobMsg(2))
+		j2 := h.post(h.jobMsg(2))
+		for _, p := range h.assigned(j2, AssignAssigned) {
+			h.commit(p, j2, h.output(p, "x"))
+		}
+		j3 := h.post(h.jobMsg(1))
+		w := h.assigned(j3, AssignAssigned)[0]
+		h.commit(w, j3, h.output(w, "y"))
+		h.reveal(w, j3, h.output(w, "y"))
+
+		typ := types[int(which)%len(types)].Type()
+		msg, err := h.app.Router().DecodeMsg(chain.Any{Type: typ, Value: value})
+		if err != nil {
+			if chain.CodeOf(err) == chain.ErrInternal.Code {
+				t.Fatalf("%s: decode error without a code: %v", typ, err)
+			}
+			return
+		}
+		before := dump(h.kv)
+		if err := h.run(sender%10, msg); err != nil {
+			if chain.CodeOf(err) == chain.ErrInternal.Code {
+				t.Fatalf("%s: rejection without a code: %v", typ, err)
+			}
+			if dump(h.kv) != before {
+				t.Fatalf("%s: rejected (%v) but the state changed", typ, err)
+			}
+		}
+		if err := chain.CheckInvariants(h.kv); err != nil {
+			t.Fatal(err)
+		}
+		h.blocks(12) // timeouts, reveals, the challenge window
 	})
 }

@@ -251,6 +251,14 @@ type MsgPostJob struct {
 }
 
 func (*MsgPostJob) Type() string { return "compute/post_job" }
+
+// PostJobFee is the extra fee of posting a job, on top of the chain's
+// minimum: matching reads every provider, and an open job costs the
+// end-block step until it is matched, so jobs are not free to spam.
+const PostJobFee = 90
+
+// ExtraFee makes MsgPostJob a chain.Coster.
+func (*MsgPostJob) ExtraFee() uint64 { return PostJobFee }
 func (m *MsgPostJob) ValidateBasic() error {
 	if err := m.Spec.validate(); err != nil {
 		return err

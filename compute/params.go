@@ -54,6 +54,12 @@ const (
 	MaxAssignments = 24
 	// verifiedRing is how many recently verified jobs spot checks sample from.
 	verifiedRing = 256
+	// maxMatchBackoffShift caps the matching retry interval of a job no
+	// provider can take at 1<<3 = 8 blocks.
+	maxMatchBackoffShift = 3
+	// maxDuePerBlock bounds the jobs one end-block step looks at; the rest
+	// stay due and come first in the next block.
+	maxDuePerBlock = 1000
 )
 
 // Params are the market's tunable rules, set in genesis (domains.compute);

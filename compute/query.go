@@ -34,6 +34,8 @@ const (
 // Query answers, under /query/compute/:
 //
 //	providers | provider/<addr> | job/<id> | params | pool
+//	(providers and provider/<addr> judge liveness against ?height=<h>,
+//	the chain's current height, which state alone does not hold)
 //	jobs?provider=<addr>   jobs where the provider holds an active assignment
 //	jobs?status=<s>        running or challenge (open jobs), or any other status
 //	jobs?tenant=<addr>&after=<id>&limit=<n>

@@ -141,6 +141,9 @@ type Job struct {
 	Due             int64           `json:"due,omitempty" cbor:"24,keyasint,omitempty"`     // next height the end-block step looks at it
 	Ended           int64           `json:"ended,omitempty" cbor:"25,keyasint,omitempty"`
 	Note            string          `json:"note,omitempty" cbor:"26,keyasint,omitempty"`
+	// Idle counts consecutive matching passes that found no provider for
+	// an open slot; retries back off with it (see nextDue).
+	Idle uint32 `json:"idle,omitempty" cbor:"27,keyasint,omitempty"`
 }
 
 func (j *Job) final() bool {
@@ -262,8 +265,8 @@ func saveJob(ctx *chain.Context, j *Job) {
 }
 
 // nextDue is the next height at which time alone changes j: an assignment
-// deadline, the end of reveals, of the challenge window or of the stage.
-// Jobs with open slots are looked at every block until matched.
+// deadline, the end of reveals, of the challenge window or of the stage,
+// or the next matching attempt for a job with open slots.
 func (j *Job) nextDue(h int64) int64 {
 	if j.final() {
 		return 0
@@ -281,13 +284,16 @@ func (j *Job) nextDue(h int64) int64 {
 			next = min(next, j.RevealEnd)
 		}
 		if j.openSlots() > 0 {
-			next = h + 1
+			// Retry matching next block, backing off (2, 4, then every
+			// 8 blocks) while no provider fits, so jobs nobody can take
+			// cost the chain little.
+			next = min(next, h+int64(1)<<min(j.Idle, maxMatchBackoffShift))
 		}
 	}
 	return max(next, h+1)
 }
 
-// stageAssignments counts the current stage's assignments by status.
+// stageCounts counts the current stage's assignments by status.
 func (j *Job) stageCounts() (assigned, committed, revealed int) {
 	for i := range j.Assignments {
 		a := &j.Assignments[i]

@@ -239,9 +239,6 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		loo := looAccuracy(tr, &a)
 		for i := range workers {
 			scores[i] = score(&workers[i], &tr.Workers[i], loo[i], goldRep, i)
-			if debugHook != nil {
-				debugHook(i, workers[i], tr.Workers[i], scores[i], loo)
-			}
 		}
 		// The labels come from the accepted answers only: a second pass
 		// without the workers below the bar, whose answers are rejected.
@@ -414,7 +411,3 @@ func endBlock(ctx *chain.Context) error {
 	}
 	return nil
 }
-
-var debugHook func(i int, w Worker, wr truth.WorkerResult, s truth.Prob, goldRep []truth.Prob)
-
-func SetDebugHook(f func(i int, w Worker, wr truth.WorkerResult, s truth.Prob, goldRep []truth.Prob)) { debugHook = f }

@@ -6,6 +6,7 @@ import (
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/subnet"
+	"github.com/tenun-chain/tenun/zkml/registry"
 )
 
 // Markets lists the market domains the chain runs, in a fixed order (their
@@ -16,5 +17,6 @@ func Markets() []chain.Domain {
 		subnet.Domain{},
 		label.Domain{},
 		compute.Domain{},
+		registry.Domain{},
 	}
 }

@@ -47,8 +47,12 @@ type VerifyingKey struct {
 	vk *groth16bn254.VerifyingKey
 }
 
-// NumPublicInputs is the number of public inputs the key expects.
-func (k *VerifyingKey) NumPublicInputs() int { return k.vk.NbPublicWitness() }
+// NumPublicInputs is the number of public inputs the key expects. gnark's
+// NbPublicWitness also counts the wires its commitments add, which the
+// caller does not supply.
+func (k *VerifyingKey) NumPublicInputs() int {
+	return len(k.vk.G1.K) - len(k.vk.PublicAndCommitmentCommitted) - 1
+}
 
 // ParseVerifyingKey decodes a gnark Groth16 BN254 verifying key in compressed form.
 func ParseVerifyingKey(b []byte) (*VerifyingKey, error) {
@@ -66,10 +70,11 @@ func ParseVerifyingKey(b []byte) (*VerifyingKey, error) {
 	if n != int64(len(b)) {
 		return nil, fmt.Errorf("zkml: verifying key has %d trailing bytes", int64(len(b))-n)
 	}
-	if vk.NbPublicWitness() > MaxPublicInputs {
-		return nil, fmt.Errorf("zkml: verifying key takes %d public inputs, more than %d", vk.NbPublicWitness(), MaxPublicInputs)
+	k := &VerifyingKey{vk: vk}
+	if n := k.NumPublicInputs(); n < 0 || n > MaxPublicInputs {
+		return nil, fmt.Errorf("zkml: verifying key takes %d public inputs, want 0 to %d", n, MaxPublicInputs)
 	}
-	return &VerifyingKey{vk: vk}, nil
+	return k, nil
 }
 
 // Verify checks a proof (gnark compressed format) against public inputs.

@@ -322,7 +322,7 @@ func TestScenarioWrongResultIsOutvoted(t *testing.T) {
 			t.Errorf("cheat: %+v, want 20%% of %d slashed", a, stakeBefore)
 		}
 	}
-	if spent := before - s.balance(tenant); spent != paid+minFee {
+	if spent := before - s.balance(tenant); spent != paid+minFee+compute.PostJobFee {
 		t.Errorf("tenant spent %d, want the two honest results (%d) and the fee", spent, paid)
 	}
 	if sl := s.slashes(cheat); len(sl) != 1 || sl[0].Reason != "wrong result" {
@@ -345,7 +345,7 @@ func TestScenarioSilentProviderIsReplaced(t *testing.T) {
 	s.startProvider(silent, agent.CheatSilent)
 	stakeBefore := s.bonded(silent)
 	start := time.Now()
-	id, _ := s.postTrainerJob(tenant, 1, 30, 10)
+	id, _ := s.postTrainerJob(tenant, 1, 60, 10)
 	if as := assignmentOf(s.job(id), s.net.Addr(silent)); len(as) != 1 {
 		t.Fatalf("the silent provider (the only one) was not assigned: %+v", s.job(id))
 	}

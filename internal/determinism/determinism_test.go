@@ -50,6 +50,7 @@ var consensusPackages = []consensusPackage{
 	{path: "compute"},
 	{path: "subnet"},
 	{path: "label"},
+	{path: "zkml/registry"},
 }
 
 // moduleRoot is the directory of the go.mod above the test's directory.

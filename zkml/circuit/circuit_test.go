@@ -172,6 +172,14 @@ func TestInferenceRejectsWrongCommitment(t *testing.T) {
 }
 
 func TestAccuracyCircuit(t *testing.T) {
+	for _, batched := range []bool{false, true} {
+		forceFreivalds = batched
+		testAccuracyCircuit(t)
+	}
+	forceFreivalds = false
+}
+
+func testAccuracyCircuit(t *testing.T) {
 	arch := tinyArch()
 	m, _ := model.RandomModel(arch, 9)
 	rng := rand.New(rand.NewPCG(5, 6))

@@ -58,11 +58,11 @@ func (c *Inference) Define(api frontend.API) error {
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	cls, err := predict(api, lk, c.Arch, x, layers)
+	cls, err := predictRows(api, lk, c.Arch, [][]frontend.Variable{x}, layers)
 	if err != nil {
 		return err
 	}
-	api.AssertIsEqual(cls, c.Class)
+	api.AssertIsEqual(cls[0], c.Class)
 	return lk.Build(api)
 }
 
@@ -125,14 +125,17 @@ func (c *Accuracy) Define(api frontend.API) error {
 	api.AssertIsEqual(c.N, c.Rows)
 
 	nIn := c.Arch.NumInputs()
+	xs := make([][]frontend.Variable, c.Rows)
+	for r := range xs {
+		xs[r] = items[r*(nIn+1) : r*(nIn+1)+nIn]
+	}
+	cls, err := predictRows(api, lk, c.Arch, xs, layers)
+	if err != nil {
+		return err
+	}
 	correct := make([]frontend.Variable, c.Rows)
-	for r := range c.Rows {
-		row := items[r*(nIn+1) : (r+1)*(nIn+1)]
-		cls, err := predict(api, lk, c.Arch, row[:nIn], layers)
-		if err != nil {
-			return fmt.Errorf("row %d: %w", r, err)
-		}
-		correct[r] = api.IsZero(api.Sub(cls, row[nIn]))
+	for r := range correct {
+		correct[r] = api.IsZero(api.Sub(cls[r], items[r*(nIn+1)+nIn]))
 	}
 	// At least K correct: K and count-K both fit in the bits of N, so neither
 	// can wrap around the field.

@@ -5,6 +5,7 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
+	"github.com/consensys/gnark/std/multicommit"
 	"github.com/consensys/gnark/std/permutation/poseidon2"
 
 	"github.com/tenun-chain/tenun/zkml/model"
@@ -95,8 +96,13 @@ func decompose(api frontend.API, lk *Lookups, v frontend.Variable, widths []int)
 	return items, nil
 }
 
-// rangeCheck asserts 0 <= v < 2^bits for any width (split into limbs).
+// rangeCheck asserts 0 <= v < 2^bits for any width (split into limbs when
+// wider than a lookup table).
 func rangeCheck(api frontend.API, lk *Lookups, v frontend.Variable, bits int) error {
+	if bits <= MaxRangeBits {
+		lk.Range(api, v, bits)
+		return nil
+	}
 	_, err := decompose(api, lk, v, []int{bits})
 	return err
 }
@@ -219,27 +225,49 @@ func packedAccumulators(api frontend.API, arch model.Arch, l int, x []frontend.V
 	return out
 }
 
-// denseHidden computes h_j = clamp(floor(z_j / 2^shift), 0, 255) for a
-// hidden layer. Each slot t = z + 2^Z of the packed accumulators is split as
+// slotWidths is the split of one hidden pre-activation t = z + 2^Z into
+// lookup-sized limbs: the shifted-out remainder r, the 8 activation bits a
+// and the high part hf (see activation).
+func slotWidths(arch model.Arch, l int) []int {
+	return append(append(fine(arch.Shifts[l]), model.ActBits), arch.FlagBits(l))
+}
+
+// activation computes h = clamp(floor(z / 2^shift), 0, 255) from the limbs
+// of t = z + 2^Z, split as
 //
 //	t = r + 2^shift * a + 2^(shift+8) * hf,   r < 2^shift, a < 2^8, hf < 2^hb
 //
 // so floor(z/2^shift) = a + 256*(hf - 2^(hb-1)). The result is a when hf is
-// exactly 2^(hb-1), saturates at 255 above and is 0 below; one 3-column
-// lookup (hf, e, g) yields those two flags, and h = e*a + 255*g.
+// exactly 2^(hb-1), saturates at 255 above and is 0 below; the saturation
+// lookup yields those two flags, and h = e*a + 255*g. It range-checks every
+// limb.
+func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []frontend.Variable) (frontend.Variable, error) {
+	rw := fine(arch.Shifts[l])
+	hb := arch.FlagBits(l)
+	for k, w := range rw {
+		lk.Range(api, limbs[k], w)
+	}
+	a, hf := limbs[len(rw)], limbs[len(rw)+1]
+	lk.Range(api, a, model.ActBits)
+	if err := rangeCheck(api, lk, hf, hb); err != nil {
+		return nil, err
+	}
+	flags, err := api.Compiler().NewHint(saturationHint, 2, hb, hf)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", l, err)
+	}
+	lk.Saturation(api, hf, flags[0], flags[1], hb)
+	return api.Add(api.Mul(flags[0], a), api.Mul(flags[1], model.ActMax)), nil
+}
+
+// denseHidden computes a hidden layer for one input vector from packed
+// accumulators: slot s of each accumulator is t = z + 2^Z of one output,
+// split into the limbs of activation with a single recomposition constraint
+// per accumulator.
 func denseHidden(api frontend.API, lk *Lookups, arch model.Arch, l int, x []frontend.Variable, lv layerVars) ([]frontend.Variable, error) {
-	G, shift, hb := arch.SlotsPerElem(l), arch.Shifts[l], arch.FlagBits(l)
-	S := arch.SlotBits(l)
+	G := arch.SlotsPerElem(l)
 	nOut := arch.Sizes[l+1]
-	rw := fine(shift)
-	slot := append(append(append([]int(nil), rw...), model.ActBits), hb)
-	used := 0
-	for _, w := range slot {
-		used += w
-	}
-	if used != S {
-		return nil, fmt.Errorf("layer %d: slot widths %d != %d", l, used, S)
-	}
+	slot := slotWidths(arch, l)
 	h := make([]frontend.Variable, 0, nOut)
 	for g, acc := range packedAccumulators(api, arch, l, x, lv) {
 		n := min(G, nOut-g*G)
@@ -252,21 +280,123 @@ func denseHidden(api frontend.API, lk *Lookups, arch model.Arch, l int, x []fron
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 		for s := range n {
-			part := limbs[s*len(slot) : (s+1)*len(slot)]
-			for k, w := range rw {
-				lk.Range(api, part[k], w)
-			}
-			a, hf := part[len(rw)], part[len(rw)+1]
-			lk.Range(api, a, model.ActBits)
-			flags, err := api.Compiler().NewHint(saturationHint, 2, hb, hf)
+			v, err := activation(api, lk, arch, l, limbs[s*len(slot):(s+1)*len(slot)])
 			if err != nil {
-				return nil, fmt.Errorf("layer %d: %w", l, err)
+				return nil, err
 			}
-			lk.Saturation(hf, flags[0], flags[1], hb)
-			h = append(h, api.Add(api.Mul(flags[0], a), api.Mul(flags[1], model.ActMax)))
+			h = append(h, v)
 		}
 	}
 	return h, nil
+}
+
+// packingCost and freivaldsCost estimate the multiplications a hidden layer
+// needs over rows inputs with each method.
+func packingCost(arch model.Arch, l, rows int) int {
+	groups := (arch.Sizes[l+1] + arch.SlotsPerElem(l) - 1) / arch.SlotsPerElem(l)
+	return rows * arch.Sizes[l] * groups
+}
+
+func freivaldsCost(arch model.Arch, l, rows int) int {
+	nIn, nOut := arch.Sizes[l], arch.Sizes[l+1]
+	return nIn*nOut + nOut + rows*(nIn+2*nOut)
+}
+
+// denseHiddenBatch computes a hidden layer for many input vectors at once.
+// The prover hints every pre-activation's limbs; the circuit checks them all
+// with one random linear combination per row (Freivalds):
+//
+//	sum_j rho^(j+1) * z[r][j] == sum_i x[r][i] * c_i + B
+//	c_i = sum_j rho^(j+1) * (u[j][i] - 128),  B = sum_j rho^(j+1) * b_j
+//
+// with rho drawn from gnark's commitment to the limbs, inputs, weights and
+// biases. A wrong z makes the difference a non-zero polynomial of degree
+// nOut in rho, so it passes with probability nOut/p per row. c and B are
+// computed once, so a row costs nIn+nOut multiplications instead of nIn per
+// packed group.
+func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs [][]frontend.Variable, lv layerVars) ([][]frontend.Variable, error) {
+	nIn, nOut, Z := arch.Sizes[l], arch.Sizes[l+1], arch.ZBits(l)
+	slot := slotWidths(arch, l)
+	in := []frontend.Variable{len(xs), nIn, nOut, Z}
+	for _, w := range slot {
+		in = append(in, w)
+	}
+	toCommit := make([]frontend.Variable, 0, nIn*nOut+nOut+len(xs)*(nIn+nOut*len(slot)))
+	for j := range nOut {
+		in = append(in, lv.u[j]...)
+		toCommit = append(toCommit, lv.u[j]...)
+	}
+	in = append(in, lv.bias...)
+	toCommit = append(toCommit, lv.bias...)
+	for _, x := range xs {
+		in = append(in, x...)
+		toCommit = append(toCommit, x...)
+	}
+	limbs, err := api.Compiler().NewHint(preactivationHint, len(xs)*nOut*len(slot), in...)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", l, err)
+	}
+	toCommit = append(toCommit, limbs...)
+
+	hs := make([][]frontend.Variable, len(xs))
+	zs := make([][]frontend.Variable, len(xs))
+	for r := range xs {
+		for j := range nOut {
+			part := limbs[(r*nOut+j)*len(slot) : (r*nOut+j+1)*len(slot)]
+			h, err := activation(api, lk, arch, l, part)
+			if err != nil {
+				return nil, err
+			}
+			hs[r] = append(hs[r], h)
+			terms := []frontend.Variable{new(big.Int).Neg(pow2(Z))}
+			off := 0
+			for k, w := range slot {
+				terms = append(terms, api.Mul(part[k], pow2(off)))
+				off += w
+			}
+			zs[r] = append(zs[r], sum(api, terms))
+		}
+	}
+	multicommit.WithCommitment(api, func(api frontend.API, rho frontend.Variable) error {
+		pw := make([]frontend.Variable, nOut)
+		pw[0] = rho
+		for j := 1; j < nOut; j++ {
+			pw[j] = api.Mul(pw[j-1], rho)
+		}
+		sumPow := sum(api, pw)
+		c := make([]frontend.Variable, nIn)
+		for i := range nIn {
+			terms := make([]frontend.Variable, nOut+1)
+			for j := range nOut {
+				terms[j] = api.Mul(pw[j], lv.u[j][i])
+			}
+			terms[nOut] = api.Mul(sumPow, -model.WeightOffset)
+			c[i] = sum(api, terms)
+		}
+		bt := make([]frontend.Variable, nOut)
+		for j := range nOut {
+			bt[j] = api.Mul(pw[j], lv.bias[j])
+		}
+		B := sum(api, bt)
+		for r, x := range xs {
+			lhs := make([]frontend.Variable, nOut)
+			for j := range nOut {
+				lhs[j] = api.Mul(pw[j], zs[r][j])
+			}
+			rhs := make([]frontend.Variable, nIn+1)
+			for i := range nIn {
+				rhs[i] = api.Mul(x[i], c[i])
+			}
+			rhs[nIn] = api.Neg(B)
+			for i := range nIn {
+				rhs[i] = api.Neg(rhs[i])
+			}
+			// 1 * 0 == lhs - rhs: keeps the full-size products out of B.
+			api.AssertIsEqual(0, sum(api, append(lhs, rhs...)))
+		}
+		return nil
+	}, toCommit...)
+	return hs, nil
 }
 
 // denseArgmax computes the output layer and returns the predicted class
@@ -347,15 +477,40 @@ func denseArgmax(api frontend.API, lk *Lookups, arch model.Arch, l int, x []fron
 	return sum(api, cls), nil
 }
 
-// predict runs all layers on x and returns the class.
-func predict(api frontend.API, lk *Lookups, arch model.Arch, x []frontend.Variable, layers []layerVars) (frontend.Variable, error) {
-	cur := x
+// forceFreivalds makes tests exercise the batched path on small shapes.
+var forceFreivalds = false
+
+// predictRows runs all layers on each input vector and returns the classes.
+// Hidden layers over several rows use the batched Freivalds check when it
+// needs fewer multiplications than packing.
+func predictRows(api frontend.API, lk *Lookups, arch model.Arch, xs [][]frontend.Variable, layers []layerVars) ([]frontend.Variable, error) {
+	cur := xs
 	for l := 0; l < arch.NumLayers()-1; l++ {
-		h, err := denseHidden(api, lk, arch, l, cur, layers[l])
-		if err != nil {
-			return nil, err
+		if forceFreivalds || freivaldsCost(arch, l, len(cur)) < packingCost(arch, l, len(cur)) {
+			h, err := denseHiddenBatch(api, lk, arch, l, cur, layers[l])
+			if err != nil {
+				return nil, err
+			}
+			cur = h
+			continue
 		}
-		cur = h
+		next := make([][]frontend.Variable, len(cur))
+		for r, x := range cur {
+			h, err := denseHidden(api, lk, arch, l, x, layers[l])
+			if err != nil {
+				return nil, err
+			}
+			next[r] = h
+		}
+		cur = next
 	}
-	return denseArgmax(api, lk, arch, arch.NumLayers()-1, cur, layers[arch.NumLayers()-1])
+	out := make([]frontend.Variable, len(cur))
+	for r, x := range cur {
+		cls, err := denseArgmax(api, lk, arch, arch.NumLayers()-1, x, layers[arch.NumLayers()-1])
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", r, err)
+		}
+		out[r] = cls
+	}
+	return out, nil
 }

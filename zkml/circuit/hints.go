@@ -16,7 +16,7 @@ func init() {
 // registered globally on import, and listed for callers that pass solver
 // options explicitly.
 func Hints() []solver.Hint {
-	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint}
+	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint, preactivationHint}
 }
 
 // splitHint: inputs [v, w_0, o_0, ..., w_{k-1}, o_{k-1}], outputs the k
@@ -43,33 +43,25 @@ func splitHint(_ *big.Int, in, out []*big.Int) error {
 	return nil
 }
 
-// countHint: inputs [nRows, nCols, rows..., queries...] (row-major), outputs
-// how often each table row is queried.
+// countHint: inputs [nRows, rows..., queries...], outputs how often each
+// table row is queried.
 func countHint(_ *big.Int, in, out []*big.Int) error {
-	if len(in) < 2 {
+	if len(in) < 1 {
 		return errors.New("count: missing sizes")
 	}
-	nRows, nCols := int(in[0].Int64()), int(in[1].Int64())
-	if nRows != len(out) || nCols < 1 || len(in) < 2+nRows*nCols || (len(in)-2-nRows*nCols)%nCols != 0 {
+	nRows := int(in[0].Int64())
+	if nRows != len(out) || len(in) < 1+nRows {
 		return errors.New("count: malformed inputs")
-	}
-	key := func(vals []*big.Int) string {
-		s := ""
-		for _, v := range vals {
-			s += v.String() + ","
-		}
-		return s
 	}
 	idx := make(map[string]int, nRows)
 	for r := range nRows {
-		idx[key(in[2+r*nCols:2+(r+1)*nCols])] = r
+		idx[string(in[1+r].Bytes())] = r
 	}
 	counts := make([]int64, nRows)
-	q := in[2+nRows*nCols:]
-	for i := 0; i < len(q); i += nCols {
-		r, ok := idx[key(q[i:i+nCols])]
+	for _, q := range in[1+nRows:] {
+		r, ok := idx[string(q.Bytes())]
 		if !ok {
-			return fmt.Errorf("count: query %v is not in the table", q[i:i+nCols])
+			return fmt.Errorf("count: query %s is not in the table", q)
 		}
 		counts[r]++
 	}
@@ -124,5 +116,56 @@ func argmaxHint(_ *big.Int, in, out []*big.Int) error {
 	}
 	out[best].SetInt64(1)
 	out[n].Set(bestV)
+	return nil
+}
+
+// signed reads a field element as a centered integer.
+func signed(m, v *big.Int) *big.Int {
+	half := new(big.Int).Rsh(m, 1)
+	if v.Cmp(half) > 0 {
+		return new(big.Int).Sub(v, m)
+	}
+	return new(big.Int).Set(v)
+}
+
+// preactivationHint: inputs [rows, nIn, nOut, Z, slot widths..., u (nOut x
+// nIn, unsigned w+128), bias (nOut, signed), x (rows x nIn)]; outputs, per
+// row and output, the limbs of t = z + 2^Z with the slot widths.
+func preactivationHint(m *big.Int, in, out []*big.Int) error {
+	if len(in) < 4 {
+		return errors.New("preactivation: missing sizes")
+	}
+	rows, nIn, nOut, z := int(in[0].Int64()), int(in[1].Int64()), int(in[2].Int64()), uint(in[3].Int64())
+	nw := len(out) / max(1, rows*nOut)
+	if rows*nOut*nw != len(out) || len(in) != 4+nw+nOut*nIn+nOut+rows*nIn {
+		return errors.New("preactivation: malformed inputs")
+	}
+	widths := in[4 : 4+nw]
+	u := in[4+nw : 4+nw+nOut*nIn]
+	bias := in[4+nw+nOut*nIn : 4+nw+nOut*nIn+nOut]
+	xs := in[4+nw+nOut*nIn+nOut:]
+	off := new(big.Int).Lsh(big.NewInt(1), z)
+	t, prod := new(big.Int), new(big.Int)
+	for r := range rows {
+		for j := range nOut {
+			t.Add(signed(m, bias[j]), off)
+			for i := range nIn {
+				prod.Sub(u[j*nIn+i], big.NewInt(128))
+				prod.Mul(prod, xs[r*nIn+i])
+				t.Add(t, prod)
+			}
+			if t.Sign() < 0 || t.BitLen() > int(z)+1 {
+				return fmt.Errorf("preactivation: row %d output %d out of range", r, j)
+			}
+			rest := new(big.Int).Set(t)
+			for k, w := range widths {
+				o := out[(r*nOut+j)*nw+k]
+				mask := new(big.Int).Lsh(big.NewInt(1), uint(w.Uint64()))
+				mask.Sub(mask, big.NewInt(1))
+				o.And(rest, mask)
+				rest.Rsh(rest, uint(w.Uint64()))
+			}
+		}
+	}
 	return nil
 }

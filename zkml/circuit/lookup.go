@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/consensys/gnark/frontend"
-	"github.com/consensys/gnark/std/hash/mimc"
 	"github.com/consensys/gnark/std/multicommit"
 )
 
@@ -19,24 +18,28 @@ const MaxRangeBits = 8
 //	sum_q 1/(c - q) == sum_t m_t/(c - t)
 //
 // where c is derived from gnark's commitment to every queried value and the
-// multiplicities m_t. A plain query costs one constraint (its inverse), a
-// table row one constraint. This is gnark's std/rangecheck idea without its
-// extra copy constraint per value, plus multi-column tables for the
-// saturating ReLU.
+// multiplicities m_t. A query costs one constraint (its inverse), a table row
+// one constraint. This is gnark's std/rangecheck idea without its extra copy
+// constraint per value, plus the saturation table of the ReLU.
+//
+// Groth16 cost note: every wire in the B polynomial of some constraint costs a
+// G2 multi-exponentiation term, several times a G1 one, and full-size field
+// elements (such as inverses) cost ~30 times small ones. The argument is laid
+// out so that the inverses only appear in A and C.
 type Lookups struct {
 	tables []*lookupTable
 	byKey  map[string]*lookupTable
 }
 
 type lookupTable struct {
-	rows    [][]*big.Int          // constant rows
-	queries [][]frontend.Variable // one tuple per query, same width as rows
+	rows    []*big.Int          // constant entries, distinct
+	queries []frontend.Variable // values that must be entries
 }
 
 // NewLookups returns an empty collector.
 func NewLookups() *Lookups { return &Lookups{byKey: map[string]*lookupTable{}} }
 
-func (lk *Lookups) table(key string, build func() [][]*big.Int) *lookupTable {
+func (lk *Lookups) table(key string, build func() []*big.Int) *lookupTable {
 	if t, ok := lk.byKey[key]; ok {
 		return t
 	}
@@ -57,35 +60,39 @@ func (lk *Lookups) Range(api frontend.API, v frontend.Variable, bits int) {
 		}
 		return
 	}
-	t := lk.table(fmt.Sprintf("range/%d", bits), func() [][]*big.Int {
-		rows := make([][]*big.Int, 1<<bits)
+	t := lk.table(fmt.Sprintf("range/%d", bits), func() []*big.Int {
+		rows := make([]*big.Int, 1<<bits)
 		for i := range rows {
-			rows[i] = []*big.Int{big.NewInt(int64(i))}
+			rows[i] = big.NewInt(int64(i))
 		}
 		return rows
 	})
-	t.queries = append(t.queries, []frontend.Variable{v})
+	t.queries = append(t.queries, v)
 }
 
-// Saturation asserts hf in [0, 2^hb) and that (e, g) are its saturation
-// flags: e = [hf == 2^(hb-1)], g = [hf > 2^(hb-1)]. See denseHidden for why.
-func (lk *Lookups) Saturation(hf, e, g frontend.Variable, hb int) {
-	t := lk.table(fmt.Sprintf("saturation/%d", hb), func() [][]*big.Int {
+// Saturation asserts that (e, g) are the saturation flags of hf, for hf in
+// [0, 2^hb): e = [hf == 2^(hb-1)], g = [hf > 2^(hb-1)]. The table holds
+// hf + 2^hb*e + 2^(hb+1)*g; with e and g boolean and hf range-checked (the
+// caller's job) that sum splits uniquely, so one plain lookup binds all three.
+func (lk *Lookups) Saturation(api frontend.API, hf, e, g frontend.Variable, hb int) {
+	t := lk.table(fmt.Sprintf("saturation/%d", hb), func() []*big.Int {
 		mid := int64(1) << (hb - 1)
-		rows := make([][]*big.Int, 1<<hb)
+		rows := make([]*big.Int, 1<<hb)
 		for i := range rows {
 			v := int64(i)
-			var ev, gv int64
-			if v == mid {
-				ev = 1
-			} else if v > mid {
-				gv = 1
+			switch {
+			case v == mid:
+				v += 1 << hb
+			case v > mid:
+				v += 1 << (hb + 1)
 			}
-			rows[i] = []*big.Int{big.NewInt(v), big.NewInt(ev), big.NewInt(gv)}
+			rows[i] = big.NewInt(v)
 		}
 		return rows
 	})
-	t.queries = append(t.queries, []frontend.Variable{hf, e, g})
+	api.AssertIsBoolean(e)
+	api.AssertIsBoolean(g)
+	t.queries = append(t.queries, api.Add(hf, api.Mul(e, pow2(hb)), api.Mul(g, pow2(hb+1))))
 }
 
 // NumQueries counts the queries collected so far.
@@ -103,24 +110,17 @@ func (lk *Lookups) Build(api frontend.API) error {
 		if len(t.queries) == 0 {
 			continue
 		}
-		nCols := len(t.rows[0])
-		hintIn := []frontend.Variable{len(t.rows), nCols}
+		hintIn := make([]frontend.Variable, 0, 1+len(t.rows)+len(t.queries))
+		hintIn = append(hintIn, len(t.rows))
 		for _, r := range t.rows {
-			for _, c := range r {
-				hintIn = append(hintIn, c)
-			}
+			hintIn = append(hintIn, r)
 		}
-		toCommit := make([]frontend.Variable, 0, len(t.queries)*nCols+len(t.rows))
-		for _, q := range t.queries {
-			hintIn = append(hintIn, q...)
-			toCommit = append(toCommit, q...)
-		}
+		hintIn = append(hintIn, t.queries...)
 		mult, err := api.Compiler().NewHint(countHint, len(t.rows), hintIn...)
 		if err != nil {
 			return fmt.Errorf("lookup table %d: multiplicities: %w", ti, err)
 		}
-		toCommit = append(toCommit, mult...)
-		t := t
+		toCommit := append(append([]frontend.Variable(nil), t.queries...), mult...)
 		multicommit.WithCommitment(api, func(api frontend.API, c frontend.Variable) error {
 			return t.argument(api, c, mult)
 		}, toCommit...)
@@ -128,42 +128,17 @@ func (lk *Lookups) Build(api frontend.API) error {
 	return nil
 }
 
-// argument checks sum_q 1/(c - q) == sum_t m_t/(c - t), where multi-column
-// tuples are folded with coefficients hashed from c.
+// argument checks sum_q 1/(c - q) == sum_t m_t/(c - t).
 func (t *lookupTable) argument(api frontend.API, c frontend.Variable, mult []frontend.Variable) error {
-	nCols := len(t.rows[0])
-	coef := []frontend.Variable{1}
-	if nCols > 1 {
-		h, err := mimc.NewMiMC(api)
-		if err != nil {
-			return fmt.Errorf("lookup: column coefficients: %w", err)
-		}
-		for k := 1; k < nCols; k++ {
-			h.Reset()
-			h.Write(c, k)
-			coef = append(coef, h.Sum())
-		}
+	terms := make([]frontend.Variable, 0, len(t.queries)+len(t.rows))
+	for _, q := range t.queries {
+		terms = append(terms, api.Inverse(api.Sub(c, q)))
 	}
-	fold := func(vals []frontend.Variable) frontend.Variable {
-		acc := vals[0]
-		for k := 1; k < nCols; k++ {
-			acc = api.Add(acc, api.Mul(coef[k], vals[k]))
-		}
-		return acc
-	}
-	lhs := make([]frontend.Variable, len(t.queries))
-	for i, q := range t.queries {
-		lhs[i] = api.Inverse(api.Sub(c, fold(q)))
-	}
-	rhs := make([]frontend.Variable, len(t.rows))
 	for i, r := range t.rows {
-		vals := make([]frontend.Variable, nCols)
-		for k := range r {
-			vals[k] = r[k]
-		}
-		rhs[i] = api.DivUnchecked(mult[i], api.Sub(c, fold(vals)))
+		terms = append(terms, api.Neg(api.DivUnchecked(mult[i], api.Sub(c, r))))
 	}
-	api.AssertIsEqual(sum(api, lhs), sum(api, rhs))
+	// 1 * 0 == sum: keeps the inverses out of the B polynomial.
+	api.AssertIsEqual(0, sum(api, terms))
 	return nil
 }
 

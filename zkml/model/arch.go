@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
 const (
@@ -205,6 +206,12 @@ func (a Arch) Header() []uint64 {
 		h = append(h, uint64(b))
 	}
 	return h
+}
+
+// Equal reports whether two archs are identical (and so share circuits).
+func (a Arch) Equal(b Arch) bool {
+	return a.InBits == b.InBits && slices.Equal(a.Sizes, b.Sizes) &&
+		slices.Equal(a.Shifts, b.Shifts) && slices.Equal(a.BiasBits, b.BiasBits)
 }
 
 // Clone returns a deep copy.

@@ -227,3 +227,12 @@ func Load(path string) (*Model, error) {
 	m.Commitment = &c
 	return &m, nil
 }
+
+// saveRaw writes the model as is (tests use it to forge stale files).
+func saveRaw(m *Model, path string) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
+}

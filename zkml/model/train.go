@@ -1,10 +1,12 @@
 package model
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 )
 
 // FloatMLP is a float64 MLP (ReLU hidden layers, linear output) used only
@@ -50,6 +52,13 @@ func (c *TrainConfig) defaults() {
 	if c.InScale == 0 {
 		c.InScale = 16
 	}
+}
+
+// DigitsTrainConfig is the configuration used for the digits model: one
+// hidden layer of 32, Gaussian input noise as regularizer. About 92% on the
+// 360-row test split after quantization.
+func DigitsTrainConfig() TrainConfig {
+	return TrainConfig{Hidden: []int{32}, Epochs: 100, LR: 0.002, L2: 1e-4, Noise: 0.4, Seed: 1}
 }
 
 // Train fits an MLP with softmax cross-entropy and Adam. It is deterministic
@@ -284,4 +293,71 @@ func augment(x []float64, cfg TrainConfig, rng *rand.Rand) []float64 {
 		}
 	}
 	return out
+}
+
+// FloatFormat is the "format" of float model files written by `tenun zk train`.
+const FloatFormat = "tenun-zkml-float/v1"
+
+type floatFile struct {
+	Format  string        `json:"format"`
+	Sizes   []int         `json:"sizes"`
+	InScale float64       `json:"in_scale"`
+	W       [][][]float64 `json:"weights"`
+	B       [][]float64   `json:"bias"`
+}
+
+// SaveFloat writes a float model with the input scale it was trained for.
+func SaveFloat(path string, f *FloatMLP, inScale float64) error {
+	b, err := json.Marshal(floatFile{Format: FloatFormat, Sizes: f.Sizes, InScale: inScale, W: f.W, B: f.B})
+	if err != nil {
+		return fmt.Errorf("encode float model: %w", err)
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		return fmt.Errorf("write float model: %w", err)
+	}
+	return nil
+}
+
+// LoadFloat reads a float model and its input scale.
+func LoadFloat(path string) (*FloatMLP, float64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read float model: %w", err)
+	}
+	var ff floatFile
+	if err := json.Unmarshal(b, &ff); err != nil {
+		return nil, 0, fmt.Errorf("decode float model %s: %w", path, err)
+	}
+	if ff.Format != FloatFormat {
+		return nil, 0, fmt.Errorf("float model %s: format %q, want %q", path, ff.Format, FloatFormat)
+	}
+	if len(ff.Sizes) < 2 || len(ff.W) != len(ff.Sizes)-1 || len(ff.B) != len(ff.W) {
+		return nil, 0, fmt.Errorf("float model %s: layer count mismatch", path)
+	}
+	for l := range ff.W {
+		if len(ff.W[l]) != ff.Sizes[l+1] || len(ff.B[l]) != ff.Sizes[l+1] {
+			return nil, 0, fmt.Errorf("float model %s: layer %d shape mismatch", path, l)
+		}
+		for _, row := range ff.W[l] {
+			if len(row) != ff.Sizes[l] {
+				return nil, 0, fmt.Errorf("float model %s: layer %d shape mismatch", path, l)
+			}
+		}
+	}
+	return &FloatMLP{Sizes: ff.Sizes, W: ff.W, B: ff.B}, ff.InScale, nil
+}
+
+// FloatAccuracy counts correct predictions of a float model on integer rows.
+func (n *FloatMLP) FloatAccuracy(ds *Dataset, inScale float64) int {
+	correct := 0
+	for r, row := range ds.X {
+		x := make([]float64, len(row))
+		for i, v := range row {
+			x[i] = float64(v) / inScale
+		}
+		if n.Predict(x) == ds.Y[r] {
+			correct++
+		}
+	}
+	return correct
 }

@@ -176,11 +176,11 @@ type Manifest struct {
 	GnarkCrypto  string    `json:"gnark_crypto"`
 	Constraints  int       `json:"constraints"`
 	PublicInputs int       `json:"public_inputs"`
-	Setup        string    `json:"setup"`
+	Setup        string    `json:"setup,omitempty"`
 	Created      time.Time `json:"created"`
 	CCS          FileInfo  `json:"ccs"`
-	PK           FileInfo  `json:"pk"`
-	VK           FileInfo  `json:"vk"`
+	PK           FileInfo  `json:"pk,omitzero"`
+	VK           FileInfo  `json:"vk,omitzero"`
 }
 
 // Versions returns the gnark and gnark-crypto module versions linked in.
@@ -196,20 +196,27 @@ func Versions() (gnarkVersion, gnarkCryptoVersion string) {
 	return gnarkVersion, gnarkCryptoVersion
 }
 
+// SaveCompiled writes name.ccs and a manifest without keys (the output of
+// `tenun zk compile`; `tenun zk setup` completes it).
+func SaveCompiled(dir, name string, spec Spec, ccs constraint.ConstraintSystem) (*Manifest, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("key dir: %w", err)
+	}
+	m := newManifest(spec, ccs)
+	var err error
+	if m.CCS, err = writeFile(dir, name+".ccs", ccs.WriteTo); err != nil {
+		return nil, err
+	}
+	return m, writeManifest(filepath.Join(dir, name+".json"), m)
+}
+
 // SaveKeys writes name.ccs, name.pk, name.vk and name.json into dir.
 func SaveKeys(dir, name string, k *Keys, setup string) (*Manifest, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("key dir: %w", err)
 	}
-	gv, gcv := Versions()
-	m := &Manifest{
-		Format: ManifestFormat, Spec: k.Spec, Curve: "bn254", Backend: "groth16",
-		Gnark: gv, GnarkCrypto: gcv,
-		Constraints:  k.CCS.GetNbConstraints(),
-		PublicInputs: k.CCS.GetNbPublicVariables() - 1, // minus the constant-one wire
-		Setup:        setup,
-		Created:      time.Now().UTC().Truncate(time.Second),
-	}
+	m := newManifest(k.Spec, k.CCS)
+	m.Setup = setup
 	var err error
 	if m.CCS, err = writeFile(dir, name+".ccs", k.CCS.WriteTo); err != nil {
 		return nil, err
@@ -220,14 +227,29 @@ func SaveKeys(dir, name string, k *Keys, setup string) (*Manifest, error) {
 	if m.VK, err = writeFile(dir, name+".vk", k.VK.WriteTo); err != nil {
 		return nil, err
 	}
+	return m, writeManifest(filepath.Join(dir, name+".json"), m)
+}
+
+func newManifest(spec Spec, ccs constraint.ConstraintSystem) *Manifest {
+	gv, gcv := Versions()
+	return &Manifest{
+		Format: ManifestFormat, Spec: spec, Curve: "bn254", Backend: "groth16",
+		Gnark: gv, GnarkCrypto: gcv,
+		Constraints:  ccs.GetNbConstraints(),
+		PublicInputs: ccs.GetNbPublicVariables() - 1, // minus the constant-one wire
+		Created:      time.Now().UTC().Truncate(time.Second),
+	}
+}
+
+func writeManifest(path string, m *Manifest) error {
 	b, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+		return fmt.Errorf("manifest: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, name+".json"), append(b, '\n'), 0o644); err != nil {
-		return nil, fmt.Errorf("manifest: %w", err)
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("manifest: %w", err)
 	}
-	return m, nil
+	return nil
 }
 
 func writeFile(dir, name string, write func(io.Writer) (int64, error)) (FileInfo, error) {
@@ -289,8 +311,28 @@ func LoadVerifyingKey(manifestPath string) ([]byte, *Manifest, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if m.VK.File == "" {
+		return nil, nil, fmt.Errorf("%s: no verifying key yet; run setup", manifestPath)
+	}
 	b, err := readChecked(filepath.Dir(manifestPath), m.VK)
 	return b, m, err
+}
+
+// LoadCompiled reads the constraint system named by a manifest.
+func LoadCompiled(manifestPath string) (Spec, constraint.ConstraintSystem, *Manifest, error) {
+	m, err := ReadManifest(manifestPath)
+	if err != nil {
+		return Spec{}, nil, nil, err
+	}
+	ccs := groth16.NewCS(ecc.BN254)
+	b, err := readChecked(filepath.Dir(manifestPath), m.CCS)
+	if err != nil {
+		return Spec{}, nil, nil, err
+	}
+	if _, err := ccs.ReadFrom(bytes.NewReader(b)); err != nil {
+		return Spec{}, nil, nil, fmt.Errorf("read %s: %w", m.CCS.File, err)
+	}
+	return m.Spec, ccs, m, nil
 }
 
 // LoadKeys reads the constraint system and keys named by a manifest. The
@@ -300,6 +342,9 @@ func LoadKeys(manifestPath string) (*Keys, *Manifest, error) {
 	m, err := ReadManifest(manifestPath)
 	if err != nil {
 		return nil, nil, err
+	}
+	if m.PK.File == "" || m.VK.File == "" {
+		return nil, nil, fmt.Errorf("%s: no keys yet; run setup", manifestPath)
 	}
 	dir := filepath.Dir(manifestPath)
 	k := &Keys{Spec: m.Spec, CCS: groth16.NewCS(ecc.BN254), PK: groth16.NewProvingKey(ecc.BN254), VK: groth16.NewVerifyingKey(ecc.BN254)}

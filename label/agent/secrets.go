@@ -1,0 +1,141 @@
+package agent
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+// Secrets keeps what a worker must not lose between commit and reveal: the
+// label and salt of each commit, per job and item, in a JSON file written
+// atomically before the commit is sent (a crash after sending must not
+// leave a commit that can never be revealed).
+type Secrets struct {
+	mu   sync.Mutex
+	path string
+	data map[string]Secret // "job/item"
+}
+
+// Secret is one commit's opening.
+type Secret struct {
+	Label uint32 `json:"label"`
+	Salt  []byte `json:"salt"`
+}
+
+// OpenSecrets loads (or starts) the secrets file at path.
+func OpenSecrets(path string) (*Secrets, error) {
+	s := &Secrets{path: path, data: map[string]Secret{}}
+	b, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return s, nil
+	case err != nil:
+		return nil, err
+	}
+	if err := json.Unmarshal(b, &s.data); err != nil {
+		return nil, fmt.Errorf("secrets file %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func secretKey(job uint64, item uint32) string { return fmt.Sprintf("%d/%d", job, item) }
+
+// New draws a fresh salt for (job, item), records it with the label, saves
+// the file, and returns the salt.
+func (s *Secrets) New(job uint64, item, label uint32) ([]byte, error) {
+	salt := make([]byte, 32)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data[secretKey(job, item)] = Secret{Label: label, Salt: salt}
+	return salt, s.save()
+}
+
+// Get returns the opening of a commit.
+func (s *Secrets) Get(job uint64, item uint32) (Secret, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.data[secretKey(job, item)]
+	return v, ok
+}
+
+func (s *Secrets) save() error {
+	b, err := json.MarshalIndent(s.data, "", " ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(s.path, b, 0o600)
+}
+
+// WriteFileAtomic writes data to a temporary file beside path and renames
+// it over path, so a crash leaves the old file or the new one.
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Gold is a requester's secret gold questions: what the close reveals.
+type Gold struct {
+	Job    uint64   `json:"job"`
+	Items  []uint32 `json:"items"`
+	Labels []uint32 `json:"labels"`
+	Salt   []byte   `json:"salt"`
+}
+
+// NewGoldSalt draws a salt for a gold commitment.
+func NewGoldSalt() ([]byte, error) {
+	salt := make([]byte, 32)
+	_, err := rand.Read(salt)
+	return salt, err
+}
+
+// SaveGold writes a gold secret file (mode 0600).
+func SaveGold(path string, g Gold) error {
+	b, err := json.MarshalIndent(g, "", " ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(path, b, 0o600)
+}
+
+// LoadGold reads a gold secret file.
+func LoadGold(path string) (Gold, error) {
+	var g Gold
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return g, err
+	}
+	if err := json.Unmarshal(b, &g); err != nil {
+		return g, fmt.Errorf("gold file %s: %w", path, err)
+	}
+	return g, nil
+}

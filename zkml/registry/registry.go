@@ -1,0 +1,401 @@
+// Package registry is the chain domain "zkml": verifiable claims about
+// private models.
+//
+// A model owner commits to a quantized MLP (zkml/model's Poseidon2
+// commitment: the weights stay private); anyone registers Groth16 verifying
+// keys per circuit spec (zkml/prover) and public test sets; anyone then
+// submits proofs that the committed model maps an input to a class, or
+// classifies at least K of the N rows of a registered test set correctly.
+// The state machine verifies each proof inside the handler (bounded cost:
+// zkml's size bounds, a fee per verification) and records the verified
+// claim; a proof that does not verify changes nothing.
+//
+// Trust: a Groth16 key is only as sound as its setup. zkml/prover's
+// single-party setup lets whoever ran it forge proofs, so it is for devnets;
+// a public network registers keys from a ceremony. Every claim records the
+// circuit it was verified under, and every circuit who registered it and
+// its setup note, so a reader can decide which circuits to believe.
+//
+// State, under "zkml/":
+//
+//	zkml/circuit/<id 32>           Circuit (spec, key, registrant)
+//	zkml/model/<id be8>            Model
+//	zkml/modelseq                  last model id
+//	zkml/owned/<addr 20><com 32>   model id: one record per owner and commitment
+//	zkml/testset/<hash 32>         TestSet
+//	zkml/claim/<model be8><n be8>  Claim
+//	zkml/stmt/<sha256 32>          claim n: each statement is recorded once
+package registry
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/zkml"
+	"github.com/tenun-chain/tenun/zkml/model"
+)
+
+// Circuit is a registered verifying key.
+type Circuit struct {
+	ID           Hash          `json:"id" cbor:"1,keyasint"`
+	Spec         Spec          `json:"spec" cbor:"2,keyasint"`
+	VerifyingKey []byte        `json:"verifying_key" cbor:"3,keyasint"`
+	PublicInputs uint32        `json:"public_inputs" cbor:"4,keyasint"`
+	Gnark        string        `json:"gnark" cbor:"5,keyasint"`
+	Setup        string        `json:"setup,omitempty" cbor:"6,keyasint,omitempty"`
+	Registrant   chain.Address `json:"registrant" cbor:"7,keyasint"`
+	Height       int64         `json:"height" cbor:"8,keyasint"`
+}
+
+// Model is a committed model.
+type Model struct {
+	ID         uint64        `json:"id" cbor:"1,keyasint"`
+	Owner      chain.Address `json:"owner" cbor:"2,keyasint"`
+	Name       string        `json:"name" cbor:"3,keyasint"`
+	Commitment model.Digest  `json:"commitment" cbor:"4,keyasint"`
+	Arch       Arch          `json:"arch" cbor:"5,keyasint"`
+	Height     int64         `json:"height" cbor:"6,keyasint"`
+	Claims     uint64        `json:"claims" cbor:"7,keyasint"` // verified claims recorded so far
+}
+
+// TestSet is a registered test set.
+type TestSet struct {
+	Hash  model.Digest  `json:"hash" cbor:"1,keyasint"`
+	Name  string        `json:"name" cbor:"2,keyasint"`
+	Owner chain.Address `json:"owner" cbor:"3,keyasint"`
+	Shape Shape         `json:"shape" cbor:"4,keyasint"`
+	N     uint32        `json:"n" cbor:"5,keyasint"`
+	// Verified: the chain recomputed Hash from Rows. A test set given by
+	// CID carries a declared hash that readers check off chain.
+	Verified bool       `json:"verified" cbor:"6,keyasint"`
+	Rows     [][]uint32 `json:"rows,omitempty" cbor:"7,keyasint,omitempty"`
+	CID      string     `json:"cid,omitempty" cbor:"8,keyasint,omitempty"`
+	Height   int64      `json:"height" cbor:"9,keyasint"`
+}
+
+// Claim is a verified statement about a committed model.
+type Claim struct {
+	Model      uint64          `json:"model" cbor:"1,keyasint"`
+	Seq        uint64          `json:"seq" cbor:"2,keyasint"`
+	Kind       string          `json:"kind" cbor:"3,keyasint"`
+	Circuit    Hash            `json:"circuit" cbor:"4,keyasint"`
+	Commitment model.Digest    `json:"commitment" cbor:"5,keyasint"`
+	Inference  *InferenceClaim `json:"inference,omitempty" cbor:"6,keyasint,omitempty"`
+	Accuracy   *AccuracyClaim  `json:"accuracy,omitempty" cbor:"7,keyasint,omitempty"`
+	// AccuracyBps is K/N in basis points, rounded down (accuracy claims).
+	AccuracyBps *uint32       `json:"accuracy_bps,omitempty" cbor:"8,keyasint,omitempty"`
+	Height      int64         `json:"height" cbor:"9,keyasint"`
+	Prover      chain.Address `json:"prover" cbor:"10,keyasint"`
+}
+
+// Keys.
+var (
+	prefixCircuit = []byte("zkml/circuit/")
+	prefixModel   = []byte("zkml/model/")
+	prefixOwned   = []byte("zkml/owned/")
+	prefixTestSet = []byte("zkml/testset/")
+	prefixClaim   = []byte("zkml/claim/")
+	prefixStmt    = []byte("zkml/stmt/")
+	keyModelSeq   = []byte("zkml/modelseq")
+)
+
+func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+func cat(parts ...[]byte) []byte {
+	var out []byte
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+func circuitKey(id Hash) []byte         { return cat(prefixCircuit, id[:]) }
+func modelKey(id uint64) []byte         { return cat(prefixModel, be(id)) }
+func testSetKey(h model.Digest) []byte  { return cat(prefixTestSet, h[:]) }
+func claimPrefix(model uint64) []byte   { return cat(prefixClaim, be(model)) }
+func claimKey(model, seq uint64) []byte { return cat(claimPrefix(model), be(seq)) }
+func stmtKey(h [32]byte) []byte         { return cat(prefixStmt, h[:]) }
+func ownedKey(a chain.Address, c model.Digest) []byte {
+	return cat(prefixOwned, a[:], c[:])
+}
+
+// GetCircuit loads a registered circuit.
+func GetCircuit(kv store.KV, id Hash) (Circuit, error) {
+	var c Circuit
+	if !chain.Get(kv, circuitKey(id), &c) {
+		return c, chain.Wrap(chain.ErrNotFound, "circuit %s is not registered", id)
+	}
+	return c, nil
+}
+
+// GetModel loads a committed model.
+func GetModel(kv store.KV, id uint64) (Model, error) {
+	var m Model
+	if !chain.Get(kv, modelKey(id), &m) {
+		return m, chain.Wrap(chain.ErrNotFound, "model %d", id)
+	}
+	return m, nil
+}
+
+// GetTestSet loads a registered test set.
+func GetTestSet(kv store.KV, h model.Digest) (TestSet, error) {
+	var t TestSet
+	if !chain.Get(kv, testSetKey(h), &t) {
+		return t, chain.Wrap(chain.ErrNotFound, "test set %s is not registered", h)
+	}
+	return t, nil
+}
+
+// Claims lists a model's verified claims in the order they were recorded.
+func Claims(kv store.KV, modelID uint64) []Claim {
+	out := []Claim{}
+	kv.Iterate(claimPrefix(modelID), func(_, v []byte) bool {
+		var c Claim
+		if chain.Unmarshal(v, &c) == nil {
+			out = append(out, c)
+		}
+		return true
+	})
+	return out
+}
+
+// Domain is the zkml registry's chain domain.
+type Domain struct{}
+
+func (Domain) Name() string { return "zkml" }
+
+func (Domain) Register(r *chain.Router) {
+	chain.Handle(r, registerCircuit)
+	chain.Handle(r, commitModel)
+	chain.Handle(r, registerTestSet)
+	chain.Handle(r, submitProof)
+}
+
+func registerCircuit(ctx *chain.Context, m *MsgRegisterCircuit) error {
+	id := CircuitID(m.Spec, m.VerifyingKey)
+	if store.Has(ctx.KV, circuitKey(id)) {
+		return chain.Wrap(chain.ErrConflict, "circuit %s is already registered", id)
+	}
+	// Bounded decoding with subgroup checks: a malformed key never enters
+	// state, so every later verification starts from a sound key.
+	k, err := zkml.ParseVerifyingKey(m.VerifyingKey)
+	if err != nil {
+		return chain.Wrap(chain.ErrInvalidRequest, "verifying key: %v", err)
+	}
+	n := k.NumPublicInputs()
+	// A key whose public inputs do not fit the spec's circuit could never
+	// verify a claim laid out for that spec: refuse it now.
+	if want := m.Spec.publicInputs(); n != want {
+		return chain.Wrap(chain.ErrInvalidRequest, "verifying key takes %d public inputs, a %s circuit for %s takes %d",
+			n, m.Spec.Kind, m.Spec.Arch, want)
+	}
+	c := Circuit{
+		ID: id, Spec: m.Spec, VerifyingKey: m.VerifyingKey, PublicInputs: uint32(n),
+		Gnark: m.Gnark, Setup: m.Setup, Registrant: ctx.Sender, Height: ctx.Block.Height,
+	}
+	chain.Put(ctx.KV, circuitKey(id), c)
+	ctx.Emit("zkml_circuit", "id", id.String(), "kind", m.Spec.Kind, "arch", m.Spec.Arch.String(),
+		"rows", chain.U64(uint64(m.Spec.Rows)), "registrant", ctx.Sender.String())
+	return nil
+}
+
+func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
+	ok := ownedKey(ctx.Sender, m.Commitment)
+	if raw := ctx.KV.Get(ok); raw != nil {
+		return chain.Wrap(chain.ErrConflict, "you already committed %s as model %d", m.Commitment, binary.BigEndian.Uint64(raw))
+	}
+	var id uint64 = 1
+	if raw := ctx.KV.Get(keyModelSeq); len(raw) == 8 {
+		id = binary.BigEndian.Uint64(raw) + 1
+	}
+	ctx.KV.Set(keyModelSeq, be(id))
+	ctx.KV.Set(ok, be(id))
+	chain.Put(ctx.KV, modelKey(id), Model{
+		ID: id, Owner: ctx.Sender, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
+	})
+	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", ctx.Sender.String(), "commitment", m.Commitment.String(),
+		"arch", m.Arch.String(), "name", m.Name)
+	return nil
+}
+
+func registerTestSet(ctx *chain.Context, m *MsgRegisterTestSet) error {
+	t := TestSet{Hash: m.Hash, Name: m.Name, Owner: ctx.Sender, Shape: m.Shape, Height: ctx.Block.Height}
+	if len(m.Rows) > 0 {
+		got, err := m.Shape.TestSetHash(m.Rows)
+		if err != nil {
+			return err
+		}
+		if got != m.Hash {
+			return chain.Wrap(chain.ErrInvalidRequest, "the rows hash to %s, not the declared %s", got, m.Hash)
+		}
+		t.N, t.Verified, t.Rows = uint32(len(m.Rows)), true, m.Rows
+	} else {
+		if _, err := chain.RequireBlob(ctx, m.CID); err != nil {
+			return err
+		}
+		t.N, t.CID = m.N, m.CID
+	}
+	// First registration stands, except that verified rows replace a
+	// declared hash: nobody can squat a hash with a bogus blob.
+	if old, err := GetTestSet(ctx.KV, m.Hash); err == nil && (old.Verified || !t.Verified) {
+		return chain.Wrap(chain.ErrConflict, "test set %s is already registered (%q)", m.Hash, old.Name)
+	}
+	chain.Put(ctx.KV, testSetKey(m.Hash), t)
+	ctx.Emit("zkml_testset", "hash", m.Hash.String(), "n", chain.U64(uint64(t.N)),
+		"verified", strconv.FormatBool(t.Verified), "owner", ctx.Sender.String())
+	return nil
+}
+
+func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
+	c, err := GetCircuit(ctx.KV, m.Circuit)
+	if err != nil {
+		return err
+	}
+	mdl, err := GetModel(ctx.KV, m.Model)
+	if err != nil {
+		return err
+	}
+	if !c.Spec.Arch.Equal(mdl.Arch) {
+		return chain.Wrap(chain.ErrInvalidRequest, "circuit %s is for arch %s, model %d is %s", c.ID, c.Spec.Arch, mdl.ID, mdl.Arch)
+	}
+	claim := Claim{
+		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: c.Spec.Kind, Circuit: c.ID, Commitment: mdl.Commitment,
+		Inference: m.Inference, Accuracy: m.Accuracy, Height: ctx.Block.Height, Prover: ctx.Sender,
+	}
+	var pub []fr.Element
+	switch {
+	case c.Spec.Kind == KindInference && m.Inference != nil:
+		input := make([]int, len(m.Inference.Input))
+		for i, v := range m.Inference.Input {
+			input[i] = int(v)
+		}
+		// The commitment comes from the model's record, never from the
+		// sender: a proof about another model cannot verify.
+		ic := zkml.InferenceClaim{Model: mdl.Commitment, Input: input, Class: int(m.Inference.Class)}
+		if pub, err = ic.PublicInputs(mdl.Arch.Model()); err != nil {
+			return chain.Wrap(chain.ErrInvalidRequest, "inference claim: %v", err)
+		}
+	case c.Spec.Kind == KindAccuracy && m.Accuracy != nil:
+		a := m.Accuracy
+		ts, err := GetTestSet(ctx.KV, a.TestSet)
+		if err != nil {
+			return err
+		}
+		switch {
+		case ts.N != a.N:
+			return chain.Wrap(chain.ErrInvalidRequest, "test set %s has %d rows, the claim says %d", a.TestSet, ts.N, a.N)
+		case c.Spec.Rows != a.N:
+			return chain.Wrap(chain.ErrInvalidRequest, "circuit %s proves accuracy over %d rows, the claim is over %d", c.ID, c.Spec.Rows, a.N)
+		case ts.Shape != ShapeOf(mdl.Arch):
+			return chain.Wrap(chain.ErrInvalidRequest, "test set %s has shape %+v, model %d takes %+v", a.TestSet, ts.Shape, mdl.ID, ShapeOf(mdl.Arch))
+		}
+		ac := zkml.AccuracyClaim{Model: mdl.Commitment, TestSet: a.TestSet, N: int(a.N), K: int(a.K)}
+		if pub, err = ac.PublicInputs(); err != nil {
+			return chain.Wrap(chain.ErrInvalidRequest, "accuracy claim: %v", err)
+		}
+		bps := uint32(uint64(a.K) * 10_000 / uint64(a.N))
+		claim.AccuracyBps = &bps
+	default:
+		return chain.Wrap(chain.ErrInvalidRequest, "circuit %s proves %s claims; the message carries another kind", c.ID, c.Spec.Kind)
+	}
+	// The same statement is recorded once, whoever proves it again.
+	sk := stmtKey(statementHash(c.ID, mdl.ID, pub))
+	if raw := ctx.KV.Get(sk); raw != nil {
+		return chain.Wrap(chain.ErrConflict, "this claim is already recorded as claim %d of model %d", binary.BigEndian.Uint64(raw), mdl.ID)
+	}
+	// zkml.Verify bounds the cost: key and proof sizes and layouts are checked
+	// before gnark decodes them, then a fixed number of pairings and an MSM
+	// over the few public inputs. VerifyFee pays for it.
+	if err := zkml.Verify(c.VerifyingKey, m.Proof, pub); err != nil {
+		if errors.Is(err, zkml.ErrInvalidProof) {
+			return chain.Wrap(chain.ErrInvalidRequest, "proof does not verify for this claim about model %d under circuit %s: %v", mdl.ID, c.ID, err)
+		}
+		return chain.Wrap(chain.ErrInternal, "circuit %s: %v", c.ID, err)
+	}
+	mdl.Claims = claim.Seq
+	chain.Put(ctx.KV, modelKey(mdl.ID), mdl)
+	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
+	ctx.KV.Set(sk, be(claim.Seq))
+	ev := []string{"model", chain.U64(mdl.ID), "claim", chain.U64(claim.Seq), "kind", claim.Kind,
+		"circuit", c.ID.String(), "prover", ctx.Sender.String()}
+	if a := m.Accuracy; a != nil {
+		ev = append(ev, "k", chain.U64(uint64(a.K)), "n", chain.U64(uint64(a.N)), "accuracy_bps", chain.U64(uint64(*claim.AccuracyBps)))
+	} else {
+		ev = append(ev, "class", chain.U64(uint64(m.Inference.Class)))
+	}
+	ctx.Emit("zkml_claim", ev...)
+	return nil
+}
+
+// statementHash identifies a statement: circuit, model and public inputs.
+func statementHash(circuit Hash, modelID uint64, pub []fr.Element) [32]byte {
+	h := sha256.New()
+	h.Write(circuit[:])
+	h.Write(be(modelID))
+	for i := range pub {
+		b := pub[i].Bytes()
+		h.Write(b[:])
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// Query answers: circuits | circuit/<id> | models | model/<id> |
+// claims/<model id> | testset/<hash>.
+func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) {
+	kind, arg, _ := strings.Cut(path, "/")
+	switch kind {
+	case "circuits":
+		out := []Circuit{}
+		kv.Iterate(prefixCircuit, func(_, v []byte) bool {
+			var c Circuit
+			if chain.Unmarshal(v, &c) == nil {
+				out = append(out, c)
+			}
+			return true
+		})
+		return out, nil
+	case "circuit":
+		id, err := ParseHash(arg)
+		if err != nil {
+			return nil, err
+		}
+		return GetCircuit(kv, id)
+	case "models":
+		out := []Model{}
+		kv.Iterate(prefixModel, func(_, v []byte) bool {
+			var m Model
+			if chain.Unmarshal(v, &m) == nil {
+				out = append(out, m)
+			}
+			return true
+		})
+		return out, nil
+	case "model", "claims":
+		id, err := strconv.ParseUint(arg, 10, 64)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "model id %q", arg)
+		}
+		m, err := GetModel(kv, id)
+		if err != nil {
+			return nil, err
+		}
+		if kind == "model" {
+			return m, nil
+		}
+		return Claims(kv, id), nil
+	case "testset":
+		h, err := model.ParseDigest(arg)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "test set hash %q: %v", arg, err)
+		}
+		return GetTestSet(kv, h)
+	}
+	return nil, chain.Wrap(chain.ErrNotFound, "no zkml query %q", path)
+}
