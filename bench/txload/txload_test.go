@@ -80,3 +80,28 @@ func TestStateMachineSmall(t *testing.T) {
 		t.Fatalf("no measurement: %+v", res)
 	}
 }
+
+func TestWindow(t *testing.T) {
+	at := func(s float64) time.Time { return time.Unix(1000, 0).Add(time.Duration(s * float64(time.Second))) }
+	blk := func(h int64, n int, s float64) blockRec { return blockRec{height: h, txs: n, ok: n, at: at(s)} }
+	// Empty block, warm-up block, three full blocks, a small remainder.
+	w, err := window([]blockRec{blk(1, 0, 0), blk(2, 500, 1), blk(3, 1000, 2), blk(4, 1000, 3), blk(5, 1000, 4.5), blk(6, 100, 5)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Window{FromHeight: 2, ToHeight: 5, Blocks: 3, Txs: 3000, Seconds: 3.5, WarmupExcluded: true, DrainExcluded: true}
+	if w != want {
+		t.Fatalf("window %+v, want %+v", w, want)
+	}
+	// A last block that is not small counts.
+	if w, _ := window([]blockRec{blk(2, 500, 1), blk(3, 1000, 2), blk(4, 900, 3)}); w.ToHeight != 4 || w.Txs != 1900 || w.DrainExcluded {
+		t.Fatalf("window %+v", w)
+	}
+	// One block carried everything: measured from the commit before it.
+	if w, _ := window([]blockRec{blk(1, 0, 0), blk(2, 600, 0.5)}); w.FromHeight != 1 || w.Txs != 600 || w.WarmupExcluded {
+		t.Fatalf("window %+v", w)
+	}
+	if _, err := window([]blockRec{blk(1, 0, 0)}); err == nil {
+		t.Fatal("no transactions: want an error")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
@@ -34,10 +35,30 @@ type Ledger interface {
 }
 
 // ClientLedger is a Ledger over a node's API.
-type ClientLedger struct{ C *client.Client }
+type ClientLedger struct {
+	C *client.Client
+	// TxTimeout bounds the wait for one transaction's block (0: none). A
+	// transaction the mempool drops on recheck (another one in the block
+	// took the last item it asked for, say) is never committed, and the
+	// node would otherwise keep the caller waiting a full minute.
+	TxTimeout time.Duration
+}
+
+// ErrUnconfirmed wraps a submission whose block never came within
+// TxTimeout: it may or may not have been committed; read the state.
+var ErrUnconfirmed = errors.New("transaction not confirmed in time")
 
 func (l ClientLedger) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
-	return l.C.Submit(ctx, key, msg, client.Options{})
+	if l.TxTimeout <= 0 {
+		return l.C.Submit(ctx, key, msg, client.Options{})
+	}
+	tctx, cancel := context.WithTimeout(ctx, l.TxTimeout)
+	defer cancel()
+	res, err := l.C.Submit(tctx, key, msg, client.Options{})
+	if err != nil && ctx.Err() == nil && tctx.Err() != nil {
+		return res, fmt.Errorf("%s: %w: %w", msg.Type(), ErrUnconfirmed, err)
+	}
+	return res, err
 }
 
 func (l ClientLedger) Query(ctx context.Context, path string, params url.Values, out any) error {

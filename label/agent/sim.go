@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -134,7 +135,6 @@ func runConcurrent(ctx context.Context, ws []*simWorker) error {
 					return
 				}
 				if done {
-					println("DONE", i, time.Now().Format("05.000"))
 					return
 				}
 				if p {
@@ -142,7 +142,6 @@ func runConcurrent(ctx context.Context, ws []*simWorker) error {
 					continue
 				}
 				idle++
-				if idle == w.cfg.IdleLimit { println("IDLE", i, time.Now().Format("05.000")) }
 				select {
 				case <-ctx.Done():
 					errs[i] = ctx.Err()
@@ -183,10 +182,11 @@ func (w *simWorker) answer(item uint32) uint32 {
 }
 
 func (w *simWorker) submit(ctx context.Context, msg chain.Msg) (uint32, error) {
-	t0 := time.Now()
 	_, err := w.l.Submit(ctx, w.key, msg)
-	if Code(err) != 0 && Code(err) != 12 || time.Since(t0) > 500*time.Millisecond { println("DBG", w.idx, time.Now().Format("05.000"), msg.Type(), Code(err), time.Since(t0).Milliseconds(), fmt.Sprint(err)) }
 	code := Code(err)
+	if errors.Is(err, ErrUnconfirmed) {
+		return chain.ErrInternal.Code, nil // outcome unknown: the next step reads the state
+	}
 	if err != nil && code == 0 {
 		return 0, err // not a rejection: the node is unreachable or similar
 	}

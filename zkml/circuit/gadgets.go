@@ -239,9 +239,15 @@ func slotWidths(arch model.Arch, l int) []int {
 //
 // so floor(z/2^shift) = a + 256*(hf - 2^(hb-1)). The result is a when hf is
 // exactly 2^(hb-1), saturates at 255 above and is 0 below; the saturation
-// lookup yields those two flags, and h = e*a + 255*g. It range-checks every
-// limb.
-func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []frontend.Variable) (frontend.Variable, error) {
+// lookup yields those two flags, and h = e*a + 255*g.
+//
+// r and a are always range-checked. hf is range-checked unless pinned: when
+// the caller separately proves that the limbs recompose to the exact
+// pre-activation (the batched Freivalds check does), r and a in range force
+// hf = (t - r - 2^shift*a) / 2^(shift+8) to be an integer only for the true
+// split, and the saturation lookup (with e, g boolean) already bounds hf to
+// a small integer, so a second check would be redundant.
+func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []frontend.Variable, pinned bool) (frontend.Variable, error) {
 	rw := fine(arch.Shifts[l])
 	hb := arch.FlagBits(l)
 	for k, w := range rw {
@@ -249,8 +255,10 @@ func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []f
 	}
 	a, hf := limbs[len(rw)], limbs[len(rw)+1]
 	lk.Range(api, a, model.ActBits)
-	if err := rangeCheck(api, lk, hf, hb); err != nil {
-		return nil, err
+	if !pinned {
+		if err := rangeCheck(api, lk, hf, hb); err != nil {
+			return nil, err
+		}
 	}
 	flags, err := api.Compiler().NewHint(saturationHint, 2, hb, hf)
 	if err != nil {
@@ -280,7 +288,7 @@ func denseHidden(api frontend.API, lk *Lookups, arch model.Arch, l int, x []fron
 			return nil, fmt.Errorf("layer %d: %w", l, err)
 		}
 		for s := range n {
-			v, err := activation(api, lk, arch, l, limbs[s*len(slot):(s+1)*len(slot)])
+			v, err := activation(api, lk, arch, l, limbs[s*len(slot):(s+1)*len(slot)], false)
 			if err != nil {
 				return nil, err
 			}
@@ -343,7 +351,7 @@ func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs 
 	for r := range xs {
 		for j := range nOut {
 			part := limbs[(r*nOut+j)*len(slot) : (r*nOut+j+1)*len(slot)]
-			h, err := activation(api, lk, arch, l, part)
+			h, err := activation(api, lk, arch, l, part, true)
 			if err != nil {
 				return nil, err
 			}
