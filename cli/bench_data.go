@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -37,32 +36,6 @@ type dataBench struct {
 	GatewayVsDisk         float64 `json:"gateway_vs_disk_ratio"`
 }
 
-func freePortBlock() (int, error) {
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if p > 60000 {
-			continue
-		}
-		ok := true
-		for q := p; q < p+3 && ok; q++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("no free loopback ports")
-}
 
 func newBenchDataCmd() *cobra.Command {
 	var records, contributors, batch, rounds int
@@ -76,7 +49,7 @@ func newBenchDataCmd() *cobra.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			port, err := freePortBlock()
+			port, err := node.FreeBasePort()
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -193,11 +194,18 @@ func submit(cmd *cobra.Command, f *txFlags, msg chain.Msg) error {
 	if err != nil {
 		return err
 	}
+	return submitAs(cmd, f, key, msg)
+}
+
+// submitAs is submit with a key already unlocked, for commands that sign
+// more than one transaction (file keyrings ask for the passphrase per unlock).
+func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) error {
 	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
 	defer cancel()
 	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})
 	if err != nil {
-		if te, ok := err.(*client.TxError); ok && jsonOutput() {
+		var te *client.TxError
+		if errors.As(err, &te) && jsonOutput() {
 			emit(cmd.OutOrStdout(), te.Res, nil)
 		}
 		return err

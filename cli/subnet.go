@@ -1,23 +1,17 @@
 package cli
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log"
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/spf13/cobra"
 
-	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/subnet/agent"
 	"github.com/tenun-chain/tenun/zkml/model"
@@ -260,34 +254,6 @@ func newSubnetTxCmd() *cobra.Command {
 
 	cmd.AddCommand(create, reg, set, commit, reveal)
 	return cmd
-}
-
-// submitAs is submit with a key already unlocked, for commands that sign
-// more than one transaction (file keyrings ask for the passphrase per unlock).
-func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) error {
-	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
-	defer cancel()
-	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})
-	if err != nil {
-		var te *client.TxError
-		if errors.As(err, &te) && jsonOutput() {
-			emit(cmd.OutOrStdout(), te.Res, nil)
-		}
-		return err
-	}
-	return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
-		fmt.Fprintf(w, "committed %s in block %d\n", res.Hash, res.Height)
-		for _, e := range res.Events {
-			if e.Type == "tx" {
-				continue
-			}
-			fmt.Fprintf(w, "  %s", e.Type)
-			for _, a := range e.Attrs {
-				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
-			}
-			fmt.Fprintln(w)
-		}
-	})
 }
 
 // saltFlag decodes a hex salt; an empty one is generated when allowed.

@@ -81,7 +81,7 @@ func newZkmlTxCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cells := uint64(len(msg.Rows)) * uint64(msg.Shape.Inputs+1)
+			cells := uint64(len(msg.Rows)) * (uint64(msg.Shape.Inputs) + 1)
 			if asBlob || cells > registry.MaxInlineCells {
 				// Too large to hash in consensus: upload the rows as a blob
 				// and register the hash as declared.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -221,7 +220,7 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 			i := (j + r) % 2 // alternate which app goes first
 			app := apps[i]
 			home := filepath.Join(root, fmt.Sprintf("%s-%d", app.name, r))
-			if initOpts.BasePort, err = freeBasePort(); err != nil {
+			if initOpts.BasePort, err = node.FreeBasePort(); err != nil {
 				return nil, err
 			}
 			if err := node.InitHome(home, initOpts); err != nil {
@@ -603,30 +602,3 @@ func window(blocks []blockRec) (Window, error) {
 	return w, nil
 }
 
-// freeBasePort finds three consecutive free loopback ports (P2P, RPC, API).
-func freeBasePort() (int, error) {
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base > 60000 {
-			continue
-		}
-		ok := true
-		for p := base; p < base+3 && ok; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return base, nil
-		}
-	}
-	return 0, fmt.Errorf("no free block of 3 loopback ports")
-}

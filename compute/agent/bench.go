@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -97,7 +96,7 @@ func BenchMarketWith(ctx context.Context, cfg BenchConfig) (MarketBench, error) 
 		return rep, fmt.Errorf("bench market: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	port, err := freePortBlock()
+	port, err := node.FreeBasePort()
 	if err != nil {
 		return rep, err
 	}
@@ -241,30 +240,3 @@ func sandboxBaseline(ctx context.Context, spec compute.Spec) (float64, error) {
 
 func addrOf(k ed25519.PrivKey) string { return chain.AddressFromPubKey(k.PubKey().Bytes()).String() }
 
-// freePortBlock finds 3 consecutive free loopback ports (P2P, RPC, API).
-func freePortBlock() (int, error) {
-	for i := 0; i < 50; i++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if p > 60000 {
-			continue
-		}
-		ok := true
-		for q := p; q < p+3 && ok; q++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
-			if err != nil {
-				ok = false
-				continue
-			}
-			l.Close()
-		}
-		if ok {
-			return p, nil
-		}
-	}
-	return 0, errors.New("bench market: no free loopback ports")
-}

@@ -4,8 +4,6 @@ package testnode
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"testing"
 	"time"
 
@@ -26,31 +24,11 @@ type Net struct {
 
 // FreeBasePort finds a block of 3 free loopback ports (P2P, RPC, API).
 func FreeBasePort(t testing.TB) int {
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base > 60000 {
-			continue
-		}
-		ok := true
-		for p := base; p < base+3; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				ok = false
-				break
-			}
-			l.Close()
-		}
-		if ok {
-			return base
-		}
+	p, err := node.FreeBasePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no free port block")
-	return 0
+	return p
 }
 
 // Start runs a fresh single-validator chain in a temp dir with devAccounts

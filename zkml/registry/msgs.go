@@ -365,7 +365,7 @@ func (m *MsgRegisterTestSet) ValidateBasic() error {
 		if m.N != 0 && int(m.N) != len(m.Rows) {
 			return chain.Wrap(chain.ErrInvalidRequest, "n is %d but %d rows are given", m.N, len(m.Rows))
 		}
-		if cells := uint64(len(m.Rows)) * uint64(m.Shape.Inputs+1); cells > MaxInlineCells {
+		if cells := uint64(len(m.Rows)) * (uint64(m.Shape.Inputs) + 1); cells > MaxInlineCells {
 			return chain.Wrap(chain.ErrInvalidRequest, "inline test set of %d values is over %d; register it as a blob", cells, MaxInlineCells)
 		}
 		return nil
@@ -381,7 +381,7 @@ func (m *MsgRegisterTestSet) ValidateBasic() error {
 
 // ExtraFee covers hashing inline rows in consensus and keeping them.
 func (m *MsgRegisterTestSet) ExtraFee() uint64 {
-	cells := uint64(len(m.Rows)) * uint64(m.Shape.Inputs+1)
+	cells := uint64(len(m.Rows)) * (uint64(m.Shape.Inputs) + 1)
 	return TestSetFeePerKCells * ((cells + 999) / 1000)
 }
 
