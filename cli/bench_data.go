@@ -36,7 +36,6 @@ type dataBench struct {
 	GatewayVsDisk         float64 `json:"gateway_vs_disk_ratio"`
 }
 
-
 func newBenchDataCmd() *cobra.Command {
 	var records, contributors, batch, rounds int
 	cmd := &cobra.Command{

@@ -601,4 +601,3 @@ func window(blocks []blockRec) (Window, error) {
 	}
 	return w, nil
 }
-

@@ -239,4 +239,3 @@ func sandboxBaseline(ctx context.Context, spec compute.Spec) (float64, error) {
 }
 
 func addrOf(k ed25519.PrivKey) string { return chain.AddressFromPubKey(k.PubKey().Bytes()).String() }
-
