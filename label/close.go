@@ -147,14 +147,19 @@ const minConfusion = truth.One >> 16
 // inference's posterior is the prior times each answer's confusion entry,
 // so dividing out the worker's own entry leaves the others' verdict (with
 // the parameters fixed). A spammer cannot vouch for itself this way; gold
-// items stay one-hot, so gold answers count exactly right or wrong.
-// O(answers x labels).
-func looAccuracy(tr *truth.Result, a *truth.Answers) []truth.Prob {
+// items stay one-hot, so gold answers count exactly right or wrong. An
+// answer that is its item's only evidence (no gold, no other answer) says
+// nothing either way and is left out; ok[w] is false for a worker with no
+// other answers. O(answers x labels).
+func looAccuracy(tr *truth.Result, a *truth.Answers) (acc []truth.Prob, ok []bool) {
 	k := a.Classes
 	sum := make([]uint64, a.Workers)
 	n := make([]uint64, a.Workers)
 	r := make([]uint64, k)
 	for _, x := range a.List {
+		if it := tr.Items[x.Item]; it.Votes < 2 && !it.Gold {
+			continue
+		}
 		post := tr.Row(x.Item)
 		var total uint64
 		for c := range k {
@@ -167,20 +172,21 @@ func looAccuracy(tr *truth.Result, a *truth.Answers) []truth.Prob {
 			sum[x.Worker] += chain.MulDiv(r[x.Class], uint64(truth.One), total)
 		}
 	}
-	out := make([]truth.Prob, a.Workers)
-	for w := range out {
+	acc, ok = make([]truth.Prob, a.Workers), make([]bool, a.Workers)
+	for w := range acc {
 		if n[w] > 0 {
-			out[w] = truth.Prob(sum[w] / n[w])
+			acc[w], ok[w] = truth.Prob(sum[w]/n[w]), true
 		}
 	}
-	return out
+	return acc, ok
 }
 
 // score is a worker's quality in [0, One]: its leave-one-out accuracy
-// blended with its gold reputation in proportion to the evidence behind
-// each (answers, gold answers), so a lucky guess on two gold items moves
-// little; then scaled by the share of its commits it revealed (withheld
-// answers count as wrong).
+// (the inference's own estimate when nothing could be checked against
+// others) blended with its gold reputation in proportion to the evidence
+// behind each (answers, gold answers), so a lucky guess on two gold items
+// moves little; then scaled by the share of its commits it revealed
+// (withheld answers count as wrong).
 func score(w *Worker, wr *truth.WorkerResult, loo truth.Prob, goldRep []truth.Prob, idx int) truth.Prob {
 	if w.Committed == 0 {
 		return 0
@@ -236,8 +242,11 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		if gold != nil {
 			goldRep, _ = truth.GoldReputation(&a, gold) // nil when no answer hit a gold item
 		}
-		loo := looAccuracy(tr, &a)
+		loo, checked := looAccuracy(tr, &a)
 		for i := range workers {
+			if !checked[i] {
+				loo[i] = tr.Workers[i].Accuracy
+			}
 			scores[i] = score(&workers[i], &tr.Workers[i], loo[i], goldRep, i)
 		}
 		// The labels come from the accepted answers only: a second pass

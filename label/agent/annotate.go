@@ -302,8 +302,8 @@ func (a *Annotator) State(ctx context.Context) (PageState, error) {
 		ps.Expected = uint64(w.Revealed) * j.Reward
 	}
 	for _, t := range tv.Tasks {
-		if t.State != label.TaskAssigned {
-			continue
+		if t.State != label.TaskAssigned || tv.Job.Status != label.StatusOpen || ps.Height >= tv.Job.CommitEnd {
+			continue // nothing to label once commits are closed
 		}
 		it, err := a.content(ctx, &tv.Job, t)
 		if err != nil {

@@ -58,7 +58,7 @@ func (c *TrainConfig) defaults() {
 // hidden layer of 32, Gaussian input noise as regularizer. About 92% on the
 // 360-row test split after quantization.
 func DigitsTrainConfig() TrainConfig {
-	return TrainConfig{Hidden: []int{32}, Epochs: 100, LR: 0.002, L2: 1e-4, Noise: 0.4, Seed: 1}
+	return TrainConfig{Hidden: []int{32}, Epochs: 100, LR: 0.002, L2: 1e-4, Noise: 0.4, Seed: 1, InScale: 16}
 }
 
 // Train fits an MLP with softmax cross-entropy and Adam. It is deterministic

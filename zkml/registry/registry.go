@@ -114,12 +114,12 @@ func cat(parts ...[]byte) []byte {
 	}
 	return out
 }
-func circuitKey(id Hash) []byte         { return cat(prefixCircuit, id[:]) }
-func modelKey(id uint64) []byte         { return cat(prefixModel, be(id)) }
-func testSetKey(h model.Digest) []byte  { return cat(prefixTestSet, h[:]) }
-func claimPrefix(model uint64) []byte   { return cat(prefixClaim, be(model)) }
-func claimKey(model, seq uint64) []byte { return cat(claimPrefix(model), be(seq)) }
-func stmtKey(h [32]byte) []byte         { return cat(prefixStmt, h[:]) }
+func circuitKey(id Hash) []byte           { return cat(prefixCircuit, id[:]) }
+func modelKey(id uint64) []byte           { return cat(prefixModel, be(id)) }
+func testSetKey(h model.Digest) []byte    { return cat(prefixTestSet, h[:]) }
+func claimPrefix(modelID uint64) []byte   { return cat(prefixClaim, be(modelID)) }
+func claimKey(modelID, seq uint64) []byte { return cat(claimPrefix(modelID), be(seq)) }
+func stmtKey(h [32]byte) []byte           { return cat(prefixStmt, h[:]) }
 func ownedKey(a chain.Address, c model.Digest) []byte {
 	return cat(prefixOwned, a[:], c[:])
 }

@@ -33,7 +33,7 @@ func digitsTrain() model.TrainConfig {
 // hash, and a Groth16 proof that the model classifies K of the 360 rows
 // correctly is verified inside the chain's handler; K equals the count from
 // plain integer inference. Groth16 setup of the ~112k-constraint circuit
-// dominates: 35 s of the test's ~40 s on 2 idle cores (2 min on a loaded
+// dominates: 26-35 s of the test's 30-40 s on 2 idle cores (2 min on a loaded
 // machine); -short skips it.
 func TestDigitsAccuracyOnDevnet(t *testing.T) {
 	if testing.Short() {
