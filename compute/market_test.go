@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"strings"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -17,19 +17,7 @@ import (
 // machine (matching, commit-reveal, majority, ties, timeouts, challenges,
 // spot checks) pays, slashes and refunds exactly.
 
-func addr(b byte) chain.Address { var a chain.Address; a[0] = b; return a }
-
-func dump(kv *store.Memory) string {
-	var buf bytes.Buffer
-	kv.Iterate(nil, func(k, v []byte) bool {
-		buf.Write(k)
-		buf.WriteByte('=')
-		buf.Write(v)
-		buf.WriteByte('\n')
-		return true
-	})
-	return buf.String()
-}
+func addr(b byte) chain.Address { return domaintest.Addr(b) }
 
 const (
 	tenant = 1
@@ -77,18 +65,7 @@ func (h *harness) block() chain.Block {
 // run executes msg as sender at the current height, as a transaction would:
 // decoded and validated by the router, in a write buffer kept on success.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	cache := store.NewCache(h.kv)
-	ctx := chain.NewContext(cache, h.block(), chain.DefaultParams())
-	ctx.Sender = addr(sender)
-	m, err := h.app.Router().DecodeMsg(chain.Any{Type: msg.Type(), Value: chain.Marshal(msg)})
-	if err != nil {
-		return err
-	}
-	if err := h.app.Router().HandleForTest(ctx, m); err != nil {
-		return err
-	}
-	cache.Write()
-	return nil
+	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) must(sender byte, msg chain.Msg) {
@@ -100,17 +77,7 @@ func (h *harness) must(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	before := dump(h.kv)
-	err := h.run(sender, msg)
-	if err == nil {
-		h.t.Fatalf("%s: accepted, want rejection", msg.Type())
-	}
-	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
-		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", msg.Type(), err, chain.CodeOf(err), code.Code, substr)
-	}
-	if dump(h.kv) != before {
-		h.t.Fatalf("%s: rejected but the state changed", msg.Type())
-	}
+	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // endBlock runs the domain's end-block step at the current height and
@@ -708,12 +675,12 @@ func FuzzHandlers(f *testing.F) {
 			}
 			return
 		}
-		before := dump(h.kv)
+		before := domaintest.Dump(h.kv)
 		if err := h.run(sender%10, msg); err != nil {
 			if chain.CodeOf(err) == chain.ErrInternal.Code {
 				t.Fatalf("%s: rejection without a code: %v", typ, err)
 			}
-			if dump(h.kv) != before {
+			if domaintest.Dump(h.kv) != before {
 				t.Fatalf("%s: rejected (%v) but the state changed", typ, err)
 			}
 		}

@@ -2,7 +2,7 @@ package data
 
 import (
 	"bytes"
-	"strings"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -12,19 +12,7 @@ import (
 // The pure rules, without a node: each bad input is rejected with a clear
 // error and leaves the state byte-for-byte unchanged.
 
-func addr(b byte) chain.Address { var a chain.Address; a[0] = b; return a }
-
-func dump(kv *store.Memory) string {
-	var buf bytes.Buffer
-	kv.Iterate(nil, func(k, v []byte) bool {
-		buf.Write(k)
-		buf.WriteByte('=')
-		buf.Write(v)
-		buf.WriteByte('\n')
-		return true
-	})
-	return buf.String()
-}
+func addr(b byte) chain.Address { return domaintest.Addr(b) }
 
 type harness struct {
 	t   *testing.T
@@ -48,33 +36,12 @@ func newHarness(t *testing.T) *harness {
 // run executes msg as sender through the router's handler inside a cache,
 // as a transaction would, and returns the handler's error.
 func (h *harness) run(sender byte, height int64, msg chain.Msg) error {
-	cache := store.NewCache(h.kv)
-	ctx := chain.NewContext(cache, chain.Block{Height: height}, chain.DefaultParams())
-	ctx.Sender = addr(sender)
-	m, err := h.app.Router().DecodeMsg(chain.Any{Type: msg.Type(), Value: chain.Marshal(msg)})
-	if err != nil {
-		return err
-	}
-	if err := h.app.Router().HandleForTest(ctx, m); err != nil {
-		return err
-	}
-	cache.Write()
-	return nil
+	return domaintest.Run(h.app, h.kv, chain.Block{Height: height}, chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	before := dump(h.kv)
-	err := h.run(sender, 5, msg)
-	if err == nil {
-		h.t.Fatalf("%s: accepted, want rejection", msg.Type())
-	}
-	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
-		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", msg.Type(), err, chain.CodeOf(err), code.Code, substr)
-	}
-	if dump(h.kv) != before {
-		h.t.Fatalf("%s: rejected but state changed", msg.Type())
-	}
+	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, 5, msg) })
 }
 
 func schema() []Column {

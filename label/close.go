@@ -110,6 +110,20 @@ func checkGold(j *Job, m *MsgClose) ([]int, error) {
 	return gold, nil
 }
 
+// infer runs truth.Best with the gold clamped. When no item has two answers
+// and no answer falls on a gold item, nothing tells a worker's reliability
+// apart from the class mix and EM's verdict is arbitrary: then each item
+// keeps its answer (majority vote).
+func infer(a *truth.Answers, gold []int) (*truth.Result, error) {
+	opt := truth.Options{Gold: gold, MaxIter: InferenceMaxIter}
+	for i, n := range a.VotesPerItem() {
+		if n >= 2 || n > 0 && gold != nil && gold[i] != truth.NoLabel {
+			return truth.Best(a, opt)
+		}
+	}
+	return truth.MajorityVote(a, opt)
+}
+
 // collectAnswers gathers the revealed answers in the inference's dense form
 // (workers by join index) and counts each worker's distinct labels.
 func collectAnswers(kv store.KV, j *Job, workers []Worker) (truth.Answers, [][]uint32) {
@@ -157,7 +171,7 @@ func looAccuracy(tr *truth.Result, a *truth.Answers) (acc []truth.Prob, ok []boo
 	n := make([]uint64, a.Workers)
 	r := make([]uint64, k)
 	for _, x := range a.List {
-		if it := tr.Items[x.Item]; it.Votes < 2 && !it.Gold {
+		if it := tr.Items[x.Item]; it.Votes < 2 && !it.Gold || tr.Confusion == nil {
 			continue
 		}
 		post := tr.Row(x.Item)
@@ -235,7 +249,7 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 	var tr *truth.Result
 	if len(a.List) > 0 {
 		var err error
-		if tr, err = truth.Best(&a, truth.Options{Gold: gold, MaxIter: InferenceMaxIter}); err != nil {
+		if tr, err = infer(&a, gold); err != nil {
 			return chain.Wrap(chain.ErrInternal, "label job %d: inference: %v", j.ID, err)
 		}
 		var goldRep []truth.Prob
@@ -261,7 +275,7 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		if len(accepted.List) < len(a.List) {
 			items = nil
 			if len(accepted.List) > 0 {
-				if items, err = truth.Best(&accepted, truth.Options{Gold: gold, MaxIter: InferenceMaxIter}); err != nil {
+				if items, err = infer(&accepted, gold); err != nil {
 					return chain.Wrap(chain.ErrInternal, "label job %d: inference over accepted answers: %v", j.ID, err)
 				}
 			}

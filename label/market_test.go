@@ -400,3 +400,33 @@ func TestResultsCIDProvenance(t *testing.T) {
 	}
 	h.invariants()
 }
+
+// An answer that is its item's only evidence cannot be checked against
+// anyone: a worker with only such answers is judged by the inference's own
+// estimate, not slashed for lack of company, and its labels stand.
+func TestSoleAnswersArePaid(t *testing.T) {
+	h := newHarness(t, 4, 10_000_000)
+	m := textJob(4)
+	m.Redundancy, m.MaxRedundancy, m.GoldHash = 1, 1, nil
+	h.must(requester, m)
+	h.must(alice, &chain.MsgBond{Pool: Pool, Amount: 5000})
+	h.must(alice, &MsgJoin{Job: 1})
+	labels := map[uint32]uint32{0: 0, 1: 2, 2: 1, 3: 1}
+	h.must(alice, commitMsg(1, alice, labels, 0, 1, 2, 3))
+	h.must(alice, revealMsg(1, alice, labels, 0, 1, 2, 3))
+	h.advance(h.job(1).CommitEnd + 1)
+	h.must(requester, &MsgClose{Job: 1})
+	w, _ := GetWorker(h.kv, 1, alice)
+	if w.Slashed != 0 || w.Paid == 0 {
+		t.Fatalf("sole worker: %+v", w)
+	}
+	r, err := GetResults(h.kv, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range r.Items {
+		if it.Label != int32(labels[uint32(i)]) || it.Votes != 1 {
+			t.Fatalf("item %d: %+v", i, it)
+		}
+	}
+}

@@ -2,9 +2,8 @@ package subnet
 
 import (
 	"bytes"
-	"fmt"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -16,18 +15,9 @@ import (
 // error and leaves the state byte-for-byte unchanged; epochs run on
 // schedule and pay exactly what the emission schedule accrued.
 
-func addr(b byte) chain.Address { var a chain.Address; a[0] = b; return a }
+func addr(b byte) chain.Address { return domaintest.Addr(b) }
 
 const funded = 1_000_000_000_000
-
-func dump(kv *store.Memory) string {
-	var buf bytes.Buffer
-	kv.Iterate(nil, func(k, v []byte) bool {
-		fmt.Fprintf(&buf, "%x=%x\n", k, v)
-		return true
-	})
-	return buf.String()
-}
 
 type harness struct {
 	t       *testing.T
@@ -59,18 +49,7 @@ func newHarness(t *testing.T) *harness {
 // run executes msg as sender in the current block through the router,
 // inside a write buffer, as a transaction would.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	cache := store.NewCache(h.kv)
-	ctx := chain.NewContext(cache, h.block(), chain.DefaultParams())
-	ctx.Sender = addr(sender)
-	m, err := h.app.Router().DecodeMsg(chain.Any{Type: msg.Type(), Value: chain.Marshal(msg)})
-	if err != nil {
-		return err
-	}
-	if err := h.app.Router().HandleForTest(ctx, m); err != nil {
-		return err
-	}
-	cache.Write()
-	return nil
+	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) block() chain.Block {
@@ -88,17 +67,7 @@ func (h *harness) ok(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	before := dump(h.kv)
-	err := h.run(sender, msg)
-	if err == nil {
-		h.t.Fatalf("%s: accepted, want rejection", msg.Type())
-	}
-	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
-		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", msg.Type(), err, chain.CodeOf(err), code.Code, substr)
-	}
-	if dump(h.kv) != before {
-		h.t.Fatalf("%s: rejected but state changed", msg.Type())
-	}
+	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // endBlock finishes the current block the way the chain does (every
@@ -402,7 +371,7 @@ func TestEpochIsDeterministic(t *testing.T) {
 		h.ok(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1, 2}, Values: []uint16{7, 300, 5000}})
 		h.ok(6, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 2}, Values: []uint16{1, 2}})
 		h.advanceTo(40)
-		return dump(h.kv)
+		return domaintest.Dump(h.kv)
 	}
 	if a, b := run(), run(); a != b {
 		t.Fatal("same blocks, different state")

@@ -3,6 +3,7 @@ package registry_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,19 +20,7 @@ import (
 // The pure rules, without a node: every bad registration or proof is
 // rejected with a clear error and leaves the state byte-for-byte unchanged.
 
-func addr(b byte) chain.Address { var a chain.Address; a[0] = b; return a }
-
-func dump(kv *store.Memory) string {
-	var buf bytes.Buffer
-	kv.Iterate(nil, func(k, v []byte) bool {
-		buf.Write(k)
-		buf.WriteByte('=')
-		buf.Write(v)
-		buf.WriteByte('\n')
-		return true
-	})
-	return buf.String()
-}
+func addr(b byte) chain.Address { return domaintest.Addr(b) }
 
 type harness struct {
 	t   *testing.T
@@ -55,18 +44,7 @@ func newHarness(t *testing.T) *harness {
 // run decodes msg as a transaction would (ValidateBasic included) and runs
 // its handler as sender inside a write buffer kept only on success.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	cache := store.NewCache(h.kv)
-	ctx := chain.NewContext(cache, chain.Block{Height: 7}, chain.DefaultParams())
-	ctx.Sender = addr(sender)
-	m, err := h.app.Router().DecodeMsg(chain.Any{Type: msg.Type(), Value: chain.Marshal(msg)})
-	if err != nil {
-		return err
-	}
-	if err := h.app.Router().HandleForTest(ctx, m); err != nil {
-		return err
-	}
-	cache.Write()
-	return nil
+	return domaintest.Run(h.app, h.kv, chain.Block{Height: 7}, chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) mustRun(sender byte, msg chain.Msg) {
@@ -78,17 +56,7 @@ func (h *harness) mustRun(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	before := dump(h.kv)
-	err := h.run(sender, msg)
-	if err == nil {
-		h.t.Fatalf("%s: accepted, want rejection", what)
-	}
-	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
-		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", what, err, chain.CodeOf(err), code.Code, substr)
-	}
-	if dump(h.kv) != before {
-		h.t.Fatalf("%s: rejected but state changed", what)
-	}
+	domaintest.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
 }
 
 func (h *harness) query(path string, out any) {
