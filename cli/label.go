@@ -212,7 +212,10 @@ func newCreateJobCmd() *cobra.Command {
 or as a blob (--items-blob uploads and registers the file; --items-cid names one already
 registered). Grid items (--kind grid) are square gray images, e.g. 64 values 0..16 per 8x8 digit.
 --gold FILE (CSV rows item,label) commits hidden gold questions by a salted hash; the gold and
-its salt are saved under <home>/label for the close, which reveals them.`,
+its salt are saved under <home>/label for the close, which reveals them. Example (a devnet):
+
+  tenun tx label create-job --from alice --title "Review sentiment" --labels neg,neu,pos \
+    --items label/testdata/reviews.txt --gold label/testdata/reviews-gold.csv --stake 0.5tnn`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			key, _, err := signer(f.from)

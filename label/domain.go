@@ -54,7 +54,8 @@ type ResultsView struct {
 // MaxJobsListed bounds the jobs query.
 const MaxJobsListed = 500
 
-// Query answers: jobs[?status=open] | job/<id> | tasks/<id>?worker=ADDR | results/<id>.
+// Query answers: jobs[?status=open] | job/<id> | tasks/<id>?worker=ADDR |
+// results/<id> | items/<id>?from=N&n=M (inline item texts).
 func (Domain) Query(kv store.KV, path string, params map[string]string) (any, error) {
 	kind, arg, _ := strings.Cut(path, "/")
 	if kind == "jobs" {

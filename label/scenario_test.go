@@ -84,7 +84,7 @@ func TestAdversarialMarketOnNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	status, _ := c.Status(ctx)
-	t.Logf("workers done in %v at block %d (commits end at %d): %d answers, %d from dynamic overlap",
+	t.Logf("workers done in %v at block %d (commits end at %d): %d answers, %d extra slots from dynamic overlap",
 		time.Since(began).Round(time.Millisecond), status.Height, j.CommitEnd, j.Revealed, j.Overlap)
 	if status.Height >= j.CommitEnd {
 		// A loaded machine makes blocks slow: the workers stopped taking
@@ -92,7 +92,7 @@ func TestAdversarialMarketOnNode(t *testing.T) {
 		t.Logf("the workers ran past the commit phase (block %d)", j.CommitEnd)
 	}
 	if j.Revealed != j.Committed || j.Overlap == 0 {
-		t.Fatalf("revealed %d of %d commits, %d overlap answers", j.Revealed, j.Committed, j.Overlap)
+		t.Fatalf("revealed %d of %d commits, %d overlap slots", j.Revealed, j.Committed, j.Overlap)
 	}
 
 	// A close before the deadline is refused and costs nothing.

@@ -225,9 +225,9 @@ func TestAdversarialMarketInMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := l.Height(ctx)
-	t.Logf("simulated %d answers (%d from dynamic overlap) in %d blocks, %v", j.Revealed, j.Overlap, h, time.Since(began))
+	t.Logf("simulated %d answers (%d extra slots from dynamic overlap) in %d blocks, %v", j.Revealed, j.Overlap, h, time.Since(began))
 	if j.Revealed != j.Committed || j.Overlap == 0 {
-		t.Fatalf("revealed %d of %d commits, %d overlap answers", j.Revealed, j.Committed, j.Overlap)
+		t.Fatalf("revealed %d of %d commits, %d overlap slots", j.Revealed, j.Committed, j.Overlap)
 	}
 	l.Advance(j.CommitEnd - h)
 	if _, err := l.Submit(ctx, reqKey, sc.close(1)); err != nil {

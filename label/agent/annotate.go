@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -83,6 +84,12 @@ func (a *Annotator) Handler() http.Handler {
 		a.reply(w, r, a.submit(r.Context(), func(job uint64) chain.Msg { return &label.MsgMore{Job: job} }))
 	})
 	mux.HandleFunc("POST /api/label", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+			// A cross-site form cannot send JSON without a CORS preflight,
+			// which this server never grants.
+			http.Error(w, "want Content-Type: application/json", http.StatusUnsupportedMediaType)
+			return
+		}
 		var req struct {
 			Item  uint32 `json:"item"`
 			Label uint32 `json:"label"`
@@ -93,7 +100,39 @@ func (a *Annotator) Handler() http.Handler {
 		}
 		a.reply(w, r, a.Label(r.Context(), req.Item, req.Label))
 	})
-	return mux
+	return localOnly(mux)
+}
+
+// localOnly refuses requests that did not come from a page on this
+// loopback server: the server signs with the worker's key, so another web
+// site must not drive it, neither by a cross-site POST (Origin) nor by DNS
+// rebinding a name of its own to 127.0.0.1 (Host).
+func localOnly(next http.Handler) http.Handler {
+	loopback := func(hostport string) bool {
+		host, _, err := net.SplitHostPort(hostport)
+		if err != nil {
+			host = hostport
+		}
+		if host == "localhost" {
+			return true
+		}
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !loopback(r.Host) {
+			http.Error(w, "the labeling page answers only on a loopback address", http.StatusForbidden)
+			return
+		}
+		if o := r.Header.Get("Origin"); o != "" {
+			u, err := url.Parse(o)
+			if err != nil || u.Host != r.Host {
+				http.Error(w, "cross-origin request refused", http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Serve runs the page on ln and the reveal loop until ctx ends.

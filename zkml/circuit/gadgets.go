@@ -6,7 +6,6 @@ import (
 
 	"github.com/consensys/gnark/frontend"
 	"github.com/consensys/gnark/std/multicommit"
-	"github.com/consensys/gnark/std/permutation/poseidon2"
 
 	"github.com/tenun-chain/tenun/zkml/model"
 )
@@ -122,33 +121,6 @@ func unpack(api frontend.API, lk *Lookups, elems []frontend.Variable, widths []i
 		items = append(items, it...)
 	}
 	return items, nil
-}
-
-// sponge is the in-circuit twin of model.SpongeHash.
-func sponge(api frontend.API, domain uint64, header []uint64, elems []frontend.Variable) (frontend.Variable, error) {
-	perm, err := poseidon2.NewPoseidon2FromParameters(api, model.SpongeWidth, model.SpongeFullRounds, model.SpongePartialRounds)
-	if err != nil {
-		return nil, fmt.Errorf("sponge: %w", err)
-	}
-	in := make([]frontend.Variable, 0, len(header)+len(elems))
-	for _, h := range header {
-		in = append(in, h)
-	}
-	in = append(in, elems...)
-	state := make([]frontend.Variable, model.SpongeWidth)
-	for k := range state {
-		state[k] = 0
-	}
-	state[model.SpongeWidth-1] = model.SpongeIV(domain, len(in))
-	for i := 0; i < len(in); i += model.SpongeRate {
-		for k := 0; k < model.SpongeRate && i+k < len(in); k++ {
-			state[k] = api.Add(state[k], in[i+k])
-		}
-		if err := perm.Permutation(state); err != nil {
-			return nil, fmt.Errorf("sponge: %w", err)
-		}
-	}
-	return state[0], nil
 }
 
 // layerVars are one layer's weights as unsigned u = w+128 (u[j][i]) and its
