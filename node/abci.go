@@ -41,6 +41,8 @@ type ABCI struct {
 	// and for reading by every snapshot read (see lockedkv.go).
 	treeMu sync.RWMutex
 
+	dropped map[[32]byte]string // recheck failures, see noteDropped
+
 	committed atomic.Int64 // last committed height, for API snapshots
 	mu        sync.Mutex   // guards check against API simulation reads
 
@@ -147,6 +149,9 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 	if req.Type == abci.CheckTxType_Recheck {
 		// Already in the mempool, so its signature was verified on admission.
 		r = a.app.CheckTxVerified(a.check, next, req.Tx, true)
+		if r.Code != 0 {
+			a.noteDropped(sha256.Sum256(req.Tx), r.Log)
+		}
 	} else {
 		h := sha256.Sum256(req.Tx)
 		pre := a.isVerified(h)
@@ -156,6 +161,28 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 		}
 	}
 	return &abci.ResponseCheckTx{Code: r.Code, Log: r.Log, Codespace: codespace(r.Code)}, nil
+}
+
+// maxDropped bounds the memory of transactions dropped on recheck.
+const maxDropped = 1 << 14
+
+// noteDropped remembers why the mempool dropped a transaction on recheck
+// (the block before it changed the state it relied on), so a client waiting
+// for it to commit learns at once instead of timing out. Caller holds mu.
+func (a *ABCI) noteDropped(h [32]byte, reason string) {
+	if a.dropped == nil || len(a.dropped) >= maxDropped {
+		a.dropped = make(map[[32]byte]string)
+	}
+	a.dropped[h] = reason
+}
+
+// Dropped reports whether the mempool dropped the transaction with hash h
+// on recheck, and why.
+func (a *ABCI) Dropped(h [32]byte) (string, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	reason, ok := a.dropped[h]
+	return reason, ok
 }
 
 // FinalizeBlock applies a decided block and returns the app hash it leads to.

@@ -215,6 +215,10 @@ func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxRespons
 			out.Code, out.Log, out.Height, out.Events = info.Code, info.Log, info.Height, info.Events
 			return out, nil
 		}
+		if reason, dropped := n.ABCI.Dropped(hash); dropped {
+			out.Code, out.Log = chain.ErrConflict.Code, "dropped from the mempool before it reached a block: "+reason
+			return out, nil
+		}
 		select {
 		case <-ctx.Done():
 			return out, fmt.Errorf("transaction %s not committed: %w", out.Hash, ctx.Err())
