@@ -1,11 +1,9 @@
 package label
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
-	"strings"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -17,15 +15,6 @@ import (
 // an in-memory store, block by block with EndBlock.
 
 func addr(b byte) chain.Address { var a chain.Address; a[0] = b; a[19] = 0x1a; return a }
-
-func dump(kv *store.Memory) string {
-	var buf bytes.Buffer
-	kv.Iterate(nil, func(k, v []byte) bool {
-		fmt.Fprintf(&buf, "%x=%x\n", k, v)
-		return true
-	})
-	return buf.String()
-}
 
 type harness struct {
 	t      testing.TB
@@ -88,17 +77,7 @@ func (h *harness) must(sender chain.Address, msg chain.Msg) {
 // substr, and that the state is byte-for-byte unchanged.
 func (h *harness) mustFail(sender chain.Address, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	before := dump(h.kv)
-	err := h.run(sender, msg)
-	if err == nil {
-		h.t.Fatalf("%s: accepted, want rejection containing %q", msg.Type(), substr)
-	}
-	if chain.CodeOf(err) != code.Code || !strings.Contains(err.Error(), substr) {
-		h.t.Fatalf("%s: got %v (code %d), want code %d containing %q", msg.Type(), err, chain.CodeOf(err), code.Code, substr)
-	}
-	if dump(h.kv) != before {
-		h.t.Fatalf("%s: rejected (%v) but the state changed", msg.Type(), err)
-	}
+	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // next ends the current block (EndBlock) and starts the next.

@@ -1,6 +1,8 @@
 package label
 
 import (
+	"github.com/tenun-chain/tenun/internal/domaintest"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -228,7 +230,7 @@ func TestAssignmentIsDeterministicAndFair(t *testing.T) {
 			}
 			h.next()
 		}
-		return h, dump(h.kv)
+		return h, domaintest.Dump(h.kv)
 	}
 	h, d1 := run()
 	_, d2 := run()
