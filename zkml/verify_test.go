@@ -28,6 +28,9 @@ var (
 func keysFor(t *testing.T, spec prover.Spec) *prover.Keys {
 	t.Helper()
 	key := string(spec.Kind) + spec.Arch.String()
+	if spec.TestSet != nil {
+		key += "/fixed"
+	}
 	if k, ok := setupOnce.Load(key); ok {
 		return k.(*prover.Keys)
 	}
@@ -203,6 +206,40 @@ func TestAccuracyProofs(t *testing.T) {
 	a2.TestSetHash = tsh.BigInt()
 	if _, _, err := keys.Prove(a2); err == nil {
 		t.Error("proved over a test set that does not match the public hash")
+	}
+}
+
+// TestFixedAccuracyProofs: keys with the test set compiled in prove the same
+// claims and refuse any other test set.
+func TestFixedAccuracyProofs(t *testing.T) {
+	arch := tinyArch()
+	m := mustModel(t, 7)
+	rng := rand.New(rand.NewPCG(10, 11))
+	ds := &model.Dataset{}
+	for range 4 {
+		x := randomInput(rng, arch)
+		p, _ := m.Predict(x)
+		ds.X, ds.Y = append(ds.X, x), append(ds.Y, p)
+	}
+	keys := keysFor(t, prover.Spec{Kind: prover.KindAccuracy, Arch: arch, Rows: ds.Len(), TestSet: ds})
+	vk, _ := keys.VerifyingKeyBytes()
+	pf, err := keys.ProveAccuracy(m, ds, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zkml.VerifyAccuracy(vk, pf.Proof, *pf.Accuracy); err != nil {
+		t.Fatalf("valid proof rejected: %v", err)
+	}
+	other := &model.Dataset{X: ds.X, Y: append([]int(nil), ds.Y...)}
+	other.Y[1] = (other.Y[1] + 1) % arch.NumClasses()
+	c := *pf.Accuracy
+	c.TestSet, _ = arch.TestSetHash(other)
+	c.K--
+	if err := zkml.VerifyAccuracy(vk, pf.Proof, c); !errors.Is(err, zkml.ErrInvalidProof) {
+		t.Errorf("claim about another test set: %v", err)
+	}
+	if _, err := keys.ProveAccuracy(m, other, -1); err == nil {
+		t.Error("proved over a test set the keys do not embed")
 	}
 }
 

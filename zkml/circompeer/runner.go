@@ -144,7 +144,8 @@ func (r *Runner) Compile(source string) (*Compiled, error) {
 // constraints, generating it (new accumulator, one contribution, phase-2
 // preparation; minutes) on first use and caching it.
 func (r *Runner) PowersOfTau(constraints int) (path string, seconds float64, cached bool, err error) {
-	power := max(bits.Len(uint(constraints)), 8)
+	// snarkjs's domain also holds the public inputs and outputs; leave room.
+	power := max(bits.Len(uint(constraints+256)), 8)
 	dir, err := filepath.Abs(filepath.Join(r.Dir, "ptau"))
 	if err != nil {
 		return "", 0, false, err

@@ -226,4 +226,29 @@ func testAccuracyCircuit(t *testing.T) {
 	if test.IsSolved(c, a, field) == nil {
 		t.Fatal("wrong N accepted")
 	}
+
+	// The same statement with the test set compiled in.
+	fc, err := NewFixedAccuracy(arch, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, _, err := FixedAccuracyAssignment(m, ds, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := test.IsSolved(fc, fa, field); err != nil {
+		t.Fatal(err)
+	}
+	fa.K = 4
+	if test.IsSolved(fc, fa, field) == nil {
+		t.Fatal("fixed: over-claim accepted")
+	}
+	fa.K = 3
+	other := &model.Dataset{X: ds.X, Y: append([]int(nil), ds.Y...)}
+	other.Y[0] = (other.Y[0] + 1) % 10
+	oh, _ := arch.TestSetHash(other)
+	fa.TestSetHash = oh.BigInt()
+	if test.IsSolved(fc, fa, field) == nil {
+		t.Fatal("fixed: another test set's hash accepted")
+	}
 }

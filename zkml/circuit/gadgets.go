@@ -279,23 +279,31 @@ func packingCost(arch model.Arch, l, rows int) int {
 
 func freivaldsCost(arch model.Arch, l, rows int) int {
 	nIn, nOut := arch.Sizes[l], arch.Sizes[l+1]
-	return nIn*nOut + nOut + rows*(nIn+2*nOut)
+	_, G := freivaldsStride(arch, l)
+	groups := (nOut + G - 1) / G
+	return (nIn+1)*groups + rows*(nIn+groups+nOut)
 }
 
 // denseHiddenBatch computes a hidden layer for many input vectors at once.
 // The prover hints every pre-activation's limbs; the circuit checks them all
 // with one random linear combination per row (Freivalds):
 //
-//	sum_j rho^(j+1) * z[r][j] == sum_i x[r][i] * c_i + B
-//	c_i = sum_j rho^(j+1) * (u[j][i] - 128),  B = sum_j rho^(j+1) * b_j
+//	sum_j w_j * z[r][j] == sum_i x[r][i] * c_i + B
+//	c_i = sum_j w_j * (u[j][i] - 128),  B = sum_j w_j * b_j
 //
-// with rho drawn from gnark's commitment to the limbs, inputs, weights and
-// biases. A wrong z makes the difference a non-zero polynomial of degree
-// nOut in rho, so it passes with probability nOut/p per row. c and B are
-// computed once, so a row costs nIn+nOut multiplications instead of nIn per
-// packed group.
+// with weights w_j = rho^(g+1) * 2^(F*s) for output j = g*G + s: random
+// across groups of G outputs (rho from gnark's commitment to the limbs,
+// inputs, weights and biases) and packed with a constant stride of F bits
+// inside a group. A wrong z makes some group's packed difference non-zero,
+// and the random combination of groups then vanishes with probability at most
+// groups/p. Inside a group, every difference is below 2^F in absolute value
+// (the limbs bound z even though hf is not range-checked, see activation), so
+// a zero packed difference means every difference is zero. c and B are
+// computed once, so a row costs nIn + groups multiplications; inputs that are
+// constants (a test set compiled into the circuit) cost none.
 func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs [][]frontend.Variable, lv layerVars) ([][]frontend.Variable, error) {
 	nIn, nOut, Z := arch.Sizes[l], arch.Sizes[l+1], arch.ZBits(l)
+	F, G := freivaldsStride(arch, l)
 	slot := slotWidths(arch, l)
 	in := []frontend.Variable{len(xs), nIn, nOut, Z}
 	for _, w := range slot {
@@ -310,7 +318,11 @@ func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs 
 	toCommit = append(toCommit, lv.bias...)
 	for _, x := range xs {
 		in = append(in, x...)
-		toCommit = append(toCommit, x...)
+		for _, v := range x {
+			if _, isConst := api.Compiler().ConstantValue(v); !isConst {
+				toCommit = append(toCommit, v)
+			}
+		}
 	}
 	limbs, err := api.Compiler().NewHint(preactivationHint, len(xs)*nOut*len(slot), in...)
 	if err != nil {
@@ -318,9 +330,11 @@ func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs 
 	}
 	toCommit = append(toCommit, limbs...)
 
+	groups := (nOut + G - 1) / G
 	hs := make([][]frontend.Variable, len(xs))
-	zs := make([][]frontend.Variable, len(xs))
+	packedZ := make([][]frontend.Variable, len(xs)) // per row and group: sum_s 2^(F*s) * z
 	for r := range xs {
+		terms := make([][]frontend.Variable, groups)
 		for j := range nOut {
 			part := limbs[(r*nOut+j)*len(slot) : (r*nOut+j+1)*len(slot)]
 			h, err := activation(api, lk, arch, l, part, true)
@@ -328,55 +342,69 @@ func denseHiddenBatch(api frontend.API, lk *Lookups, arch model.Arch, l int, xs 
 				return nil, err
 			}
 			hs[r] = append(hs[r], h)
-			terms := []frontend.Variable{new(big.Int).Neg(pow2(Z))}
+			g, sh := j/G, F*(j%G)
+			terms[g] = append(terms[g], new(big.Int).Neg(pow2(Z+sh)))
 			off := 0
 			for k, w := range slot {
-				terms = append(terms, api.Mul(part[k], pow2(off)))
+				terms[g] = append(terms[g], api.Mul(part[k], pow2(off+sh)))
 				off += w
 			}
-			zs[r] = append(zs[r], sum(api, terms))
+		}
+		for g := range groups {
+			packedZ[r] = append(packedZ[r], sum(api, terms[g]))
 		}
 	}
 	multicommit.WithCommitment(api, func(api frontend.API, rho frontend.Variable) error {
-		pw := make([]frontend.Variable, nOut)
+		pw := make([]frontend.Variable, groups)
 		pw[0] = rho
-		for j := 1; j < nOut; j++ {
-			pw[j] = api.Mul(pw[j-1], rho)
+		for g := 1; g < groups; g++ {
+			pw[g] = api.Mul(pw[g-1], rho)
 		}
-		sumPow := sum(api, pw)
+		// w_j = pw[j/G] * 2^(F*(j%G)); packed(v) = sum over a group of 2^(F*s)*v_j.
+		packed := func(g int, v func(j int) frontend.Variable) frontend.Variable {
+			var t []frontend.Variable
+			for j := g * G; j < min(nOut, (g+1)*G); j++ {
+				t = append(t, api.Mul(v(j), pow2(F*(j%G))))
+			}
+			return sum(api, t)
+		}
 		c := make([]frontend.Variable, nIn)
 		for i := range nIn {
-			terms := make([]frontend.Variable, nOut+1)
-			for j := range nOut {
-				terms[j] = api.Mul(pw[j], lv.u[j][i])
+			terms := make([]frontend.Variable, 0, groups)
+			for g := range groups {
+				uMinus := packed(g, func(j int) frontend.Variable { return api.Sub(lv.u[j][i], model.WeightOffset) })
+				terms = append(terms, api.Mul(uMinus, pw[g]))
 			}
-			terms[nOut] = api.Mul(sumPow, -model.WeightOffset)
 			c[i] = sum(api, terms)
 		}
-		bt := make([]frontend.Variable, nOut)
-		for j := range nOut {
-			bt[j] = api.Mul(pw[j], lv.bias[j])
+		bt := make([]frontend.Variable, groups)
+		for g := range groups {
+			bt[g] = api.Mul(packed(g, func(j int) frontend.Variable { return lv.bias[j] }), pw[g])
 		}
 		B := sum(api, bt)
 		for r, x := range xs {
-			lhs := make([]frontend.Variable, nOut)
-			for j := range nOut {
-				lhs[j] = api.Mul(pw[j], zs[r][j])
+			terms := make([]frontend.Variable, 0, groups+nIn+1)
+			for g := range groups {
+				terms = append(terms, api.Mul(packedZ[r][g], pw[g]))
 			}
-			rhs := make([]frontend.Variable, nIn+1)
 			for i := range nIn {
-				rhs[i] = api.Mul(x[i], c[i])
+				terms = append(terms, api.Neg(api.Mul(x[i], c[i])))
 			}
-			rhs[nIn] = api.Neg(B)
-			for i := range nIn {
-				rhs[i] = api.Neg(rhs[i])
-			}
+			terms = append(terms, api.Neg(B))
 			// 1 * 0 == lhs - rhs: keeps the full-size products out of B.
-			api.AssertIsEqual(0, sum(api, append(lhs, rhs...)))
+			api.AssertIsEqual(0, sum(api, terms))
 		}
 		return nil
 	}, toCommit...)
 	return hs, nil
+}
+
+// freivaldsStride returns the packing stride F and group size G of the
+// batched check of hidden layer l. Limbs bound z to (-2^(Z+3), 2^(Z+4)) and
+// the true z to (-2^Z, 2^Z), so differences are below 2^(Z+5).
+func freivaldsStride(arch model.Arch, l int) (F, G int) {
+	F = arch.ZBits(l) + 5
+	return F, model.PackBits / F
 }
 
 // denseArgmax computes the output layer and returns the predicted class

@@ -12,8 +12,8 @@ import (
 
 // Dataset holds integer feature rows and class labels.
 type Dataset struct {
-	X [][]int
-	Y []int
+	X [][]int `json:"x"`
+	Y []int   `json:"y"`
 }
 
 // Len is the number of rows.

@@ -68,7 +68,18 @@ func (k *Keys) ProveAccuracy(m *model.Model, ds *model.Dataset, atLeast int) (*P
 	if !k.Spec.Arch.Equal(m.Arch) || k.Spec.Rows != ds.Len() {
 		return nil, fmt.Errorf("keys are for arch %s over %d rows, got %s over %d", k.Spec.Arch, k.Spec.Rows, m.Arch, ds.Len())
 	}
-	a, cnt, err := circuit.AccuracyAssignment(m, ds, atLeast)
+	assign := circuit.AccuracyAssignment
+	if k.Spec.TestSet != nil {
+		want, err := k.Spec.Arch.TestSetHash(k.Spec.TestSet)
+		if err != nil {
+			return nil, err
+		}
+		if got, err := m.Arch.TestSetHash(ds); err != nil || got != want {
+			return nil, fmt.Errorf("keys embed test set %s, the rows given hash to %s", want, got)
+		}
+		assign = circuit.FixedAccuracyAssignment
+	}
+	a, cnt, err := assign(m, ds, atLeast)
 	if err != nil {
 		return nil, err
 	}

@@ -62,10 +62,14 @@ const (
 
 // Spec identifies a circuit: the statement, the model arch and, for accuracy,
 // the number of test rows. One set of keys serves every model of the arch.
+// An accuracy spec may embed its test set (TestSet): the circuit then only
+// accepts that test set, and proves about twice as fast (see
+// circuit.Accuracy).
 type Spec struct {
-	Kind Kind       `json:"kind"`
-	Arch model.Arch `json:"arch"`
-	Rows int        `json:"rows,omitempty"`
+	Kind    Kind           `json:"kind"`
+	Arch    model.Arch     `json:"arch"`
+	Rows    int            `json:"rows,omitempty"`
+	TestSet *model.Dataset `json:"test_set,omitempty"`
 }
 
 // Circuit returns the (unassigned) circuit of the spec.
@@ -77,6 +81,12 @@ func (s Spec) Circuit() (frontend.Circuit, error) {
 		}
 		return circuit.NewInference(s.Arch)
 	case KindAccuracy:
+		if s.TestSet != nil {
+			if s.TestSet.Len() != s.Rows {
+				return nil, fmt.Errorf("spec: embedded test set has %d rows, spec says %d", s.TestSet.Len(), s.Rows)
+			}
+			return circuit.NewFixedAccuracy(s.Arch, s.TestSet)
+		}
 		return circuit.NewAccuracy(s.Arch, s.Rows)
 	default:
 		return nil, fmt.Errorf("spec: unknown kind %q (want %q or %q)", s.Kind, KindInference, KindAccuracy)
