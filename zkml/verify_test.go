@@ -266,3 +266,31 @@ func TestVerifyingKeyBounds(t *testing.T) {
 		t.Fatal("oversized proof accepted")
 	}
 }
+
+// TestMutatedInputsDoNotPanic flips random bytes of a valid key and proof:
+// parsing and verification must fail cleanly (the chain feeds them untrusted
+// bytes).
+func TestMutatedInputsDoNotPanic(t *testing.T) {
+	arch := tinyArch()
+	keys := keysFor(t, prover.Spec{Kind: prover.KindInference, Arch: arch})
+	vk, _ := keys.VerifyingKeyBytes()
+	m := mustModel(t, 1)
+	a, _, _ := circuit.InferenceAssignment(m, randomInput(rand.New(rand.NewPCG(1, 2)), arch))
+	proof, pub, err := keys.Prove(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(42, 42))
+	for range 200 {
+		v := append([]byte(nil), vk...)
+		p := append([]byte(nil), proof...)
+		for range 1 + rng.IntN(3) {
+			v[rng.IntN(len(v))] ^= byte(1 + rng.IntN(255))
+			p[rng.IntN(len(p))] ^= byte(1 + rng.IntN(255))
+		}
+		_ = zkml.Verify(v, proof, pub)
+		if zkml.Verify(vk, p, pub) == nil {
+			t.Fatal("mutated proof verified")
+		}
+	}
+}

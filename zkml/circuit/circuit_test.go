@@ -252,3 +252,90 @@ func testAccuracyCircuit(t *testing.T) {
 		t.Fatal("fixed: another test set's hash accepted")
 	}
 }
+
+// TestDigitsModelMatchesPlain checks the circuits against plain inference
+// with the trained digits model on a few test rows (skipped without data).
+func TestDigitsModelMatchesPlain(t *testing.T) {
+	ds, err := model.LoadCSV("../../../shared/data/digits/digits.csv.gz")
+	if err != nil {
+		t.Skipf("digits data not available: %v", err)
+	}
+	train, _ := ds.Slice(0, model.DigitsTrainRows)
+	cfg := model.DigitsTrainConfig()
+	cfg.Epochs = 10 // the semantics check does not need a good model
+	f, err := model.Train(train, 10, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.Quantize(f, train, model.QuantizeConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := ds.Slice(model.DigitsTrainRows, model.DigitsTrainRows+12)
+	c, _ := NewInference(m.Arch)
+	for r := range 4 {
+		a, cls, err := InferenceAssignment(m, rows.X[r])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := test.IsSolved(c, a, field); err != nil {
+			t.Fatalf("row %d (class %d): %v", r, cls, err)
+		}
+	}
+	// The batched (Freivalds) path is what 12 rows of this arch use.
+	if freivaldsCost(m.Arch, 0, rows.Len()) >= packingCost(m.Arch, 0, rows.Len()) {
+		t.Fatal("expected the batched path for the digits arch")
+	}
+	ac, _ := NewAccuracy(m.Arch, rows.Len())
+	aa, k, err := AccuracyAssignment(m, rows, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := test.IsSolved(ac, aa, field); err != nil {
+		t.Fatalf("accuracy %d/%d: %v", k, rows.Len(), err)
+	}
+	aa.K = k + 1
+	if test.IsSolved(ac, aa, field) == nil {
+		t.Fatal("over-claim accepted")
+	}
+}
+
+// TestTwoHiddenLayers covers deeper MLPs on both hidden-layer paths.
+func TestTwoHiddenLayers(t *testing.T) {
+	a := model.Arch{Sizes: []int{12, 9, 7, 4}, InBits: 4, Shifts: []int{4, 8}}
+	a.BiasBits = []int{model.DefaultBiasBits(12, 15), model.DefaultBiasBits(9, model.ActMax), model.DefaultBiasBits(7, model.ActMax)}
+	if err := a.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.RandomModel(a, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	ds := &model.Dataset{}
+	for range 3 {
+		x := randomInput(rng, a)
+		p, _ := m.Predict(x)
+		ds.X, ds.Y = append(ds.X, x), append(ds.Y, p)
+	}
+	c, _ := NewInference(a)
+	ia, _, err := InferenceAssignment(m, ds.X[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := test.IsSolved(c, ia, field); err != nil {
+		t.Fatal(err)
+	}
+	for _, batched := range []bool{false, true} {
+		forceFreivalds = batched
+		ac, _ := NewAccuracy(a, ds.Len())
+		aa, k, err := AccuracyAssignment(m, ds, -1)
+		if err != nil || k != ds.Len() {
+			t.Fatalf("assignment: %v, k=%d", err, k)
+		}
+		if err := test.IsSolved(ac, aa, field); err != nil {
+			t.Fatalf("batched=%v: %v", batched, err)
+		}
+	}
+	forceFreivalds = false
+}
