@@ -7,9 +7,10 @@ FUZZTIME ?= 8s
 build:
 	go build -o tenun ./cmd/tenun
 
+# The fuzz targets run first so that the closing lines are go test's summary.
 test:
-	go test -timeout 30m ./...
 	$(MAKE) fuzz
+	go test -timeout 30m ./...
 
 fuzz:
 	@set -e; for t in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
