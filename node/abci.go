@@ -298,12 +298,18 @@ func codespace(code uint32) string {
 	return "tenun"
 }
 
+// indexedKeys are the event attributes CometBFT's tx indexer indexes, so
+// tx_search can find an account's transactions by type and party. Every
+// indexed attribute costs a database write per transaction; the rest are
+// still stored with the result and returned by the API.
+var indexedKeys = map[string]bool{"sender": true, "recipient": true, "type": true}
+
 func toABCIEvents(evs []chain.Event) []abci.Event {
 	out := make([]abci.Event, len(evs))
 	for i, e := range evs {
 		out[i].Type = e.Type
 		for _, at := range e.Attrs {
-			out[i].Attributes = append(out[i].Attributes, abci.EventAttribute{Key: at.Key, Value: at.Value, Index: true})
+			out[i].Attributes = append(out[i].Attributes, abci.EventAttribute{Key: at.Key, Value: at.Value, Index: indexedKeys[at.Key]})
 		}
 	}
 	return out
