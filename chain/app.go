@@ -45,11 +45,11 @@ var prefixSequence = []byte("acct/seq/")
 
 // Sequence is the next sequence number a's transaction must carry.
 func Sequence(kv store.KV, a Address) uint64 {
-	return getU64(kv, append(append([]byte{}, prefixSequence...), a[:]...))
+	return GetUint64(kv, append(append([]byte{}, prefixSequence...), a[:]...))
 }
 
 func setSequence(kv store.KV, a Address, s uint64) {
-	setU64(kv, append(append([]byte{}, prefixSequence...), a[:]...), s)
+	SetUint64(kv, append(append([]byte{}, prefixSequence...), a[:]...), s)
 }
 
 // verifySignatures checks every decoded transaction's signature at once.

@@ -21,29 +21,43 @@ var FeeCollector = ModuleAddress("fee_collector")
 
 func balanceKey(a Address) []byte { return append(append([]byte{}, prefixBalance...), a[:]...) }
 
-func getU64(kv store.KV, key []byte) uint64 {
+// GetUint64 reads a counter or amount stored as 8 big-endian bytes; absent
+// (or not 8 bytes) reads as 0. Every domain stores its counters this way.
+func GetUint64(kv store.KV, key []byte) uint64 {
 	v := kv.Get(key)
-	if len(v) == 0 {
+	if len(v) != 8 {
 		return 0
 	}
 	return binary.BigEndian.Uint64(v)
 }
 
-func setU64(kv store.KV, key []byte, n uint64) {
+// SetUint64 writes n as 8 big-endian bytes, deleting the key for 0 so that
+// zero and absent are one state.
+func SetUint64(kv store.KV, key []byte, n uint64) {
 	if n == 0 {
 		kv.Delete(key)
 		return
 	}
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], n)
-	kv.Set(key, b[:])
+	kv.Set(key, Uint64Bytes(n))
 }
 
+// NextSeq increments the counter at key and returns its new value: the next
+// id of a domain's records (1 for the first).
+func NextSeq(kv store.KV, key []byte) uint64 {
+	n := GetUint64(kv, key) + 1
+	SetUint64(kv, key, n)
+	return n
+}
+
+// Uint64Bytes is n in 8 big-endian bytes: the key part that makes ids and
+// heights sort numerically.
+func Uint64Bytes(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
 // Balance returns a's balance in utnn.
-func Balance(kv store.KV, a Address) uint64 { return getU64(kv, balanceKey(a)) }
+func Balance(kv store.KV, a Address) uint64 { return GetUint64(kv, balanceKey(a)) }
 
 // Supply returns the total supply in utnn.
-func Supply(kv store.KV) uint64 { return getU64(kv, keySupply) }
+func Supply(kv store.KV) uint64 { return GetUint64(kv, keySupply) }
 
 // AddU64 adds with an overflow check.
 func AddU64(a, b uint64) (uint64, error) {
@@ -91,8 +105,8 @@ func move(kv store.KV, from, to Address, amount uint64) error {
 	if err != nil {
 		return err
 	}
-	setU64(kv, balanceKey(from), fb-amount)
-	setU64(kv, balanceKey(to), tb)
+	SetUint64(kv, balanceKey(from), fb-amount)
+	SetUint64(kv, balanceKey(to), tb)
 	return nil
 }
 
@@ -106,8 +120,8 @@ func Mint(ctx *Context, to Address, amount uint64) error {
 	if err != nil {
 		return err
 	}
-	setU64(ctx.KV, keySupply, supply)
-	setU64(ctx.KV, balanceKey(to), bal)
+	SetUint64(ctx.KV, keySupply, supply)
+	SetUint64(ctx.KV, balanceKey(to), bal)
 	ctx.Emit("mint", "recipient", to.String(), "amount", U64(amount))
 	return nil
 }
@@ -118,8 +132,8 @@ func Burn(ctx *Context, from Address, amount uint64) error {
 	if fb < amount {
 		return Wrap(ErrInsufficientFunds, "burn %d from %s with %d", amount, from, fb)
 	}
-	setU64(ctx.KV, balanceKey(from), fb-amount)
-	setU64(ctx.KV, keySupply, Supply(ctx.KV)-amount)
+	SetUint64(ctx.KV, balanceKey(from), fb-amount)
+	SetUint64(ctx.KV, keySupply, Supply(ctx.KV)-amount)
 	ctx.Emit("burn", "account", from.String(), "amount", U64(amount))
 	return nil
 }

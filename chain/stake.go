@@ -65,7 +65,7 @@ func ValidatePool(pool string) error {
 }
 
 // Bonded returns a's bonded stake in pool.
-func Bonded(ctx *Context, a Address, pool string) uint64 { return getU64(ctx.KV, bondKey(pool, a)) }
+func Bonded(ctx *Context, a Address, pool string) uint64 { return GetUint64(ctx.KV, bondKey(pool, a)) }
 
 // Bond moves amount from a's balance into pool.
 func Bond(ctx *Context, a Address, pool string, amount uint64) error {
@@ -82,7 +82,7 @@ func Bond(ctx *Context, a Address, pool string, amount uint64) error {
 	if err := move(ctx.KV, a, StakePoolAddress(pool), amount); err != nil {
 		return err
 	}
-	setU64(ctx.KV, bondKey(pool, a), total)
+	SetUint64(ctx.KV, bondKey(pool, a), total)
 	ctx.Emit("bond", "account", a.String(), "pool", pool, "amount", U64(amount))
 	return nil
 }
@@ -93,9 +93,8 @@ func Unbond(ctx *Context, a Address, pool string, amount uint64) error {
 	if amount == 0 || amount > have {
 		return Wrap(ErrInsufficientFunds, "unbond %d from pool %s: %d bonded", amount, pool, have)
 	}
-	setU64(ctx.KV, bondKey(pool, a), have-amount)
-	seq := getU64(ctx.KV, keyUnbondSeq) + 1
-	setU64(ctx.KV, keyUnbondSeq, seq)
+	SetUint64(ctx.KV, bondKey(pool, a), have-amount)
+	seq := NextSeq(ctx.KV, keyUnbondSeq)
 	u := Unbonding{Owner: a, Pool: pool, Amount: amount, Maturity: ctx.Block.Height + ctx.Params.UnbondingBlocks}
 	Put(ctx.KV, unbondingKey(u.Maturity, seq), u)
 	ctx.Emit("unbond", "account", a.String(), "pool", pool, "amount", U64(amount), "maturity", I64(u.Maturity))
@@ -158,7 +157,7 @@ func Slash(ctx *Context, a Address, pool, reason string, amount uint64, benefici
 		return 0, Wrap(ErrInvalidRequest, "a slash needs a reason")
 	}
 	taken := min(amount, Bonded(ctx, a, pool))
-	setU64(ctx.KV, bondKey(pool, a), Bonded(ctx, a, pool)-taken)
+	SetUint64(ctx.KV, bondKey(pool, a), Bonded(ctx, a, pool)-taken)
 	if taken < amount {
 		type entry struct {
 			key []byte
@@ -198,8 +197,7 @@ func Slash(ctx *Context, a Address, pool, reason string, amount uint64, benefici
 	} else if err := move(ctx.KV, poolAddr, beneficiary, taken); err != nil {
 		return 0, err
 	}
-	seq := getU64(ctx.KV, keySlashSeq) + 1
-	setU64(ctx.KV, keySlashSeq, seq)
+	seq := NextSeq(ctx.KV, keySlashSeq)
 	rec := SlashRecord{Account: a, Pool: pool, Amount: taken, Reason: reason, Height: ctx.Block.Height, Beneficiary: beneficiary}
 	Put(ctx.KV, binary.BigEndian.AppendUint64(append([]byte{}, prefixSlash...), seq), rec)
 	ctx.Emit("slash", "account", a.String(), "pool", pool, "amount", U64(taken), "reason", reason)

@@ -445,15 +445,15 @@ func finish(ctx *chain.Context, j *Job, status, note string) error {
 	}
 	ctx.Emit("compute_job_end", attrs...)
 	if j.Spot != nil {
-		if n := getU64(ctx.KV, keySpotOpen); n > 0 {
-			setU64(ctx.KV, keySpotOpen, n-1)
+		if n := chain.GetUint64(ctx.KV, keySpotOpen); n > 0 {
+			chain.SetUint64(ctx.KV, keySpotOpen, n-1)
 		}
 		return nil
 	}
 	if status == StatusSettled && j.Result != nil {
-		seq := getU64(ctx.KV, keyVerifiedSeq)
-		ctx.KV.Set(cat(prefixVerified, u64(seq%verifiedRing)), u64(j.ID))
-		setU64(ctx.KV, keyVerifiedSeq, seq+1)
+		seq := chain.GetUint64(ctx.KV, keyVerifiedSeq)
+		ctx.KV.Set(cat(prefixVerified, chain.Uint64Bytes(seq%verifiedRing)), chain.Uint64Bytes(j.ID))
+		chain.SetUint64(ctx.KV, keyVerifiedSeq, seq+1)
 		return plantSpotCheck(ctx, j)
 	}
 	return nil
@@ -468,15 +468,15 @@ func finish(ctx *chain.Context, j *Job, status, note string) error {
 // or challenges catch the rest.)
 func plantSpotCheck(ctx *chain.Context, settled *Job) error {
 	p := LoadParams(ctx.KV)
-	if p.SpotCheckPerMille == 0 || getU64(ctx.KV, keySpotOpen) >= p.MaxOpenSpotChecks {
+	if p.SpotCheckPerMille == 0 || chain.GetUint64(ctx.KV, keySpotOpen) >= p.MaxOpenSpotChecks {
 		return nil
 	}
 	if ctx.Block.Rand("compute/spot", settled.ID)%1000 >= p.SpotCheckPerMille {
 		return nil
 	}
-	n := min(getU64(ctx.KV, keyVerifiedSeq), verifiedRing)
+	n := min(chain.GetUint64(ctx.KV, keyVerifiedSeq), verifiedRing)
 	slot := ctx.Block.Rand("compute/spot-source", settled.ID) % n
-	raw := ctx.KV.Get(cat(prefixVerified, u64(slot)))
+	raw := ctx.KV.Get(cat(prefixVerified, chain.Uint64Bytes(slot)))
 	if len(raw) != 8 {
 		return nil
 	}
@@ -492,8 +492,7 @@ func plantSpotCheck(ctx *chain.Context, settled *Job) error {
 	if chain.Balance(ctx.KV, SpotPool) < cost {
 		return nil // the pool cannot fund it; no check this time
 	}
-	id := getU64(ctx.KV, keyNextJob) + 1
-	setU64(ctx.KV, keyNextJob, id)
+	id := chain.NextSeq(ctx.KV, keyNextJob)
 	var exclude []chain.Address
 	for _, a := range src.Assignments {
 		exclude = append(exclude, a.Provider) // they know the answer
@@ -508,7 +507,7 @@ func plantSpotCheck(ctx *chain.Context, settled *Job) error {
 	if err := chain.Lock(ctx, SpotPool, EscrowID(id), cost); err != nil {
 		return err
 	}
-	setU64(ctx.KV, keySpotOpen, getU64(ctx.KV, keySpotOpen)+1)
+	chain.SetUint64(ctx.KV, keySpotOpen, chain.GetUint64(ctx.KV, keySpotOpen)+1)
 	ctx.Emit("compute_job", "id", chain.U64(id), "tenant", SpotPool.String(), "budget", chain.U64(cost), "redundancy", "1")
 	if err := advance(ctx, &j); err != nil {
 		return err

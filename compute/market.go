@@ -124,8 +124,7 @@ func postJob(ctx *chain.Context, m *MsgPostJob) error {
 		return chain.Wrap(chain.ErrInsufficientFunds, "job budget is %d%s ((redundancy %d + reserve %d) x max price %d x %d units); %s has %d%s",
 			budget, chain.Denom, m.Redundancy, reserveSlots(m.Redundancy), m.MaxPrice, m.Spec.Units(), ctx.Sender, have, chain.Denom)
 	}
-	id := getU64(ctx.KV, keyNextJob) + 1
-	setU64(ctx.KV, keyNextJob, id)
+	id := chain.NextSeq(ctx.KV, keyNextJob)
 	if err := chain.Lock(ctx, ctx.Sender, EscrowID(id), budget); err != nil {
 		return err
 	}

@@ -142,7 +142,7 @@ func jobMsg(r uint32) *MsgPostJob {
 func (h *harness) post(m *MsgPostJob) uint64 {
 	h.t.Helper()
 	h.must(tenant, m)
-	return getU64(h.kv, keyNextJob)
+	return chain.GetUint64(h.kv, keyNextJob)
 }
 
 func (h *harness) job(id uint64) Job {
@@ -520,7 +520,7 @@ func TestSpotCheckCatchesAGuess(t *testing.T) {
 	for _, q := range []byte{2, 3} {
 		h.reveal(q, job, right)
 	}
-	spot := getU64(h.kv, keyNextJob)
+	spot := chain.GetUint64(h.kv, keyNextJob)
 	s := h.job(spot)
 	if spot != job+1 || s.Spot == nil || s.Spot.Source != job || s.Tenant != SpotPool {
 		t.Fatalf("no spot check planted: %+v", s)
@@ -535,7 +535,7 @@ func TestSpotCheckCatchesAGuess(t *testing.T) {
 	if s.Status != StatusSettled || s.Assignments[0].Verdict != VerdictSlashed || h.provider(4).Slashed != 1 {
 		t.Fatalf("spot check: %+v", s)
 	}
-	if got := getU64(h.kv, keySpotOpen); got != 0 {
+	if got := chain.GetUint64(h.kv, keySpotOpen); got != 0 {
 		t.Fatalf("%d spot checks open", got)
 	}
 }

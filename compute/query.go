@@ -49,7 +49,7 @@ func (Domain) Query(kv store.KV, path string, params map[string]string) (any, er
 	case "params":
 		return LoadParams(kv), nil
 	case "pool":
-		return PoolInfo{Address: SpotPool, Balance: chain.Balance(kv, SpotPool), OpenSpotChecks: getU64(kv, keySpotOpen), Verified: getU64(kv, keyVerifiedSeq)}, nil
+		return PoolInfo{Address: SpotPool, Balance: chain.Balance(kv, SpotPool), OpenSpotChecks: chain.GetUint64(kv, keySpotOpen), Verified: chain.GetUint64(kv, keyVerifiedSeq)}, nil
 	case "providers":
 		out := []ProviderInfo{}
 		var ps []Provider

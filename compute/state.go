@@ -1,8 +1,6 @@
 package compute
 
 import (
-	"encoding/binary"
-
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 )
@@ -183,13 +181,15 @@ func cat(parts ...[]byte) []byte {
 	return k
 }
 
-func u64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
-func providerKey(a chain.Address) []byte          { return cat(prefixProvider, a[:]) }
-func jobKey(id uint64) []byte                     { return cat(prefixJob, u64(id)) }
-func dueKey(h int64, id uint64) []byte            { return cat(prefixDue, u64(uint64(h)), u64(id)) }
-func assignKey(a chain.Address, id uint64) []byte { return cat(prefixAssign, a[:], u64(id)) }
-func openKey(id uint64) []byte                    { return cat(prefixOpen, u64(id)) }
+func providerKey(a chain.Address) []byte { return cat(prefixProvider, a[:]) }
+func jobKey(id uint64) []byte            { return cat(prefixJob, chain.Uint64Bytes(id)) }
+func dueKey(h int64, id uint64) []byte {
+	return cat(prefixDue, chain.Uint64Bytes(uint64(h)), chain.Uint64Bytes(id))
+}
+func assignKey(a chain.Address, id uint64) []byte {
+	return cat(prefixAssign, a[:], chain.Uint64Bytes(id))
+}
+func openKey(id uint64) []byte { return cat(prefixOpen, chain.Uint64Bytes(id)) }
 
 // EscrowID names the escrow holding a job's budget.
 func EscrowID(job uint64) string { return "compute/job/" + chain.U64(job) }
@@ -198,22 +198,6 @@ func EscrowID(job uint64) string { return "compute/job/" + chain.U64(job) }
 func BondEscrowID(job uint64) string { return "compute/challenge/" + chain.U64(job) }
 
 var present = []byte{1}
-
-func getU64(kv store.KV, key []byte) uint64 {
-	v := kv.Get(key)
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
-}
-
-func setU64(kv store.KV, key []byte, n uint64) {
-	if n == 0 {
-		kv.Delete(key)
-		return
-	}
-	kv.Set(key, u64(n))
-}
 
 // GetProvider reads a provider's record.
 func GetProvider(kv store.KV, a chain.Address) (Provider, bool) {

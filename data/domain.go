@@ -71,7 +71,7 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		kv.Iterate(p, func(k, v []byte) bool {
 			var a chain.Address
 			copy(a[:], k[len(p):])
-			c.Shares = append(c.Shares, Share{Contributor: a, Records: getU64(kv, k)})
+			c.Shares = append(c.Shares, Share{Contributor: a, Records: chain.GetUint64(kv, k)})
 			return true
 		})
 		return c, nil

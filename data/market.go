@@ -94,25 +94,24 @@ type rateWindow struct {
 // Keys. Dataset ids are 8-byte big-endian so prefixes sort by id.
 var keySeq = []byte("data/seq")
 
-func be(n uint64) []byte     { return binary.BigEndian.AppendUint64(nil, n) }
-func dsKey(id uint64) []byte { return append([]byte("data/ds/"), be(id)...) }
+func dsKey(id uint64) []byte { return append([]byte("data/ds/"), chain.Uint64Bytes(id)...) }
 func recKey(id uint64, h []byte) []byte {
-	return append(append([]byte("data/rec/"), be(id)...), h...)
+	return append(append([]byte("data/rec/"), chain.Uint64Bytes(id)...), h...)
 }
-func recOrderPrefix(id uint64) []byte { return append([]byte("data/rh/"), be(id)...) }
-func recOrderKey(id, n uint64) []byte { return append(recOrderPrefix(id), be(n)...) }
-func batchPrefix(id uint64) []byte    { return append([]byte("data/batch/"), be(id)...) }
-func batchKey(id, n uint64) []byte    { return append(batchPrefix(id), be(n)...) }
-func sharePrefix(id uint64) []byte    { return append([]byte("data/share/"), be(id)...) }
+func recOrderPrefix(id uint64) []byte { return append([]byte("data/rh/"), chain.Uint64Bytes(id)...) }
+func recOrderKey(id, n uint64) []byte { return append(recOrderPrefix(id), chain.Uint64Bytes(n)...) }
+func batchPrefix(id uint64) []byte    { return append([]byte("data/batch/"), chain.Uint64Bytes(id)...) }
+func batchKey(id, n uint64) []byte    { return append(batchPrefix(id), chain.Uint64Bytes(n)...) }
+func sharePrefix(id uint64) []byte    { return append([]byte("data/share/"), chain.Uint64Bytes(id)...) }
 func shareKey(id uint64, a chain.Address) []byte {
 	return append(sharePrefix(id), a[:]...)
 }
 func rateKey(id uint64, a chain.Address) []byte {
-	return append(append([]byte("data/rate/"), be(id)...), a[:]...)
+	return append(append([]byte("data/rate/"), chain.Uint64Bytes(id)...), a[:]...)
 }
-func versionPrefix(id uint64) []byte { return append([]byte("data/ver/"), be(id)...) }
-func versionKey(id, v uint64) []byte { return append(versionPrefix(id), be(v)...) }
-func grantPrefix(id uint64) []byte   { return append([]byte("data/grant/"), be(id)...) }
+func versionPrefix(id uint64) []byte { return append([]byte("data/ver/"), chain.Uint64Bytes(id)...) }
+func versionKey(id, v uint64) []byte { return append(versionPrefix(id), chain.Uint64Bytes(v)...) }
+func grantPrefix(id uint64) []byte   { return append([]byte("data/grant/"), chain.Uint64Bytes(id)...) }
 func grantKey(id uint64, a chain.Address) []byte {
 	return append(grantPrefix(id), a[:]...)
 }
@@ -121,16 +120,6 @@ var (
 	prefixEdge = []byte("data/edge/")
 	keyEdgeSeq = []byte("data/edgeseq")
 )
-
-func getU64(kv store.KV, k []byte) uint64 {
-	v := kv.Get(k)
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
-}
-
-func setU64(kv store.KV, k []byte, n uint64) { kv.Set(k, be(n)) }
 
 // GetDataset loads a dataset.
 func GetDataset(kv store.KV, id uint64) (Dataset, error) {
@@ -149,8 +138,7 @@ func RecordHash(rec []string) []byte {
 }
 
 func create(ctx *chain.Context, m *MsgCreate) error {
-	id := getU64(ctx.KV, keySeq) + 1
-	setU64(ctx.KV, keySeq, id)
+	id := chain.NextSeq(ctx.KV, keySeq)
 	d := Dataset{
 		ID: id, Owner: ctx.Sender, Name: m.Name, Description: m.Description, Schema: m.Schema,
 		License: m.License, Terms: m.Terms, Price: m.Price, CuratorBps: m.CuratorBps,
@@ -209,8 +197,8 @@ func contribute(ctx *chain.Context, m *MsgContribute) error {
 		}
 		return chain.Wrap(chain.ErrInvalidRequest, "no record accepted: %s", strings.Join(reasons, "; "))
 	}
-	share := getU64(ctx.KV, shareKey(d.ID, ctx.Sender)) + uint64(len(b.Accepted))
-	setU64(ctx.KV, shareKey(d.ID, ctx.Sender), share)
+	share := chain.GetUint64(ctx.KV, shareKey(d.ID, ctx.Sender)) + uint64(len(b.Accepted))
+	chain.SetUint64(ctx.KV, shareKey(d.ID, ctx.Sender), share)
 	if d.RateLimit > 0 {
 		chain.Put(ctx.KV, rateKey(d.ID, ctx.Sender), rw)
 	}
@@ -411,9 +399,8 @@ func link(ctx *chain.Context, m *MsgLink) error {
 			}
 		}
 	}
-	seq := getU64(ctx.KV, keyEdgeSeq) + 1
-	setU64(ctx.KV, keyEdgeSeq, seq)
-	chain.Put(ctx.KV, append(append([]byte{}, prefixEdge...), be(seq)...), Edge{From: m.From, To: m.To, Relation: m.Relation, Actor: ctx.Sender, Height: ctx.Block.Height})
+	seq := chain.NextSeq(ctx.KV, keyEdgeSeq)
+	chain.Put(ctx.KV, append(append([]byte{}, prefixEdge...), chain.Uint64Bytes(seq)...), Edge{From: m.From, To: m.To, Relation: m.Relation, Actor: ctx.Sender, Height: ctx.Block.Height})
 	ctx.Emit("data_link", "from", m.From, "to", m.To, "relation", m.Relation)
 	return nil
 }

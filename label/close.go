@@ -356,7 +356,7 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		}
 		// The job no longer holds the worker's stake.
 		used := InUse(ctx.KV, w.Address)
-		setU64(ctx.KV, inUseKey(w.Address), used-min(used, j.Stake))
+		chain.SetUint64(ctx.KV, inUseKey(w.Address), used-min(used, j.Stake))
 		putWorker(ctx.KV, j.ID, w)
 		ctx.Emit("label_settle", "job", chain.U64(j.ID), "worker", w.Address.String(), "score_ppm", chain.U64(uint64(w.ScorePPM)),
 			"paid", chain.U64(w.Paid), "slashed", chain.U64(w.Slashed), "reason", w.Reason)

@@ -24,8 +24,7 @@ func createJob(ctx *chain.Context, m *MsgCreateJob) error {
 		return chain.Wrap(chain.ErrInsufficientFunds, "job budget is %d utnn (%d items x max redundancy %d x reward %d); %s has %d",
 			budget, n, m.MaxRedundancy, m.Reward, ctx.Sender, bal)
 	}
-	id := getU64(ctx.KV, keySeq) + 1
-	setU64(ctx.KV, keySeq, id)
+	id := chain.NextSeq(ctx.KV, keySeq)
 	h := ctx.Block.Height
 	j := Job{
 		ID: id, Requester: ctx.Sender, Title: m.Title, Labels: m.Labels, ItemKind: m.ItemKind, ItemCount: n,
@@ -86,7 +85,7 @@ func join(ctx *chain.Context, m *MsgJoin) error {
 	if assign(ctx, &j, &w) == 0 {
 		return chain.Wrap(chain.ErrNotFound, "label job %d has no items that need answers now", j.ID)
 	}
-	setU64(ctx.KV, inUseKey(ctx.Sender), used+j.Stake)
+	chain.SetUint64(ctx.KV, inUseKey(ctx.Sender), used+j.Stake)
 	j.Workers++
 	putWorker(ctx.KV, j.ID, &w)
 	putJob(ctx.KV, &j)

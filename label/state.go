@@ -111,7 +111,6 @@ var (
 	prefixResult = []byte("label/res/")
 )
 
-func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 func cat(parts ...[]byte) []byte {
 	var out []byte
 	for _, p := range parts {
@@ -119,43 +118,29 @@ func cat(parts ...[]byte) []byte {
 	}
 	return out
 }
-func jobKey(id uint64) []byte { return cat(prefixJob, be64(id)) }
+func jobKey(id uint64) []byte { return cat(prefixJob, chain.Uint64Bytes(id)) }
 func itemKey(id uint64, i uint32) []byte {
-	return cat([]byte("label/item/"), be64(id), binary.BigEndian.AppendUint32(nil, i))
+	return cat([]byte("label/item/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
 }
 func textKey(id uint64, i uint32) []byte {
-	return cat([]byte("label/text/"), be64(id), binary.BigEndian.AppendUint32(nil, i))
+	return cat([]byte("label/text/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
 }
-func workerPrefix(id uint64) []byte { return cat([]byte("label/w/"), be64(id)) }
+func workerPrefix(id uint64) []byte { return cat([]byte("label/w/"), chain.Uint64Bytes(id)) }
 func workerKey(id uint64, a chain.Address) []byte {
 	return cat(workerPrefix(id), a[:])
 }
-func taskPrefix(id uint64) []byte { return cat([]byte("label/t/"), be64(id)) }
+func taskPrefix(id uint64) []byte { return cat([]byte("label/t/"), chain.Uint64Bytes(id)) }
 func workerTaskPrefix(id uint64, a chain.Address) []byte {
 	return cat(taskPrefix(id), a[:])
 }
 func taskKey(id uint64, a chain.Address, i uint32) []byte {
 	return cat(workerTaskPrefix(id, a), binary.BigEndian.AppendUint32(nil, i))
 }
-func dueKey(height int64, id uint64) []byte { return cat(prefixDue, be64(uint64(height)), be64(id)) }
-func inUseKey(a chain.Address) []byte       { return cat(prefixInUse, a[:]) }
-func resultKey(id uint64) []byte            { return cat(prefixResult, be64(id)) }
-
-func getU64(kv store.KV, k []byte) uint64 {
-	v := kv.Get(k)
-	if len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
+func dueKey(height int64, id uint64) []byte {
+	return cat(prefixDue, chain.Uint64Bytes(uint64(height)), chain.Uint64Bytes(id))
 }
-
-func setU64(kv store.KV, k []byte, n uint64) {
-	if n == 0 {
-		kv.Delete(k)
-		return
-	}
-	kv.Set(k, be64(n))
-}
+func inUseKey(a chain.Address) []byte { return cat(prefixInUse, a[:]) }
+func resultKey(id uint64) []byte      { return cat(prefixResult, chain.Uint64Bytes(id)) }
 
 // GetJob loads a job.
 func GetJob(kv store.KV, id uint64) (Job, error) {
@@ -201,7 +186,7 @@ func putItem(kv store.KV, j *Job, i uint32, s *itemState) { chain.Put(kv, itemKe
 
 // InUse is the stake of a that backs its open jobs: bonded stake beyond it
 // is what a new join may use, so one stake cannot back many jobs at once.
-func InUse(kv store.KV, a chain.Address) uint64 { return getU64(kv, inUseKey(a)) }
+func InUse(kv store.KV, a chain.Address) uint64 { return chain.GetUint64(kv, inUseKey(a)) }
 
 // WorkerTasks lists a worker's tasks in a job, in item order.
 func WorkerTasks(kv store.KV, job uint64, a chain.Address) []Task {

@@ -63,12 +63,8 @@ func (o *InitOptions) defaults() {
 // genesis with the dev accounts funded, and tenun.json.
 func InitHome(home string, o InitOptions) error {
 	o.defaults()
-	homes, err := initNetwork([]string{home}, o)
-	if err != nil {
-		return err
-	}
-	_ = homes
-	return nil
+	_, err := initNetwork([]string{home}, o)
+	return err
 }
 
 // InitTestnet writes n validator homes under dir (node0 ... node<n-1>) that

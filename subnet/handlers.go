@@ -21,11 +21,7 @@ func create(ctx *chain.Context, m *MsgCreate) error {
 	if reveal == 0 {
 		reveal = 1
 	}
-	var id uint64 = 1
-	if v := ctx.KV.Get(keySeq); len(v) == 8 {
-		id = binary.BigEndian.Uint64(v) + 1
-	}
-	ctx.KV.Set(keySeq, be64(id))
+	id := chain.NextSeq(ctx.KV, keySeq)
 	s := Subnet{
 		ID: id, Owner: ctx.Sender, Task: m.Task, Dataset: m.Dataset, Tempo: m.Tempo, Yuma: hp,
 		RegistrationMinStake: m.RegistrationMinStake, ValidatorMinStake: m.ValidatorMinStake,

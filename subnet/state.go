@@ -108,8 +108,6 @@ var (
 	prefixSubnet = []byte("subnet/s/")
 )
 
-func be64(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
-
 func join(parts ...[]byte) []byte {
 	var k []byte
 	for _, p := range parts {
@@ -118,25 +116,25 @@ func join(parts ...[]byte) []byte {
 	return k
 }
 
-func subnetKey(id uint64) []byte { return join(prefixSubnet, be64(id)) }
+func subnetKey(id uint64) []byte { return join(prefixSubnet, chain.Uint64Bytes(id)) }
 func neuronPrefix(id uint64) []byte {
-	return join([]byte("subnet/n/"), be64(id))
+	return join([]byte("subnet/n/"), chain.Uint64Bytes(id))
 }
 func neuronKey(id uint64, uid uint16) []byte {
 	return binary.BigEndian.AppendUint16(neuronPrefix(id), uid)
 }
 func accountKey(id uint64, a chain.Address) []byte {
-	return join([]byte("subnet/a/"), be64(id), a[:])
+	return join([]byte("subnet/a/"), chain.Uint64Bytes(id), a[:])
 }
 func commitPrefix(id uint64, uid uint16) []byte {
-	return binary.BigEndian.AppendUint16(join([]byte("subnet/c/"), be64(id)), uid)
+	return binary.BigEndian.AppendUint16(join([]byte("subnet/c/"), chain.Uint64Bytes(id)), uid)
 }
 func commitKey(id uint64, uid uint16, epoch uint64) []byte {
-	return join(commitPrefix(id, uid), be64(epoch))
+	return join(commitPrefix(id, uid), chain.Uint64Bytes(epoch))
 }
-func epochPrefix(id uint64) []byte { return join([]byte("subnet/e/"), be64(id)) }
+func epochPrefix(id uint64) []byte { return join([]byte("subnet/e/"), chain.Uint64Bytes(id)) }
 func epochKey(id, epoch uint64) []byte {
-	return join(epochPrefix(id), be64(epoch))
+	return join(epochPrefix(id), chain.Uint64Bytes(epoch))
 }
 
 // Pool is the stake pool of a subnet: "subnet/<id>".

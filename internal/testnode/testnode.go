@@ -3,7 +3,6 @@
 package testnode
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -35,24 +34,14 @@ func FreeBasePort(t testing.TB) int {
 // funded dev keys and stops it when the test ends.
 func Start(t testing.TB, devAccounts int) *Net {
 	t.Helper()
-	home := t.TempDir()
-	err := node.InitHome(home, node.InitOptions{
+	n, err := node.StartFresh(t.TempDir(), node.InitOptions{
 		ChainID: "tenun-test", DevAccounts: devAccounts,
 		BasePort: FreeBasePort(t), BlockTime: 50 * time.Millisecond,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.Start(home)
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { n.Stop() })
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := n.WaitForHeight(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
 	net := &Net{Node: n, Client: client.New(n.APIAddr())}
 	for i := 0; i < devAccounts; i++ {
 		net.Keys = append(net.Keys, keys.DevPrivKey(i))

@@ -106,7 +106,6 @@ var (
 	keyModelSeq   = []byte("zkml/modelseq")
 )
 
-func be(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
 func cat(parts ...[]byte) []byte {
 	var out []byte
 	for _, p := range parts {
@@ -115,10 +114,10 @@ func cat(parts ...[]byte) []byte {
 	return out
 }
 func circuitKey(id Hash) []byte           { return cat(prefixCircuit, id[:]) }
-func modelKey(id uint64) []byte           { return cat(prefixModel, be(id)) }
+func modelKey(id uint64) []byte           { return cat(prefixModel, chain.Uint64Bytes(id)) }
 func testSetKey(h model.Digest) []byte    { return cat(prefixTestSet, h[:]) }
-func claimPrefix(modelID uint64) []byte   { return cat(prefixClaim, be(modelID)) }
-func claimKey(modelID, seq uint64) []byte { return cat(claimPrefix(modelID), be(seq)) }
+func claimPrefix(modelID uint64) []byte   { return cat(prefixClaim, chain.Uint64Bytes(modelID)) }
+func claimKey(modelID, seq uint64) []byte { return cat(claimPrefix(modelID), chain.Uint64Bytes(seq)) }
 func stmtKey(h [32]byte) []byte           { return cat(prefixStmt, h[:]) }
 func ownedKey(a chain.Address, c model.Digest) []byte {
 	return cat(prefixOwned, a[:], c[:])
@@ -213,8 +212,8 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 	if raw := ctx.KV.Get(keyModelSeq); len(raw) == 8 {
 		id = binary.BigEndian.Uint64(raw) + 1
 	}
-	ctx.KV.Set(keyModelSeq, be(id))
-	ctx.KV.Set(ok, be(id))
+	ctx.KV.Set(keyModelSeq, chain.Uint64Bytes(id))
+	ctx.KV.Set(ok, chain.Uint64Bytes(id))
 	chain.Put(ctx.KV, modelKey(id), Model{
 		ID: id, Owner: ctx.Sender, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
 	})
@@ -320,7 +319,7 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	mdl.Claims = claim.Seq
 	chain.Put(ctx.KV, modelKey(mdl.ID), mdl)
 	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
-	ctx.KV.Set(sk, be(claim.Seq))
+	ctx.KV.Set(sk, chain.Uint64Bytes(claim.Seq))
 	ev := []string{"model", chain.U64(mdl.ID), "claim", chain.U64(claim.Seq), "kind", claim.Kind,
 		"circuit", c.ID.String(), "prover", ctx.Sender.String()}
 	if a := m.Accuracy; a != nil {
@@ -336,7 +335,7 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 func statementHash(circuit Hash, modelID uint64, pub []fr.Element) [32]byte {
 	h := sha256.New()
 	h.Write(circuit[:])
-	h.Write(be(modelID))
+	h.Write(chain.Uint64Bytes(modelID))
 	for i := range pub {
 		b := pub[i].Bytes()
 		h.Write(b[:])
