@@ -56,16 +56,16 @@ func setSequence(kv store.KV, a Address, s uint64) {
 // CometBFT's ed25519 batch verifier gives the same verdict as one-by-one
 // verification (both use ZIP-215 rules); its internal random coefficients
 // only speed it up and never change a verdict on valid input, so the result
-// is deterministic. Transactions the caller already verified (see
-// ApplyBlockVerified) are taken as valid without checking again.
-func verifySignatures(txs []*Tx, verified func(i int) bool) []bool {
+// is deterministic. Transactions marked in done are taken as valid (the
+// caller verified them before, see ApplyBlockPrechecked).
+func verifySignatures(txs []*Tx, done []bool) []bool {
 	ok := make([]bool, len(txs))
 	todo := 0
 	for i, tx := range txs {
 		if tx == nil {
 			continue
 		}
-		if verified != nil && verified(i) {
+		if done[i] {
 			ok[i] = true
 			continue
 		}
@@ -79,8 +79,14 @@ func verifySignatures(txs []*Tx, verified func(i int) bool) []bool {
 		}
 		return ok
 	}
+	return verifyBatch(txs, ok)
+}
+
+// verifyBatch batch-verifies the signatures of the non-nil txs not yet
+// marked in ok, marking the valid ones.
+func verifyBatch(txs []*Tx, ok []bool) []bool {
 	bv := ed25519.NewBatchVerifier()
-	idx := make([]int, 0, todo)
+	idx := make([]int, 0, len(txs))
 	for i, tx := range txs {
 		if tx == nil || ok[i] {
 			continue
@@ -90,6 +96,9 @@ func verifySignatures(txs []*Tx, verified func(i int) bool) []bool {
 		}
 		idx = append(idx, i)
 	}
+	if len(idx) == 0 {
+		return ok
+	}
 	_, valid := bv.Verify()
 	for j, i := range idx {
 		ok[i] = valid[j]
@@ -97,27 +106,42 @@ func verifySignatures(txs []*Tx, verified func(i int) bool) []bool {
 	return ok
 }
 
+// VerifySignatures checks the signatures of txs together (batch
+// verification where there are several) and reports each one's verdict,
+// the same as tx.VerifySignature()==nil would. Nil entries are false.
+func VerifySignatures(txs []*Tx) []bool {
+	return verifySignatures(txs, make([]bool, len(txs)))
+}
+
 // ApplyBlock runs a block's transactions in order and then the end-block
 // steps, writing to kv. Each transaction runs in its own write buffer that is
 // applied only if it succeeds.
 func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
-	return a.ApplyBlockVerified(kv, block, txs, nil)
+	return a.ApplyBlockPrechecked(kv, block, txs, nil)
 }
 
-// ApplyBlockVerified is ApplyBlock for a caller that has already verified
-// some of the transactions' signatures: verified(i) reports that txs[i],
-// these exact bytes, passed VerifySignature before (the node remembers what
-// its CheckTx verified). A signature's verdict depends on the bytes alone,
-// so skipping the check again changes no result; the rest are verified as
-// usual. verified may be nil.
-func (a *App) ApplyBlockVerified(kv store.KV, block Block, txs [][]byte, verified func(i int) bool) BlockResult {
+// ApplyBlockPrechecked is ApplyBlock for a caller that has already decoded
+// some of the transactions and verified their signatures: known(i), when
+// not nil, is txs[i] as DecodeTx returned it from exactly those bytes, with
+// a valid signature (the node keeps what its CheckTx decoded and verified).
+// Decoding and a signature's verdict depend on the bytes alone, so reusing
+// them changes no result; the size limit is still applied here, and the
+// rest are decoded and verified as usual. known may be nil.
+func (a *App) ApplyBlockPrechecked(kv store.KV, block Block, txs [][]byte, known func(i int) *Tx) BlockResult {
 	params := LoadParams(kv)
 	decoded := make([]*Tx, len(txs))
 	decodeErr := make([]error, len(txs))
+	done := make([]bool, len(txs))
 	for i, b := range txs {
+		if known != nil && len(b) <= params.MaxTxBytes {
+			if decoded[i] = known(i); decoded[i] != nil {
+				done[i] = true
+				continue
+			}
+		}
 		decoded[i], decodeErr[i] = DecodeTx(b, params.MaxTxBytes)
 	}
-	sigOK := verifySignatures(decoded, verified)
+	sigOK := verifySignatures(decoded, done)
 	// The block's writes collect in one buffer and reach kv once, in key
 	// order, at the end: a key many transactions write (the fee collector's
 	// balance, a busy sender's sequence) costs one tree update per block,
@@ -145,22 +169,24 @@ func (a *App) ApplyBlockVerified(kv store.KV, block Block, txs [][]byte, verifie
 // writes there on success so that the same sender's next transaction (with
 // the next sequence) is checked against them.
 func (a *App) CheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
-	return a.CheckTxVerified(kv, block, txBytes, false)
+	return a.CheckTxPrechecked(kv, block, LoadParams(kv), txBytes, nil)
 }
 
-// CheckTxVerified is CheckTx for a caller that may already have verified the
-// signature of these exact bytes: with sigVerified it is not verified again
-// (a signature's verdict depends on the bytes alone). The node sets it when
-// it verified the signature before taking the ABCI lock, and on CometBFT's
-// recheck of a transaction already admitted to its mempool.
-func (a *App) CheckTxVerified(kv store.KV, block Block, txBytes []byte, sigVerified bool) TxResult {
-	params := LoadParams(kv)
-	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
-	if err != nil {
-		return failed(err)
+// CheckTxPrechecked is CheckTx for a node that keeps the chain's params
+// (they are fixed at genesis) and may already have decoded txBytes and
+// verified its signature: tx, when not nil, is what DecodeTx returned for
+// exactly these bytes, with a valid signature (checked before the ABCI lock,
+// or on admission when CometBFT rechecks a mempool transaction).
+func (a *App) CheckTxPrechecked(kv store.KV, block Block, params Params, txBytes []byte, tx *Tx) TxResult {
+	if tx != nil && len(txBytes) > params.MaxTxBytes {
+		tx = nil // DecodeTx gives the error
 	}
 	var sigErr error
-	if !sigVerified {
+	if tx == nil {
+		var err error
+		if tx, err = DecodeTx(txBytes, params.MaxTxBytes); err != nil {
+			return failed(err)
+		}
 		sigErr = tx.VerifySignature()
 	}
 	return a.deliver(kv, block, params, tx, sigErr)

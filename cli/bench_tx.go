@@ -79,7 +79,7 @@ beside the cost of only checking the same blocks' signatures.`,
 	f.IntVar(&o.Txs, "txs", 100_000, "transactions driven into each app")
 	f.DurationVar(&o.BlockTime, "block-time", 200*time.Millisecond, "CometBFT timeout_commit of both nodes")
 	f.IntVar(&o.Accounts, "accounts", 1000, "funded Tenun sender accounts (generated keys)")
-	f.IntVar(&o.Workers, "workers", 4, "load generator goroutines")
+	f.IntVar(&o.Workers, "workers", txload.DefaultWorkers, "load generator goroutines (concurrent submitters)")
 	f.IntVar(&o.Rounds, "rounds", 1, "run the pair this many times, alternating which app goes first, and show the median round")
 	f.BoolVar(&o.Keep, "keep", false, "keep the nodes' temp homes (node.log) and print where")
 	f.BoolVar(&withNodes, "nodes", true, "run the node comparison (Tenun vs kvstore)")
@@ -98,7 +98,7 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 		fmt.Fprintf(w, "  both nodes: %d validator, timeout_commit %s, timeout_propose %s, block max %d bytes, %s mempool of %d txs (cache %d, recheck %v),\n",
 			c.Validators, c.TimeoutCommit, c.TimeoutPropose, c.BlockMaxBytes, c.MempoolType, c.MempoolSize, c.MempoolCacheSize, c.MempoolRecheck)
 		fmt.Fprintf(w, "  tx indexer %s, %s; ABCI: %s\n", c.TxIndexer, c.DBBackend, c.ABCIClient)
-		fmt.Fprintf(w, "  load: %d goroutines, %s\n", c.Workers, c.Submit)
+		fmt.Fprintf(w, "  load: %d goroutines, %s; GOGC %d for both\n", c.Workers, c.Submit, c.GCPercent)
 		fmt.Fprintf(w, "  %-8s %9s %9s %10s %14s %9s %10s  %s\n", "app", "tx/s", "blocks/s", "txs/block", "window", "overall", "cpu us/tx", "committed")
 		for _, a := range []txload.AppResult{n.Tenun, n.KVStore} {
 			note := ""

@@ -46,51 +46,62 @@ type ABCI struct {
 	committed atomic.Int64 // last committed height, for API snapshots
 	mu        sync.Mutex   // guards check against API simulation reads
 
-	// verified holds the sha256 of transactions whose signatures this node
-	// found valid, before the ABCI lock (PreverifyTx) or in CheckTx, so that
-	// neither CheckTx nor FinalizeBlock checks them again (see
-	// chain.App.CheckTxVerified and ApplyBlockVerified); a block's
-	// transactions leave it.
-	verifiedMu sync.Mutex
-	verified   map[[32]byte]struct{}
+	// params are the chain's parameters, fixed at genesis, read once per
+	// check state instead of once per CheckTx.
+	params chain.Params
+
+	// prechecked holds, by sha256, transactions this node decoded and whose
+	// signatures it found valid, before the ABCI lock (PreverifyTx) or in
+	// CheckTx, so that neither CheckTx, CometBFT's recheck nor FinalizeBlock
+	// decodes or verifies them again (see chain.App.CheckTxPrechecked and
+	// ApplyBlockPrechecked); a block's transactions leave it.
+	precheckedMu sync.Mutex
+	prechecked   map[[32]byte]*chain.Tx
+	sigs         *sigBatcher
 }
 
-// maxVerified bounds the verified set: entries of transactions that never
-// reach a block (dropped on recheck) are forgotten when it fills.
-const maxVerified = 1 << 18
+// maxPrechecked bounds the prechecked set: entries of transactions that
+// never reach a block (dropped on recheck) are forgotten when it fills.
+const maxPrechecked = 1 << 17
 
-func (a *ABCI) markVerified(h [32]byte) {
-	a.verifiedMu.Lock()
-	defer a.verifiedMu.Unlock()
-	if len(a.verified) >= maxVerified {
-		clear(a.verified)
+func (a *ABCI) remember(h [32]byte, tx *chain.Tx) {
+	a.precheckedMu.Lock()
+	defer a.precheckedMu.Unlock()
+	if len(a.prechecked) >= maxPrechecked {
+		clear(a.prechecked)
 	}
-	a.verified[h] = struct{}{}
+	a.prechecked[h] = tx
 }
 
-func (a *ABCI) isVerified(h [32]byte) bool {
-	a.verifiedMu.Lock()
-	defer a.verifiedMu.Unlock()
-	_, ok := a.verified[h]
-	return ok
+func (a *ABCI) forget(h [32]byte) {
+	a.precheckedMu.Lock()
+	defer a.precheckedMu.Unlock()
+	delete(a.prechecked, h)
 }
 
-// PreverifyTx checks a new transaction's signature before CometBFT takes the
-// ABCI lock for CheckTx (see clientCreator), so that the signature checks of
-// concurrent submissions run in parallel on every core while the state
-// checks stay serial. It only records valid signatures: anything else is
-// left for CheckTx to judge and reject.
+func (a *ABCI) lookup(h [32]byte) *chain.Tx {
+	a.precheckedMu.Lock()
+	defer a.precheckedMu.Unlock()
+	return a.prechecked[h]
+}
+
+// PreverifyTx decodes a new transaction and checks its signature before
+// CometBFT takes the ABCI lock for CheckTx (see clientCreator), so that the
+// signature checks of concurrent submissions run in parallel on every core,
+// in batches (sigBatcher), while the state checks stay serial. It only
+// records valid transactions: anything else is left for CheckTx to judge
+// and reject with its reason.
 func (a *ABCI) PreverifyTx(txBytes []byte) {
 	tx, err := chain.DecodeTx(txBytes, len(txBytes)) // CheckTx applies the size limit
-	if err != nil || tx.VerifySignature() != nil {
+	if err != nil || !a.sigs.verify(tx) {
 		return
 	}
-	a.markVerified(sha256.Sum256(txBytes))
+	a.remember(sha256.Sum256(txBytes), tx)
 }
 
 // NewABCI wraps app over the durable tree.
 func NewABCI(app *chain.App, tree *store.Tree) *ABCI {
-	a := &ABCI{app: app, tree: tree, verified: make(map[[32]byte]struct{})}
+	a := &ABCI{app: app, tree: tree, prechecked: make(map[[32]byte]*chain.Tx), sigs: newSigBatcher()}
 	a.committed.Store(tree.Version())
 	// After a restart the mempool checks against the last committed height
 	// until the next block arrives (its time comes with that block).
@@ -108,6 +119,7 @@ func (a *ABCI) resetCheck() {
 			a.check = store.NewCache(lockedKV{snap, &a.treeMu})
 		}
 	}
+	a.params = chain.LoadParams(a.check)
 }
 
 // Info tells CometBFT how far the app got, so the handshake replays only the
@@ -145,19 +157,23 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 	defer a.mu.Unlock()
 	next := a.lastBlock
 	next.Height++
-	var r chain.TxResult
-	if req.Type == abci.CheckTxType_Recheck {
-		// Already in the mempool, so its signature was verified on admission.
-		r = a.app.CheckTxVerified(a.check, next, req.Tx, true)
-		if r.Code != 0 {
-			a.noteDropped(sha256.Sum256(req.Tx), r.Log)
+	h := sha256.Sum256(req.Tx)
+	tx := a.lookup(h)
+	if tx == nil && req.Type == abci.CheckTxType_New {
+		// Not seen before the lock (a caller that bypassed the
+		// preverifying client): decode and verify here, once.
+		if d, err := chain.DecodeTx(req.Tx, len(req.Tx)); err == nil && d.VerifySignature() == nil {
+			tx = d
+			a.remember(h, tx)
 		}
-	} else {
-		h := sha256.Sum256(req.Tx)
-		pre := a.isVerified(h)
-		r = a.app.CheckTxVerified(a.check, next, req.Tx, pre)
-		if r.Code == 0 && !pre { // success includes a valid signature
-			a.markVerified(h)
+	}
+	r := a.app.CheckTxPrechecked(a.check, next, a.params, req.Tx, tx)
+	if r.Code != 0 {
+		// Refused or dropped: it is not in the mempool, so no block of
+		// ours will carry it from there; keep nothing for it.
+		a.forget(h)
+		if req.Type == abci.CheckTxType_Recheck {
+			a.noteDropped(h, r.Log)
 		}
 	}
 	return &abci.ResponseCheckTx{Code: r.Code, Log: r.Log, Codespace: codespace(r.Code)}, nil
@@ -196,19 +212,17 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 	for _, m := range req.Misbehavior {
 		block.Misbehaving = append(block.Misbehaving, chain.AddressFromBytes(m.Validator.Address))
 	}
-	a.verifiedMu.Lock()
-	pre := make([]bool, len(req.Txs))
+	known := make([]*chain.Tx, len(req.Txs))
+	a.precheckedMu.Lock()
 	for i, tx := range req.Txs {
 		h := sha256.Sum256(tx)
-		if _, ok := a.verified[h]; ok {
-			pre[i] = true
-			delete(a.verified, h)
-		}
+		known[i] = a.prechecked[h]
+		delete(a.prechecked, h)
 	}
-	a.verifiedMu.Unlock()
+	a.precheckedMu.Unlock()
 	a.treeMu.Lock()
 	defer a.treeMu.Unlock()
-	res := a.app.ApplyBlockVerified(a.tree, block, req.Txs, func(i int) bool { return pre[i] })
+	res := a.app.ApplyBlockPrechecked(a.tree, block, req.Txs, func(i int) *chain.Tx { return known[i] })
 	a.lastBlock = block
 	out := &abci.ResponseFinalizeBlock{
 		TxResults: make([]*abci.ExecTxResult, len(res.Txs)),

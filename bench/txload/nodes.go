@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -58,7 +59,7 @@ func (o *Options) defaults() {
 		o.Accounts = o.Txs
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = DefaultWorkers
 	}
 	if o.BlockTime <= 0 {
 		o.BlockTime = 200 * time.Millisecond
@@ -70,6 +71,11 @@ func (o *Options) defaults() {
 		o.Rounds = 1
 	}
 }
+
+// DefaultWorkers is how many submitters the load generator runs: a public
+// node serves many clients and peers at once, and with several submissions
+// in flight Tenun checks their signatures in batches.
+const DefaultWorkers = 16
 
 // Config is the CometBFT configuration both nodes ran with; the run refuses
 // to compare nodes whose configurations differ.
@@ -90,6 +96,7 @@ type Config struct {
 	ABCIClient         string `json:"abci_client"`
 	Submit             string `json:"submit"`
 	Workers            int    `json:"workers"`
+	GCPercent          int    `json:"gc_percent"` // the process's GOGC, shared by both apps
 }
 
 // Window is the measured stretch of a run: the transactions committed with
@@ -373,7 +380,15 @@ func configOf(home string, workers int) (Config, error) {
 		ABCIClient:         "in-process local client, one mutex over all ABCI calls (Tenun checks a new transaction's signature before taking it)",
 		Submit:             "rpc/client/local BroadcastTxSync (CheckTx through the mempool), pre-signed",
 		Workers:            workers,
+		GCPercent:          gcPercent(),
 	}, nil
+}
+
+// gcPercent reads the garbage collector's current target (GOGC).
+func gcPercent() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
 }
 
 type blockRec struct {

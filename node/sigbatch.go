@@ -1,0 +1,101 @@
+package node
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/tenun-chain/tenun/chain"
+)
+
+// sigBatcher verifies the signatures of transactions that arrive at the same
+// time together. ed25519 batch verification costs 20% (4 signatures) to 40%
+// (32 and more) less per signature than one-by-one verification, and the
+// signature check is the largest cost of admitting a transaction.
+//
+// It is group commit: a caller queues its transaction; if fewer than
+// maxRunners callers are verifying, it becomes one and verifies everything
+// queued, its own and others', as one batch, and again while more queued up
+// meanwhile (at most maxBatch at a time, so nobody waits long); otherwise it
+// waits for its verdict. Under light load a batch is one transaction and
+// nothing waits; under heavy load batches grow by themselves. There is one
+// runner per core, so the checks still use every core.
+//
+// A batch with a bad signature in it falls back to checking each signature
+// of that batch alone (chain.VerifySignatures), so a verdict is always the
+// one VerifySignature gives; a flood of bad signatures costs about twice
+// what it would one by one, and is refused at admission all the same.
+type sigBatcher struct {
+	mu         sync.Mutex
+	queue      []*sigJob
+	running    int
+	maxRunners int
+}
+
+type sigJob struct {
+	tx   *chain.Tx
+	ok   bool
+	done chan struct{}
+}
+
+// maxBatch bounds one batch; beyond ~64 the saving per signature is flat.
+const maxBatch = 64
+
+// extraRunnerQueue is the queue length at which a caller starts another
+// runner beside a busy one; below it, it waits for the busy runner to take
+// it with the next batch, so that batches grow instead of many runners each
+// checking one signature.
+const extraRunnerQueue = 8
+
+func newSigBatcher() *sigBatcher {
+	return &sigBatcher{maxRunners: max(1, runtime.GOMAXPROCS(0))}
+}
+
+// verify reports whether tx's signature is valid, as tx.VerifySignature()
+// would; it may verify other callers' transactions on the way.
+func (b *sigBatcher) verify(tx *chain.Tx) bool {
+	job := &sigJob{tx: tx, done: make(chan struct{})}
+	b.mu.Lock()
+	b.queue = append(b.queue, job)
+	if b.running > 0 && (b.running >= b.maxRunners || len(b.queue) < extraRunnerQueue) {
+		b.mu.Unlock()
+		<-job.done
+		return job.ok
+	}
+	b.running++
+	for len(b.queue) > 0 {
+		n := min(len(b.queue), maxBatch)
+		batch := append([]*sigJob(nil), b.queue[:n]...)
+		b.queue = b.queue[n:]
+		b.mu.Unlock()
+		runBatch(batch)
+		b.mu.Lock()
+		if isDone(job) && len(b.queue) > 0 && b.running > 1 {
+			break // another runner is on it; return our own verdict now
+		}
+	}
+	b.running--
+	b.mu.Unlock()
+	<-job.done
+	return job.ok
+}
+
+func isDone(j *sigJob) bool {
+	select {
+	case <-j.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func runBatch(batch []*sigJob) {
+	txs := make([]*chain.Tx, len(batch))
+	for i, j := range batch {
+		txs[i] = j.tx
+	}
+	ok := chain.VerifySignatures(txs)
+	for i, j := range batch {
+		j.ok = ok[i]
+		close(j.done)
+	}
+}
