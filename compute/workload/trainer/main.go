@@ -21,16 +21,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 )
 
@@ -94,16 +93,16 @@ func run(cfg config) error {
 		return errors.New("no training samples left after the holdout")
 	}
 
-	m := newModel(cfg.hidden, &rng)
-	s := newScratch(cfg.hidden)
+	m := newModel(cfg.hidden, &ds.perm, &rng)
+	b := newBatch(min(cfg.batch, len(train)), m.stride)
 	epochLoss := make([]float64, 0, cfg.epochs)
 	for range cfg.epochs {
 		rng.shuffle(train)
-		epochLoss = append(epochLoss, m.trainEpoch(ds, train, cfg.batch, cfg.lr, s))
+		epochLoss = append(epochLoss, m.trainEpoch(ds, train, cfg.batch, cfg.lr, b))
 	}
 
-	trainEval := m.evaluate(ds, train, s)
-	testEval := m.evaluate(ds, test, s)
+	trainEval := m.evaluate(ds, train, b)
+	testEval := m.evaluate(ds, test, b)
 
 	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
@@ -120,32 +119,83 @@ func run(cfg config) error {
 	return nil
 }
 
-// dataset holds the pixels already scaled to [0,1], one row of numInputs per sample.
+// dataset holds the pixels already scaled to [0,1], one row of numInputs
+// (inQuads quads) per sample. The pixels are stored reordered, the same way
+// for every sample: perm[p] is the pixel in place p, the pixels most often 0
+// (the image's border) last. A mini-batch's last few quads are then often 0
+// for all its samples, and the products over the inputs skip them (see
+// batch.quads), about 15% of their work on the digits. The order depends
+// only on the data, so it is the same everywhere.
 type dataset struct {
-	x      []float64
+	x      []quad // samples x inQuads, pixels in perm's order
 	labels []int
+	quads  []int // per sample: its quads up to the last one that is not 0
+	perm   [numInputs]int
 }
 
-func (d *dataset) row(i int) []float64 { return d.x[i*numInputs : (i+1)*numInputs : (i+1)*numInputs] }
+func (d *dataset) row(i int) []quad { return d.x[i*inQuads : (i+1)*inQuads] }
 
+// reorder sorts the pixels as described at dataset and sets d.quads.
+func (d *dataset) reorder() {
+	var zeros [numInputs]int
+	for i := range d.labels {
+		for t, q := range d.row(i) {
+			for k, v := range q {
+				if v == 0 {
+					zeros[4*t+k]++
+				}
+			}
+		}
+	}
+	for p := range d.perm {
+		d.perm[p] = p
+	}
+	slices.SortStableFunc(d.perm[:], func(a, b int) int { return zeros[a] - zeros[b] })
+	d.quads = make([]int, len(d.labels))
+	for i := range d.labels {
+		row := d.row(i)
+		orig := [inQuads]quad(row)
+		for p, q := range d.perm {
+			row[p/4][p%4] = orig[q/4][q%4]
+		}
+		for t, q := range row {
+			if q != (quad{}) {
+				d.quads[i] = t + 1
+			}
+		}
+	}
+}
+
+// loadDataset reads the data set whole and splits it into lines by hand:
+// bufio.Scanner and strconv per field are what loading spent its time on in
+// the wasm build.
 func loadDataset(path string) (*dataset, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read data set: %w", err)
 	}
-	var r io.Reader = bytes.NewReader(raw)
 	if len(raw) >= 2 && raw[0] == 0x1f && raw[1] == 0x8b { // gzip magic, whatever the file name says
-		zr, err := gzip.NewReader(r)
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("open gzip data set: %w", err)
 		}
-		r = zr
+		var buf bytes.Buffer
+		if _, err := buf.ReadFrom(zr); err != nil {
+			return nil, fmt.Errorf("read data set: %w", err)
+		}
+		raw = buf.Bytes()
 	}
-	ds := &dataset{}
-	sc := bufio.NewScanner(r)
+	rows := bytes.Count(raw, []byte{'\n'}) + 1
+	ds := &dataset{x: make([]quad, 0, rows*inQuads), labels: make([]int, 0, rows)}
 	var fields [numInputs + 1]int
-	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
+	for line := 1; len(raw) > 0; line++ {
+		text := raw
+		if end := bytes.IndexByte(raw, '\n'); end >= 0 {
+			text, raw = raw[:end], raw[end+1:]
+		} else {
+			raw = nil
+		}
+		text = bytes.TrimSpace(text)
 		if len(text) == 0 {
 			continue
 		}
@@ -155,28 +205,54 @@ func loadDataset(path string) (*dataset, error) {
 			}
 			return nil, fmt.Errorf("data set line %d: %w", line, err)
 		}
-		for _, v := range fields[:numInputs] {
+		var x [inQuads]quad
+		for i, v := range fields[:numInputs] {
 			if v < 0 || v > pixelMax {
 				return nil, fmt.Errorf("data set line %d: pixel %d outside 0..%d", line, v, pixelMax)
 			}
-			ds.x = append(ds.x, float64(v)/pixelMax)
+			x[i/4][i%4] = float64(v) / pixelMax
 		}
+		ds.x = append(ds.x, x[:]...)
 		label := fields[numInputs]
 		if label < 0 || label >= numClasses {
 			return nil, fmt.Errorf("data set line %d: class %d outside 0..%d", line, label, numClasses-1)
 		}
 		ds.labels = append(ds.labels, label)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read data set: %w", err)
-	}
 	if len(ds.labels) == 0 {
 		return nil, errors.New("data set is empty")
 	}
+	ds.reorder()
 	return ds, nil
 }
 
+// parseRow parses text, len(out) comma-separated integers, into out. Rows
+// of plain digits, every row of a well-formed file, are parsed here in one
+// pass; anything else goes to parseFields.
 func parseRow(text []byte, out []int) error {
+	n, v, digits := 0, 0, 0
+	for _, c := range text {
+		switch {
+		case c >= '0' && c <= '9' && digits < 9:
+			v = v*10 + int(c-'0')
+			digits++
+		case c == ',' && digits > 0 && n < len(out)-1:
+			out[n] = v
+			n, v, digits = n+1, 0, 0
+		default:
+			return parseFields(text, out)
+		}
+	}
+	if digits == 0 || n != len(out)-1 {
+		return parseFields(text, out)
+	}
+	out[n] = v
+	return nil
+}
+
+// parseFields is parseRow for any row: fields may have white space around
+// them and a sign, and errors say what is wrong.
+func parseFields(text []byte, out []int) error {
 	for i := range out {
 		end := bytes.IndexByte(text, ',')
 		if i == len(out)-1 {
@@ -199,165 +275,398 @@ func parseRow(text []byte, out []int) error {
 	return nil
 }
 
-// model is the MLP: w1 is hidden x numInputs, w2 is numClasses x hidden, row-major.
+// How training is laid out, and why.
+//
+// Nearly all the time goes into five matrix products per mini-batch: the two
+// layers forward, the hidden deltas, and the steps of w2 and w1. They all go
+// through one kernel, mulAdd, shaped by the costs of the wasm build (Go's
+// wasm output compiled by wazero): there a float load or store costs about
+// ten machine instructions instead of one, as Go folds no constant offset
+// into it and wazero bounds-checks every access; a loop iteration is a jump
+// through the function's br_table dispatch, which spills and reloads the
+// values live across it; and a call costs a hundred-odd instructions. So:
+//
+//   - mulAdd is register-blocked: a step loads six quads and feeds every
+//     value to several multiply-adds, whose eight sums stay in locals. That
+//     is three quarters of a load per multiply-add, where the textbook loops
+//     need two or three. Eight sums is as many as stay in registers: Go's
+//     wasm backend has sixteen float registers, and the last step's eight
+//     products are all live at the end of the loop body.
+//   - Its operands are packed (see quad), so a step reads them at fixed
+//     offsets from two addresses, and each call and loop iteration does a
+//     lot of work.
+//   - The gradient sums are taken over the whole batch and added to the
+//     weights directly, so no gradient is stored and reloaded.
+//   - The passes between the products work on whole quads, written out,
+//     without loops over a quad's values, passing quads by value (arrays of
+//     four stay in memory) or branching on floats (see relu).
+//
+// The native build gains from all this too, if less. Every sum runs in a
+// fixed order, the same in every build: over the inputs, hidden units,
+// classes or samples, in index order.
+
+// quad holds four consecutive values of a matrix row; pair and group hold
+// the same quad of two and four consecutive rows. The matrices mulAdd reads
+// are slices of pairs and groups: row by row, quad by quad, two or four rows
+// interleaved.
+type (
+	quad  [4]float64
+	pair  [2]quad
+	group [4]quad
+)
+
+const (
+	unitBlock  = 4                    // the hidden layer is padded to a multiple of this many units
+	rowBlock   = 4                    // a batch is padded to a multiple of this many samples (zero rows)
+	inQuads    = numInputs / 4        // quads per row of inputs
+	classQuads = (numClasses + 3) / 4 // quads per row of classes; the two past numClasses are 0
+)
+
+// setCol sets d to column e of g (the values e of its quads): transposing a
+// group is four of these.
+func setCol(d *quad, g *group, e int) { d[0], d[1], d[2], d[3] = g[0][e], g[1][e], g[2][e], g[3][e] }
+
+// setCol2 sets d to column e of the group of rows a[0], a[1], c[0], c[1].
+func setCol2(d *quad, a, c *pair, e int) { d[0], d[1], d[2], d[3] = a[0][e], a[1][e], c[0][e], c[1][e] }
+
+func roundUp(n, m int) int { return (n + m - 1) / m * m }
+
+// model is the MLP: w1 is hidden x numInputs (its columns in the data set's
+// pixel order) and w2 is numClasses x hidden, both packed as pairs of rows.
+// In memory the hidden layer is padded to stride units, a multiple of
+// unitBlock, and w2 to 2*classQuads rows: the padding's weights and biases
+// start at 0 and stay exactly 0 (a padding unit's activation is 0, so every
+// gradient term it gets is +0, and the padding classes are never stepped),
+// and json writes only the real ones.
 type model struct {
-	hidden int
-	w1, b1 []float64
-	w2, b2 []float64
+	hidden, stride int
+	place          [numInputs]int // place[i]: pixel i's column of w1
+	w1             []pair         // stride/2 x inQuads
+	b1             []float64      // stride
+	w2             []pair         // 2*classQuads x stride/4, the last pair (padding classes) 0
+	b2             [numClasses]float64
+	w2t            []pair // w2 transposed, stride/2 x classQuads; refreshed after each step
 }
 
-func newModel(hidden int, rng *splitmix64) *model {
+func newModel(hidden int, perm *[numInputs]int, rng *splitmix64) *model {
+	stride := roundUp(hidden, unitBlock)
 	m := &model{
 		hidden: hidden,
-		w1:     make([]float64, hidden*numInputs),
-		b1:     make([]float64, hidden),
-		w2:     make([]float64, numClasses*hidden),
-		b2:     make([]float64, numClasses),
+		stride: stride,
+		w1:     make([]pair, stride/2*inQuads),
+		b1:     make([]float64, stride),
+		w2:     make([]pair, 2*classQuads*stride/4),
+		w2t:    make([]pair, stride/2*classQuads),
+	}
+	for p, i := range perm {
+		m.place[i] = p
 	}
 	// He-uniform for the ReLU layer, Glorot-uniform for the softmax layer.
 	// math.Sqrt is exactly rounded by IEEE 754, so it is safe here.
 	lim1 := math.Sqrt(6.0 / numInputs)
-	for i := range m.w1 {
-		m.w1[i] = (float64(2*rng.float()) - 1) * lim1
+	for j := range hidden {
+		for i := range numInputs {
+			*m.w1At(j, m.place[i]) = (float64(2*rng.float()) - 1) * lim1
+		}
 	}
 	lim2 := math.Sqrt(6.0 / float64(hidden+numClasses))
-	for i := range m.w2 {
-		m.w2[i] = (float64(2*rng.float()) - 1) * lim2
+	for k := range numClasses {
+		for j := range hidden {
+			*m.w2At(k, j) = (float64(2*rng.float()) - 1) * lim2
+		}
 	}
+	m.transposeW2()
 	return m
 }
 
-// scratch holds the per-sample activations and the batch gradients, allocated
-// once so training does not touch the allocator (and so the GC stays idle).
-type scratch struct {
-	h, p, dh           []float64
-	gw1, gb1, gw2, gb2 []float64
+func (m *model) w1At(j, p int) *float64 { return &m.w1[j/2*inQuads+p/4][j%2][p%4] }
+func (m *model) w2At(k, j int) *float64 { return &m.w2[k/2*(m.stride/4)+j/4][k%2][j%4] }
+
+// transposeW2 sets w2t from w2.
+func (m *model) transposeW2() {
+	sq := m.stride / 4
+	for kq := range classQuads {
+		for t := range sq {
+			a, c := &m.w2[2*kq*sq+t], &m.w2[(2*kq+1)*sq+t] // classes 4kq..4kq+3 by units 4t..4t+3
+			d, e := &m.w2t[2*t*classQuads+kq], &m.w2t[(2*t+1)*classQuads+kq]
+			setCol2(&d[0], a, c, 0)
+			setCol2(&d[1], a, c, 1)
+			setCol2(&e[0], a, c, 2)
+			setCol2(&e[1], a, c, 3)
+		}
+	}
 }
 
-func newScratch(hidden int) *scratch {
-	return &scratch{
-		h: make([]float64, hidden), p: make([]float64, numClasses), dh: make([]float64, hidden),
-		gw1: make([]float64, hidden*numInputs), gb1: make([]float64, hidden),
-		gw2: make([]float64, numClasses*hidden), gb2: make([]float64, numClasses),
+// mulAdd adds alpha times the dot products of x's two rows with each group
+// of y's rows to d: with n = len(x) quads per row, for each group y[g*n :
+// (g+1)*n], its rows c < 4 and x's rows a < 2,
+//
+//	d[g][a][c] += alpha * (x's row a · the group's row c),
+//
+// each dot product summing in order. A step reads a pair and a group: 24
+// loads for 32 multiply-adds.
+func mulAdd(d []pair, alpha float64, x []pair, y []group) {
+	n := len(x)
+	d = d[:len(y)/n]
+	for g := range d {
+		yg := y[g*n : (g+1)*n]
+		var s00, s01, s02, s03, s10, s11, s12, s13 float64
+		for t := range yg {
+			a, c := &x[t], &yg[t]
+			s00, s10 = s00+float64(a[0][0]*c[0][0]), s10+float64(a[1][0]*c[0][0])
+			s01, s11 = s01+float64(a[0][0]*c[1][0]), s11+float64(a[1][0]*c[1][0])
+			s02, s12 = s02+float64(a[0][0]*c[2][0]), s12+float64(a[1][0]*c[2][0])
+			s03, s13 = s03+float64(a[0][0]*c[3][0]), s13+float64(a[1][0]*c[3][0])
+			s00, s10 = s00+float64(a[0][1]*c[0][1]), s10+float64(a[1][1]*c[0][1])
+			s01, s11 = s01+float64(a[0][1]*c[1][1]), s11+float64(a[1][1]*c[1][1])
+			s02, s12 = s02+float64(a[0][1]*c[2][1]), s12+float64(a[1][1]*c[2][1])
+			s03, s13 = s03+float64(a[0][1]*c[3][1]), s13+float64(a[1][1]*c[3][1])
+			s00, s10 = s00+float64(a[0][2]*c[0][2]), s10+float64(a[1][2]*c[0][2])
+			s01, s11 = s01+float64(a[0][2]*c[1][2]), s11+float64(a[1][2]*c[1][2])
+			s02, s12 = s02+float64(a[0][2]*c[2][2]), s12+float64(a[1][2]*c[2][2])
+			s03, s13 = s03+float64(a[0][2]*c[3][2]), s13+float64(a[1][2]*c[3][2])
+			s00, s10 = s00+float64(a[0][3]*c[0][3]), s10+float64(a[1][3]*c[0][3])
+			s01, s11 = s01+float64(a[0][3]*c[1][3]), s11+float64(a[1][3]*c[1][3])
+			s02, s12 = s02+float64(a[0][3]*c[2][3]), s12+float64(a[1][3]*c[2][3])
+			s03, s13 = s03+float64(a[0][3]*c[3][3]), s13+float64(a[1][3]*c[3][3])
+		}
+		p := &d[g]
+		p[0][0], p[0][1], p[0][2], p[0][3] = p[0][0]+float64(alpha*s00), p[0][1]+float64(alpha*s01), p[0][2]+float64(alpha*s02), p[0][3]+float64(alpha*s03)
+		p[1][0], p[1][1], p[1][2], p[1][3] = p[1][0]+float64(alpha*s10), p[1][1]+float64(alpha*s11), p[1][2]+float64(alpha*s12), p[1][3]+float64(alpha*s13)
 	}
 }
 
-// forward fills s.h and s.p for input x and returns the loss for label.
-func (m *model) forward(x []float64, label int, s *scratch) float64 {
-	xa := (*[numInputs]float64)(x)
-	for j := range m.hidden {
-		w := (*[numInputs]float64)(m.w1[j*numInputs:])
-		s.h[j] = max(dot(w[:], xa[:])+m.b1[j], 0) // ReLU
-	}
-	h := s.h[:m.hidden]
-	maxZ := math.Inf(-1)
-	for k := range numClasses {
-		z := dot(m.w2[k*m.hidden:(k+1)*m.hidden], h) + m.b2[k]
-		s.p[k] = z
-		maxZ = max(maxZ, z)
-	}
-	sum := 0.0
-	for k := range numClasses {
-		e := exp(s.p[k] - maxZ) // shifted so exp never overflows
-		s.p[k] = e
-		sum += e
-	}
-	for k := range numClasses {
-		s.p[k] /= sum
-	}
-	return -log(max(s.p[label], 1e-300))
+// batch holds one mini-batch: its inputs, activations and deltas, each
+// packed the ways the products read them. Rows past the batch's samples, up
+// to a multiple of rowBlock, are padding: zero inputs and zero deltas, so
+// they add exactly +0 to every gradient sum. Transposed matrices (rows over
+// units, inputs or classes, quads over samples) have b.groups quads per row.
+// A batch is allocated once, so training does not touch the allocator (and
+// the GC stays idle).
+type batch struct {
+	rows   int // capacity in samples, a multiple of rowBlock
+	groups int // the batch's sample count, padded, over 4
+	quads  int // quads of inputs, up to the last one that is not 0 for some sample (see dataset)
+
+	x   []group // inputs: groups of 4 samples, quads rows long
+	xt  []group // inputs, transposed: groups of 4 inputs
+	ht  []pair  // w1·x, transposed: pairs of units
+	hu  []group // hidden activations, transposed: groups of 4 units
+	hs  []group // hidden activations: groups of 4 samples, stride/4 quads rows long
+	zt  []pair  // logits, probabilities, then output deltas, transposed: pairs of classes; the padding pair stays 0
+	dz  []group // output deltas: groups of 4 samples, classQuads rows long
+	dht []pair  // hidden deltas, transposed: pairs of units
 }
 
-// The kernels below do eight elements per step through *[8]float64, so the
-// compiler checks bounds once per step instead of per element, and, in the
-// wasm build, where each basic block is a separate dispatch, a step is one
-// block instead of eight. They are where nearly all the time goes.
-
-// dot returns the sum of a[i]*b[i]; len(b) must be at least len(a).
-func dot(a, b []float64) float64 {
-	b = b[:len(a)]
-	sum := 0.0
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		a8, b8 := (*[8]float64)(a[i:]), (*[8]float64)(b[i:])
-		sum += float64(a8[0]*b8[0]) + float64(a8[1]*b8[1]) + float64(a8[2]*b8[2]) + float64(a8[3]*b8[3]) +
-			float64(a8[4]*b8[4]) + float64(a8[5]*b8[5]) + float64(a8[6]*b8[6]) + float64(a8[7]*b8[7])
+func newBatch(size, stride int) *batch {
+	rows := roundUp(size, rowBlock)
+	g := rows / 4
+	return &batch{
+		rows: rows,
+		x:    make([]group, g*inQuads),
+		xt:   make([]group, inQuads*g),
+		ht:   make([]pair, stride/2*g),
+		hu:   make([]group, stride/4*g),
+		hs:   make([]group, g*stride/4),
+		zt:   make([]pair, classQuads*2*g),
+		dz:   make([]group, g*classQuads),
+		dht:  make([]pair, stride/2*g),
 	}
-	for ; i < len(a); i++ {
-		sum += float64(a[i] * b[i])
-	}
-	return sum
 }
 
-// axpy adds alpha*x[i] to y[i]; len(x) must be at least len(y).
-func axpy(alpha float64, x, y []float64) {
-	x = x[:len(y)]
-	i := 0
-	for ; i+8 <= len(y); i += 8 {
-		x8, y8 := (*[8]float64)(x[i:]), (*[8]float64)(y[i:])
-		y8[0] += float64(alpha * x8[0])
-		y8[1] += float64(alpha * x8[1])
-		y8[2] += float64(alpha * x8[2])
-		y8[3] += float64(alpha * x8[3])
-		y8[4] += float64(alpha * x8[4])
-		y8[5] += float64(alpha * x8[5])
-		y8[6] += float64(alpha * x8[6])
-		y8[7] += float64(alpha * x8[7])
+// forward runs the samples idx (at most b.rows) through the model, leaving
+// the inputs, the hidden activations and the class probabilities in b.
+func (m *model) forward(b *batch, ds *dataset, idx []int) {
+	n := len(idx)
+	groups := roundUp(n, rowBlock) / 4
+	quads := 1
+	for _, id := range idx {
+		quads = max(quads, ds.quads[id])
 	}
-	for ; i < len(y); i++ {
-		y[i] += float64(alpha * x[i])
+	b.groups, b.quads = groups, quads
+	sq := m.stride / 4
+
+	clear(b.x[:groups*quads]) // with the padding rows
+	for r, id := range idx {
+		x, row := b.x[r/4*quads:(r/4+1)*quads], ds.row(id)
+		for t := range x {
+			x[t][r%4] = row[t]
+		}
 	}
+
+	// Hidden layer: h = relu(w1·x + b1), computed transposed into ht, then
+	// written four units to a group (hu) and by sample (hs), for the
+	// products that read it.
+	ht := b.ht[:m.stride/2*groups]
+	clear(ht)
+	for jp := range m.stride / 2 {
+		mulAdd(ht[jp*groups:(jp+1)*groups], 1, m.w1[jp*inQuads:jp*inQuads+quads], b.x[:groups*quads])
+	}
+	for t := range sq {
+		bias0, bias1, bias2, bias3 := m.b1[4*t], m.b1[4*t+1], m.b1[4*t+2], m.b1[4*t+3]
+		for g := range groups {
+			a, c := &ht[2*t*groups+g], &ht[(2*t+1)*groups+g] // units 4t, 4t+1 and 4t+2, 4t+3
+			u, h := &b.hu[t*groups+g], &b.hs[g*sq+t]
+			u[0][0], u[0][1], u[0][2], u[0][3] = relu(a[0][0]+bias0), relu(a[0][1]+bias0), relu(a[0][2]+bias0), relu(a[0][3]+bias0)
+			u[1][0], u[1][1], u[1][2], u[1][3] = relu(a[1][0]+bias1), relu(a[1][1]+bias1), relu(a[1][2]+bias1), relu(a[1][3]+bias1)
+			u[2][0], u[2][1], u[2][2], u[2][3] = relu(c[0][0]+bias2), relu(c[0][1]+bias2), relu(c[0][2]+bias2), relu(c[0][3]+bias2)
+			u[3][0], u[3][1], u[3][2], u[3][3] = relu(c[1][0]+bias3), relu(c[1][1]+bias3), relu(c[1][2]+bias3), relu(c[1][3]+bias3)
+			setCol(&h[0], u, 0)
+			setCol(&h[1], u, 1)
+			setCol(&h[2], u, 2)
+			setCol(&h[3], u, 3)
+		}
+	}
+
+	// Output layer: z = w2·h + b2, then the softmax.
+	zt := b.zt[:numClasses/2*groups]
+	clear(b.zt[:2*classQuads*groups]) // with the padding classes' pair
+	for kp := range numClasses / 2 {
+		mulAdd(zt[kp*groups:(kp+1)*groups], 1, m.w2[kp*sq:(kp+1)*sq], b.hs[:groups*sq])
+	}
+	for r := range n {
+		var z [numClasses]float64
+		for k := range z {
+			z[k] = *b.zAt(groups, r, k) + m.b2[k]
+		}
+		maxZ := z[0]
+		for _, v := range z {
+			if v > maxZ {
+				maxZ = v
+			}
+		}
+		sum := 0.0
+		for k, v := range z {
+			z[k] = exp(v - maxZ) // shifted so exp never overflows
+			sum += z[k]
+		}
+		for k, v := range z {
+			*b.zAt(groups, r, k) = v / sum
+		}
+	}
+}
+
+// zAt returns class k's logit, probability or delta for row r.
+func (b *batch) zAt(groups, r, k int) *float64 { return &b.zt[k/2*groups+r/4][k%2][r%4] }
+
+// relu is max(z, 0). Go compiles a choice between two floats to a branch,
+// which in the wasm build is a trip through the function's dispatch loop; a
+// choice between integers becomes a select instruction. So the choice is
+// made on the bits: a float is above 0 exactly when its bits, read as a
+// signed integer, are.
+func relu(z float64) float64 {
+	b := math.Float64bits(z)
+	if int64(b) <= 0 {
+		b = 0
+	}
+	return math.Float64frombits(b)
+}
+
+// loss is the cross-entropy loss of row r, whose class is label.
+func (b *batch) loss(groups, r, label int) float64 {
+	return -log(max(*b.zAt(groups, r, label), 1e-300))
 }
 
 // trainEpoch runs mini-batch SGD over idx in order and returns the mean loss.
-func (m *model) trainEpoch(ds *dataset, idx []int, batch int, lr float64, s *scratch) float64 {
+func (m *model) trainEpoch(ds *dataset, idx []int, size int, lr float64, b *batch) float64 {
 	total := 0.0
-	for start := 0; start < len(idx); start += batch {
-		end := min(start+batch, len(idx))
-		clear(s.gw1)
-		clear(s.gb1)
-		clear(s.gw2)
-		clear(s.gb2)
-		for _, n := range idx[start:end] {
-			x, label := ds.row(n), ds.labels[n]
-			total += m.forward(x, label, s)
-			m.backward(x, label, s)
-		}
-		step := lr / float64(end-start)
-		update(m.w1, s.gw1, step)
-		update(m.b1, s.gb1, step)
-		update(m.w2, s.gw2, step)
-		update(m.b2, s.gb2, step)
+	for start := 0; start < len(idx); start += size {
+		total += m.trainBatch(ds, idx[start:min(start+size, len(idx))], lr, b)
 	}
 	return total / float64(len(idx))
 }
 
-// backward adds the gradient of the cross-entropy loss of the sample last
-// passed to forward into the batch gradients.
-func (m *model) backward(x []float64, label int, s *scratch) {
-	h := s.h[:m.hidden]
-	dh := s.dh[:m.hidden]
-	clear(dh)
+// trainBatch takes one gradient step on the samples idx and returns their
+// summed loss.
+func (m *model) trainBatch(ds *dataset, idx []int, lr float64, b *batch) float64 {
+	n := len(idx)
+	m.forward(b, ds, idx)
+	groups, quads := b.groups, b.quads
+	total := 0.0
+	for r, id := range idx {
+		label := ds.labels[id]
+		total += b.loss(groups, r, label)
+		*b.zAt(groups, r, label) -= 1 // the output delta: p minus the one-hot label
+	}
+	for r := n; r < 4*groups; r++ { // padding rows: no delta
+		for k := range numClasses {
+			*b.zAt(groups, r, k) = 0
+		}
+	}
+	zt, dht := b.zt[:numClasses/2*groups], b.dht[:m.stride/2*groups]
+	for kq := range classQuads {
+		for g := range groups {
+			a, c, d := &b.zt[2*kq*groups+g], &b.zt[(2*kq+1)*groups+g], &b.dz[g*classQuads+kq]
+			setCol2(&d[0], a, c, 0)
+			setCol2(&d[1], a, c, 1)
+			setCol2(&d[2], a, c, 2)
+			setCol2(&d[3], a, c, 3)
+		}
+	}
+	for g := range groups {
+		for t := range quads {
+			x, d := &b.x[g*quads+t], &b.xt[t*groups+g]
+			setCol(&d[0], x, 0)
+			setCol(&d[1], x, 1)
+			setCol(&d[2], x, 2)
+			setCol(&d[3], x, 3)
+		}
+	}
+
+	// The step: w -= lr/n * (the sum over the batch of each sample's
+	// gradient). First the hidden deltas, with w2 as the forward pass used
+	// it: dh[r][j] = relu'(h[r][j]) * sum_k dz[r][k]*w2[k][j]; b1's step
+	// sums them as it goes.
+	step := -lr / float64(n)
+	clear(dht)
+	for jp := range m.stride / 2 {
+		mulAdd(dht[jp*groups:(jp+1)*groups], 1, m.w2t[jp*classQuads:(jp+1)*classQuads], b.dz[:groups*classQuads])
+		s0, s1 := 0.0, 0.0
+		for g := range groups {
+			d, u := &dht[jp*groups+g], &b.hu[jp/2*groups+g]
+			h0, h1 := &u[jp%2*2], &u[jp%2*2+1] // units 2jp and 2jp+1
+			e00, e01, e02, e03 := gate(h0[0], d[0][0]), gate(h0[1], d[0][1]), gate(h0[2], d[0][2]), gate(h0[3], d[0][3])
+			e10, e11, e12, e13 := gate(h1[0], d[1][0]), gate(h1[1], d[1][1]), gate(h1[2], d[1][2]), gate(h1[3], d[1][3])
+			d[0], d[1] = quad{e00, e01, e02, e03}, quad{e10, e11, e12, e13}
+			s0, s1 = s0+e00+e01+e02+e03, s1+e10+e11+e12+e13
+		}
+		m.b1[2*jp] += float64(step * s0)
+		m.b1[2*jp+1] += float64(step * s1)
+	}
+	sq := m.stride / 4
+	for kp := range numClasses / 2 {
+		mulAdd(m.w2[kp*sq:(kp+1)*sq], step, zt[kp*groups:(kp+1)*groups], b.hu[:sq*groups])
+	}
 	for k := range numClasses {
-		dz := s.p[k]
-		if k == label {
-			dz -= 1
-		}
-		s.gb2[k] += dz
-		axpy(dz, h, s.gw2[k*m.hidden:(k+1)*m.hidden])
-		axpy(dz, m.w2[k*m.hidden:(k+1)*m.hidden], dh)
+		m.b2[k] += float64(step * sumRow(zt, groups, k))
 	}
-	for j, hj := range h {
-		if hj <= 0 { // ReLU gradient
-			continue
-		}
-		s.gb1[j] += dh[j]
-		axpy(dh[j], x, s.gw1[j*numInputs:(j+1)*numInputs])
+	m.transposeW2()
+	for jp := range m.stride / 2 {
+		mulAdd(m.w1[jp*inQuads:jp*inQuads+quads], step, dht[jp*groups:(jp+1)*groups], b.xt[:quads*groups])
 	}
+	return total
 }
 
-// update takes one gradient step: w -= step*g.
-func update(w, g []float64, step float64) { axpy(-step, g, w) }
+// gate returns d if h > 0, else 0: the ReLU's gradient, h being the unit's
+// activation; see relu.
+func gate(h, d float64) float64 {
+	b := math.Float64bits(d)
+	if int64(math.Float64bits(h)) <= 0 {
+		b = 0
+	}
+	return math.Float64frombits(b)
+}
+
+// sumRow returns the sum of row r of m, packed as pairs with n quads per
+// row, in order.
+func sumRow(m []pair, n, r int) float64 {
+	s := 0.0
+	for _, p := range m[r/2*n : (r/2+1)*n] {
+		q := &p[r%2]
+		s = s + q[0] + q[1] + q[2] + q[3]
+	}
+	return s
+}
 
 type evaluation struct {
 	n, correct int
@@ -372,22 +681,27 @@ func (e evaluation) accuracy() float64 {
 	return float64(e.correct) / float64(e.n)
 }
 
-func (m *model) evaluate(ds *dataset, idx []int, s *scratch) evaluation {
+func (m *model) evaluate(ds *dataset, idx []int, b *batch) evaluation {
 	var e evaluation
-	for _, n := range idx {
-		label := ds.labels[n]
-		e.loss += m.forward(ds.row(n), label, s)
-		pred := 0
-		for k := 1; k < numClasses; k++ {
-			if s.p[k] > s.p[pred] {
-				pred = k
+	for start := 0; start < len(idx); start += b.rows {
+		chunk := idx[start:min(start+b.rows, len(idx))]
+		m.forward(b, ds, chunk)
+		groups := b.groups
+		for r, id := range chunk {
+			label := ds.labels[id]
+			e.loss += b.loss(groups, r, label)
+			pred := 0
+			for k := 1; k < numClasses; k++ {
+				if *b.zAt(groups, r, k) > *b.zAt(groups, r, pred) {
+					pred = k
+				}
 			}
+			e.confusion[label][pred]++
+			if pred == label {
+				e.correct++
+			}
+			e.n++
 		}
-		e.confusion[label][pred]++
-		if pred == label {
-			e.correct++
-		}
-		e.n++
 	}
 	if e.n > 0 {
 		e.loss /= float64(e.n)
@@ -482,6 +796,12 @@ func exp(x float64) float64 {
 	poly = p1 + float64(t*poly)
 	c := r - float64(t*poly)
 	y := 1 - ((lo - float64(r*c)/(2-c)) - hi)
+	if k >= -1021 && k <= 1023 {
+		// y*2^k is then a normal float, so the product is exact, as
+		// math.Ldexp's result is; this skips a call that is dear in the
+		// wasm build.
+		return y * math.Float64frombits(uint64(k+1023)<<52)
+	}
 	return math.Ldexp(y, k) // exact scaling by 2^k (pure Go on every 64-bit target but s390x, where it is exact too)
 }
 
@@ -572,13 +892,27 @@ func (m *model) json() []byte {
 	j.key(false, "classes")
 	j.int(numClasses)
 	j.key(false, "w1")
-	j.floats(m.w1)
+	j.b = append(j.b, '[')
+	for i := range m.hidden * numInputs {
+		if i > 0 {
+			j.b = append(j.b, ',')
+		}
+		j.float(*m.w1At(i/numInputs, m.place[i%numInputs]))
+	}
+	j.b = append(j.b, ']')
 	j.key(false, "b1")
-	j.floats(m.b1)
+	j.floats(m.b1[:m.hidden])
 	j.key(false, "w2")
-	j.floats(m.w2)
+	j.b = append(j.b, '[')
+	for i := range numClasses * m.hidden {
+		if i > 0 {
+			j.b = append(j.b, ',')
+		}
+		j.float(*m.w2At(i/m.hidden, i%m.hidden))
+	}
+	j.b = append(j.b, ']')
 	j.key(false, "b2")
-	j.floats(m.b2)
+	j.floats(m.b2[:])
 	j.raw("\n}\n")
 	return j.b
 }
