@@ -18,6 +18,7 @@ import (
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
+	cmtsync "github.com/cometbft/cometbft/libs/sync"
 	mempl "github.com/cometbft/cometbft/mempool"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -164,8 +165,13 @@ type NodesResult struct {
 	Config     Config    `json:"config"`
 	Tenun      AppResult `json:"tenun"`
 	KVStore    AppResult `json:"kvstore"`
-	Ratio      float64   `json:"ratio"` // Tenun tx/s over kvstore tx/s
-	Target     float64   `json:"target"`
+	// SignedKVStore is kvstore plus an ed25519 signature check on
+	// admission (see signedKV): the engine with the least a chain of signed
+	// transactions must do.
+	SignedKVStore AppResult `json:"kvstore_signed"`
+	Ratio         float64   `json:"ratio"`        // Tenun tx/s over kvstore tx/s: the target's measure
+	RatioSigned   float64   `json:"ratio_signed"` // Tenun tx/s over the signed kvstore's
+	Target        float64   `json:"target"`
 	// Rounds holds every round's ratio when there was more than one; the
 	// figures above are those of the median round.
 	Rounds []float64 `json:"rounds,omitempty"`
@@ -174,8 +180,8 @@ type NodesResult struct {
 // RatioTarget is the goal for Tenun's throughput relative to kvstore's.
 const RatioTarget = 0.8
 
-// RunNodes runs Tenun and kvstore with the same load and configuration, one
-// after the other, Options.Rounds times.
+// RunNodes runs Tenun, kvstore and the signed kvstore with the same load and
+// configuration, one after the other, Options.Rounds times.
 func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	o.defaults()
 	logf := func(format string, args ...any) {
@@ -191,6 +197,10 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 		return nil, err
 	}
 	kvTxs := KVStoreTxs(tenunTxs)
+	signedKVTxs, err := SignedKVStoreTxs(tenunTxs, keys)
+	if err != nil {
+		return nil, err
+	}
 	res := &NodesResult{Txs: o.Txs, Accounts: o.Accounts, TxBytes: meanLen(tenunTxs), Target: RatioTarget}
 	res.TxBytesMin, res.TxBytesMax = len(tenunTxs[0]), len(tenunTxs[0])
 	for _, t := range tenunTxs {
@@ -215,16 +225,17 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	}{
 		{"tenun", startTenun, tenunTxs},
 		{"kvstore", startKVStore, kvTxs},
+		{"kvstore+sig", startSignedKVStore, signedKVTxs},
 	}
 	type round struct {
-		results [2]AppResult
+		results [3]AppResult
 		ratio   float64
 	}
 	var rounds []round
 	for r := 0; r < o.Rounds; r++ {
 		var rd round
 		for j := range apps {
-			i := (j + r) % 2 // alternate which app goes first
+			i := (j + r) % len(apps) // rotate which app goes first
 			app := apps[i]
 			home := filepath.Join(root, fmt.Sprintf("%s-%d", app.name, r))
 			if initOpts.BasePort, err = node.FreeBasePort(); err != nil {
@@ -262,7 +273,10 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	sorted := append([]round(nil), rounds...)
 	slices.SortStableFunc(sorted, func(a, b round) int { return cmp.Compare(a.ratio, b.ratio) })
 	med := sorted[len(sorted)/2]
-	res.Tenun, res.KVStore, res.Ratio = med.results[0], med.results[1], med.ratio
+	res.Tenun, res.KVStore, res.SignedKVStore, res.Ratio = med.results[0], med.results[1], med.results[2], med.ratio
+	if res.SignedKVStore.TxPerSec > 0 {
+		res.RatioSigned = res.Tenun.TxPerSec / res.SignedKVStore.TxPerSec
+	}
 	if len(rounds) > 1 {
 		for _, rd := range rounds {
 			res.Rounds = append(res.Rounds, rd.ratio)
@@ -294,12 +308,21 @@ func startTenun(home string) (*running, error) {
 // creator (one mutex over all ABCI calls, as Tenun's), the same DB provider
 // and an info-level logger to node.log. kvstore keeps its state in goleveldb
 // in the home, as Tenun does.
-func startKVStore(home string) (*running, error) {
+func startKVStore(home string) (*running, error) { return startKV(home, false) }
+
+// startSignedKVStore runs the signed kvstore (see signedKV) like startKVStore.
+func startSignedKVStore(home string) (*running, error) { return startKV(home, true) }
+
+func startKV(home string, signed bool) (*running, error) {
 	ccfg, err := loadCometConfig(home)
 	if err != nil {
 		return nil, err
 	}
 	app := kvstore.NewPersistentApplication(filepath.Join(home, "data", "app"))
+	var clients proxy.ClientCreator = proxy.NewLocalClientCreator(app)
+	if signed {
+		clients = &signedKVClients{mtx: new(cmtsync.Mutex), app: &signedKV{Application: app, verified: make(map[string]bool)}}
+	}
 	logOut, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		app.Close()
@@ -313,7 +336,7 @@ func startKVStore(home string) (*running, error) {
 		return nil, err
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
-	comet, err := nm.NewNode(ccfg, pv, nodeKey, proxy.NewLocalClientCreator(app),
+	comet, err := nm.NewNode(ccfg, pv, nodeKey, clients,
 		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestRunNodesSmall(t *testing.T) {
 	}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	t.Logf("%s", b)
-	for _, r := range []AppResult{res.Tenun, res.KVStore} {
+	for _, r := range []AppResult{res.Tenun, res.KVStore, res.SignedKVStore} {
 		if r.Committed != 600 || r.CommittedFailed != 0 || r.CheckTxRejected != 0 {
 			t.Errorf("%s: committed %d ok, %d failed, %d rejected by CheckTx; want 600, 0, 0", r.App, r.Committed, r.CommittedFailed, r.CheckTxRejected)
 		}
@@ -34,8 +34,8 @@ func TestRunNodesSmall(t *testing.T) {
 			t.Errorf("%s: no measurement: %+v", r.App, r)
 		}
 	}
-	if res.Ratio <= 0 || res.TxBytes < 100 {
-		t.Errorf("ratio %v, tx bytes %v", res.Ratio, res.TxBytes)
+	if res.Ratio <= 0 || res.RatioSigned <= 0 || res.TxBytes < 100 {
+		t.Errorf("ratios %v %v, tx bytes %v", res.Ratio, res.RatioSigned, res.TxBytes)
 	}
 }
 
@@ -103,5 +103,40 @@ func TestWindow(t *testing.T) {
 	}
 	if _, err := window([]blockRec{blk(1, 0, 0)}); err == nil {
 		t.Fatal("no transactions: want an error")
+	}
+}
+
+// The signed kvstore's transactions are valid kvstore transactions of the
+// Tenun transactions' sizes, and its check refuses any tampering.
+func TestSignedKVStoreTxs(t *testing.T) {
+	keys := Keys(5)
+	txs, err := Transfers(keys, Addresses(keys), 20, 0, BenchChainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := SignedKVStoreTxs(txs, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tx := range signed {
+		if len(tx) != len(txs[i]) {
+			t.Fatalf("tx %d: %d bytes, the Tenun transaction has %d", i, len(tx), len(txs[i]))
+		}
+		if bytes.Count(tx, []byte("=")) != 1 || bytes.Contains(tx, []byte(":")) {
+			t.Fatalf("tx %q is not key=value", tx)
+		}
+		if !verifySignedKV(tx) {
+			t.Fatalf("tx %d: valid signature refused", i)
+		}
+		for _, pos := range []int{0, 9, 20, 60, 100} { // key, pubkey, signature
+			bad := append([]byte{}, tx...)
+			bad[pos] ^= 1
+			if verifySignedKV(bad) {
+				t.Fatalf("tx %d with byte %d flipped accepted", i, pos)
+			}
+		}
+	}
+	if verifySignedKV([]byte("k=short")) || verifySignedKV([]byte("=")) {
+		t.Fatal("malformed transaction accepted")
 	}
 }
