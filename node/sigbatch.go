@@ -12,13 +12,17 @@ import (
 // (32 and more) less per signature than one-by-one verification, and the
 // signature check is the largest cost of admitting a transaction.
 //
-// It is group commit: a caller queues its transaction; if fewer than
-// maxRunners callers are verifying, it becomes one and verifies everything
-// queued, its own and others', as one batch, and again while more queued up
-// meanwhile (at most maxBatch at a time, so nobody waits long); otherwise it
-// waits for its verdict. Under light load a batch is one transaction and
-// nothing waits; under heavy load batches grow by themselves. There is one
-// runner per core, so the checks still use every core.
+// It is group commit: a caller queues its transaction; if nobody is
+// verifying, it becomes a runner and verifies everything queued, its own and
+// others', as one batch, and again while more queued up meanwhile (at most
+// maxBatch at a time, so nobody waits long); otherwise it waits for its
+// verdict, unless extraRunnerQueue are waiting, when it starts another
+// runner, up to one per core, so the checks still use every core. Under
+// light load a batch is one transaction and nothing waits; under heavy load
+// batches grow by themselves. (Measured with 64 concurrent submitters on 2
+// cores: 10.0 us per signature against 13.9 us one by one; CometBFT's
+// broadcast path rarely has more than a few in flight, so the node mostly
+// sees batches of one.)
 //
 // A batch with a bad signature in it falls back to checking each signature
 // of that batch alone (chain.VerifySignatures), so a verdict is always the
