@@ -329,41 +329,44 @@ func toABCIEvents(evs []chain.Event) []abci.Event {
 	return out
 }
 
-// clientCreator connects CometBFT to the app like proxy.NewLocalClientCreator
-// (one mutex over every ABCI connection, so ABCI calls never overlap), except
-// that a new transaction's signature is checked before CheckTx takes that
-// mutex (ABCI.PreverifyTx). Signature checks are pure and by far the largest
-// part of CheckTx; outside the mutex the submissions CometBFT checks
-// concurrently (RPC handlers, mempool gossip) verify on every core, and
-// block execution is not held up by them.
-type clientCreator struct {
-	mtx *cmtsync.Mutex
-	app *ABCI
+// PreverifyingClients connects CometBFT to app like
+// proxy.NewLocalClientCreator (one mutex over every ABCI connection, so ABCI
+// calls never overlap), except that preverify sees each new transaction
+// before CheckTx takes that mutex. The node passes ABCI.PreverifyTx:
+// signature checks are pure and by far the largest part of CheckTx; outside
+// the mutex the submissions CometBFT checks concurrently (RPC handlers,
+// mempool gossip) verify on every core, and block execution is not held up
+// by them. (The tx benchmark's signed kvstore uses it too, to be admitted
+// the same way.)
+func PreverifyingClients(app abci.Application, preverify func(tx []byte)) proxy.ClientCreator {
+	return &clientCreator{mtx: new(cmtsync.Mutex), app: app, preverify: preverify}
 }
 
-func newClientCreator(a *ABCI) proxy.ClientCreator {
-	return &clientCreator{mtx: new(cmtsync.Mutex), app: a}
+type clientCreator struct {
+	mtx       *cmtsync.Mutex
+	app       abci.Application
+	preverify func([]byte)
 }
 
 func (c *clientCreator) NewABCIClient() (abcicli.Client, error) {
-	return &preverifyingClient{Client: abcicli.NewLocalClient(c.mtx, c.app), app: c.app}, nil
+	return &preverifyingClient{Client: abcicli.NewLocalClient(c.mtx, c.app), preverify: c.preverify}, nil
 }
 
 type preverifyingClient struct {
 	abcicli.Client
-	app *ABCI
+	preverify func([]byte)
 }
 
 func (c *preverifyingClient) CheckTxAsync(ctx context.Context, req *abci.RequestCheckTx) (*abcicli.ReqRes, error) {
 	if req.Type == abci.CheckTxType_New {
-		c.app.PreverifyTx(req.Tx)
+		c.preverify(req.Tx)
 	}
 	return c.Client.CheckTxAsync(ctx, req)
 }
 
 func (c *preverifyingClient) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
 	if req.Type == abci.CheckTxType_New {
-		c.app.PreverifyTx(req.Tx)
+		c.preverify(req.Tx)
 	}
 	return c.Client.CheckTx(ctx, req)
 }

@@ -105,7 +105,7 @@ func Start(home string) (*Node, error) {
 		return nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
-	comet, err := nm.NewNode(ccfg, pv, nodeKey, newClientCreator(a),
+	comet, err := nm.NewNode(ccfg, pv, nodeKey, PreverifyingClients(a, a.PreverifyTx),
 		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
 		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
 	if err != nil {

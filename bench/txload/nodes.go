@@ -18,7 +18,6 @@ import (
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
-	cmtsync "github.com/cometbft/cometbft/libs/sync"
 	mempl "github.com/cometbft/cometbft/mempool"
 	nm "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -321,7 +320,8 @@ func startKV(home string, signed bool) (*running, error) {
 	app := kvstore.NewPersistentApplication(filepath.Join(home, "data", "app"))
 	var clients proxy.ClientCreator = proxy.NewLocalClientCreator(app)
 	if signed {
-		clients = &signedKVClients{mtx: new(cmtsync.Mutex), app: &signedKV{Application: app, verified: make(map[string]bool)}}
+		skv := &signedKV{Application: app, verified: make(map[string]bool)}
+		clients = node.PreverifyingClients(skv, skv.preverify)
 	}
 	logOut, err := os.OpenFile(filepath.Join(home, "node.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {

@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"sync"
 
-	abcicli "github.com/cometbft/cometbft/abci/client"
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/ed25519"
-	cmtsync "github.com/cometbft/cometbft/libs/sync"
-	"github.com/cometbft/cometbft/proxy"
 )
 
 // The signed kvstore is the second baseline: CometBFT's kvstore example with
@@ -23,7 +20,8 @@ import (
 // A transaction is "key=" + base64url(pubkey || signature over key), padded
 // with letters to the size of the Tenun transaction it stands for (kvstore
 // wants exactly one '=' and no ':'; base64url without padding has neither).
-// The signature is checked the way Tenun's node checks it: before the ABCI
+// The signature is checked the way Tenun's node checks it (both connect
+// through node.PreverifyingClients): before the ABCI
 // lock, one transaction at a time, remembered so CheckTx under the lock does
 // not check it again; the block does not re-verify (Tenun's block reuses the
 // admission verdict too).
@@ -102,36 +100,3 @@ func (a *signedKV) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci
 	}
 	return a.Application.CheckTx(ctx, req)
 }
-
-// signedKVClients connects CometBFT to a signedKV like Tenun's node connects
-// to Tenun: CometBFT's local client (one mutex over all ABCI calls), with
-// the signature checked before CheckTx takes the mutex.
-type signedKVClients struct {
-	mtx *cmtsync.Mutex
-	app *signedKV
-}
-
-func (c *signedKVClients) NewABCIClient() (abcicli.Client, error) {
-	return &preverifyingKV{Client: abcicli.NewLocalClient(c.mtx, c.app), app: c.app}, nil
-}
-
-type preverifyingKV struct {
-	abcicli.Client
-	app *signedKV
-}
-
-func (c *preverifyingKV) CheckTxAsync(ctx context.Context, req *abci.RequestCheckTx) (*abcicli.ReqRes, error) {
-	if req.Type == abci.CheckTxType_New {
-		c.app.preverify(req.Tx)
-	}
-	return c.Client.CheckTxAsync(ctx, req)
-}
-
-func (c *preverifyingKV) CheckTx(ctx context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
-	if req.Type == abci.CheckTxType_New {
-		c.app.preverify(req.Tx)
-	}
-	return c.Client.CheckTx(ctx, req)
-}
-
-var _ proxy.ClientCreator = (*signedKVClients)(nil)
