@@ -21,10 +21,10 @@ import (
 // with letters to the size of the Tenun transaction it stands for (kvstore
 // wants exactly one '=' and no ':'; base64url without padding has neither).
 // The signature is checked the way Tenun's node checks it (both connect
-// through node.PreverifyingClients): before the ABCI
-// lock, one transaction at a time, remembered so CheckTx under the lock does
-// not check it again; the block does not re-verify (Tenun's block reuses the
-// admission verdict too).
+// through node.PreverifyingClients): before the ABCI lock, one transaction
+// at a time, remembered so CheckTx under the lock does not check it again;
+// the block does not re-verify (Tenun's block reuses the admission verdict
+// too).
 
 // signedKVPayload is the encoded length of pubkey || signature.
 var signedKVPayload = base64.RawURLEncoding.EncodedLen(ed25519.PubKeySize + ed25519.SignatureSize)
