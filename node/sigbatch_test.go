@@ -85,3 +85,20 @@ func BenchmarkSigBatcher(b *testing.B) {
 	b.Run("batched", func(b *testing.B) { run(b, newSigBatcher().verify) })
 	b.Run("one-by-one", func(b *testing.B) { run(b, func(tx *chain.Tx) bool { return tx.VerifySignature() == nil }) })
 }
+
+// A malformed transaction (a public key of the wrong length, which DecodeTx
+// never lets through) is refused, and the batcher keeps answering.
+func TestSigBatcherRefusesMalformedKey(t *testing.T) {
+	txs := signedTxs(t, 3, 0)
+	broken := *txs[0]
+	broken.PubKey = broken.PubKey[:5]
+	b := newSigBatcher()
+	if b.verify(&broken) {
+		t.Fatal("a transaction with a 5-byte public key passed")
+	}
+	for i, tx := range txs {
+		if !b.verify(tx) {
+			t.Fatalf("valid tx %d refused after the failure", i)
+		}
+	}
+}
