@@ -200,6 +200,13 @@ func submit(cmd *cobra.Command, f *txFlags, msg chain.Msg) error {
 // submitAs is submit with a key already unlocked, for commands that sign
 // more than one transaction (file keyrings ask for the passphrase per unlock).
 func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) error {
+	_, err := submitFor(cmd, f, key, msg)
+	return err
+}
+
+// submitFor is submitAs that also returns the node's response, for commands
+// that read its events (create-job needs the job id).
+func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
 	defer cancel()
 	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})
@@ -208,9 +215,9 @@ func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg
 		if errors.As(err, &te) && jsonOutput() {
 			emit(cmd.OutOrStdout(), te.Res, nil)
 		}
-		return err
+		return res, err
 	}
-	return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
+	return res, emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 		fmt.Fprintf(w, "committed %s in block %d\n", res.Hash, res.Height)
 		for _, e := range res.Events {
 			if e.Type == "tx" {

@@ -83,7 +83,7 @@ func outputArgs(ctx context.Context, from, archive, output, digest string) (comp
 	case output == "":
 		return compute.Hash{}, "", fmt.Errorf("give --archive FILE or --output CID")
 	case digest != "":
-		d, err := compute.ParseHash(digest)
+		d, err := chain.ParseHash(digest)
 		return d, output, err
 	}
 	d, err := compute.DigestOfCID(output)
@@ -167,7 +167,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 				return err
 			}
 			if cCommit != "" {
-				h, err := compute.ParseHash(cCommit)
+				h, err := chain.ParseHash(cCommit)
 				if err != nil {
 					return err
 				}
@@ -183,7 +183,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 			}
 			var salt compute.Hash
 			if cSalt != "" {
-				if salt, err = compute.ParseHash(cSalt); err != nil {
+				if salt, err = chain.ParseHash(cSalt); err != nil {
 					return err
 				}
 			} else if _, err := rand.Read(salt[:]); err != nil {
@@ -212,7 +212,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 			if err != nil {
 				return err
 			}
-			salt, err := compute.ParseHash(vSalt)
+			salt, err := chain.ParseHash(vSalt)
 			if err != nil {
 				return fmt.Errorf("--salt: %w", err)
 			}

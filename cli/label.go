@@ -14,14 +14,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/spf13/cobra"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/label/agent"
-	"github.com/tenun-chain/tenun/node"
 )
 
 func init() {
@@ -49,34 +47,6 @@ func openWorkerSecrets(ctx context.Context, c *client.Client, a chain.Address) (
 		return nil, err
 	}
 	return agent.OpenSecrets(secretsPath(chainID, a))
-}
-
-// labelSubmit signs and submits msg like submit, and returns the response
-// (create-job needs the job id from its events).
-func labelSubmit(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
-	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
-	defer cancel()
-	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})
-	if err != nil {
-		var te *client.TxError
-		if errors.As(err, &te) && jsonOutput() {
-			emit(cmd.OutOrStdout(), te.Res, nil)
-		}
-		return res, err
-	}
-	return res, emit(cmd.OutOrStdout(), res, func(w io.Writer) {
-		fmt.Fprintf(w, "committed %s in block %d\n", res.Hash, res.Height)
-		for _, e := range res.Events {
-			if e.Type == "tx" {
-				continue
-			}
-			fmt.Fprintf(w, "  %s", e.Type)
-			for _, a := range e.Attrs {
-				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
-			}
-			fmt.Fprintln(w)
-		}
-	})
 }
 
 // parseLabel reads a label by name or index.
@@ -266,7 +236,7 @@ its salt are saved under <home>/label for the close, which reveals them. Example
 				}
 				m.GoldHash = label.GoldHash(gold.Items, gold.Labels, gold.Salt)
 			}
-			res, err := labelSubmit(cmd, &f, key, &m)
+			res, err := submitFor(cmd, &f, key, &m)
 			if err != nil || goldFile == "" {
 				return err
 			}
@@ -374,7 +344,7 @@ func newCommitCmd() *cobra.Command {
 				return fmt.Errorf("save the commit salt: %w", err)
 			}
 			hash := label.CommitHash(id, uint32(item), l, salt, addr)
-			_, err = labelSubmit(cmd, &f, key, &label.MsgCommit{Job: id, Entries: []label.CommitEntry{{Item: uint32(item), Hash: hash}}})
+			_, err = submitFor(cmd, &f, key, &label.MsgCommit{Job: id, Entries: []label.CommitEntry{{Item: uint32(item), Hash: hash}}})
 			return err
 		},
 	}
@@ -461,7 +431,7 @@ close without gold: the job is forfeited and its escrow goes to the workers.`,
 				}
 				msg.GoldItems, msg.GoldLabels, msg.Salt = g.Items, g.Labels, g.Salt
 			}
-			if _, err := labelSubmit(cmd, &f, key, msg); err != nil {
+			if _, err := submitFor(cmd, &f, key, msg); err != nil {
 				return err
 			}
 			if f.noWait {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
@@ -273,7 +274,7 @@ func proofMsg(ctx context.Context, path string, modelID uint64, circuit string) 
 	if _, err := p.PublicElements(); err != nil {
 		return nil, fmt.Errorf("proof %s: %w", path, err)
 	}
-	id, err := registry.ParseHash(circuit)
+	id, err := chain.ParseHash(circuit)
 	if err != nil {
 		msg, merr := circuitMsg(circuit)
 		if merr != nil {

@@ -281,11 +281,12 @@ func judge(ctx *chain.Context, j *Job) error {
 	return finish(ctx, j, StatusFailed, "no majority among the results")
 }
 
-// settleMajority pays the providers whose result won and slashes the rest.
-func settleMajority(ctx *chain.Context, j *Job, win Hash, output string) error {
+// payOrSlash pays each revealed assignment that in selects whose result is
+// win, and slashes the others it selects.
+func payOrSlash(ctx *chain.Context, j *Job, win Hash, in func(*Assignment) bool) error {
 	for i := range j.Assignments {
 		a := &j.Assignments[i]
-		if a.Status != AssignRevealed {
+		if a.Status != AssignRevealed || !in(a) {
 			continue
 		}
 		var err error
@@ -297,6 +298,14 @@ func settleMajority(ctx *chain.Context, j *Job, win Hash, output string) error {
 		if err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// settleMajority pays the providers whose result won and slashes the rest.
+func settleMajority(ctx *chain.Context, j *Job, win Hash, output string) error {
+	if err := payOrSlash(ctx, j, win, func(*Assignment) bool { return true }); err != nil {
+		return err
 	}
 	j.Result = &Result{Digest: win, Output: output, Height: ctx.Block.Height, By: "majority"}
 	return finish(ctx, j, StatusSettled, "")
@@ -342,20 +351,8 @@ func settleSpotCheck(ctx *chain.Context, j *Job) error {
 // resolveDispute settles a challenged optimistic result by the referees'
 // majority answer win.
 func resolveDispute(ctx *chain.Context, j *Job, win Hash, output string) error {
-	for i := range j.Assignments {
-		a := &j.Assignments[i]
-		if a.Stage != StageDispute || a.Status != AssignRevealed {
-			continue
-		}
-		var err error
-		if a.Digest == win {
-			err = pay(ctx, j, a)
-		} else {
-			err = slashWrong(ctx, a, SpotPool)
-		}
-		if err != nil {
-			return err
-		}
+	if err := payOrSlash(ctx, j, win, func(a *Assignment) bool { return a.Stage == StageDispute }); err != nil {
+		return err
 	}
 	w, ch := j.worker(), j.Challenge
 	if w == nil || ch == nil {

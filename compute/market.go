@@ -164,12 +164,9 @@ func decline(ctx *chain.Context, m *MsgDecline) error {
 	if err != nil {
 		return err
 	}
-	i := j.assignmentOf(ctx.Sender, AssignAssigned)
-	if i < 0 {
-		if j.assignmentOf(ctx.Sender, AssignCommitted, AssignRevealed) >= 0 {
-			return chain.Wrap(chain.ErrConflict, "job %d: %s has already committed; it must reveal", m.Job, ctx.Sender)
-		}
-		return chain.Wrap(chain.ErrUnauthorized, "job %d is not assigned to %s", m.Job, ctx.Sender)
+	i, err := j.awaitingCommit(ctx.Sender, "; it must reveal")
+	if err != nil {
+		return err
 	}
 	a := &j.Assignments[i]
 	a.Status = AssignDeclined
@@ -188,12 +185,9 @@ func commit(ctx *chain.Context, m *MsgCommit) error {
 	if err != nil {
 		return err
 	}
-	i := j.assignmentOf(ctx.Sender, AssignAssigned)
-	if i < 0 {
-		if j.assignmentOf(ctx.Sender, AssignCommitted, AssignRevealed) >= 0 {
-			return chain.Wrap(chain.ErrConflict, "job %d: %s has already committed", m.Job, ctx.Sender)
-		}
-		return chain.Wrap(chain.ErrUnauthorized, "job %d is not assigned to %s", m.Job, ctx.Sender)
+	i, err := j.awaitingCommit(ctx.Sender, "")
+	if err != nil {
+		return err
 	}
 	a := &j.Assignments[i]
 	if ctx.Block.Height >= a.Deadline {

@@ -3,45 +3,14 @@ package compute
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
 	"github.com/tenun-chain/tenun/chain"
 )
 
-// Hash is a SHA-256 value: an output digest, a commitment or a salt. It is
-// a byte string in CBOR and hex in JSON.
-type Hash [32]byte
-
-// IsZero reports whether h is all zeros (unset).
-func (h Hash) IsZero() bool { return h == Hash{} }
-
-func (h Hash) String() string { return hex.EncodeToString(h[:]) }
-
-// MarshalText makes hashes hex in JSON.
-func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-// UnmarshalText reads 64 hex digits.
-func (h *Hash) UnmarshalText(b []byte) error {
-	p, err := ParseHash(string(b))
-	if err != nil {
-		return err
-	}
-	*h = p
-	return nil
-}
-
-// ParseHash reads 64 hex digits.
-func ParseHash(s string) (Hash, error) {
-	var h Hash
-	b, err := hex.DecodeString(strings.TrimPrefix(s, "0x"))
-	if err != nil || len(b) != len(h) {
-		return h, chain.Wrap(chain.ErrInvalidRequest, "%q is not 64 hex digits", s)
-	}
-	copy(h[:], b)
-	return h, nil
-}
+// Hash is chain.Hash: result digests, commitments and salts.
+type Hash = chain.Hash
 
 // CommitHash is what a provider commits before revealing its result:
 // SHA-256 over a domain tag, the job, the provider's own address, the output

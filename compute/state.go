@@ -305,6 +305,19 @@ func (j *Job) openSlots() int {
 	return max(int(j.Want)-a-c-r, 0)
 }
 
+// awaitingCommit returns the index of provider's assignment in this stage
+// that still awaits its commitment; one that already committed gets a
+// conflict error (ending in hint), anyone else an unauthorized one.
+func (j *Job) awaitingCommit(provider chain.Address, hint string) (int, error) {
+	if i := j.assignmentOf(provider, AssignAssigned); i >= 0 {
+		return i, nil
+	}
+	if j.assignmentOf(provider, AssignCommitted, AssignRevealed) >= 0 {
+		return -1, chain.Wrap(chain.ErrConflict, "job %d: %s has already committed%s", j.ID, provider, hint)
+	}
+	return -1, chain.Wrap(chain.ErrUnauthorized, "job %d is not assigned to %s", j.ID, provider)
+}
+
 // assignmentOf returns the index of provider's assignment in the current
 // stage whose status is one of statuses, or -1.
 func (j *Job) assignmentOf(provider chain.Address, statuses ...string) int {

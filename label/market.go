@@ -62,6 +62,15 @@ func openJob(ctx *chain.Context, id uint64) (Job, error) {
 	return j, nil
 }
 
+// joinedWorker returns the sender's worker record in job id.
+func joinedWorker(ctx *chain.Context, id uint64) (Worker, error) {
+	w, ok := GetWorker(ctx.KV, id, ctx.Sender)
+	if !ok {
+		return w, chain.Wrap(chain.ErrNotFound, "%s has not joined label job %d", ctx.Sender, id)
+	}
+	return w, nil
+}
+
 func join(ctx *chain.Context, m *MsgJoin) error {
 	j, err := openJob(ctx, m.Job)
 	if err != nil {
@@ -98,9 +107,9 @@ func more(ctx *chain.Context, m *MsgMore) error {
 	if err != nil {
 		return err
 	}
-	w, ok := GetWorker(ctx.KV, j.ID, ctx.Sender)
-	if !ok {
-		return chain.Wrap(chain.ErrNotFound, "%s has not joined label job %d", ctx.Sender, j.ID)
+	w, err := joinedWorker(ctx, j.ID)
+	if err != nil {
+		return err
 	}
 	if w.Pending > 0 {
 		return chain.Wrap(chain.ErrConflict, "commit your %d pending items of label job %d before asking for more", w.Pending, j.ID)
@@ -171,9 +180,9 @@ func commit(ctx *chain.Context, m *MsgCommit) error {
 	if err != nil {
 		return err
 	}
-	w, ok := GetWorker(ctx.KV, j.ID, ctx.Sender)
-	if !ok {
-		return chain.Wrap(chain.ErrNotFound, "%s has not joined label job %d", ctx.Sender, j.ID)
+	w, err := joinedWorker(ctx, j.ID)
+	if err != nil {
+		return err
 	}
 	for _, e := range m.Entries {
 		t, ok := getTask(ctx.KV, j.ID, ctx.Sender, e.Item)
@@ -210,9 +219,9 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 	if ctx.Block.Height > j.RevealEnd {
 		return chain.Wrap(chain.ErrTooLate, "late reveal: label job %d took reveals until block %d; this is block %d", j.ID, j.RevealEnd, ctx.Block.Height)
 	}
-	w, ok := GetWorker(ctx.KV, j.ID, ctx.Sender)
-	if !ok {
-		return chain.Wrap(chain.ErrNotFound, "%s has not joined label job %d", ctx.Sender, j.ID)
+	w, err := joinedWorker(ctx, j.ID)
+	if err != nil {
+		return err
 	}
 	k := uint64(len(j.Labels))
 	for _, e := range m.Entries {

@@ -2,9 +2,7 @@ package registry
 
 import (
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/zkml"
@@ -176,36 +174,8 @@ func (s Spec) publicInputs() int {
 	return 4
 }
 
-// Hash is a sha256 digest; it prints and parses as hex.
-type Hash [32]byte
-
-func (h Hash) String() string { return hex.EncodeToString(h[:]) }
-
-// MarshalText implements encoding.TextMarshaler (JSON).
-func (h Hash) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
-
-// UnmarshalText implements encoding.TextUnmarshaler (JSON).
-func (h *Hash) UnmarshalText(b []byte) error {
-	p, err := ParseHash(string(b))
-	if err != nil {
-		return err
-	}
-	*h = p
-	return nil
-}
-
-// ParseHash reads 64 hex digits (an optional 0x prefix is accepted).
-func ParseHash(s string) (Hash, error) {
-	s = strings.TrimPrefix(s, "0x")
-	var h Hash
-	if len(s) != 2*len(h) {
-		return h, chain.Wrap(chain.ErrInvalidRequest, "hash %q: want %d hex digits", s, 2*len(h))
-	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, chain.Wrap(chain.ErrInvalidRequest, "hash %q: %v", s, err)
-	}
-	return h, nil
-}
+// Hash is chain.Hash: circuit ids and model commitments' hashes.
+type Hash = chain.Hash
 
 // CircuitID is the id a circuit is registered under: sha256 over the
 // canonical encoding of its spec, then the verifying key. The spec is part

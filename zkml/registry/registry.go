@@ -361,7 +361,7 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		})
 		return out, nil
 	case "circuit":
-		id, err := ParseHash(arg)
+		id, err := chain.ParseHash(arg)
 		if err != nil {
 			return nil, err
 		}
