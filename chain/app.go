@@ -249,24 +249,15 @@ func (a *App) deliver(kv store.KV, block Block, params Params, tx *Tx, sigErr er
 // fails is a bug in that domain; its writes are dropped and the failure is
 // recorded as an event, so one broken domain cannot halt the chain.
 func (a *App) endBlock(kv store.KV, block Block, params Params) []Event {
-	var events []Event
+	ctx := NewContext(kv, block, params)
 	for _, d := range a.router.Domains() {
-		eb, ok := d.(EndBlocker)
-		if !ok {
-			continue
+		if eb, ok := d.(EndBlocker); ok {
+			if err := ctx.Isolated(eb.EndBlock); err != nil {
+				ctx.Emit("end_block_error", "domain", d.Name(), "error", err.Error())
+			}
 		}
-		cache := store.NewCache(kv)
-		ctx := &Context{KV: cache, Block: block, Params: params}
-		if err := eb.EndBlock(ctx); err != nil {
-			events = append(events, Event{Type: "end_block_error", Attrs: []Attribute{
-				{Key: "domain", Value: d.Name()}, {Key: "error", Value: err.Error()},
-			}})
-			continue
-		}
-		cache.Write()
-		events = append(events, ctx.Events()...)
 	}
-	return events
+	return ctx.Events()
 }
 
 // Query routes a read-only query to a domain.

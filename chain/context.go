@@ -73,6 +73,21 @@ func (c *Context) Emit(typ string, kv ...string) {
 // Events returns the events emitted so far.
 func (c *Context) Events() []Event { return c.events }
 
+// Isolated runs f over a write buffer on c's state with events of its own:
+// if f succeeds, its writes and events join c's; if it fails, nothing it did
+// remains and its error is returned. End-block steps run each item this way
+// so that one that fails (a bug) cannot hold up the others.
+func (c *Context) Isolated(f func(sub *Context) error) error {
+	cache := store.NewCache(c.KV)
+	sub := &Context{KV: cache, Block: c.Block, Sender: c.Sender, Params: c.Params}
+	if err := f(sub); err != nil {
+		return err
+	}
+	cache.Write()
+	c.events = append(c.events, sub.events...)
+	return nil
+}
+
 // U64 formats a number for an event attribute.
 func U64(v uint64) string { return strconv.FormatUint(v, 10) }
 

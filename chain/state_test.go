@@ -575,3 +575,33 @@ func TestCodec(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+// Isolated keeps a step's writes and events when it succeeds and drops
+// both when it fails, leaving the rest of the context as it was.
+func TestContextIsolated(t *testing.T) {
+	ctx := chain.NewContext(store.NewMemory(), chain.Block{Height: 3}, chain.DefaultParams())
+	ctx.Emit("before")
+	ok := ctx.Isolated(func(sub *chain.Context) error {
+		sub.KV.Set([]byte("kept"), []byte{1})
+		sub.Emit("kept", "k", "v")
+		return nil
+	})
+	bad := ctx.Isolated(func(sub *chain.Context) error {
+		sub.KV.Set([]byte("dropped"), []byte{1})
+		sub.Emit("dropped")
+		return chain.Wrap(chain.ErrConflict, "step fails")
+	})
+	if ok != nil || bad == nil {
+		t.Fatalf("errors %v, %v; want nil, the step's", ok, bad)
+	}
+	if ctx.KV.Get([]byte("kept")) == nil || ctx.KV.Get([]byte("dropped")) != nil {
+		t.Fatal("the successful step's write is missing or the failed step's write stayed")
+	}
+	var types []string
+	for _, e := range ctx.Events() {
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, ",") != "before,kept" {
+		t.Fatalf("events %v; want before,kept", types)
+	}
+}

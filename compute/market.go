@@ -16,7 +16,6 @@ import (
 	"encoding/binary"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
 )
 
 // Domain is the compute market's chain domain.
@@ -319,19 +318,8 @@ func (Domain) EndBlock(ctx *chain.Context) error {
 		return true
 	})
 	for i, id := range ids {
-		cache := store.NewCache(ctx.KV)
-		jctx := chain.NewContext(cache, ctx.Block, ctx.Params)
-		if err := endBlockJob(jctx, keys[i], id); err != nil {
+		if err := ctx.Isolated(func(jctx *chain.Context) error { return endBlockJob(jctx, keys[i], id) }); err != nil {
 			ctx.Emit("compute_end_block_error", "job", chain.U64(id), "error", err.Error())
-			continue
-		}
-		cache.Write()
-		for _, e := range jctx.Events() {
-			kv := make([]string, 0, 2*len(e.Attrs))
-			for _, a := range e.Attrs {
-				kv = append(kv, a.Key, a.Value)
-			}
-			ctx.Emit(e.Type, kv...)
 		}
 	}
 	return nil

@@ -415,21 +415,10 @@ func endBlock(ctx *chain.Context) error {
 			ctx.KV.Delete(d.key)
 			continue
 		}
-		cache := store.NewCache(ctx.KV)
-		sub := chain.NewContext(cache, ctx.Block, ctx.Params)
-		if err := settle(sub, &j, nil); err != nil {
+		if err := ctx.Isolated(func(sub *chain.Context) error { return settle(sub, &j, nil) }); err != nil {
 			// Leave the job open for a close message; stop retrying it here.
 			ctx.KV.Delete(d.key)
 			ctx.Emit("label_forfeit_error", "job", chain.U64(j.ID), "error", err.Error())
-			continue
-		}
-		cache.Write()
-		for _, e := range sub.Events() {
-			kv := make([]string, 0, 2*len(e.Attrs))
-			for _, a := range e.Attrs {
-				kv = append(kv, a.Key, a.Value)
-			}
-			ctx.Emit(e.Type, kv...)
 		}
 	}
 	return nil

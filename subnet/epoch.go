@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/yuma"
 )
 
@@ -86,21 +85,11 @@ func (Domain) EndBlock(ctx *chain.Context) error {
 // subnet; on failure the epoch's writes are dropped and only the schedule
 // moves on, keeping the accrued emission for the next epoch.
 func epochIsolated(ctx *chain.Context, s Subnet) Subnet {
-	cache := store.NewCache(ctx.KV)
-	sub := chain.NewContext(cache, ctx.Block, ctx.Params)
 	next := s
-	if err := runEpoch(sub, &next); err != nil {
+	if err := ctx.Isolated(func(sub *chain.Context) error { return runEpoch(sub, &next) }); err != nil {
 		s.NextEpoch = ctx.Block.Height + int64(s.Tempo)
 		ctx.Emit("subnet_epoch_error", "subnet", chain.U64(s.ID), "error", err.Error())
 		return s
-	}
-	cache.Write()
-	for _, e := range sub.Events() {
-		kv := make([]string, 0, 2*len(e.Attrs))
-		for _, a := range e.Attrs {
-			kv = append(kv, a.Key, a.Value)
-		}
-		ctx.Emit(e.Type, kv...)
 	}
 	return next
 }
