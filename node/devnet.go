@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"time"
 )
@@ -27,19 +28,16 @@ func StartFresh(home string, o InitOptions) (*Node, error) {
 }
 
 // FreeBasePort finds three consecutive free loopback ports (P2P, CometBFT
-// RPC, API) for a throwaway node. Another process may still take them
-// before the node binds them; callers that must not fail retry.
+// RPC, API) for a throwaway node. It draws them at random below Linux's
+// ephemeral range (32768 and up), which the kernel hands to outgoing
+// connections and to other programs asking for "any port": a block taken
+// from that range could be handed to someone else between this check and
+// the node's bind, as happened when test packages ran side by side. Another
+// process may still take a block below it; callers that must not fail retry.
 func FreeBasePort() (int, error) {
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("find a free port: %w", err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base > 60000 {
-			continue
-		}
+	const lo, hi = 20000, 32000
+	for try := 0; try < 100; try++ {
+		base := lo + rand.IntN(hi-lo-3)
 		free := true
 		for p := base; p < base+3 && free; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
@@ -53,5 +51,5 @@ func FreeBasePort() (int, error) {
 			return base, nil
 		}
 	}
-	return 0, fmt.Errorf("no block of 3 free loopback ports")
+	return 0, fmt.Errorf("no block of 3 free loopback ports in %d-%d", lo, hi)
 }
