@@ -171,7 +171,7 @@ func TestFileHasNoSecretsInClear(t *testing.T) {
 	// a BIP-39 word).
 	words := strings.Fields(mnemonic)
 	for i := 0; i+1 < len(words); i++ {
-		forbidden = append(forbidden, words[i]+" "+words[i+1])
+		forbidden = append(forbidden, words[i]+" "+words[i+1], words[i]+`","`+words[i+1])
 	}
 	for _, secret := range [][]byte{priv, priv[:32]} {
 		forbidden = append(forbidden,
