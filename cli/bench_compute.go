@@ -74,7 +74,7 @@ at most 2x slower than native.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&cfg.DataPath, "data", "", "digits data set (default: shared/data/digits/digits.csv.gz found from the working directory)")
+	cmd.Flags().StringVar(&cfg.DataPath, "data", "", "digits data set (default: datasets/digits/digits.csv.gz found from the working directory)")
 	cmd.Flags().IntVar(&cfg.Epochs, "epochs", 30, "training epochs per run")
 	cmd.Flags().IntVar(&cfg.Reps, "reps", 5, "timed runs of each build")
 	cmd.Flags().StringVar(&cfg.CacheDir, "cache-dir", "", "where the trainer builds are cached (default: the user cache dir)")

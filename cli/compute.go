@@ -276,7 +276,7 @@ and the reserve pays tie-breakers (r >= 2) or referees (r = 1); what is not
 paid out is refunded when the job ends.
 
 --trainer posts the reference workload: the digits MLP trainer built for
-WASI (needs a Go toolchain) on shared/data/digits/digits.csv.gz (or --data).`,
+WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			c := newClient()

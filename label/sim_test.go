@@ -120,7 +120,7 @@ func checkOutcome(t *testing.T, res label.ResultsView, st agent.SimStats, kinds 
 }
 
 // digitsPath is the shared digits set, relative to this package.
-const digitsPath = "../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../datasets/digits/digits.csv.gz"
 
 // scenario is the adversarial setting: 20 workers of whom 30% are
 // spammers, honest accuracy 0.55 to 0.95 (a real crowd is uneven), 600

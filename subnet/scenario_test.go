@@ -18,7 +18,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/model"
 )
 
-const digitsPath = "../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../datasets/digits/digits.csv.gz"
 
 // trainMiner trains a digits MLP on the first rows of the training split
 // for epochs passes, quantizes it, saves it and loads it back the way
@@ -67,7 +67,7 @@ func testCSV(ds *model.Dataset) []byte {
 // honest validators; the subnet mints exactly what its schedule accrued.
 func TestSubnetScenario(t *testing.T) {
 	if _, err := os.Stat(digitsPath); err != nil {
-		t.Skipf("digits data not found at %s: %v", digitsPath, err)
+		t.Fatalf("digits data not found at %s: %v", digitsPath, err)
 	}
 	ds, err := model.LoadCSV(digitsPath)
 	if err != nil {

@@ -26,7 +26,7 @@ import (
 // own client and key, and the real workload: the digits trainer compiled to
 // WASI, in its quick mode.
 
-const digitsPath = "../../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../../datasets/digits/digits.csv.gz"
 
 const (
 	jobPrice = 100 // utnn per unit, every provider's price and the jobs' max
@@ -49,7 +49,7 @@ func loadTrainer(t *testing.T) {
 	t.Helper()
 	data, err := os.ReadFile(digitsPath)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("digits data set not found at %s", digitsPath)
+		t.Fatalf("digits data set not found at %s (it ships in datasets/digits)", digitsPath)
 	}
 	if err != nil {
 		t.Fatal(err)

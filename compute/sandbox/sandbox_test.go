@@ -19,7 +19,7 @@ import (
 )
 
 // digitsPath is the shared data set, relative to this package's directory.
-const digitsPath = "../../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../../datasets/digits/digits.csv.gz"
 
 // Built once per test binary: go build for wasip1 takes seconds, and the
 // results are cached across runs in the user cache dir anyway.
@@ -64,7 +64,7 @@ func digits(t testing.TB) []byte {
 	t.Helper()
 	data, err := os.ReadFile(digitsPath)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("digits data set not found at %s", digitsPath)
+		t.Fatalf("digits data set not found at %s (it ships in datasets/digits)", digitsPath)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -307,17 +307,16 @@ func readTree(dir string) (map[string][]byte, error) {
 // ErrNoData is returned by FindDigits when the data set is not found.
 var ErrNoData = errors.New("workload: digits data set not found")
 
-// FindDigits looks for shared/data/digits/digits.csv.gz in dir and its
-// parents, and as a sibling "shared" of each (the layout of this project's
-// workspace), returning the first path that exists.
+// FindDigits looks for the repository's datasets/digits/digits.csv.gz in
+// dir and its parents, returning the first path that exists.
 func FindDigits(dir string) (string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", fmt.Errorf("workload: %w", err)
 	}
-	rel := filepath.Join("shared", "data", "digits", "digits.csv.gz")
+	rel := filepath.Join("datasets", "digits", "digits.csv.gz")
 	for {
-		for _, p := range []string{filepath.Join(dir, rel), filepath.Join(dir, "..", rel)} {
+		for _, p := range []string{filepath.Join(dir, rel)} {
 			if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
 				return filepath.Clean(p), nil
 			}

@@ -13,13 +13,13 @@ import (
 	"github.com/tenun-chain/tenun/compute/workload"
 )
 
-const digitsPath = "../../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../../datasets/digits/digits.csv.gz"
 
 func digits(t *testing.T) []byte {
 	t.Helper()
 	data, err := os.ReadFile(digitsPath)
 	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("digits data set not found at %s", digitsPath)
+		t.Fatalf("digits data set not found at %s (it ships in datasets/digits)", digitsPath)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ func chromium() string {
 	return ""
 }
 
-const digitsPath = "../../../shared/data/digits/digits.csv.gz"
+const digitsPath = "../../datasets/digits/digits.csv.gz"
 
 // TestAnnotatePageInBrowser drives the labeling page in headless Chromium:
 // a worker joins a digits job from the page, labels five digits with the
@@ -46,7 +46,7 @@ func TestAnnotatePageInBrowser(t *testing.T) {
 	}
 	px, classes, err := agent.Digits(digitsPath)
 	if err != nil {
-		t.Skipf("digits data not available: %v", err)
+		t.Fatalf("digits data not available: %v", err)
 	}
 	px, classes = px[:12], classes[:12]
 	tn := testnode.Start(t, 2)

@@ -256,9 +256,9 @@ func testAccuracyCircuit(t *testing.T) {
 // TestDigitsModelMatchesPlain checks the circuits against plain inference
 // with the trained digits model on a few test rows (skipped without data).
 func TestDigitsModelMatchesPlain(t *testing.T) {
-	ds, err := model.LoadCSV("../../../shared/data/digits/digits.csv.gz")
+	ds, err := model.LoadCSV("../../datasets/digits/digits.csv.gz")
 	if err != nil {
-		t.Skipf("digits data not available: %v", err)
+		t.Fatalf("digits data not available: %v", err)
 	}
 	train, _ := ds.Slice(0, model.DigitsTrainRows)
 	cfg := model.DigitsTrainConfig()

@@ -34,7 +34,7 @@ const (
 )
 
 // DigitsPath is the digits data relative to the repository root.
-const DigitsPath = "../shared/data/digits/digits.csv.gz"
+const DigitsPath = "datasets/digits/digits.csv.gz"
 
 // LoadCSV reads rows of integer features followed by an integer label; the
 // file may be gzip-compressed (".gz").

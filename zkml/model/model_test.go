@@ -150,9 +150,9 @@ func mustRandom(t *testing.T) *Model {
 // TestTrainQuantizeDigits trains on the first 1,437 digits and checks the
 // quantized model on the 360-row test split.
 func TestTrainQuantizeDigits(t *testing.T) {
-	ds, err := LoadCSV("../../../shared/data/digits/digits.csv.gz")
+	ds, err := LoadCSV("../../datasets/digits/digits.csv.gz")
 	if err != nil {
-		t.Skipf("digits data not available: %v", err)
+		t.Fatalf("digits data not available: %v", err)
 	}
 	train, _ := ds.Slice(0, DigitsTrainRows)
 	test, _ := ds.Slice(DigitsTrainRows, DigitsRows)

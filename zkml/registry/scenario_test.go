@@ -42,7 +42,7 @@ func TestDigitsAccuracyOnDevnet(t *testing.T) {
 	start := time.Now()
 	path := filepath.Join("..", "..", model.DigitsPath)
 	if _, err := os.Stat(path); err != nil {
-		t.Skipf("digits data not found at %s", path)
+		t.Fatalf("digits data not found at %s", path)
 	}
 	ds, err := model.LoadCSV(path)
 	if err != nil {
