@@ -16,6 +16,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 	"github.com/tenun-chain/tenun/node/ext"
 )
 
@@ -101,10 +102,13 @@ func (n *Node) startAPI() error {
 		return fmt.Errorf("API listen on %s: %w", n.Config.APIAddr, err)
 	}
 	n.apiLn = ln
-	n.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go n.api.Serve(ln)
+	n.api = httpguard.Serve(ln, mux, APILimits, func(err error) { n.logger().Error("API server stopped", "err", err) })
 	return nil
 }
+
+// APILimits are the timeouts and caps of the node's HTTP API (the market
+// gateways included); tests shorten them.
+var APILimits = httpguard.Default
 
 // WriteJSON writes v with status 200.
 func WriteJSON(w http.ResponseWriter, v any) {

@@ -61,6 +61,14 @@ type Node struct {
 	api    *http.Server
 	apiLn  net.Listener
 	logOut *os.File
+	log    cmtlog.Logger
+}
+
+func (n *Node) logger() cmtlog.Logger {
+	if n.log == nil {
+		return cmtlog.NewNopLogger()
+	}
+	return n.log
 }
 
 // Start opens the home directory written by InitHome and runs the node until
@@ -116,7 +124,7 @@ func Start(home string) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("start CometBFT node: %w", err)
 	}
-	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: logger}
 	if err := n.startAPI(); err != nil {
 		n.Stop()
 		return nil, err

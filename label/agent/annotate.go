@@ -18,6 +18,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 	"github.com/tenun-chain/tenun/label"
 )
 
@@ -137,7 +138,8 @@ func localOnly(next http.Handler) http.Handler {
 
 // Serve runs the page on ln and the reveal loop until ctx ends.
 func (a *Annotator) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpguard.Server(a.Handler(), httpguard.Local)
+	ln = httpguard.Listener(ln, httpguard.Local)
 	go a.RevealLoop(ctx)
 	go func() {
 		<-ctx.Done()
