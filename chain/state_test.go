@@ -299,6 +299,7 @@ func TestEscrow(t *testing.T) {
 func TestBlobRegister(t *testing.T) {
 	p := chain.DefaultParams()
 	p.MaxBlobBytes = 1 << 20
+	p.StorageFeePerByte = 0 // TestBlobStorageFeeAndQuota covers the fee
 	e := newEnv(t, p, account{"alice", 1000}, account{"bob", 1000})
 	content := []byte("hello tenun")
 	cid := chain.BlobCID(content)

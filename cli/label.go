@@ -437,7 +437,7 @@ close without gold: the job is forfeited and its escrow goes to the workers.`,
 			if f.noWait {
 				return nil
 			}
-			cid, err := agent.UploadResults(ctx, c, id)
+			cid, err := agent.UploadResults(ctx, c, key, id)
 			if err != nil {
 				return fmt.Errorf("job %d closed, but the results upload failed: %w", id, err)
 			}

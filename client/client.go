@@ -6,11 +6,13 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -60,6 +62,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return c.DoRequest(req, out)
+}
+
+// DoRequest sends a prepared request (extra headers, say) and decodes a
+// JSON answer into out (when not nil) as Do does.
+func (c *Client) DoRequest(req *http.Request, out any) error {
+	method, path := req.Method, req.URL.Path
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -260,17 +269,40 @@ func (c *Client) forgetSequence(a chain.Address) {
 	c.mu.Unlock()
 }
 
-// BlobPut uploads content to the node and returns its CID. It does not
-// register the blob on chain; RegisterBlob does both.
-func (c *Client) BlobPut(ctx context.Context, content []byte) (string, error) {
+// BlobPut uploads content to the node, signed by key's account, which
+// must be able to pay the storage fee when it registers the blob. It does
+// not register the blob on chain; RegisterBlob does both (a node removes
+// content no transaction registers after a grace period).
+func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return "", err
+	}
+	cid := chain.BlobCID(content)
+	now := time.Now().Unix()
+	sig, err := key.Sign(chain.BlobUploadSignBytes(chainID, cid, uint64(len(content)), now))
+	if err != nil {
+		return "", fmt.Errorf("sign upload: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/blobs", bytes.NewReader(content))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(node.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
+	req.Header.Set(node.HeaderBlobSignature, hex.EncodeToString(sig))
+	req.Header.Set(node.HeaderBlobTime, strconv.FormatInt(now, 10))
+	req.Header.Set(node.HeaderBlobCID, cid)
 	var res struct {
 		CID string `json:"cid"`
 	}
-	err := c.Do(ctx, http.MethodPost, "/blobs", bytes.NewReader(content), "application/octet-stream", &res)
-	if err == nil && res.CID != chain.BlobCID(content) {
-		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, chain.BlobCID(content))
+	if err := c.DoRequest(req, &res); err != nil {
+		return "", err
 	}
-	return res.CID, err
+	if res.CID != cid {
+		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, cid)
+	}
+	return cid, nil
 }
 
 // BlobGet downloads a blob and checks it against its CID.
@@ -287,7 +319,7 @@ func (c *Client) BlobGet(ctx context.Context, cid string) ([]byte, error) {
 
 // RegisterBlob uploads content and records it on chain, returning the CID.
 func (c *Client) RegisterBlob(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
-	cid, err := c.BlobPut(ctx, content)
+	cid, err := c.BlobPut(ctx, key, content)
 	if err != nil {
 		return "", err
 	}

@@ -373,6 +373,7 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 	j.Closed = ctx.Block.Height
 	enc := EncodeResults(&res)
 	j.ResultsCID = chain.BlobCID(enc)
+	chain.NoteBlob(ctx, j.ResultsCID, j.Requester, uint64(len(enc))) // nodes keep the results' blob
 	ctx.KV.Set(resultKey(j.ID), enc)
 	ctx.KV.Delete(dueKey(j.ForfeitAt, j.ID))
 	putJob(ctx.KV, j)

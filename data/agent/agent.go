@@ -102,7 +102,7 @@ type ContributeStats struct {
 // SubmitBatch uploads a batch's blob (the gateway serves records from it)
 // and submits it to dataset.
 func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (node.TxResponse, error) {
-	if _, err := c.BlobPut(ctx, data.EncodeBatch(records)); err != nil {
+	if _, err := c.BlobPut(ctx, key, data.EncodeBatch(records)); err != nil {
 		return node.TxResponse{}, fmt.Errorf("upload batch: %w", err)
 	}
 	return c.Submit(ctx, key, &data.MsgContribute{Dataset: dataset, Records: records}, client.Options{})
