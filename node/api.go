@@ -16,7 +16,6 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/node/ext"
 )
 
 // The HTTP API speaks JSON. Errors are {"error": "...", "code": N} with an
@@ -70,8 +69,8 @@ type Status struct {
 	ValidatorCnt int    `json:"validators"`
 }
 
-// ChainID, Snapshot and Blob make the node an ext.Host for domains that
-// serve HTTP routes of their own.
+// ChainID, Snapshot and Blob make the node an ext.Host for the markets'
+// HTTP extensions (node/markets.go).
 func (n *Node) ChainID() string { return n.Config.ChainID }
 
 // Snapshot is the last committed state.
@@ -91,10 +90,8 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("POST /blobs", n.handleBlobPut)
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
-	for _, d := range n.ABCI.App().Router().Domains() {
-		if x, ok := d.(ext.HTTPExtension); ok {
-			x.RegisterHTTP(mux, n)
-		}
+	for _, x := range HTTPExtensions() {
+		x.RegisterHTTP(mux, n)
 	}
 	ln, err := net.Listen("tcp", n.Config.APIAddr)
 	if err != nil {

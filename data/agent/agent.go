@@ -16,6 +16,7 @@ import (
 
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -177,7 +178,7 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	if err != nil {
 		return nil, err
 	}
-	if err := data.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
+	if err := gateway.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
