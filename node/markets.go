@@ -6,7 +6,7 @@ import (
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/label"
-	"github.com/tenun-chain/tenun/node/ext"
+	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/data"
-	"github.com/tenun-chain/tenun/node/ext"
+	"github.com/tenun-chain/tenun/api/ext"
 )
 
 // The data gateway serves a dataset version only to accounts holding a

@@ -1,6 +1,7 @@
 // Package ext is what a market's node-side HTTP extension may use of the
-// node it runs in (the data market's gateway). It exists so that market
-// packages do not import package node, which imports them.
+// node it runs in (the data market's gateway). It sits beside the API types,
+// not in node, so that market packages and their clients do not import
+// package node, which imports them.
 package ext
 
 import (
