@@ -96,7 +96,7 @@ func multiMarketScenario() ([]string, error) {
 		height++
 		b := chain.Block{Height: height, Time: 1_700_000_000 + 5*height, ChainID: chainID}
 		b.Seed = chain.TxHash([]byte("seed/" + strconv.FormatInt(height, 10)))
-		res := app.ApplyBlock(tree, b, txs)
+		res := app.ApplyBlock(tree, b, txs, nil)
 		for i, r := range res.Txs {
 			if r.Code != 0 {
 				return fmt.Errorf("block %d tx %d (%s): %s", height, i, r.Type, r.Log)
