@@ -74,14 +74,14 @@ func archiveArg(ctx context.Context, from, path string) (compute.Hash, string, e
 	return d, cid, err
 }
 
-// outputArgs resolves --archive FILE or --output CID (with --digest, or
+// outputArgs resolves --archive FILE or --output-cid CID (with --digest, or
 // the digest the CID names) into the digest and CID a message carries.
 func outputArgs(ctx context.Context, from, archive, output, digest string) (compute.Hash, string, error) {
 	switch {
 	case archive != "":
 		return archiveArg(ctx, from, archive)
 	case output == "":
-		return compute.Hash{}, "", fmt.Errorf("give --archive FILE or --output CID")
+		return compute.Hash{}, "", fmt.Errorf("give --archive FILE or --output-cid CID")
 	case digest != "":
 		d, err := chain.ParseHash(digest)
 		return d, output, err
@@ -158,7 +158,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var cf txFlags
 	var cArchive, cOutput, cDigest, cSalt, cCommit string
 	commitCmd := &cobra.Command{
-		Use:   "commit JOB --from KEY (--archive FILE | --output CID [--digest HEX] | --commit HEX)",
+		Use:   "commit JOB --from KEY (--archive FILE | --output-cid CID [--digest HEX] | --commit HEX)",
 		Short: "Commit to a result of an assigned job (the salt is printed: keep it for the reveal)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -189,14 +189,14 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 			} else if _, err := rand.Read(salt[:]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "digest %s\noutput %s\nsalt   %s   (reveal with: tenun tx compute reveal %d --output %s --salt %s --from %s)\n",
+			fmt.Fprintf(cmd.ErrOrStderr(), "digest %s\noutput %s\nsalt   %s   (reveal with: tenun tx compute reveal %d --output-cid %s --salt %s --from %s)\n",
 				d, cid, salt, id, cid, salt, cf.from)
 			return submit(cmd, &cf, &compute.MsgCommit{Job: id, Commit: compute.CommitHash(id, addr, d, cid, salt)})
 		},
 	}
 	addTxFlags(commitCmd, &cf)
 	commitCmd.Flags().StringVar(&cArchive, "archive", "", "output archive file to upload and commit to")
-	commitCmd.Flags().StringVar(&cOutput, "output", "", "CID of an uploaded output archive")
+	commitCmd.Flags().StringVar(&cOutput, "output-cid", "", "CID of an uploaded output archive")
 	commitCmd.Flags().StringVar(&cDigest, "digest", "", "output digest (default: the one the CID names)")
 	commitCmd.Flags().StringVar(&cSalt, "salt", "", "salt, 64 hex digits (default: random)")
 	commitCmd.Flags().StringVar(&cCommit, "commit", "", "a precomputed commitment, 64 hex digits")
@@ -204,7 +204,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var vf txFlags
 	var vArchive, vOutput, vDigest, vSalt string
 	revealCmd := &cobra.Command{
-		Use:   "reveal JOB --from KEY (--archive FILE | --output CID) --salt HEX",
+		Use:   "reveal JOB --from KEY (--archive FILE | --output-cid CID) --salt HEX",
 		Short: "Reveal the result you committed to",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -225,7 +225,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	}
 	addTxFlags(revealCmd, &vf)
 	revealCmd.Flags().StringVar(&vArchive, "archive", "", "output archive file")
-	revealCmd.Flags().StringVar(&vOutput, "output", "", "CID of the output archive")
+	revealCmd.Flags().StringVar(&vOutput, "output-cid", "", "CID of the output archive")
 	revealCmd.Flags().StringVar(&vDigest, "digest", "", "output digest (default: the one the CID names)")
 	revealCmd.Flags().StringVar(&vSalt, "salt", "", "the salt of the commitment (required)")
 	revealCmd.MarkFlagRequired("salt")
@@ -233,7 +233,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var xf txFlags
 	var xArchive, xOutput, xDigest string
 	challengeCmd := &cobra.Command{
-		Use:   "challenge JOB --from KEY (--archive FILE | --output CID)",
+		Use:   "challenge JOB --from KEY (--archive FILE | --output-cid CID)",
 		Short: "Dispute an optimistic result in its challenge window, posting a bond; referees re-run the job",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -250,7 +250,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	}
 	addTxFlags(challengeCmd, &xf)
 	challengeCmd.Flags().StringVar(&xArchive, "archive", "", "the output archive you claim is right")
-	challengeCmd.Flags().StringVar(&xOutput, "output", "", "CID of the output archive you claim is right")
+	challengeCmd.Flags().StringVar(&xOutput, "output-cid", "", "CID of the output archive you claim is right")
 	challengeCmd.Flags().StringVar(&xDigest, "digest", "", "its digest (default: the one the CID names)")
 
 	cmd.AddCommand(declineCmd, commitCmd, revealCmd, challengeCmd)
@@ -440,7 +440,7 @@ func newProviderCmd() *cobra.Command {
 	var capa agent.Capacity
 	var poll time.Duration
 	run := &cobra.Command{
-		Use:   "run --key NAME [--price AMOUNT] [--cheat wrong|silent]",
+		Use:   "run --from NAME [--price AMOUNT] [--cheat wrong|silent]",
 		Short: "Register and serve compute jobs: run them in the sandbox, store outputs, commit, reveal",
 		Long: `Runs a provider agent until interrupted. It registers the key as a provider
 (capacity detected from this machine unless given), keeps it live with
@@ -455,6 +455,12 @@ running the job (outvoted or challenged, and slashed); "silent" takes jobs
 and never answers (replaced after the timeout, and slashed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -491,7 +497,7 @@ and never answers (replaced after the timeout, and slashed).`,
 			})
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "provider key name in the keyring (required)")
+	addFromFlag(run, &key, "provider key name in the keyring")
 	run.Flags().StringVar(&price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
 	run.Flags().StringVar(&stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
 	run.Flags().StringVar(&cheat, "cheat", "", "misbehave, for tests and demos: wrong or silent")
@@ -499,7 +505,6 @@ and never answers (replaced after the timeout, and slashed).`,
 	run.Flags().Uint64Var(&capa.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	run.Flags().Uint32Var(&capa.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")
 	run.Flags().DurationVar(&poll, "poll", 200*time.Millisecond, "how often to look for assignments")
-	run.MarkFlagRequired("key")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -509,10 +514,16 @@ func newChallengerCmd() *cobra.Command {
 	var key string
 	var always bool
 	run := &cobra.Command{
-		Use:   "run --key NAME",
+		Use:   "run --from NAME",
 		Short: "Re-run optimistic results in their challenge window and challenge those that differ",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -536,9 +547,8 @@ func newChallengerCmd() *cobra.Command {
 			})
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "challenger key name in the keyring (required)")
+	addFromFlag(run, &key, "challenger key name in the keyring")
 	run.Flags().BoolVar(&always, "always", false, "challenge every result with a made-up claim (demo of a failing challenge)")
-	run.MarkFlagRequired("key")
 	cmd.AddCommand(run)
 	return cmd
 }

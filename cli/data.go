@@ -176,10 +176,16 @@ func newContributeCmd() *cobra.Command {
 	var dataset uint64
 	var batch, count int
 	cmd := &cobra.Command{
-		Use:   "contribute --key NAME --dataset ID (--csv FILE | --synthetic vehicle)",
+		Use:   "contribute --from NAME --dataset ID (--csv FILE | --synthetic vehicle)",
 		Short: "Agent: stream records into a dataset in batches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -209,13 +215,12 @@ func newContributeCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "contributor key name (required)")
+	addFromFlag(cmd, &key, "contributor key name")
 	cmd.Flags().Uint64Var(&dataset, "dataset", 0, "dataset id (required)")
 	cmd.Flags().StringVar(&csvFile, "csv", "", "CSV file with a header row")
 	cmd.Flags().StringVar(&synthetic, "synthetic", "", "synthetic feed: vehicle")
 	cmd.Flags().IntVar(&batch, "batch", 100, "records per batch")
 	cmd.Flags().IntVar(&count, "count", 1000, "records of the synthetic feed")
-	cmd.MarkFlagRequired("key")
 	cmd.MarkFlagRequired("dataset")
 	return cmd
 }
@@ -225,10 +230,16 @@ func newDataCmd() *cobra.Command {
 	var key, format, out string
 	var version uint64
 	dl := &cobra.Command{
-		Use: "download ID --key NAME", Short: "Download a dataset you hold a grant for, through the node's gateway", Args: cobra.ExactArgs(1),
+		Use: "download ID --from NAME", Short: "Download a dataset you hold a grant for, through the node's gateway", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
 				return err
 			}
 			k, _, err := signer(key)
@@ -246,11 +257,10 @@ func newDataCmd() *cobra.Command {
 			return os.WriteFile(out, b, 0o644)
 		},
 	}
-	dl.Flags().StringVar(&key, "key", "", "key holding the grant (required)")
+	addFromFlag(dl, &key, "key holding the grant")
 	dl.Flags().StringVar(&format, "format", "csv", "csv or jsonl")
 	dl.Flags().Uint64Var(&version, "version", 0, "version (default: the granted one)")
 	dl.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
-	dl.MarkFlagRequired("key")
 	cmd.AddCommand(dl)
 	return cmd
 }

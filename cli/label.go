@@ -530,15 +530,18 @@ func newAnnotateCmd() *cobra.Command {
 	var key, listen string
 	var job uint64
 	cmd := &cobra.Command{
-		Use:   "annotate --key NAME [--job ID] [--listen 127.0.0.1:PORT]",
+		Use:   "annotate --from NAME [--job ID] [--listen 127.0.0.1:PORT]",
 		Short: "Serve a local labeling page that labels, commits and reveals with your key",
 		Long: `Serve the labeling page on a local address and open it in a browser. The page shows
 your assigned items one at a time (text, or digit images), label buttons with keyboard
 shortcuts 1..9 (0 for a tenth label), progress and earnings. Each label is committed with
---key's key; the salt is kept under <home>/label, and commits are revealed automatically
+--from's key; the salt is kept under <home>/label, and commits are revealed automatically
 as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT --from NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, addr, err := signer(key)
 			if err != nil {
 				return err
@@ -564,9 +567,8 @@ as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT 
 			return a.Serve(ctx, ln)
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "annotator key name in the keyring (required)")
+	addFromFlag(cmd, &key, "annotator key name in the keyring")
 	cmd.Flags().Uint64Var(&job, "job", 0, "job to work on (default: the newest open job)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7070", "address of the page (keep it on loopback: it signs with your key)")
-	cmd.MarkFlagRequired("key")
 	return cmd
 }

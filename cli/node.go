@@ -192,10 +192,10 @@ func newTestnetCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
-	cmd.Flags().StringVar(&out, "output", "", "directory to write the homes into (required)")
+	cmd.Flags().StringVar(&out, "dir", "", "directory to write the homes into (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
 	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "pause after each commit")
-	cmd.MarkFlagRequired("output")
+	cmd.MarkFlagRequired("dir")
 	return cmd
 }

@@ -321,10 +321,16 @@ func newMinerCmd() *cobra.Command {
 	var key, modelFile, listen, endpoint, stake string
 	var id uint64
 	run := &cobra.Command{
-		Use:   "run --key NAME --model FILE --subnet ID [--listen ADDR]",
+		Use:   "run --from NAME --model FILE --subnet ID [--listen ADDR]",
 		Short: "Serve a quantized model (tenun-zkml-mlp/v1) at POST /predict and register the endpoint in a subnet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -346,13 +352,13 @@ func newMinerCmd() *cobra.Command {
 			return m.Run(ctx)
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "miner key name (required)")
+	addFromFlag(run, &key, "miner key name")
 	run.Flags().StringVar(&modelFile, "model", "", "quantized model file (required)")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve the predict API on")
 	run.Flags().StringVar(&endpoint, "endpoint", "", "URL to register (default: http://<listen address>)")
 	run.Flags().StringVar(&stake, "stake", "", "stake to bond at registration (default: the subnet's minimum)")
-	for _, f := range []string{"key", "model", "subnet"} {
+	for _, f := range []string{"model", "subnet"} {
 		run.MarkFlagRequired(f)
 	}
 	cmd.AddCommand(run)
@@ -365,10 +371,16 @@ func newValidatorCmd() *cobra.Command {
 	var id uint64
 	var samples int
 	run := &cobra.Command{
-		Use:   "run --key NAME --subnet ID",
+		Use:   "run --from NAME --subnet ID",
 		Short: "Score a subnet's miners on its evaluation data set every epoch and set weights (commit-reveal when the subnet uses it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -393,12 +405,11 @@ func newValidatorCmd() *cobra.Command {
 			return err
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "validator key name (required)")
+	addFromFlag(run, &key, "validator key name")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&strategy, "strategy", string(agent.Honest), "honest, or copier (copies other validators' weights; for experiments)")
 	run.Flags().StringVar(&stake, "stake", "", "stake to bond at registration (default: the subnet's validator minimum)")
 	run.Flags().IntVar(&samples, "samples", 64, "evaluation rows per miner per epoch")
-	run.MarkFlagRequired("key")
 	run.MarkFlagRequired("subnet")
 	cmd.AddCommand(run)
 	return cmd

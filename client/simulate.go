@@ -1,0 +1,48 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/node"
+)
+
+// Fee is the fee Submit pays for msg with opt: opt.Fee, or the chain's
+// minimum plus the message's extra cost.
+func Fee(msg chain.Msg, opt Options) uint64 {
+	if opt.Fee != 0 {
+		return opt.Fee
+	}
+	fee := chain.DefaultParams().MinFee
+	if cst, ok := msg.(chain.Coster); ok {
+		fee += cst.ExtraFee()
+	}
+	return fee
+}
+
+// Simulate signs msg as Submit would and runs it against the node's check
+// state (POST /simulate) without submitting it: the answer carries the code,
+// log and events the transaction would have now. A rejected simulation is
+// not an error here; callers read res.Code.
+func (c *Client) Simulate(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (node.TxResponse, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return node.TxResponse{}, err
+	}
+	addr := chain.AddressFromPubKey(key.PubKey().Bytes())
+	info, err := c.Account(ctx, addr)
+	if err != nil {
+		return node.TxResponse{}, err
+	}
+	tx, err := chain.SignTx(key, chainID, info.Sequence, Fee(msg, opt), msg, opt.Memo)
+	if err != nil {
+		return node.TxResponse{}, err
+	}
+	var res node.TxResponse
+	err = c.Do(ctx, http.MethodPost, "/simulate", bytes.NewReader(tx), "application/octet-stream", &res)
+	return res, err
+}
