@@ -126,8 +126,8 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 		},
 	}
 	addTxFlags(register, &rf)
-	register.Flags().StringVar(&regPrice, "price", "10utnn", "price per unit of work")
-	register.Flags().StringVar(&regStake, "stake", "1tnn", "stake to add to the bond")
+	amountFlag(register.Flags(), &regPrice, "price", "10utnn", "price per unit of work")
+	amountFlag(register.Flags(), &regStake, "stake", "1tnn", "stake to add to the bond")
 	register.Flags().Uint32Var(&reg.CPUCores, "cpus", 0, "CPU cores offered (default: this machine's)")
 	register.Flags().Uint64Var(&reg.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	register.Flags().Uint32Var(&reg.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")
@@ -288,7 +288,7 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 				}
 				module = path
 				if dataPath == "" {
-					if dataPath, err = workload.FindDigits("."); err != nil {
+					if dataPath, err = dataFile(""); err != nil {
 						return fmt.Errorf("%w; give --data", err)
 					}
 				}
@@ -331,12 +331,14 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 	fl.StringArrayVar(&inputs, "input", nil, "input NAME=FILE or NAME=CID, mounted at /in/NAME (repeatable)")
 	fl.BoolVar(&trainer, "trainer", false, "post the reference trainer job (builds it, uploads the digits data)")
 	fl.BoolVar(&quick, "quick", false, "with --trainer: 2 epochs")
-	fl.StringVar(&dataPath, "data", "", "with --trainer: the digits data set")
-	fl.StringVar(&maxPrice, "max-price", "10utnn", "highest price per unit of work a provider may charge")
+	fl.StringVar(&dataPath, "data", "", "with --trainer: the digits data set (default: the set embedded in tenun)")
+	amountFlag(fl, &maxPrice, "max-price", "10utnn", "highest price per unit of work a provider may charge")
 	fl.Uint32Var(&m.Redundancy, "redundancy", 2, "providers that run it: 1 (optimistic, challengeable) to 5 (majority decides)")
-	fl.Int64Var(&m.Timeout, "timeout", 100, "blocks an assignee has to commit, and to reveal")
-	fl.Int64Var(&m.DeadlineBlocks, "deadline", 2000, "blocks until the job is refunded if it has no result")
-	fl.Int64Var(&m.ChallengeBlocks, "challenge-blocks", 50, "challenge window of an optimistic (redundancy 1) result")
+	blocksFlag(fl, &m.Timeout, "timeout", 100, "time an assignee has to commit, and to reveal")
+	blocksFlag(fl, &m.DeadlineBlocks, "deadline", 2000, "time until the job is refunded if it has no result")
+	blocksFlag(fl, &m.ChallengeBlocks, "challenge-window", 50, "challenge window of an optimistic (redundancy 1) result")
+	fl.Int64Var(&m.ChallengeBlocks, "challenge-blocks", 50, "deprecated: use --challenge-window")
+	fl.MarkDeprecated("challenge-blocks", "use --challenge-window (blocks or a time)")
 	fl.Uint64Var(&memMB, "memory-mb", 512, "memory limit in MiB")
 	fl.Uint64Var(&m.Spec.Fuel, "fuel", 1_000_000_000, "loop iterations the job may run (its size in units: fuel / 1e6)")
 	fl.DurationVar(&wall, "wall", 5*time.Minute, "wall-time limit on each provider")
@@ -498,8 +500,8 @@ and never answers (replaced after the timeout, and slashed).`,
 		},
 	}
 	addFromFlag(run, &key, "provider key name in the keyring")
-	run.Flags().StringVar(&price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
-	run.Flags().StringVar(&stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
+	amountFlag(run.Flags(), &price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
+	amountFlag(run.Flags(), &stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
 	run.Flags().StringVar(&cheat, "cheat", "", "misbehave, for tests and demos: wrong or silent")
 	run.Flags().Uint32Var(&capa.CPUCores, "cpus", 0, "cores offered (default: this machine's)")
 	run.Flags().Uint64Var(&capa.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")

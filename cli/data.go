@@ -63,11 +63,14 @@ func newDataTxCmd() *cobra.Command {
 	create.Flags().StringVar(&m.Description, "description", "", "description")
 	create.Flags().StringVar(&m.License, "license", "CC-BY-4.0", "license")
 	create.Flags().StringVar(&m.Terms, "terms", "", "terms of access")
-	create.Flags().StringVar(&price, "price", "1tnn", "price of an access grant")
-	create.Flags().Uint32Var(&m.CuratorBps, "curator-bps", 1000, "curator's share of each sale in basis points")
+	amountFlag(create.Flags(), &price, "price", "1tnn", "price of an access grant")
+	m.CuratorBps = 1000
+	fractionFlag(create.Flags(), &m.CuratorBps, "curator-share", 10_000, true, "curator's share of each sale (whole basis points)")
+	create.Flags().Uint32Var(&m.CuratorBps, "curator-bps", 1000, "deprecated: use --curator-share")
+	create.Flags().MarkDeprecated("curator-bps", "use --curator-share, e.g. 10%")
 	create.Flags().Uint32Var(&m.MaxBatch, "max-batch", 500, "records per contribution")
 	create.Flags().Uint32Var(&m.RateLimit, "rate-limit", 0, "records per contributor per window (0: none)")
-	create.Flags().Int64Var(&m.RateWindow, "rate-window", 0, "rate window in blocks")
+	blocksFlag(create.Flags(), &m.RateWindow, "rate-window", 0, "rate window")
 	create.MarkFlagRequired("schema")
 
 	var kf txFlags

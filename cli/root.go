@@ -41,7 +41,7 @@ func init() {
 				return err
 			}
 		}
-		return nil
+		return resolveDurations(cmd)
 	}
 }
 

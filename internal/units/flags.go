@@ -26,6 +26,9 @@ func FormatFlagAmount(u uint64) string {
 func AmountVar(fs *pflag.FlagSet, p *uint64, name string, def uint64, usage string) {
 	*p = def
 	fs.Var((*Amount)(p), name, usage+" (e.g. 5tnn, 0.5tnn, 5000000utnn)")
+	if def == 0 {
+		fs.Lookup(name).DefValue = "" // "0tnn" would read as a default fee of nothing
+	}
 }
 
 // FractionValue is a pflag.Value holding a Fraction.
