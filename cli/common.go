@@ -257,14 +257,14 @@ func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Ms
 	defer cancel()
 	c := newClient()
 	if err := checkChainID(ctx, c, f.chainID); err != nil {
-		return node.TxResponse{}, err
+		return api.TxResponse{}, err
 	}
 	opt := client.Options{Fee: f.fees, Memo: f.memo, NoWait: f.noWait}
 	if f.dryRun {
 		return dryRun(cmd, ctx, c, key, msg, opt)
 	}
 	if err := confirmTx(cmd, f, key, msg, opt); err != nil {
-		return node.TxResponse{}, err
+		return api.TxResponse{}, err
 	}
 	res, err := c.Submit(ctx, key, msg, opt)
 	if err != nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/internal/units"
-	"github.com/tenun-chain/tenun/node"
+	"github.com/tenun-chain/tenun/api"
 )
 
 // checkChainID refuses to sign for another chain than --chain-id names.
@@ -42,12 +42,15 @@ func checkChainID(ctx context.Context, c *client.Client, want string) error {
 // dryRun runs the transaction against the node's check state and prints
 // what it would do; nothing is submitted. A transaction that would be
 // rejected makes the command fail, like a real submission would.
-func dryRun(cmd *cobra.Command, ctx context.Context, c *client.Client, key ed25519.PrivKey, msg chain.Msg, opt client.Options) (node.TxResponse, error) {
+func dryRun(cmd *cobra.Command, ctx context.Context, c *client.Client, key ed25519.PrivKey, msg chain.Msg, opt client.Options) (api.TxResponse, error) {
 	res, err := c.Simulate(ctx, key, msg, opt)
 	if err != nil {
 		return res, err
 	}
-	fee := client.Fee(msg, opt)
+	fee, err := c.Fee(ctx, msg, opt)
+	if err != nil {
+		return res, err
+	}
 	v := map[string]any{"dry_run": true, "type": msg.Type(), "fee": fee, "code": res.Code, "log": res.Log, "events": res.Events}
 	if err := emit(cmd.OutOrStdout(), v, func(w io.Writer) {
 		if res.Code == 0 {
@@ -75,8 +78,12 @@ func confirmTx(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Ms
 		return nil
 	}
 	body, _ := json.Marshal(msg)
+	fee, err := newClient().Fee(cmd.Context(), msg, opt)
+	if err != nil {
+		return err
+	}
 	from := chain.AddressFromPubKey(key.PubKey().Bytes())
-	fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s (%s)\n  %s\n  fee: %s\n", msg.Type(), f.from, from, body, formatAmount(client.Fee(msg, opt)))
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s from %s (%s)\n  %s\n  fee: %s\n", msg.Type(), f.from, from, body, formatAmount(fee))
 	ok, err := askYesNo(cmd, "confirm transaction before signing and broadcasting")
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 )
@@ -48,5 +49,5 @@ func (n *Node) handleSimulate(w http.ResponseWriter, r *http.Request) {
 	}
 	res := n.ABCI.Simulate(txBytes)
 	hash := chain.TxHash(txBytes)
-	WriteJSON(w, TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:])), Code: res.Code, Log: res.Log, Events: res.Events})
+	WriteJSON(w, api.TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:])), Code: res.Code, Log: res.Log, Events: res.Events})
 }

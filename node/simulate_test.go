@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/internal/testnode"
@@ -43,7 +44,7 @@ func TestSimulate(t *testing.T) {
 		t.Fatalf("bob has %d", bal)
 	}
 	// Garbage is refused with a code, not a crash.
-	var out node.TxResponse
+	var out api.TxResponse
 	if err := net.Client.Do(ctx, "POST", "/simulate", nil, "application/octet-stream", &out); err != nil || out.Code == 0 {
 		t.Fatalf("empty body: %+v %v", out, err)
 	}
