@@ -18,10 +18,10 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/internal/units"
-	"github.com/tenun-chain/tenun/api"
 )
 
 // checkChainID refuses to sign for another chain than --chain-id names.

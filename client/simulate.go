@@ -7,8 +7,8 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/api"
+	"github.com/tenun-chain/tenun/chain"
 )
 
 // Fee is the fee Submit pays for msg with opt: opt.Fee, or the chain's
