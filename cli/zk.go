@@ -55,6 +55,10 @@ multi-party ceremony.`,
 
 // zkLoadRows loads a data file and slices rows "from:to" (either side may be empty).
 func zkLoadRows(path, rows string) (*model.Dataset, error) {
+	path, err := dataFile(path)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := model.LoadCSV(path)
 	if err != nil {
 		return nil, err
@@ -138,7 +142,7 @@ func newZkTrainCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) of integer features followed by a label")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) of integer features followed by a label (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "training rows from:to")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report accuracy on (empty: none)")
 	f.StringVar(&hidden, "hidden", "32", "hidden layer widths, comma-separated")
@@ -214,12 +218,12 @@ func newZkQuantizeCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&floatPath, "float", "float.json", "float model from `tenun zk train`")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) with calibration rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) with calibration rows (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "calibration rows from:to (the training rows)")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report integer accuracy on (empty: none)")
 	f.IntVar(&qc.InBits, "in-bits", 5, "input width: integer inputs are in [0, 2^in-bits)")
 	f.Float64Var(&qc.InScale, "in-scale", 0, "integer input = float input * in-scale (default: the float model's)")
-	f.Float64Var(&qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
+	fractionFloatFlag(f, &qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
 	f.StringVar(&out, "out", "model.json", "model file to write")
 	return cmd
 }
@@ -291,7 +295,7 @@ func newZkCompileCmd() *cobra.Command {
 	f.StringVar(&modelPath, "model", "model.json", "model file (its arch fixes the circuit; the weights stay out of it)")
 	f.IntVar(&rows, "rows", model.DigitsRows-model.DigitsTrainRows, "test rows of the accuracy statement")
 	f.BoolVar(&embed, "embed", false, "accuracy: compile the test rows (--data, --data-rows) into the circuit: keys then accept only that test set, proving is about twice as fast")
-	f.StringVar(&data, "data", model.DigitsPath, "accuracy with --embed: CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "accuracy with --embed: CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy with --embed: test rows from:to")
 	f.StringVar(&out, "out", "keys/circuit", "output path prefix")
 	return cmd
@@ -404,7 +408,7 @@ func newZkProveCmd() *cobra.Command {
 	f.StringVar(&manifest, "keys", "keys/circuit.json", "key manifest")
 	f.StringVar(&modelPath, "model", "model.json", "model file")
 	f.StringVar(&input, "input", "", "inference: comma-separated integer inputs")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) for --row or --data-rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) for --row or --data-rows (default: the digits set embedded in tenun)")
 	f.IntVar(&row, "row", model.DigitsTrainRows, "inference: row of --data to use as input (when --input is empty)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy: test rows from:to")
 	f.IntVar(&atLeast, "at-least", -1, "accuracy: claim at least this many correct (default: the true count)")
@@ -524,7 +528,7 @@ func newZkVerifyCmd() *cobra.Command {
 	f.StringVar(&vkPath, "vk", "", "verifying key file (instead of --keys; the proof file's arch is then trusted)")
 	f.StringVar(&proofPath, "proof", "proof.json", "proof file")
 	f.StringVar(&modelPath, "model", "", "also check that the proof names this model file's commitment")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", "", "accuracy: recompute the test-set hash from these rows and check it")
 	return cmd
 }

@@ -46,6 +46,7 @@ func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("POST /tx", n.handleSubmit)
+	mux.HandleFunc("POST /simulate", n.handleSimulate)
 	mux.HandleFunc("GET /tx/{hash}", n.handleTx)
 	mux.HandleFunc("GET /accounts/{addr}", n.handleAccount)
 	mux.HandleFunc("GET /accounts/{addr}/balance", n.handleBalance)
