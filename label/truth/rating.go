@@ -131,7 +131,9 @@ func (o *RatingOptions) check(r *Ratings) error {
 func (o *RatingOptions) gold(i int) bool { return o.HasGold != nil && o.HasGold[i] }
 
 // toUnits maps a value in [Min, Max] to [0, RatingUnit].
-func (r *Ratings) toUnits(v int64) int64 { return int64(mulDiv(uint64(v-r.Min), RatingUnit, uint64(r.span()))) }
+func (r *Ratings) toUnits(v int64) int64 {
+	return int64(mulDiv(uint64(v-r.Min), RatingUnit, uint64(r.span())))
+}
 
 // toMilli maps units back to thousandths of a rating step, rounded
 // (u*span*1000 < 2^20 * 2^40).
