@@ -171,89 +171,85 @@ func judgeChoice(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, 
 	return nil
 }
 
-// judgeMulti: each label is a yes/no question judged as a binary
-// single-choice job of its own; a worker's score and accuracy are their
-// means over the labels, and an item's result is the mask of the labels
-// judged yes with the least confident label's confidence.
+// judgeMulti: each (item, label) pair is a yes/no question, and all of
+// them are judged as one binary single-choice job, so a worker's
+// reliability is learned from all its answers at once. A worker's score is
+// its score on that job corrected for chance (kappa: always saying no to
+// rare labels earns nothing); an item's result is the mask of the labels
+// judged yes, with the least confident label's confidence.
 func judgeMulti(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *verdict) error {
 	k := len(j.Labels)
-	answers := make([]truth.Answers, k)
-	golds := make([][]int, k)
-	results := make([]*truth.Result, k)
-	sum := make([]uint64, len(workers))
-	acc := make([]uint64, len(workers))
-	inf := make([]uint64, len(workers))
-	for l := range k {
-		bit := func(t *Task) int { return int(t.Label >> l & 1) }
-		answers[l], _ = classAnswers(j, len(workers), rev, bit, 2)
-		if g := gold.classes(); g != nil {
-			for i := range g {
-				if g[i] != truth.NoLabel {
-					g[i] = g[i] >> l & 1
-				}
-			}
-			golds[l] = g
-		}
-		tr, scores, err := classScores(&answers[l], golds[l], workers)
-		if err != nil {
-			return err
-		}
-		results[l] = tr
-		for i := range workers {
-			sum[i] += uint64(scores[i])
-			acc[i] += uint64(tr.Workers[i].Accuracy)
-			inf[i] += uint64(tr.Workers[i].Informativeness)
-		}
+	n := int(j.ItemCount) * k // fits: MaxItems x MaxLabels
+	a := truth.Answers{Items: n, Workers: len(workers), Classes: 2}
+	counts := make([][]uint32, len(workers))
+	for i := range counts {
+		counts[i] = make([]uint32, 2)
 	}
 	first := make([]uint32, len(workers))
 	constant := make([]bool, len(workers))
-	count := make([]uint32, len(workers))
+	answered := make([]uint32, len(workers))
 	for _, r := range rev {
-		w := r.worker
-		if count[w] == 0 {
-			first[w], constant[w] = r.task.Label, true
-		} else if r.task.Label != first[w] {
+		w, t := r.worker, &r.task
+		for l := range k {
+			c := int(t.Label >> l & 1)
+			a.List = append(a.List, truth.Answer{Item: int(t.Item)*k + l, Worker: w, Class: c})
+			counts[w][c]++
+		}
+		if answered[w] == 0 {
+			first[w], constant[w] = t.Label, true
+		} else if t.Label != first[w] {
 			constant[w] = false
 		}
-		count[w]++
-		if gold != nil && gold.has[r.task.Item] {
+		answered[w]++
+		if gold != nil && gold.has[t.Item] {
 			v.goldAnswers[w]++
-			if int(r.task.Label) == gold.labels[r.task.Item] {
+			if int(t.Label) == gold.labels[t.Item] {
 				v.goldCorrect[w]++
 			}
 		}
 	}
+	var g []int
+	if gold != nil {
+		g = make([]int, n)
+		for i := range g {
+			g[i] = truth.NoLabel
+			if item := i / k; gold.has[item] {
+				g[i] = gold.labels[item] >> (i % k) & 1
+			}
+		}
+	}
+	tr, scores, err := classScores(&a, g, workers)
+	if err != nil {
+		return err
+	}
+	yes := yesShare(tr)
 	for i := range workers {
-		v.scores[i] = truth.Prob(sum[i] / uint64(k))
-		v.accuracy[i] = truth.Prob(acc[i] / uint64(k))
+		wr := &tr.Workers[i]
+		v.scores[i] = kappa(scores[i], counts[i], yes)
+		v.accuracy[i] = wr.Accuracy
 		switch {
-		case constant[i] && count[i] >= 3:
+		case constant[i] && answered[i] >= 3:
 			v.reasons[i] = ReasonOneLabel
-		case count[i] >= 3 && truth.Prob(inf[i]/uint64(k)) < randomInformativeness:
+		case answered[i] >= 3 && wr.Informativeness < randomInformativeness:
 			v.reasons[i] = ReasonRandom
 		}
 	}
-	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
-	for l := range k {
-		items, err := classLabels(&answers[l], golds[l], v.scores, bar, results[l])
-		if err != nil {
-			return err
-		}
-		if items == nil {
+	items, err := classLabels(&a, g, v.scores, truth.Ratio(uint64(j.QualityPPM), ppm), tr)
+	if err != nil || items == nil {
+		return err
+	}
+	v.method = "multi/" + items.Method
+	for i, it := range items.Items {
+		if it.Label == truth.NoLabel {
 			continue
 		}
-		v.method = "multi/" + items.Method
-		for i, it := range items.Items {
-			r := &v.items[i]
-			if it.Label == truth.NoLabel {
-				continue
-			}
-			if l == 0 || r.Label < 0 {
-				*r = ItemResult{Item: uint32(i), Label: 0, ConfidencePPM: ppm, Votes: uint32(it.Votes), Gold: it.Gold}
-			}
-			r.Label |= int32(it.Label) << l
-			r.ConfidencePPM = min(r.ConfidencePPM, uint32(it.Confidence.PPM()))
+		item, l := i/k, i%k
+		r := &v.items[item]
+		if r.Label < 0 || l == 0 {
+			*r = ItemResult{Item: uint32(item), Label: 0, ConfidencePPM: ppm, Votes: uint32(it.Votes), Gold: it.Gold}
 		}
+		r.Label |= int32(it.Label) << l
+		r.ConfidencePPM = min(r.ConfidencePPM, uint32(it.Confidence.PPM()))
 	}
 	return nil
 }
@@ -349,4 +345,39 @@ func reasonFor(w *Worker, wr *truth.WorkerResult, labels []uint32) string {
 		return ReasonRandom
 	}
 	return ReasonSpam
+}
+
+// yesShare is the inferred share of items whose answer to a yes/no
+// question is yes.
+func yesShare(tr *truth.Result) truth.Prob {
+	var yes, n uint64
+	for i, it := range tr.Items {
+		if it.Label != truth.NoLabel {
+			yes += uint64(tr.Row(i)[1])
+			n++
+		}
+	}
+	if n == 0 {
+		return truth.One / 2
+	}
+	return truth.Prob(yes / n)
+}
+
+// kappa corrects a yes/no score for chance (Cohen's kappa): a worker who
+// says yes to a share q of the items agrees with the truth by chance
+// q*yes + (1-q)*(1-yes) of the time, so always saying no to a rare label
+// earns nothing however often it is right. counts are the worker's no and
+// yes answers.
+func kappa(score truth.Prob, counts []uint32, yes truth.Prob) truth.Prob {
+	n := uint64(counts[0]) + uint64(counts[1])
+	if n == 0 {
+		return 0
+	}
+	q := truth.Ratio(uint64(counts[1]), n)
+	chance := uint64(chain.MulDiv(uint64(q), uint64(yes), uint64(truth.One)) +
+		chain.MulDiv(uint64(truth.One-q), uint64(truth.One-yes), uint64(truth.One)))
+	if uint64(score) <= chance || chance >= uint64(truth.One) {
+		return 0
+	}
+	return truth.Prob(chain.MulDiv(uint64(score)-chance, uint64(truth.One), uint64(truth.One)-chance))
 }

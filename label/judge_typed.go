@@ -39,13 +39,17 @@ func judgeRating(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, 
 	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
 	accepted := rs
 	accepted.List = nil
+	copied := copiers(rev, int(j.ItemCount), len(workers), func(a, b *Task) bool { return a.Value == b.Value })
 	for i := range workers {
 		wr := &res.Workers[i]
 		v.scores[i] = revealScale(&workers[i], wr.Quality)
 		v.accuracy[i] = wr.Quality
 		v.goldAnswers[i] = uint32(wr.GoldAnswers)
-		if wr.Constant {
+		switch {
+		case wr.Constant:
 			v.reasons[i] = ReasonOneLabel
+		case copied[i]:
+			v.scores[i], v.reasons[i] = 0, ReasonCopy
 		}
 	}
 	// Gold answers within a twentieth of the span count as correct.
@@ -123,6 +127,9 @@ func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *
 	}
 	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
 	weights := make([]truth.Prob, len(workers))
+	copied := copiers(rev, int(j.ItemCount), len(workers), func(a, b *Task) bool {
+		return len(a.Boxes) > 0 && slices.Equal(a.Boxes, b.Boxes)
+	})
 	for i := range workers {
 		wr := &res.Workers[i]
 		v.scores[i] = revealScale(&workers[i], wr.Quality)
@@ -132,6 +139,8 @@ func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *
 		switch {
 		case wr.Constant:
 			v.reasons[i] = ReasonOneLabel
+		case copied[i]:
+			v.scores[i], v.reasons[i], weights[i] = 0, ReasonCopy, 0
 		case wr.Single:
 			v.reasons[i] = ReasonLazy
 		}
@@ -157,4 +166,65 @@ func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *
 		}
 	}
 	return nil
+}
+
+// ReasonCopy is the slash reason of a worker whose answers repeat another
+// worker's exactly.
+const ReasonCopy = "copied another worker"
+
+// copyMinShared and copyShare: a worker copied another when they share at
+// least copyMinShared items and at least 9 in 10 of its answers to them
+// are exactly the other's. Honest ratings with noise agree exactly a few
+// times in a hundred, hand-drawn boxes almost never; so only the copy of
+// a colluder (answers cannot be seen before commit) gets this far.
+const copyMinShared = 3
+
+// copiers marks the workers who copied another worker's answers (same
+// reports two identical answers), the later committer of each such pair
+// (the later joiner on a tie). O(answers x answers per item), with a
+// workers x workers table (MaxWorkers²).
+func copiers(rev []revealedAnswer, items, workers int, same func(a, b *Task) bool) []bool {
+	byItem := make([][]int, items)
+	for n, r := range rev {
+		byItem[r.task.Item] = append(byItem[r.task.Item], n)
+	}
+	shared := make([]uint32, workers*workers)
+	equal := make([]uint32, workers*workers)
+	later := make([]int32, workers*workers) // [a*w+b]: identical answers b committed after a, minus the reverse
+	for _, ids := range byItem {
+		for x, p := range ids {
+			for _, q := range ids[x+1:] {
+				a, b := rev[p], rev[q]
+				if a.worker > b.worker {
+					a, b = b, a
+				}
+				k := a.worker*workers + b.worker
+				shared[k]++
+				if same(&a.task, &b.task) {
+					equal[k]++
+					switch {
+					case b.task.Committed > a.task.Committed:
+						later[k]++
+					case b.task.Committed < a.task.Committed:
+						later[k]--
+					}
+				}
+			}
+		}
+	}
+	out := make([]bool, workers)
+	for a := range workers {
+		for b := a + 1; b < workers; b++ {
+			k := a*workers + b
+			if shared[k] < copyMinShared || 10*equal[k] < 9*shared[k] {
+				continue
+			}
+			if later[k] >= 0 {
+				out[b] = true
+			} else {
+				out[a] = true
+			}
+		}
+	}
+	return out
 }
