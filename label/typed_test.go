@@ -22,7 +22,7 @@ func TestTypedBadInputChangesNothing(t *testing.T) {
 		{func(m *MsgCreateJob) { m.Task, m.Labels, m.RatingMin, m.RatingMax = TaskRating, nil, 0, 2_000_000 }, "span of at most"},
 		{func(m *MsgCreateJob) { m.RatingMin, m.RatingMax = 0, 10 }, "for rating jobs only"},
 		{func(m *MsgCreateJob) { m.Task, m.Width, m.Height, m.MaxBoxes = TaskBox, 0, 100, 4 }, "image size 0x100"},
-		{func(m *MsgCreateJob) { m.Task, m.Width, m.Height, m.MaxBoxes = TaskBox, 100, 100, MaxBoxes + 1 }, "max boxes"},
+		{func(m *MsgCreateJob) { m.Task, m.Width, m.Height, m.MaxBoxes = TaskBox, 100, 100, MaxBoxes+1 }, "max boxes"},
 		{func(m *MsgCreateJob) { m.Width = 10 }, "for box jobs only"},
 		{func(m *MsgCreateJob) { m.Task, m.Labels = TaskMulti, nil }, "0 labels: want 1 to 16 for a multi job"},
 		{func(m *MsgCreateJob) { m.Examples = []string{""} }, "example 0"},
