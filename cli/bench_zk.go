@@ -23,6 +23,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/circuit"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func init() { benchCmd.AddCommand(newBenchZkCmd()) }
@@ -113,7 +114,7 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 		if err != nil {
 			return nil, fmt.Errorf("bench zk: %w", err)
 		}
-		train, err := ds.Slice(0, model.DigitsTrainRows)
+		trainSet, err := ds.Slice(0, model.DigitsTrainRows)
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +122,11 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 			return nil, err
 		}
 		logf("training the digits MLP")
-		f, err := model.Train(train, 10, model.DigitsTrainConfig())
+		f, err := train.Train(trainSet, 10, train.DigitsTrainConfig())
 		if err != nil {
 			return nil, err
 		}
-		if digits, err = model.Quantize(f, train, model.QuantizeConfig{}); err != nil {
+		if digits, err = train.Quantize(f, trainSet, train.QuantizeConfig{}); err != nil {
 			return nil, err
 		}
 	}
@@ -134,7 +135,7 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 	if want["a"] {
 		arch := model.Arch{Sizes: []int{784, 128, 10}, InBits: 8, Shifts: []int{11}}
 		arch.BiasBits = []int{model.DefaultBiasBits(784, 255), model.DefaultBiasBits(128, 255)}
-		m, err := model.RandomModel(arch, 1)
+		m, err := train.RandomModel(arch, 1)
 		if err != nil {
 			return nil, err
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/client/keys"
@@ -206,7 +207,7 @@ func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg
 
 // submitFor is submitAs that also returns the node's response, for commands
 // that read its events (create-job needs the job id).
-func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
+func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (api.TxResponse, error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
 	defer cancel()
 	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})

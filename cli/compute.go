@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
@@ -609,7 +610,7 @@ func benchComputeMarketRun(cmd *cobra.Command) (any, func(io.Writer), error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := agent.BenchMarket(ctx, jobs, providers)
+	rep, err := bench.ComputeMarket(ctx, jobs, providers)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func init() { rootCmd.AddCommand(newZkCmd()) }
@@ -89,13 +90,13 @@ type zkTrainResult struct {
 
 func newZkTrainCmd() *cobra.Command {
 	var data, rows, testRows, out, hidden string
-	cfg := model.DigitsTrainConfig()
+	cfg := train.DigitsTrainConfig()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a float MLP (Adam, seeded) on integer feature rows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			train, err := zkLoadRows(data, rows)
+			trainSet, err := zkLoadRows(data, rows)
 			if err != nil {
 				return err
 			}
@@ -108,15 +109,15 @@ func newZkTrainCmd() *cobra.Command {
 				cfg.Hidden = append(cfg.Hidden, n)
 			}
 			classes := 0
-			for _, y := range train.Y {
+			for _, y := range trainSet.Y {
 				classes = max(classes, y+1)
 			}
 			start := time.Now()
-			f, err := model.Train(train, classes, cfg)
+			f, err := train.Train(trainSet, classes, cfg)
 			if err != nil {
 				return err
 			}
-			res := zkTrainResult{Out: out, Sizes: f.Sizes, TrainRows: train.Len(), Seconds: time.Since(start).Seconds()}
+			res := zkTrainResult{Out: out, Sizes: f.Sizes, TrainRows: trainSet.Len(), Seconds: time.Since(start).Seconds()}
 			if testRows != "" {
 				test, err := zkLoadRows(data, testRows)
 				if err != nil {
@@ -125,7 +126,7 @@ func newZkTrainCmd() *cobra.Command {
 				res.TestRows = test.Len()
 				res.FloatAccuracy = float64(f.FloatAccuracy(test, cfg.InScale)) / float64(test.Len())
 			}
-			if err := model.SaveFloat(out, f, cfg.InScale); err != nil {
+			if err := train.SaveFloat(out, f, cfg.InScale); err != nil {
 				return err
 			}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
@@ -163,13 +164,13 @@ type zkQuantizeResult struct {
 
 func newZkQuantizeCmd() *cobra.Command {
 	var floatPath, data, rows, testRows, out string
-	var qc model.QuantizeConfig
+	var qc train.QuantizeConfig
 	cmd := &cobra.Command{
 		Use:   "quantize",
 		Short: "Convert a float MLP into an int8 model file and print its commitment",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, inScale, err := model.LoadFloat(floatPath)
+			f, inScale, err := train.LoadFloat(floatPath)
 			if err != nil {
 				return err
 			}
@@ -180,7 +181,7 @@ func newZkQuantizeCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			m, err := model.Quantize(f, calib, qc)
+			m, err := train.Quantize(f, calib, qc)
 			if err != nil {
 				return err
 			}
