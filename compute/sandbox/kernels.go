@@ -260,7 +260,9 @@ type KernelError struct {
 	Func, Problem string
 }
 
-func (e *KernelError) Error() string { return fmt.Sprintf("%s.%s: %s", KernelModule, e.Func, e.Problem) }
+func (e *KernelError) Error() string {
+	return fmt.Sprintf("%s.%s: %s", KernelModule, e.Func, e.Problem)
+}
 
 // errKernelFuel is the trap of a call the fuel budget cannot pay for.
 type errKernelFuel struct{ name string }

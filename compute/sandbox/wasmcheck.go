@@ -31,7 +31,7 @@ type moduleInfo struct {
 	importedGlobals int
 	definedGlobals  int
 	hasMemory       bool
-	types           []string    // signature of each type, as signature() writes it
+	types           []string     // signature of each type, as signature() writes it
 	funcImports     []funcImport // in import order
 }
 
