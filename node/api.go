@@ -17,65 +17,27 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/internal/httpguard"
-	"github.com/tenun-chain/tenun/node/ext"
 )
 
-// The HTTP API speaks JSON. Errors are {"error": "...", "code": N} with an
-// HTTP status that matches (400 bad input, 404 unknown, 422 rejected tx).
+// The API's request and response types are in package api, shared with
+// the client. These aliases keep older callers compiling.
+type (
+	// Deprecated: use api.TxResponse.
+	TxResponse = api.TxResponse
+	// Deprecated: use api.TxInfo.
+	TxInfo = api.TxInfo
+	// Deprecated: use api.BlockInfo.
+	BlockInfo = api.BlockInfo
+	// Deprecated: use api.Status.
+	Status = api.Status
+)
 
-// TxResponse is the API's answer to a submitted transaction.
-type TxResponse struct {
-	Hash   string        `json:"hash"`
-	Code   uint32        `json:"code"`
-	Log    string        `json:"log"`
-	Height int64         `json:"height,omitempty"`
-	Events []chain.Event `json:"events,omitempty"`
-}
-
-// TxInfo is a committed transaction with its decoded body and result.
-type TxInfo struct {
-	Hash     string          `json:"hash"`
-	Height   int64           `json:"height"`
-	Index    uint32          `json:"index"`
-	Code     uint32          `json:"code"`
-	Log      string          `json:"log"`
-	Sender   chain.Address   `json:"sender"`
-	ChainID  string          `json:"chain_id"`
-	Sequence uint64          `json:"sequence"`
-	Fee      uint64          `json:"fee"`
-	Type     string          `json:"type"`
-	Msg      json.RawMessage `json:"msg"`
-	Memo     string          `json:"memo,omitempty"`
-	Events   []chain.Event   `json:"events"`
-}
-
-// BlockInfo summarises a block.
-type BlockInfo struct {
-	Height   int64    `json:"height"`
-	Time     string   `json:"time"`
-	Hash     string   `json:"hash"`
-	AppHash  string   `json:"app_hash"` // state after the previous block
-	Proposer string   `json:"proposer"`
-	Txs      []string `json:"txs"`
-}
-
-// Status is the node's view of the chain.
-type Status struct {
-	ChainID      string `json:"chain_id"`
-	Height       int64  `json:"height"`
-	AppHash      string `json:"app_hash"`
-	APIAddr      string `json:"api_addr"`
-	RPCAddr      string `json:"rpc_addr"`
-	CatchingUp   bool   `json:"catching_up"`
-	NodeID       string `json:"node_id"`
-	ValidatorCnt int    `json:"validators"`
-}
-
-// ChainID, Snapshot and Blob make the node an ext.Host for domains that
-// serve HTTP routes of their own.
+// ChainID, Snapshot and Blob make the node an ext.Host for the markets'
+// HTTP extensions (node/markets.go).
 func (n *Node) ChainID() string { return n.Config.ChainID }
 
 // Snapshot is the last committed state.
@@ -88,6 +50,7 @@ func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("POST /tx", n.handleSubmit)
+	mux.HandleFunc("POST /simulate", n.handleSimulate)
 	mux.HandleFunc("GET /tx/{hash}", n.handleTx)
 	mux.HandleFunc("GET /accounts/{addr}", n.handleAccount)
 	mux.HandleFunc("GET /accounts/{addr}/balance", n.handleBalance)
@@ -95,10 +58,11 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("POST /blobs", n.handleBlobPut)
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
-	for _, d := range n.ABCI.App().Router().Domains() {
-		if x, ok := d.(ext.HTTPExtension); ok {
-			x.RegisterHTTP(mux, n)
-		}
+	for _, x := range HTTPExtensions() {
+		x.RegisterHTTP(mux, n)
+	}
+	if err := n.startServices(mux); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", n.Config.APIAddr)
 	if err != nil {
@@ -123,7 +87,7 @@ func WriteJSON(w http.ResponseWriter, v any) {
 func WriteError(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "code": chain.CodeOf(err)})
+	json.NewEncoder(w).Encode(api.Error{Error: err.Error(), Code: chain.CodeOf(err)})
 }
 
 func statusFor(err error) int {
@@ -149,7 +113,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if vals != nil {
 		cnt = vals.Total
 	}
-	WriteJSON(w, Status{
+	WriteJSON(w, api.Status{
 		ChainID:      n.Config.ChainID,
 		Height:       st.SyncInfo.LatestBlockHeight,
 		AppHash:      strings.ToUpper(hex.EncodeToString(st.SyncInfo.LatestAppHash)),
@@ -175,9 +139,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	txBytes := body
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			Tx string `json:"tx"`
-		}
+		var req api.SubmitRequest
 		if err := json.Unmarshal(body, &req); err != nil {
 			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrDecode, "request: %v", err))
 			return
@@ -203,9 +165,9 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 // Submit hands a transaction to the mempool and, with wait, returns once it
 // is committed (or rejected in the block).
-func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxResponse, error) {
+func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (api.TxResponse, error) {
 	hash := chain.TxHash(txBytes)
-	out := TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
+	out := api.TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
 	res, err := n.RPC.BroadcastTxSync(ctx, txBytes)
 	if err != nil {
 		return out, fmt.Errorf("broadcast: %w", err)
@@ -235,12 +197,12 @@ func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxRespons
 }
 
 // TxInfo looks a committed transaction up by hash.
-func (n *Node) TxInfo(ctx context.Context, hash []byte) (TxInfo, error) {
+func (n *Node) TxInfo(ctx context.Context, hash []byte) (api.TxInfo, error) {
 	res, err := n.RPC.Tx(ctx, hash, false)
 	if err != nil {
-		return TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
+		return api.TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
 	}
-	info := TxInfo{
+	info := api.TxInfo{
 		Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Index: res.Index,
 		Code: res.TxResult.Code, Log: res.TxResult.Log,
 	}
@@ -311,7 +273,7 @@ func (n *Node) handleBalance(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	WriteJSON(w, map[string]any{"address": a, "balance": chain.Balance(kv, a), "denom": chain.Denom, "height": h})
+	WriteJSON(w, api.Balance{Address: a, Balance: chain.Balance(kv, a), Denom: chain.Denom, Height: h})
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
@@ -330,7 +292,7 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := res.Block
-	info := BlockInfo{
+	info := api.BlockInfo{
 		Height: b.Height, Time: b.Time.UTC().Format(time.RFC3339Nano), Hash: res.BlockID.Hash.String(),
 		AppHash: b.AppHash.String(), Proposer: b.ProposerAddress.String(), Txs: []string{},
 	}
@@ -339,14 +301,6 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 	}
 	WriteJSON(w, info)
 }
-
-// Headers of a signed blob upload (see chain.BlobUploadSignBytes).
-const (
-	HeaderBlobSigner    = "Tenun-Blob-Signer"    // hex ed25519 public key of the paying account
-	HeaderBlobSignature = "Tenun-Blob-Signature" // hex signature
-	HeaderBlobTime      = "Tenun-Blob-Time"      // unix seconds
-	HeaderBlobCID       = "Tenun-Blob-CID"       // the content's CID
-)
 
 // BlobUploadSkew is how far a signed upload's time may be from the node's.
 const BlobUploadSkew = 5 * time.Minute
@@ -387,7 +341,7 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if chain.IsBlobRegistered(kv, c) && n.Blobs.Has(c) {
-		WriteJSON(w, map[string]any{"cid": c, "size": size}) // nothing to store or pay
+		WriteJSON(w, api.BlobPut{CID: c, Size: size}) // nothing to store or pay
 		return
 	}
 	release, err := n.Blobs.Acquire()
@@ -438,29 +392,29 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	WriteJSON(w, map[string]any{"cid": c, "size": size})
+	WriteJSON(w, api.BlobPut{CID: c, Size: size})
 }
 
 // checkUploadSignature returns the paying account and the signed CID.
 func (n *Node) checkUploadSignature(r *http.Request, size uint64) (chain.Address, string, error) {
-	pub, err := hex.DecodeString(r.Header.Get(HeaderBlobSigner))
+	pub, err := hex.DecodeString(r.Header.Get(api.HeaderBlobSigner))
 	if err != nil || len(pub) != 32 {
-		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "a blob upload must be signed: %s must be a 32-byte hex ed25519 public key", HeaderBlobSigner)
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "a blob upload must be signed: %s must be a 32-byte hex ed25519 public key", api.HeaderBlobSigner)
 	}
-	sig, err := hex.DecodeString(r.Header.Get(HeaderBlobSignature))
+	sig, err := hex.DecodeString(r.Header.Get(api.HeaderBlobSignature))
 	if err != nil || len(sig) != 64 {
-		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be a 64-byte hex signature", HeaderBlobSignature)
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be a 64-byte hex signature", api.HeaderBlobSignature)
 	}
-	unix, err := strconv.ParseInt(r.Header.Get(HeaderBlobTime), 10, 64)
+	unix, err := strconv.ParseInt(r.Header.Get(api.HeaderBlobTime), 10, 64)
 	if err != nil {
-		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be unix seconds", HeaderBlobTime)
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be unix seconds", api.HeaderBlobTime)
 	}
 	if d := time.Since(time.Unix(unix, 0)); d > BlobUploadSkew || d < -BlobUploadSkew {
 		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "upload signed %v from the node's time; the limit is %v", d.Round(time.Second), BlobUploadSkew)
 	}
-	c := r.Header.Get(HeaderBlobCID)
+	c := r.Header.Get(api.HeaderBlobCID)
 	if _, err := chain.ParseBlobCID(c); err != nil {
-		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s: %v", HeaderBlobCID, err)
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s: %v", api.HeaderBlobCID, err)
 	}
 	if !ed25519.PubKey(pub).VerifySignature(chain.BlobUploadSignBytes(n.Config.ChainID, c, size, unix), sig) {
 		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "upload signature does not verify for this chain, CID, size and time")

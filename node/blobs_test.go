@@ -18,6 +18,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/client/keys"
@@ -55,10 +56,10 @@ func signedUpload(t *testing.T, n *node.Node, key ed25519.PrivKey, content []byt
 	}
 	req, _ := http.NewRequest(http.MethodPost, "http://"+n.APIAddr()+"/blobs", bytes.NewReader(content))
 	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(node.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
-	req.Header.Set(node.HeaderBlobSignature, hex.EncodeToString(sig))
-	req.Header.Set(node.HeaderBlobTime, strconv.FormatInt(at.Unix(), 10))
-	req.Header.Set(node.HeaderBlobCID, cid)
+	req.Header.Set(api.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
+	req.Header.Set(api.HeaderBlobSignature, hex.EncodeToString(sig))
+	req.Header.Set(api.HeaderBlobTime, strconv.FormatInt(at.Unix(), 10))
+	req.Header.Set(api.HeaderBlobCID, cid)
 	return req
 }
 
@@ -105,13 +106,13 @@ func TestBlobUploadRefusals(t *testing.T) {
 		want int
 	}{
 		{"unsigned", func(r *http.Request) {
-			r.Header.Del(node.HeaderBlobSigner)
-			r.Header.Del(node.HeaderBlobSignature)
+			r.Header.Del(api.HeaderBlobSigner)
+			r.Header.Del(api.HeaderBlobSignature)
 		}, http.StatusUnauthorized},
 		{"signature by another key", func(r *http.Request) {
-			r.Header.Set(node.HeaderBlobSigner, hex.EncodeToString(keys.DevPrivKey(1).PubKey().Bytes()))
+			r.Header.Set(api.HeaderBlobSigner, hex.EncodeToString(keys.DevPrivKey(1).PubKey().Bytes()))
 		}, http.StatusUnauthorized},
-		{"other CID signed", func(r *http.Request) { r.Header.Set(node.HeaderBlobCID, chain.BlobCID([]byte("x"))) }, http.StatusUnauthorized},
+		{"other CID signed", func(r *http.Request) { r.Header.Set(api.HeaderBlobCID, chain.BlobCID([]byte("x"))) }, http.StatusUnauthorized},
 		{"stale time", func(r *http.Request) {
 			*r = *signedUpload(t, n, alice, content, time.Now().Add(-time.Hour))
 		}, http.StatusUnauthorized},
@@ -230,7 +231,7 @@ func TestBlobUploadsBounded(t *testing.T) {
 		}
 		held = append(held, conn)
 		fmt.Fprintf(conn, "POST /blobs HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n", n.APIAddr())
-		for _, h := range []string{"Content-Type", node.HeaderBlobSigner, node.HeaderBlobSignature, node.HeaderBlobTime, node.HeaderBlobCID} {
+		for _, h := range []string{"Content-Type", api.HeaderBlobSigner, api.HeaderBlobSignature, api.HeaderBlobTime, api.HeaderBlobCID} {
 			fmt.Fprintf(conn, "%s: %s\r\n", h, req.Header.Get(h))
 		}
 		fmt.Fprintf(conn, "\r\n%s", content[:10]) // and then nothing more
