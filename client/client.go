@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -79,7 +80,8 @@ func (c *Client) DoRequest(req *http.Request, out any) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
-	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusUnprocessableEntity {
+	_, wantsTx := out.(*api.TxResponse)
+	if resp.StatusCode >= 300 && !(wantsTx && txRefusal(resp.StatusCode)) {
 		e := &APIError{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Msg == "" {
 			e.Msg = fmt.Sprintf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
@@ -182,8 +184,30 @@ func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (api.Tx
 	return res, err
 }
 
-// TxError is a transaction the chain rejected.
+// txRefusal reports the statuses with which the node refuses a
+// transaction, answering a TxResponse with the chain's code and reason:
+// 409 a duplicate, 413 too large, 422 refused by the rules.
+func txRefusal(status int) bool {
+	return status == http.StatusConflict || status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity
+}
+
+// TxError is a transaction the node or the chain refused (a duplicate, too
+// large, or against the rules): Res.Code is the chain's error code and
+// Res.Log the reason. It is not a network failure; resending the same
+// transaction gets the same answer.
 type TxError struct{ Res api.TxResponse }
+
+// IsRefusal reports whether err is an answer from the node refusing the
+// request (a TxError, or an APIError with a 4xx status), as opposed to a
+// network failure or a node that is not ready, which may be retried.
+func IsRefusal(err error) bool {
+	var te *TxError
+	if errors.As(err, &te) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests
+}
 
 func (e *TxError) Error() string {
 	return fmt.Sprintf("transaction rejected (code %d): %s", e.Res.Code, e.Res.Log)

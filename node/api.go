@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/mempool"
 
 	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
@@ -134,7 +135,8 @@ const maxSubmitBody = 4 << 20
 func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxSubmitBody+1))
 	if err != nil || len(body) > maxSubmitBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrTxTooLarge, "request body over %d bytes", maxSubmitBody))
+		writeTxResponse(w, http.StatusRequestEntityTooLarge, api.TxResponse{Code: chain.ErrTxTooLarge.Code,
+			Log: chain.Wrap(chain.ErrTxTooLarge, "request body over %d bytes", maxSubmitBody).Error()})
 		return
 	}
 	txBytes := body
@@ -151,16 +153,64 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := n.Submit(r.Context(), txBytes, r.URL.Query().Get("wait") == "commit")
 	if err != nil {
-		WriteError(w, http.StatusServiceUnavailable, err)
+		status, refusal := n.submitFailure(err)
+		if refusal != nil {
+			res.Code, res.Log = refusal.Code, err.Error()
+			writeTxResponse(w, status, res)
+			return
+		}
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		WriteError(w, status, err)
 		return
 	}
-	if res.Code != 0 {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		json.NewEncoder(w).Encode(res)
-		return
+	switch {
+	case res.Code == chain.ErrTxTooLarge.Code:
+		writeTxResponse(w, http.StatusRequestEntityTooLarge, res)
+	case res.Code != 0:
+		writeTxResponse(w, http.StatusUnprocessableEntity, res) // refused by the rules
+	default:
+		WriteJSON(w, res)
 	}
-	WriteJSON(w, res)
+}
+
+func writeTxResponse(w http.ResponseWriter, status int, res api.TxResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(res)
+}
+
+// submitFailure maps a failed hand-over to the mempool to an HTTP status
+// that says what happened: the mempool's refusals (a duplicate, a
+// transaction too large) are refusals with a chain code, answered as a
+// TxResponse like the rules' refusals; 503 is only for a node not ready.
+func (n *Node) submitFailure(err error) (int, *chain.Error) {
+	var tooLarge mempool.ErrTxTooLarge
+	var full mempool.ErrMempoolIsFull
+	switch {
+	case errors.Is(err, mempool.ErrTxInCache):
+		return http.StatusConflict, chain.ErrConflict
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, chain.ErrTxTooLarge
+	case errors.As(err, &full):
+		return http.StatusTooManyRequests, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, nil
+	case !n.Ready():
+		return http.StatusServiceUnavailable, nil
+	}
+	return http.StatusInternalServerError, nil
+}
+
+// Ready reports whether the node can take transactions and answer from
+// current state: it has committed a block and is not catching up.
+func (n *Node) Ready() bool {
+	if n.ABCI.committed.Load() < 1 || n.Comet == nil || !n.Comet.IsRunning() {
+		return false
+	}
+	st, err := n.RPC.Status(context.Background())
+	return err == nil && !st.SyncInfo.CatchingUp
 }
 
 // Submit hands a transaction to the mempool and, with wait, returns once it
