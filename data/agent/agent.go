@@ -178,7 +178,7 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	if err != nil {
 		return nil, err
 	}
-	if err := gateway.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
+	if err := gateway.SignGatewayRequest(req, key, chainID, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
