@@ -342,7 +342,7 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 	fl.MarkDeprecated("challenge-blocks", "use --challenge-window (blocks or a time)")
 	fl.Uint64Var(&memMB, "memory-mb", 512, "memory limit in MiB")
 	fl.Uint64Var(&m.Spec.Fuel, "fuel", 1_000_000_000, "loop iterations the job may run (its size in units: fuel / 1e6)")
-	fl.DurationVar(&wall, "wall", 5*time.Minute, "wall-time limit on each provider")
+	timeFlag(fl, &wall, "wall", 5*time.Minute, "wall-time limit on each provider")
 	fl.Uint64Var(&m.Spec.MaxOutputBytes, "max-output", 64<<20, "largest total size of the files in /out")
 	fl.Uint32Var(&m.Spec.CPUCores, "cpus", 1, "cores the job occupies on a provider")
 	fl.Uint32Var(&m.Spec.GPUs, "gpus", 0, "GPUs a provider must have")
@@ -507,7 +507,7 @@ and never answers (replaced after the timeout, and slashed).`,
 	run.Flags().Uint32Var(&capa.CPUCores, "cpus", 0, "cores offered (default: this machine's)")
 	run.Flags().Uint64Var(&capa.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	run.Flags().Uint32Var(&capa.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")
-	run.Flags().DurationVar(&poll, "poll", 200*time.Millisecond, "how often to look for assignments")
+	timeFlag(run.Flags(), &poll, "poll", 200*time.Millisecond, "how often to look for assignments")
 	cmd.AddCommand(run)
 	return cmd
 }

@@ -217,7 +217,7 @@ func newZkQuantizeCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&floatPath, "float", "float.json", "float model from `tenun zk train`")
+	f.StringVar(&floatPath, "float", "float.json", "float model written by tenun zk train")
 	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) with calibration rows (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "calibration rows from:to (the training rows)")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report integer accuracy on (empty: none)")
@@ -344,7 +344,7 @@ ceremony (backend/groth16/bn254/mpcsetup) on the same .ccs instead.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by `tenun zk compile`")
+	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by tenun zk compile")
 	return cmd
 }
 
