@@ -223,4 +223,3 @@ func TestReadOnlyCommandsPrintJSON(t *testing.T) {
 	}
 	t.Logf("%d of %d read-only commands printed JSON that parses", parsed, len(readOnly))
 }
-
