@@ -461,9 +461,6 @@ and never answers (replaced after the timeout, and slashed).`,
 			if err := requireFrom(key); err != nil {
 				return err
 			}
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -521,9 +518,6 @@ func newChallengerCmd() *cobra.Command {
 		Short: "Re-run optimistic results in their challenge window and challenge those that differ",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			if err := requireFrom(key); err != nil {
 				return err
 			}
