@@ -45,40 +45,45 @@ type Bar struct {
 
 // New starts a bar for total units (e.g. "records") on w.
 func New(w io.Writer, total int64, desc, unit string) *Bar {
+	return start(w, total, desc, unit, true)
+}
+
+// Phases starts a bar over n named steps of unknown length each (compile,
+// setup, write keys): call Phase at the start of each. On a terminal it
+// spins and shows the time spent while a step runs.
+func Phases(w io.Writer, desc string, n int) *Bar {
+	b := start(w, -1, desc, "", false)
+	b.total = int64(n)
+	return b
+}
+
+func start(w io.Writer, total int64, desc, unit string, counts bool) *Bar {
 	b := &Bar{w: w, desc: desc, unit: unit, total: total, start: time.Now()}
 	if IsTerminal(w) {
 		max := total
 		if max <= 0 {
 			max = -1
 		}
-		b.bar = progressbar.NewOptions64(max,
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(desc),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString(unit),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionSetSpinnerChangeInterval(200*time.Millisecond),
+			progressbar.OptionThrottle(100 * time.Millisecond),
+			progressbar.OptionSetSpinnerChangeInterval(200 * time.Millisecond),
 			progressbar.OptionSetWidth(30),
-			progressbar.OptionFullWidth(),
 			progressbar.OptionSetRenderBlankState(true),
 			progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-		)
+		}
+		if counts {
+			opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString(unit))
+		}
+		b.bar = progressbar.NewOptions64(max, opts...)
 		return b
 	}
 	b.stop = make(chan struct{})
 	b.wg.Add(1)
 	go b.tick()
-	return b
-}
-
-// Phases starts a bar over named steps of unknown length each (compile,
-// setup, write keys): call Phase at the start of each.
-func Phases(w io.Writer, desc string, n int) *Bar {
-	b := New(w, -1, desc, "")
-	b.total = int64(n)
 	return b
 }
 
