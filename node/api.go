@@ -57,6 +57,9 @@ func (n *Node) startAPI() error {
 	for _, x := range HTTPExtensions() {
 		x.RegisterHTTP(mux, n)
 	}
+	if err := n.startServices(mux); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.Config.APIAddr)
 	if err != nil {
 		return fmt.Errorf("API listen on %s: %w", n.Config.APIAddr, err)

@@ -1,12 +1,12 @@
 package node
 
 import (
+	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/label"
-	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )

@@ -61,6 +61,8 @@ type Node struct {
 	api    *http.Server
 	apiLn  net.Listener
 	logOut *os.File
+
+	services []Service // see services.go
 }
 
 // Start opens the home directory written by InitHome and runs the node until
@@ -165,7 +167,7 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
-	var errs []error
+	errs := []error{n.stopServices()}
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.api.Shutdown(ctx))

@@ -21,7 +21,7 @@ func (a *ABCI) Simulate(txBytes []byte) chain.TxResult {
 	defer a.mu.Unlock()
 	next := a.lastBlock
 	next.Height++
-	return a.app.CheckTxPrechecked(store.NewCache(a.check), next, a.params, txBytes, nil)
+	return a.app.CheckTx(store.NewCache(a.check), next, a.params, txBytes, nil)
 }
 
 // handleSimulate is POST /simulate: the body is a signed transaction as for

@@ -115,7 +115,7 @@ func (m *MemLedger) Submit(_ context.Context, key ed25519.PrivKey, msg chain.Msg
 	if err != nil {
 		return api.TxResponse{}, err
 	}
-	r := m.app.ApplyBlock(m.kv, m.block(), [][]byte{tx}).Txs[0]
+	r := m.app.ApplyBlock(m.kv, m.block(), [][]byte{tx}, nil).Txs[0]
 	hash := chain.TxHash(tx)
 	res := api.TxResponse{Hash: fmt.Sprintf("%X", hash[:]), Code: r.Code, Log: r.Log, Height: m.height, Events: r.Events}
 	m.height++
@@ -130,7 +130,7 @@ func (m *MemLedger) Advance(n int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for range n {
-		m.app.ApplyBlock(m.kv, m.block(), nil)
+		m.app.ApplyBlock(m.kv, m.block(), nil, nil)
 		m.height++
 	}
 }
