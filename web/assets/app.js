@@ -191,6 +191,7 @@ const routes = [
 async function route() {
   if (live) { live.close(); live = null; }
   const raw = location.hash.replace(/^#/, '') || '/';
+  delete document.body.dataset.ready; // set again once this page is drawn (tests wait on it)
   const [path, qs] = raw.split('?');
   const params = new URLSearchParams(qs || '');
   for (const [re, fn] of routes) {
@@ -203,9 +204,11 @@ async function route() {
       else if (e.status === 400) badInput(e.message);
       else show(h('div', { class: 'error', id: 'error' }, h('h1', {}, 'Error'), h('p', {}, e.message || String(e))));
     }
+    if (location.hash.replace(/^#/, '') === raw || raw === '/') document.body.dataset.ready = raw;
     return;
   }
   notFound('No page ' + path);
+  document.body.dataset.ready = raw;
 }
 
 function txRows(list) {
@@ -242,7 +245,7 @@ async function overview() {
       card('validators', o.validators.length, 'validator-count'),
       card('supply', tnn(o.supply), 'supply')),
     h('h2', {}, 'Transactions per block, last ', o.blocks.length, ' blocks'),
-    lineChart([{ name: 'txs', points: series }], { title: 'transactions per block', h: 150 }),
+    lineChart([{ name: 'txs', points: series }], { title: 'transactions per block', w: 1200, h: 160 }),
     h('div', { class: 'grid2' },
       h('div', {}, h('h2', {}, 'Validators'), table([
         { h: 'address', f: (v) => h('span', { class: 'mono' }, v.address) },
@@ -393,8 +396,11 @@ async function dataset(_, id) {
 }
 async function lineage(_, ref) {
   const l = await api('/query/data/lineage/' + encodeURIComponent(ref).replace(/%2F/g, '/'));
+  // Contributors stand behind each dataset version the trace reaches.
+  const drawn = l.edges.concat((l.versions || []).flatMap((v) => (v.contributors || []).map((c) => (
+    { from: c.contributor, to: 'dataset/' + v.dataset + '@' + v.version, relation: c.records + ' records' }))));
   show(h('h1', {}, 'Lineage of ', h('span', { class: 'mono' }, ref)),
-    l.edges.length ? graph(l.edges) : h('p', { class: 'muted', id: 'no-lineage' }, 'No lineage edges recorded for this reference.'),
+    drawn.length ? graph(drawn) : h('p', { class: 'muted', id: 'no-lineage' }, 'No lineage edges recorded for this reference.'),
     h('h2', {}, 'Edges'), table([
       { h: 'from', f: (e) => h('span', { class: 'mono' }, e.from) }, { h: 'relation', f: (e) => e.relation }, { h: 'to', f: (e) => h('span', { class: 'mono' }, e.to) },
       { h: 'by', f: (e) => addrLink(e.actor) }, { h: 'height', f: (e) => blockLink(e.height) }], l.edges, { id: 'edges' }));
