@@ -16,7 +16,9 @@ func addr(b byte) chain.Address {
 	return a
 }
 
-func hashOf(h int64, i int) string { return strings.ToUpper(hex.EncodeToString([]byte(fmt.Sprintf("%032d", h*1000+int64(i))))) }
+func hashOf(h int64, i int) string {
+	return strings.ToUpper(hex.EncodeToString([]byte(fmt.Sprintf("%032d", h*1000+int64(i)))))
+}
 
 // fill writes blocks 1..n with txs per block from addr(1) to addr(2), the
 // second transfer of each block a label payout to addr(3).
