@@ -333,6 +333,8 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 		return Found{}, chain.Wrap(chain.ErrInvalidRequest, "type a height, a hash, an address or a CID")
 	case len(q) > maxQuery:
 		return Found{}, chain.Wrap(chain.ErrInvalidRequest, "search is %d characters; at most %d", len(q), maxQuery)
+	case len(q) == 64 && isHex(q):
+		return d.findHash(r, q)
 	case isDigits(q):
 		h, err := parseHeight(q)
 		if err != nil {
@@ -342,15 +344,6 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 			return Found{}, chain.Wrap(chain.ErrNotFound, "no block at height %d (the chain is at %d)", h, d.index.Height())
 		}
 		return Found{Kind: "block", ID: q}, nil
-	case len(q) == 64 && isHex(q):
-		b, _ := hex.DecodeString(q)
-		if t, ok := d.index.TxByHash(b); ok {
-			return Found{Kind: "tx", ID: t.Hash}, nil
-		}
-		if blk, err := d.n.RPC.BlockByHash(r.Context(), b); err == nil && blk.Block != nil {
-			return Found{Kind: "block", ID: strconv.FormatInt(blk.Block.Height, 10)}, nil
-		}
-		return Found{}, chain.Wrap(chain.ErrNotFound, "no transaction or block with hash %s", strings.ToUpper(q))
 	case strings.HasPrefix(strings.ToLower(q), chain.AddressPrefix+"1"):
 		a, err := parseAddr(strings.ToLower(q))
 		if err != nil {
@@ -376,6 +369,18 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 		return Found{Kind: "blob", ID: q}, nil
 	}
 	return Found{}, chain.Wrap(chain.ErrInvalidRequest, "%q is not a height, a 64-digit hash, a %s1… address or a CID", q, chain.AddressPrefix)
+}
+
+// findHash looks a 64-digit hash up as a transaction, then as a block.
+func (d *Dashboard) findHash(r *http.Request, q string) (Found, error) {
+	b, _ := hex.DecodeString(q)
+	if t, ok := d.index.TxByHash(b); ok {
+		return Found{Kind: "tx", ID: t.Hash}, nil
+	}
+	if blk, err := d.n.RPC.BlockByHash(r.Context(), b); err == nil && blk.Block != nil {
+		return Found{Kind: "block", ID: strconv.FormatInt(blk.Block.Height, 10)}, nil
+	}
+	return Found{}, chain.Wrap(chain.ErrNotFound, "no transaction or block with hash %s", strings.ToUpper(q))
 }
 
 func isDigits(s string) bool {

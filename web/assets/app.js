@@ -14,7 +14,7 @@ function h(tag, attrs, ...kids) {
     if (k === 'class') e.className = v;
     else e.setAttribute(k, String(v));
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null || k === false) continue;
     e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -24,7 +24,7 @@ const SVGNS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...kids) {
   const e = document.createElementNS(SVGNS, tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  for (const k of kids.flat()) e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
+  for (const k of kids.flat(Infinity)) e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
   return e;
 }
 const a = (href, text, attrs) => h('a', Object.assign({ href }, attrs || {}), text);
@@ -117,7 +117,7 @@ function fixLegends(root) { root.querySelectorAll('.legend span').forEach((e) =>
 function barChart(items, opts) {
   const W = opts.w || 560, rowH = 18, H = items.length * rowH + 10, L = 150;
   const max = Math.max(1, ...items.map((x) => x.value));
-  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${Math.max(H, 30)}`, width: '100%', role: 'img', 'aria-label': opts.title || 'chart' });
+  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${Math.max(H, 30)}`, width: W, role: 'img', 'aria-label': opts.title || 'chart' });
   if (!items.length) svg.appendChild(s('text', { x: 10, y: 20 }, 'no data yet'));
   items.forEach((it, i) => {
     const y = 5 + i * rowH, w = (W - L - 90) * it.value / max;
@@ -140,7 +140,7 @@ function graph(edges) {
   }
   const cols = [];
   for (const n of nodes.values()) { (cols[n.depth] = cols[n.depth] || []).push(n); }
-  const CW = 210, RH = 46, BW = 180, BH = 28;
+  const CW = 270, RH = 46, BW = 180, BH = 28;
   const W = Math.max(1, cols.length) * CW + 20, H = Math.max(1, ...cols.map((c) => (c || []).length)) * RH + 20;
   cols.forEach((c) => (c || []).forEach((n, i) => { n.x = 10 + n.depth * CW; n.y = 10 + i * RH; }));
   const svg = s('svg', { class: 'chart graph', viewBox: `0 0 ${W} ${H}`, width: Math.min(W, 1240), role: 'img', 'aria-label': 'lineage graph' });
