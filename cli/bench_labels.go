@@ -72,6 +72,13 @@ Seconds are the fastest of --repeat runs of the method alone (no loading).`,
 			if repeat < 1 {
 				return fmt.Errorf("--repeat %d: want at least 1", repeat)
 			}
+			if dataDir == "" {
+				d, ok := findUp(filepath.Join("shared", "crowd"))
+				if !ok {
+					return fmt.Errorf("no crowd label sets found (a shared/crowd folder here or above): pass --data DIR")
+				}
+				dataDir = d
+			}
 			rows, err := benchLabels(dataDir, repeat, cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -79,7 +86,7 @@ Seconds are the fastest of --repeat runs of the method alone (no loading).`,
 			return emit(cmd.OutOrStdout(), rows, func(w io.Writer) { printLabelBench(w, rows) })
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "../shared/crowd", "folder of data sets, one sub-folder each")
+	cmd.Flags().StringVar(&dataDir, "data", "", "folder of data sets, one sub-folder each (default: shared/crowd in this folder or a parent)")
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per method; the fastest is reported")
 	return cmd
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
@@ -74,14 +75,14 @@ func archiveArg(ctx context.Context, from, path string) (compute.Hash, string, e
 	return d, cid, err
 }
 
-// outputArgs resolves --archive FILE or --output CID (with --digest, or
+// outputArgs resolves --archive FILE or --output-cid CID (with --digest, or
 // the digest the CID names) into the digest and CID a message carries.
 func outputArgs(ctx context.Context, from, archive, output, digest string) (compute.Hash, string, error) {
 	switch {
 	case archive != "":
 		return archiveArg(ctx, from, archive)
 	case output == "":
-		return compute.Hash{}, "", fmt.Errorf("give --archive FILE or --output CID")
+		return compute.Hash{}, "", fmt.Errorf("give --archive FILE or --output-cid CID")
 	case digest != "":
 		d, err := chain.ParseHash(digest)
 		return d, output, err
@@ -126,8 +127,8 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 		},
 	}
 	addTxFlags(register, &rf)
-	register.Flags().StringVar(&regPrice, "price", "10utnn", "price per unit of work")
-	register.Flags().StringVar(&regStake, "stake", "1tnn", "stake to add to the bond")
+	amountFlag(register.Flags(), &regPrice, "price", "10utnn", "price per unit of work")
+	amountFlag(register.Flags(), &regStake, "stake", "1tnn", "stake to add to the bond")
 	register.Flags().Uint32Var(&reg.CPUCores, "cpus", 0, "CPU cores offered (default: this machine's)")
 	register.Flags().Uint64Var(&reg.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	register.Flags().Uint32Var(&reg.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")
@@ -158,7 +159,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var cf txFlags
 	var cArchive, cOutput, cDigest, cSalt, cCommit string
 	commitCmd := &cobra.Command{
-		Use:   "commit JOB --from KEY (--archive FILE | --output CID [--digest HEX] | --commit HEX)",
+		Use:   "commit JOB --from KEY (--archive FILE | --output-cid CID [--digest HEX] | --commit HEX)",
 		Short: "Commit to a result of an assigned job (the salt is printed: keep it for the reveal)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -189,14 +190,14 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 			} else if _, err := rand.Read(salt[:]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "digest %s\noutput %s\nsalt   %s   (reveal with: tenun tx compute reveal %d --output %s --salt %s --from %s)\n",
+			fmt.Fprintf(cmd.ErrOrStderr(), "digest %s\noutput %s\nsalt   %s   (reveal with: tenun tx compute reveal %d --output-cid %s --salt %s --from %s)\n",
 				d, cid, salt, id, cid, salt, cf.from)
 			return submit(cmd, &cf, &compute.MsgCommit{Job: id, Commit: compute.CommitHash(id, addr, d, cid, salt)})
 		},
 	}
 	addTxFlags(commitCmd, &cf)
 	commitCmd.Flags().StringVar(&cArchive, "archive", "", "output archive file to upload and commit to")
-	commitCmd.Flags().StringVar(&cOutput, "output", "", "CID of an uploaded output archive")
+	commitCmd.Flags().StringVar(&cOutput, "output-cid", "", "CID of an uploaded output archive")
 	commitCmd.Flags().StringVar(&cDigest, "digest", "", "output digest (default: the one the CID names)")
 	commitCmd.Flags().StringVar(&cSalt, "salt", "", "salt, 64 hex digits (default: random)")
 	commitCmd.Flags().StringVar(&cCommit, "commit", "", "a precomputed commitment, 64 hex digits")
@@ -204,7 +205,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var vf txFlags
 	var vArchive, vOutput, vDigest, vSalt string
 	revealCmd := &cobra.Command{
-		Use:   "reveal JOB --from KEY (--archive FILE | --output CID) --salt HEX",
+		Use:   "reveal JOB --from KEY (--archive FILE | --output-cid CID) --salt HEX",
 		Short: "Reveal the result you committed to",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -225,7 +226,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	}
 	addTxFlags(revealCmd, &vf)
 	revealCmd.Flags().StringVar(&vArchive, "archive", "", "output archive file")
-	revealCmd.Flags().StringVar(&vOutput, "output", "", "CID of the output archive")
+	revealCmd.Flags().StringVar(&vOutput, "output-cid", "", "CID of the output archive")
 	revealCmd.Flags().StringVar(&vDigest, "digest", "", "output digest (default: the one the CID names)")
 	revealCmd.Flags().StringVar(&vSalt, "salt", "", "the salt of the commitment (required)")
 	revealCmd.MarkFlagRequired("salt")
@@ -233,7 +234,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	var xf txFlags
 	var xArchive, xOutput, xDigest string
 	challengeCmd := &cobra.Command{
-		Use:   "challenge JOB --from KEY (--archive FILE | --output CID)",
+		Use:   "challenge JOB --from KEY (--archive FILE | --output-cid CID)",
 		Short: "Dispute an optimistic result in its challenge window, posting a bond; referees re-run the job",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -250,7 +251,7 @@ market needs a minimum bonded (see 'tenun query compute params').`,
 	}
 	addTxFlags(challengeCmd, &xf)
 	challengeCmd.Flags().StringVar(&xArchive, "archive", "", "the output archive you claim is right")
-	challengeCmd.Flags().StringVar(&xOutput, "output", "", "CID of the output archive you claim is right")
+	challengeCmd.Flags().StringVar(&xOutput, "output-cid", "", "CID of the output archive you claim is right")
 	challengeCmd.Flags().StringVar(&xDigest, "digest", "", "its digest (default: the one the CID names)")
 
 	cmd.AddCommand(declineCmd, commitCmd, revealCmd, challengeCmd)
@@ -288,7 +289,7 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 				}
 				module = path
 				if dataPath == "" {
-					if dataPath, err = workload.FindDigits("."); err != nil {
+					if dataPath, err = dataFile(""); err != nil {
 						return fmt.Errorf("%w; give --data", err)
 					}
 				}
@@ -331,12 +332,14 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 	fl.StringArrayVar(&inputs, "input", nil, "input NAME=FILE or NAME=CID, mounted at /in/NAME (repeatable)")
 	fl.BoolVar(&trainer, "trainer", false, "post the reference trainer job (builds it, uploads the digits data)")
 	fl.BoolVar(&quick, "quick", false, "with --trainer: 2 epochs")
-	fl.StringVar(&dataPath, "data", "", "with --trainer: the digits data set")
-	fl.StringVar(&maxPrice, "max-price", "10utnn", "highest price per unit of work a provider may charge")
+	fl.StringVar(&dataPath, "data", "", "with --trainer: the digits data set (default: the set embedded in tenun)")
+	amountFlag(fl, &maxPrice, "max-price", "10utnn", "highest price per unit of work a provider may charge")
 	fl.Uint32Var(&m.Redundancy, "redundancy", 2, "providers that run it: 1 (optimistic, challengeable) to 5 (majority decides)")
-	fl.Int64Var(&m.Timeout, "timeout", 100, "blocks an assignee has to commit, and to reveal")
-	fl.Int64Var(&m.DeadlineBlocks, "deadline", 2000, "blocks until the job is refunded if it has no result")
-	fl.Int64Var(&m.ChallengeBlocks, "challenge-blocks", 50, "challenge window of an optimistic (redundancy 1) result")
+	blocksFlag(fl, &m.Timeout, "timeout", 100, "time an assignee has to commit, and to reveal")
+	blocksFlag(fl, &m.DeadlineBlocks, "deadline", 2000, "time until the job is refunded if it has no result")
+	blocksFlag(fl, &m.ChallengeBlocks, "challenge-window", 50, "challenge window of an optimistic (redundancy 1) result")
+	fl.Int64Var(&m.ChallengeBlocks, "challenge-blocks", 50, "deprecated: use --challenge-window")
+	fl.MarkDeprecated("challenge-blocks", "use --challenge-window (blocks or a time)")
 	fl.Uint64Var(&memMB, "memory-mb", 512, "memory limit in MiB")
 	fl.Uint64Var(&m.Spec.Fuel, "fuel", 1_000_000_000, "loop iterations the job may run (its size in units: fuel / 1e6)")
 	fl.DurationVar(&wall, "wall", 5*time.Minute, "wall-time limit on each provider")
@@ -440,7 +443,7 @@ func newProviderCmd() *cobra.Command {
 	var capa agent.Capacity
 	var poll time.Duration
 	run := &cobra.Command{
-		Use:   "run --key NAME [--price AMOUNT] [--cheat wrong|silent]",
+		Use:   "run --from NAME [--price AMOUNT] [--cheat wrong|silent]",
 		Short: "Register and serve compute jobs: run them in the sandbox, store outputs, commit, reveal",
 		Long: `Runs a provider agent until interrupted. It registers the key as a provider
 (capacity detected from this machine unless given), keeps it live with
@@ -455,6 +458,12 @@ running the job (outvoted or challenged, and slashed); "silent" takes jobs
 and never answers (replaced after the timeout, and slashed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -491,15 +500,14 @@ and never answers (replaced after the timeout, and slashed).`,
 			})
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "provider key name in the keyring (required)")
-	run.Flags().StringVar(&price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
-	run.Flags().StringVar(&stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
+	addFromFlag(run, &key, "provider key name in the keyring")
+	amountFlag(run.Flags(), &price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
+	amountFlag(run.Flags(), &stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
 	run.Flags().StringVar(&cheat, "cheat", "", "misbehave, for tests and demos: wrong or silent")
 	run.Flags().Uint32Var(&capa.CPUCores, "cpus", 0, "cores offered (default: this machine's)")
 	run.Flags().Uint64Var(&capa.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	run.Flags().Uint32Var(&capa.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")
 	run.Flags().DurationVar(&poll, "poll", 200*time.Millisecond, "how often to look for assignments")
-	run.MarkFlagRequired("key")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -509,10 +517,16 @@ func newChallengerCmd() *cobra.Command {
 	var key string
 	var always bool
 	run := &cobra.Command{
-		Use:   "run --key NAME",
+		Use:   "run --from NAME",
 		Short: "Re-run optimistic results in their challenge window and challenge those that differ",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -536,9 +550,8 @@ func newChallengerCmd() *cobra.Command {
 			})
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "challenger key name in the keyring (required)")
+	addFromFlag(run, &key, "challenger key name in the keyring")
 	run.Flags().BoolVar(&always, "always", false, "challenge every result with a made-up claim (demo of a failing challenge)")
-	run.MarkFlagRequired("key")
 	cmd.AddCommand(run)
 	return cmd
 }
@@ -609,7 +622,7 @@ func benchComputeMarketRun(cmd *cobra.Command) (any, func(io.Writer), error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	rep, err := agent.BenchMarket(ctx, jobs, providers)
+	rep, err := bench.ComputeMarket(ctx, jobs, providers)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -17,8 +17,8 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/node"
 )
 
 // Client is a connection to one node's API.
@@ -28,6 +28,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
+	minFee  *uint64                  // the chain's params.MinFee, read once
 	seq     map[chain.Address]uint64 // next sequence per local signer
 }
 
@@ -39,7 +40,7 @@ func New(addr string) *Client {
 	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 90 * time.Second}, seq: map[chain.Address]uint64{}}
 }
 
-// APIError is an error answered by the node.
+// APIError is an error answered by the api.
 type APIError struct {
 	Status int
 	Code   uint32 `json:"code"`
@@ -95,8 +96,8 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 }
 
 // Status returns the node's status.
-func (c *Client) Status(ctx context.Context) (node.Status, error) {
-	var s node.Status
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	var s api.Status
 	err := c.Get(ctx, "/status", &s)
 	return s, err
 }
@@ -128,16 +129,14 @@ func (c *Client) Account(ctx context.Context, a chain.Address) (chain.AccountInf
 
 // Balance returns an account's balance in utnn.
 func (c *Client) Balance(ctx context.Context, a chain.Address) (uint64, error) {
-	var b struct {
-		Balance uint64 `json:"balance"`
-	}
+	var b api.Balance
 	err := c.Get(ctx, "/accounts/"+a.String()+"/balance", &b)
 	return b.Balance, err
 }
 
 // Block returns a block by height (0 for the latest).
-func (c *Client) Block(ctx context.Context, height int64) (node.BlockInfo, error) {
-	var b node.BlockInfo
+func (c *Client) Block(ctx context.Context, height int64) (api.BlockInfo, error) {
+	var b api.BlockInfo
 	h := "latest"
 	if height > 0 {
 		h = fmt.Sprint(height)
@@ -147,8 +146,8 @@ func (c *Client) Block(ctx context.Context, height int64) (node.BlockInfo, error
 }
 
 // Tx returns a committed transaction by hex hash.
-func (c *Client) Tx(ctx context.Context, hash string) (node.TxInfo, error) {
-	var t node.TxInfo
+func (c *Client) Tx(ctx context.Context, hash string) (api.TxInfo, error) {
+	var t api.TxInfo
 	err := c.Get(ctx, "/tx/"+hash, &t)
 	return t, err
 }
@@ -164,18 +163,18 @@ func (c *Client) Query(ctx context.Context, domain, path string, params url.Valu
 
 // BroadcastRaw submits signed transaction bytes; with wait it returns once
 // the transaction is in a block.
-func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (node.TxResponse, error) {
+func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (api.TxResponse, error) {
 	path := "/tx"
 	if wait {
 		path += "?wait=commit"
 	}
-	var res node.TxResponse
+	var res api.TxResponse
 	err := c.Do(ctx, http.MethodPost, path, bytes.NewReader(tx), "application/octet-stream", &res)
 	return res, err
 }
 
 // TxError is a transaction the chain rejected.
-type TxError struct{ Res node.TxResponse }
+type TxError struct{ Res api.TxResponse }
 
 func (e *TxError) Error() string {
 	return fmt.Sprintf("transaction rejected (code %d): %s", e.Res.Code, e.Res.Log)
@@ -191,27 +190,26 @@ type Options struct {
 // Submit signs msg with key, using the next sequence, and broadcasts it.
 // Sequences are tracked locally so one key can submit many transactions
 // before they are committed; on a sequence error the cache is refreshed.
-func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (node.TxResponse, error) {
+func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (api.TxResponse, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
-		return node.TxResponse{}, err
+		return api.TxResponse{}, err
 	}
 	addr := chain.AddressFromPubKey(key.PubKey().Bytes())
 	fee := opt.Fee
 	if fee == 0 {
-		fee = chain.DefaultParams().MinFee
-		if cst, ok := msg.(chain.Coster); ok {
-			fee += cst.ExtraFee()
+		if fee, err = c.MinFee(ctx, msg); err != nil {
+			return api.TxResponse{}, err
 		}
 	}
 	for attempt := 0; ; attempt++ {
 		seq, err := c.nextSequence(ctx, addr)
 		if err != nil {
-			return node.TxResponse{}, err
+			return api.TxResponse{}, err
 		}
 		tx, err := chain.SignTx(key, chainID, seq, fee, msg, opt.Memo)
 		if err != nil {
-			return node.TxResponse{}, err
+			return api.TxResponse{}, err
 		}
 		res, err := c.BroadcastRaw(ctx, tx, !opt.NoWait)
 		if err != nil {
@@ -229,6 +227,39 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg,
 		}
 		return res, nil
 	}
+}
+
+// Params returns the chain's parameters (GET /query/core/params).
+func (c *Client) Params(ctx context.Context) (chain.Params, error) {
+	var p chain.Params
+	err := c.Query(ctx, "core", "params", nil, &p)
+	return p, err
+}
+
+// MinFee is the least fee the chain takes for msg: its params' MinFee
+// (read once per client) plus the message's extra cost.
+func (c *Client) MinFee(ctx context.Context, msg chain.Msg) (uint64, error) {
+	c.mu.Lock()
+	cached := c.minFee
+	c.mu.Unlock()
+	if cached == nil {
+		p, err := c.Params(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read the chain's minimum fee: %w", err)
+		}
+		c.mu.Lock()
+		c.minFee = &p.MinFee
+		cached = c.minFee
+		c.mu.Unlock()
+	}
+	fee := *cached
+	if cst, ok := msg.(chain.Coster); ok {
+		var err error
+		if fee, err = chain.AddU64(fee, cst.ExtraFee()); err != nil {
+			return 0, fmt.Errorf("fee of %s: %w", msg.Type(), err)
+		}
+	}
+	return fee, nil
 }
 
 func (c *Client) nextSequence(ctx context.Context, a chain.Address) (uint64, error) {
@@ -263,9 +294,7 @@ func (c *Client) forgetSequence(a chain.Address) {
 // BlobPut uploads content to the node and returns its CID. It does not
 // register the blob on chain; RegisterBlob does both.
 func (c *Client) BlobPut(ctx context.Context, content []byte) (string, error) {
-	var res struct {
-		CID string `json:"cid"`
-	}
+	var res api.BlobPut
 	err := c.Do(ctx, http.MethodPost, "/blobs", bytes.NewReader(content), "application/octet-stream", &res)
 	if err == nil && res.CID != chain.BlobCID(content) {
 		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, chain.BlobCID(content))

@@ -293,6 +293,13 @@ func GetVersion(kv store.KV, id, ver uint64) (Version, error) {
 	return v, nil
 }
 
+// GetBatch loads a dataset's batch by sequence number.
+func GetBatch(kv store.KV, id, seq uint64) (Batch, bool) {
+	var b Batch
+	ok := chain.Get(kv, batchKey(id, seq), &b)
+	return b, ok
+}
+
 // Split divides a sale's price: the curator takes CuratorBps of it; the rest
 // goes to contributors in proportion to their accepted records, each share
 // rounded down to the utnn; the rounding remainder goes to the curator. The

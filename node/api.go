@@ -14,64 +14,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/node/ext"
 )
 
-// The HTTP API speaks JSON. Errors are {"error": "...", "code": N} with an
-// HTTP status that matches (400 bad input, 404 unknown, 422 rejected tx).
+// The API's request and response types are in package api, shared with
+// the client. These aliases keep older callers compiling.
+type (
+	// Deprecated: use api.TxResponse.
+	TxResponse = api.TxResponse
+	// Deprecated: use api.TxInfo.
+	TxInfo = api.TxInfo
+	// Deprecated: use api.BlockInfo.
+	BlockInfo = api.BlockInfo
+	// Deprecated: use api.Status.
+	Status = api.Status
+)
 
-// TxResponse is the API's answer to a submitted transaction.
-type TxResponse struct {
-	Hash   string        `json:"hash"`
-	Code   uint32        `json:"code"`
-	Log    string        `json:"log"`
-	Height int64         `json:"height,omitempty"`
-	Events []chain.Event `json:"events,omitempty"`
-}
-
-// TxInfo is a committed transaction with its decoded body and result.
-type TxInfo struct {
-	Hash     string          `json:"hash"`
-	Height   int64           `json:"height"`
-	Index    uint32          `json:"index"`
-	Code     uint32          `json:"code"`
-	Log      string          `json:"log"`
-	Sender   chain.Address   `json:"sender"`
-	ChainID  string          `json:"chain_id"`
-	Sequence uint64          `json:"sequence"`
-	Fee      uint64          `json:"fee"`
-	Type     string          `json:"type"`
-	Msg      json.RawMessage `json:"msg"`
-	Memo     string          `json:"memo,omitempty"`
-	Events   []chain.Event   `json:"events"`
-}
-
-// BlockInfo summarises a block.
-type BlockInfo struct {
-	Height   int64    `json:"height"`
-	Time     string   `json:"time"`
-	Hash     string   `json:"hash"`
-	AppHash  string   `json:"app_hash"` // state after the previous block
-	Proposer string   `json:"proposer"`
-	Txs      []string `json:"txs"`
-}
-
-// Status is the node's view of the chain.
-type Status struct {
-	ChainID      string `json:"chain_id"`
-	Height       int64  `json:"height"`
-	AppHash      string `json:"app_hash"`
-	APIAddr      string `json:"api_addr"`
-	RPCAddr      string `json:"rpc_addr"`
-	CatchingUp   bool   `json:"catching_up"`
-	NodeID       string `json:"node_id"`
-	ValidatorCnt int    `json:"validators"`
-}
-
-// ChainID, Snapshot and Blob make the node an ext.Host for domains that
-// serve HTTP routes of their own.
+// ChainID, Snapshot and Blob make the node an ext.Host for the markets'
+// HTTP extensions (node/markets.go).
 func (n *Node) ChainID() string { return n.Config.ChainID }
 
 // Snapshot is the last committed state.
@@ -84,6 +46,7 @@ func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("POST /tx", n.handleSubmit)
+	mux.HandleFunc("POST /simulate", n.handleSimulate)
 	mux.HandleFunc("GET /tx/{hash}", n.handleTx)
 	mux.HandleFunc("GET /accounts/{addr}", n.handleAccount)
 	mux.HandleFunc("GET /accounts/{addr}/balance", n.handleBalance)
@@ -91,10 +54,8 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("POST /blobs", n.handleBlobPut)
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
-	for _, d := range n.ABCI.App().Router().Domains() {
-		if x, ok := d.(ext.HTTPExtension); ok {
-			x.RegisterHTTP(mux, n)
-		}
+	for _, x := range HTTPExtensions() {
+		x.RegisterHTTP(mux, n)
 	}
 	if err := n.startServices(mux); err != nil {
 		return err
@@ -119,7 +80,7 @@ func WriteJSON(w http.ResponseWriter, v any) {
 func WriteError(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "code": chain.CodeOf(err)})
+	json.NewEncoder(w).Encode(api.Error{Error: err.Error(), Code: chain.CodeOf(err)})
 }
 
 func statusFor(err error) int {
@@ -145,7 +106,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if vals != nil {
 		cnt = vals.Total
 	}
-	WriteJSON(w, Status{
+	WriteJSON(w, api.Status{
 		ChainID:      n.Config.ChainID,
 		Height:       st.SyncInfo.LatestBlockHeight,
 		AppHash:      strings.ToUpper(hex.EncodeToString(st.SyncInfo.LatestAppHash)),
@@ -171,9 +132,7 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	txBytes := body
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			Tx string `json:"tx"`
-		}
+		var req api.SubmitRequest
 		if err := json.Unmarshal(body, &req); err != nil {
 			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrDecode, "request: %v", err))
 			return
@@ -199,9 +158,9 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 
 // Submit hands a transaction to the mempool and, with wait, returns once it
 // is committed (or rejected in the block).
-func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxResponse, error) {
+func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (api.TxResponse, error) {
 	hash := chain.TxHash(txBytes)
-	out := TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
+	out := api.TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
 	res, err := n.RPC.BroadcastTxSync(ctx, txBytes)
 	if err != nil {
 		return out, fmt.Errorf("broadcast: %w", err)
@@ -231,12 +190,12 @@ func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxRespons
 }
 
 // TxInfo looks a committed transaction up by hash.
-func (n *Node) TxInfo(ctx context.Context, hash []byte) (TxInfo, error) {
+func (n *Node) TxInfo(ctx context.Context, hash []byte) (api.TxInfo, error) {
 	res, err := n.RPC.Tx(ctx, hash, false)
 	if err != nil {
-		return TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
+		return api.TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
 	}
-	info := TxInfo{
+	info := api.TxInfo{
 		Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Index: res.Index,
 		Code: res.TxResult.Code, Log: res.TxResult.Log,
 	}
@@ -307,7 +266,7 @@ func (n *Node) handleBalance(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	WriteJSON(w, map[string]any{"address": a, "balance": chain.Balance(kv, a), "denom": chain.Denom, "height": h})
+	WriteJSON(w, api.Balance{Address: a, Balance: chain.Balance(kv, a), Denom: chain.Denom, Height: h})
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
@@ -326,7 +285,7 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := res.Block
-	info := BlockInfo{
+	info := api.BlockInfo{
 		Height: b.Height, Time: b.Time.UTC().Format(time.RFC3339Nano), Hash: res.BlockID.Hash.String(),
 		AppHash: b.AppHash.String(), Proposer: b.ProposerAddress.String(), Txs: []string{},
 	}
@@ -347,7 +306,7 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
 		return
 	}
-	WriteJSON(w, map[string]any{"cid": c, "size": size})
+	WriteJSON(w, api.BlobPut{CID: c, Size: size})
 }
 
 func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {

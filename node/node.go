@@ -67,7 +67,10 @@ type Node struct {
 
 // Start opens the home directory written by InitHome and runs the node until
 // Stop. Markets are the domains the chain runs besides its core.
-func Start(home string) (*Node, error) {
+func Start(home string) (*Node, error) { return StartWith(home, StartOptions{}) }
+
+// StartWith is Start with the operator's overrides (see StartOptions).
+func StartWith(home string, o StartOptions) (*Node, error) {
 	ac, err := LoadAppConfig(home)
 	if err != nil {
 		return nil, err
@@ -75,6 +78,10 @@ func Start(home string) (*Node, error) {
 	ccfg := cfg.DefaultConfig()
 	ccfg.SetRoot(home)
 	if err := loadCometConfig(home, ccfg); err != nil {
+		return nil, err
+	}
+	logLevel, err := o.apply(&ac, ccfg)
+	if err != nil {
 		return nil, err
 	}
 	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
@@ -93,7 +100,7 @@ func Start(home string) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), logLevel)
 	// A crash can leave the last committed block unindexed (see replay.go).
 	if from, to, err := repairTxIndex(ccfg); err != nil {
 		logger.Error("repair of the tx index failed", "err", err)

@@ -13,11 +13,11 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
-	"github.com/tenun-chain/tenun/node"
 )
 
 // Cheat modes of the provider agent. They exist so tests and demos can show
@@ -151,7 +151,7 @@ func (p *Provider) submit(ctx context.Context, msg chain.Msg, wait bool) error {
 	defer p.txMu.Unlock()
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		var res node.TxResponse
+		var res api.TxResponse
 		res, err = p.cfg.Client.Submit(ctx, p.cfg.Key, msg, client.Options{NoWait: !wait})
 		if err == nil {
 			p.lastTx.Store(max(res.Height, p.height.Load()))

@@ -3,6 +3,7 @@ package workload_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenun-chain/tenun/compute/sandbox"
 	"github.com/tenun-chain/tenun/compute/workload"
 )
 
@@ -126,5 +128,55 @@ func TestFindDigits(t *testing.T) {
 	}
 	if _, err := workload.FindDigits(t.TempDir()); !errors.Is(err, workload.ErrNoData) && err != nil {
 		t.Errorf("FindDigits in an empty tree: %v", err)
+	}
+}
+
+// The trainer built on the tensor kernels writes the same bytes in the
+// sandbox (kernels as host functions) as natively (kernels as Go calls),
+// and the same fuel on every run.
+func TestKernelTrainerSandboxMatchesNative(t *testing.T) {
+	data := digits(t)
+	wasmPath, err := workload.BuildTrainerKernels("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativePath, err := workload.BuildTrainerKernels("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sandbox.Check(module); err != nil {
+		t.Fatalf("kernel trainer refused by Check: %v", err)
+	}
+	opts := workload.TrainerOptions{Quick: true}
+	job := workload.TrainerJob(module, data, opts, sandbox.Limits{})
+	ctx := context.Background()
+	first, err := sandbox.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, first.Stderr)
+	}
+	second, err := sandbox.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, second.Stderr)
+	}
+	if first.Digest() != second.Digest() || first.FuelUsed != second.FuelUsed {
+		t.Errorf("two sandbox runs differ: fuel %d and %d", first.FuelUsed, second.FuelUsed)
+	}
+	nat, err := workload.RunTrainerNative(ctx, nativePath, data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sandbox.OutputDigest(nat.Outputs) != first.Digest() {
+		t.Errorf("native and sandboxed kernel trainers wrote different outputs:\nnative %s\nsandbox %s",
+			nat.Outputs[workload.MetricsFile], first.Outputs[workload.MetricsFile])
+	}
+	var m struct {
+		TestAccuracy float64 `json:"test_accuracy"`
+	}
+	if err := json.Unmarshal(first.Outputs[workload.MetricsFile], &m); err != nil || m.TestAccuracy < 0.85 {
+		t.Errorf("kernel trainer's test accuracy %v (err %v), want >= 0.85", m.TestAccuracy, err)
 	}
 }

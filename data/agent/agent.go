@@ -14,9 +14,10 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/data"
-	"github.com/tenun-chain/tenun/node"
+	"github.com/tenun-chain/tenun/data/gateway"
 )
 
 // Source yields records one at a time; io.EOF ends it.
@@ -101,9 +102,9 @@ type ContributeStats struct {
 
 // SubmitBatch uploads a batch's blob (the gateway serves records from it)
 // and submits it to dataset.
-func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (node.TxResponse, error) {
+func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (api.TxResponse, error) {
 	if _, err := c.BlobPut(ctx, data.EncodeBatch(records)); err != nil {
-		return node.TxResponse{}, fmt.Errorf("upload batch: %w", err)
+		return api.TxResponse{}, fmt.Errorf("upload batch: %w", err)
 	}
 	return c.Submit(ctx, key, &data.MsgContribute{Dataset: dataset, Records: records}, client.Options{})
 }
@@ -177,7 +178,7 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	if err != nil {
 		return nil, err
 	}
-	if err := data.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
+	if err := gateway.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -1,4 +1,7 @@
-package model
+// Package train fits float MLPs and quantizes them into zkml/model's integer
+// models. It runs on the owner's machine, never inside consensus: floats and
+// math/rand are fine here, and only the quantized, committed model reaches the chain.
+package train
 
 import (
 	"encoding/json"
@@ -7,6 +10,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+
+	"github.com/tenun-chain/tenun/zkml/model"
 )
 
 // FloatMLP is a float64 MLP (ReLU hidden layers, linear output) used only
@@ -64,7 +69,7 @@ func DigitsTrainConfig() TrainConfig {
 // Train fits an MLP with softmax cross-entropy and Adam. It is deterministic
 // for a given seed. Not consensus code: float64 is fine here, the quantized
 // model is what gets committed.
-func Train(ds *Dataset, nClasses int, cfg TrainConfig) (*FloatMLP, error) {
+func Train(ds *model.Dataset, nClasses int, cfg TrainConfig) (*FloatMLP, error) {
 	cfg.defaults()
 	if ds.Len() == 0 {
 		return nil, errors.New("train: empty data set")
@@ -348,7 +353,7 @@ func LoadFloat(path string) (*FloatMLP, float64, error) {
 }
 
 // FloatAccuracy counts correct predictions of a float model on integer rows.
-func (n *FloatMLP) FloatAccuracy(ds *Dataset, inScale float64) int {
+func (n *FloatMLP) FloatAccuracy(ds *model.Dataset, inScale float64) int {
 	correct := 0
 	for r, row := range ds.X {
 		x := make([]float64, len(row))

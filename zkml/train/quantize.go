@@ -1,4 +1,4 @@
-package model
+package train
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/tenun-chain/tenun/zkml/model"
 )
 
 // QuantizeConfig configures [Quantize]. Zero values take the defaults noted.
@@ -22,7 +24,7 @@ type QuantizeConfig struct {
 // own weight scale 127/max|W| (weights round to int8); biases are rounded in
 // the accumulator scale; each hidden layer's shift is picked on the
 // calibration rows so that the given percentile of activations fits in 8 bits.
-func Quantize(f *FloatMLP, calib *Dataset, cfg QuantizeConfig) (*Model, error) {
+func Quantize(f *FloatMLP, calib *model.Dataset, cfg QuantizeConfig) (*model.Model, error) {
 	if cfg.InBits == 0 {
 		cfg.InBits = 5
 	}
@@ -36,11 +38,11 @@ func Quantize(f *FloatMLP, calib *Dataset, cfg QuantizeConfig) (*Model, error) {
 		return nil, errors.New("quantize: need calibration rows")
 	}
 	nl := len(f.W)
-	arch := Arch{Sizes: slices.Clone(f.Sizes), InBits: cfg.InBits, Shifts: make([]int, nl-1), BiasBits: make([]int, nl)}
+	arch := model.Arch{Sizes: slices.Clone(f.Sizes), InBits: cfg.InBits, Shifts: make([]int, nl-1), BiasBits: make([]int, nl)}
 	for l := range nl {
-		arch.BiasBits[l] = DefaultBiasBits(arch.Sizes[l], arch.InMax(l))
+		arch.BiasBits[l] = model.DefaultBiasBits(arch.Sizes[l], arch.InMax(l))
 	}
-	m := &Model{Format: FormatName, Arch: arch, Layers: make([]Layer, nl)}
+	m := &model.Model{Format: model.FormatName, Arch: arch, Layers: make([]model.Layer, nl)}
 
 	// acts[r] is the integer input of the current layer for calibration row r.
 	acts := make([][]int64, calib.Len())
@@ -67,7 +69,7 @@ func Quantize(f *FloatMLP, calib *Dataset, cfg QuantizeConfig) (*Model, error) {
 		}
 		bb := arch.BiasBits[l]
 		bmax := float64(int64(1)<<(bb-1) - 1)
-		ly := Layer{Weights: make([][]int, len(f.W[l])), Bias: make([]int64, len(f.W[l]))}
+		ly := model.Layer{Weights: make([][]int, len(f.W[l])), Bias: make([]int64, len(f.W[l]))}
 		for j, row := range f.W[l] {
 			ly.Weights[j] = make([]int, len(row))
 			for i, w := range row {
@@ -99,14 +101,14 @@ func Quantize(f *FloatMLP, calib *Dataset, cfg QuantizeConfig) (*Model, error) {
 		if len(pos) > 0 {
 			slices.Sort(pos)
 			p := pos[min(len(pos)-1, int(cfg.Percentile*float64(len(pos))))]
-			shift = max(0, bits.Len64(uint64(p))-ActBits)
+			shift = max(0, bits.Len64(uint64(p))-model.ActBits)
 		}
 		z := arch.ZBits(l)
-		shift = min(max(shift, z+1-ActBits-MaxFlagBits), z-ActBits)
+		shift = min(max(shift, z+1-model.ActBits-model.MaxFlagBits), z-model.ActBits)
 		arch.Shifts[l] = shift
 		for r := range zs {
 			for j, v := range zs[r] {
-				zs[r][j] = min(max(v>>uint(shift), 0), ActMax)
+				zs[r][j] = min(max(v>>uint(shift), 0), model.ActMax)
 			}
 		}
 		acts = zs
@@ -121,20 +123,20 @@ func Quantize(f *FloatMLP, calib *Dataset, cfg QuantizeConfig) (*Model, error) {
 
 // RandomModel returns a model with uniformly random int8 weights and small
 // random biases, for benchmarks that need a model of a given shape.
-func RandomModel(arch Arch, seed uint64) (*Model, error) {
+func RandomModel(arch model.Arch, seed uint64) (*model.Model, error) {
 	if err := arch.Validate(); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	m := &Model{Format: FormatName, Arch: arch.Clone(), Layers: make([]Layer, arch.NumLayers())}
+	m := &model.Model{Format: model.FormatName, Arch: arch.Clone(), Layers: make([]model.Layer, arch.NumLayers())}
 	for l := range m.Layers {
 		nIn, nOut := arch.Sizes[l], arch.Sizes[l+1]
-		ly := Layer{Weights: make([][]int, nOut), Bias: make([]int64, nOut)}
+		ly := model.Layer{Weights: make([][]int, nOut), Bias: make([]int64, nOut)}
 		span := int64(1) << (arch.BiasBits[l] - 4)
 		for j := range nOut {
 			ly.Weights[j] = make([]int, nIn)
 			for i := range nIn {
-				ly.Weights[j][i] = rng.IntN(256) - WeightOffset
+				ly.Weights[j][i] = rng.IntN(256) - model.WeightOffset
 			}
 			ly.Bias[j] = rng.Int64N(2*span) - span
 		}

@@ -1,4 +1,8 @@
-package data
+// Package gateway is the data market's download gateway: an HTTP route on
+// one node that serves a dataset version to accounts holding a grant. It
+// runs outside consensus (HTTP, the node's clock); the grants it checks are
+// on-chain state of package data.
+package gateway
 
 import (
 	"bytes"
@@ -14,7 +18,8 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/node/ext"
+	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/api/ext"
 )
 
 // The data gateway serves a dataset version only to accounts holding a
@@ -57,8 +62,11 @@ func SignGatewayRequest(req *http.Request, key ed25519.PrivKey, chainID string, 
 	return nil
 }
 
+// Extension is the gateway as a node HTTP extension.
+type Extension struct{}
+
 // RegisterHTTP serves GET /data/{id}/download?version=N&format=csv|jsonl.
-func (Domain) RegisterHTTP(mux *http.ServeMux, host ext.Host) {
+func (Extension) RegisterHTTP(mux *http.ServeMux, host ext.Host) {
 	mux.HandleFunc("GET /data/{id}/download", func(w http.ResponseWriter, r *http.Request) {
 		serveDownload(w, r, host)
 	})
@@ -81,19 +89,19 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 		writeErr(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	d, err := GetDataset(kv, id)
+	d, err := data.GetDataset(kv, id)
 	if err != nil {
 		writeErr(w, http.StatusNotFound, err)
 		return
 	}
 	// The gateway answers HTTP on one node, outside consensus: its clock
 	// only bounds replay of a download request.
-	buyer, err := authenticate(r, host.ChainID(), id, time.Now()) //determinism:allow node-side HTTP, not consensus
+	buyer, err := authenticate(r, host.ChainID(), id, time.Now())
 	if err != nil {
 		writeErr(w, http.StatusForbidden, err)
 		return
 	}
-	g, ok := HasGrant(kv, id, buyer)
+	g, ok := data.HasGrant(kv, id, buyer)
 	if !ok {
 		writeErr(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "%s holds no grant to dataset %d: buy it first", buyer, id))
 		return
@@ -105,7 +113,7 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 			return
 		}
 	}
-	v, err := GetVersion(kv, id, ver)
+	v, err := data.GetVersion(kv, id, ver)
 	if err != nil {
 		writeErr(w, http.StatusNotFound, err)
 		return
@@ -165,19 +173,19 @@ func authenticate(r *http.Request, chainID string, id uint64, now time.Time) (ch
 
 // VersionRecords assembles the records of a version from its batches' blobs
 // and checks them against the version's Merkle root.
-func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v Version) ([][]string, error) {
+func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v data.Version) ([][]string, error) {
 	out := make([][]string, 0, v.Count)
 	hashes := make([][]byte, 0, v.Count)
 	for seq := uint64(1); seq <= v.Batches && uint64(len(out)) < v.Count; seq++ {
-		var b Batch
-		if !chain.Get(kv, batchKey(v.Dataset, seq), &b) {
+		b, ok := data.GetBatch(kv, v.Dataset, seq)
+		if !ok {
 			return nil, fmt.Errorf("dataset %d: batch %d missing", v.Dataset, seq)
 		}
 		content, err := blob(b.CID)
 		if err != nil {
 			return nil, fmt.Errorf("dataset %d batch %d: %w", v.Dataset, seq, err)
 		}
-		recs, err := DecodeBatch(content)
+		recs, err := data.DecodeBatch(content)
 		if err != nil {
 			return nil, err
 		}
@@ -186,10 +194,10 @@ func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v Version) (
 				break
 			}
 			out = append(out, recs[i])
-			hashes = append(hashes, RecordHash(recs[i]))
+			hashes = append(hashes, data.RecordHash(recs[i]))
 		}
 	}
-	if !bytes.Equal(MerkleRoot(hashes), v.Root) {
+	if !bytes.Equal(data.MerkleRoot(hashes), v.Root) {
 		return nil, fmt.Errorf("dataset %d version %d: records do not match the committed Merkle root", v.Dataset, v.Version)
 	}
 	return out, nil
