@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
@@ -25,6 +26,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // The dev keys' parts in the activity.
@@ -72,7 +74,7 @@ func runActivity(t *testing.T, net *testnode.Net) activity {
 			panic(fmt.Sprintf("%s: %v", what, err))
 		}
 	}
-	submit := func(k int, m chain.Msg) node.TxResponse {
+	submit := func(k int, m chain.Msg) api.TxResponse {
 		res, err := c.Submit(ctx, net.Keys[k], m, client.Options{})
 		must(m.Type(), err)
 		return res
@@ -198,7 +200,7 @@ func runActivity(t *testing.T, net *testnode.Net) activity {
 	run("zkml", func() {
 		arch := model.Arch{Sizes: []int{16, 8, 10}, InBits: 5, Shifts: []int{5}}
 		arch.BiasBits = []int{model.DefaultBiasBits(16, 31), model.DefaultBiasBits(8, 255)}
-		m, err := model.RandomModel(arch, 1)
+		m, err := train.RandomModel(arch, 1)
 		must("model", err)
 		com, err := m.ComputeCommitment()
 		must("commitment", err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/explorer"
 	"github.com/tenun-chain/tenun/node"
@@ -226,7 +227,7 @@ func parseHash(s string) ([]byte, error) {
 
 // TxDetail is a transaction as node.TxInfo decodes it, with its block time.
 type TxDetail struct {
-	node.TxInfo
+	api.TxInfo
 	Time string `json:"time"`
 }
 
