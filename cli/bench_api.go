@@ -53,10 +53,10 @@ type apiBench struct {
 // benchChain is a synthetic chain's index served over loopback HTTP.
 type benchChain struct {
 	txs, blocks, perBlock int
-	busy        chain.Address // named in every tenth transaction
-	busyRows    int
-	base        string
-	stop        func()
+	busy                  chain.Address // named in every tenth transaction
+	busyRows              int
+	base                  string
+	stop                  func()
 }
 
 func benchAddr(i int) chain.Address {
@@ -91,7 +91,7 @@ func fillChain(dir string, txs, perBlock int, progress io.Writer) (*benchChain, 
 			}
 			sum := sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(n)))
 			d.Txs = append(d.Txs, explorer.TxData{
-				Tx: explorer.Tx{Hash: strings.ToUpper(hex.EncodeToString(sum[:])), Height: h, Index: uint32(i), Time: t, Type: "bank/send", Sender: from.String(), Fee: 10},
+				Tx:  explorer.Tx{Hash: strings.ToUpper(hex.EncodeToString(sum[:])), Height: h, Index: uint32(i), Time: t, Type: "bank/send", Sender: from.String(), Fee: 10},
 				Msg: []byte(`{"to":"` + to.String() + `","amount":5}`),
 				Events: []chain.Event{{Type: "transfer", Attrs: []chain.Attribute{
 					{Key: "sender", Value: from.String()}, {Key: "recipient", Value: to.String()}, {Key: "amount", Value: "5"}}}},
