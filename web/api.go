@@ -401,11 +401,13 @@ func isHex(s string) bool {
 // handleLive streams each new block (with its transactions) as a
 // server-sent event "block" until the client leaves or the node stops.
 func (d *Dashboard) handleLive(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		node.WriteError(w, http.StatusInternalServerError, fmt.Errorf("streaming unsupported"))
+	rc := http.NewResponseController(w)
+	// A stream outlives any write timeout the API server sets for requests.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		node.WriteError(w, http.StatusInternalServerError, fmt.Errorf("live stream: %w", err))
 		return
 	}
+	fl := flusher{rc}
 	ch, unsubscribe := d.live.subscribe()
 	defer unsubscribe()
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -434,3 +436,7 @@ func (d *Dashboard) handleLive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+type flusher struct{ rc *http.ResponseController }
+
+func (f flusher) Flush() { f.rc.Flush() }
