@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,7 +60,7 @@ func newInitCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "tenun-1", "chain id")
 	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name (or give it as MONIKER)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
-	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
+	timeFlag(cmd.Flags(), &o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
 	cmd.Flags().IntVar(&o.DevAccounts, "dev-accounts", 0, "fund this many well-known dev keys (insecure; for test chains)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace a chain already in --home (deletes its config and state; keyrings stay)")
 	return cmd
@@ -90,7 +93,7 @@ func runNode(cmd *cobra.Command, home string, o node.StartOptions, banner func(n
 		return err
 	}
 	info := map[string]any{
-		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(),
+		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(), "dashboard_url": "http://" + n.APIAddr() + "/",
 		"rpc_addr": n.Comet.Config().RPC.ListenAddress, "log": filepath.Join(home, "node.log"),
 	}
 	emit(cmd.OutOrStdout(), info, func(w io.Writer) { banner(n, w) })
@@ -112,7 +115,7 @@ func newStartCmd() *cobra.Command {
 				return fmt.Errorf("%s holds no chain: create one with `tenun init MONIKER --home %s` (or run `tenun devnet`)", homeDir, homeDir)
 			}
 			return runNode(cmd, homeDir, o, func(n *node.Node, w io.Writer) {
-				fmt.Fprintf(w, "node running: chain %s, API http://%s, CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
+				fmt.Fprintf(w, "node running: chain %s, API http://%s (dashboard at /), CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
 			})
 		},
 	}
@@ -153,15 +156,21 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 					return err
 				}
 			} else {
-				for _, f := range []string{"base-port", "block-time"} {
-					if cmd.Flags().Changed(f) {
-						c, _ := node.LoadAppConfig(homeDir)
-						return fmt.Errorf("--%s applies only when the devnet is created; the devnet in %s resumes with its own settings (API %s): pass --reset to start over with the new --%s", f, homeDir, c.APIAddr, f)
-					}
+				// A resumed devnet keeps the settings it was created with: a flag
+				// that asks for the same is fine, a different one is an error
+				// rather than silently ignored.
+				c, _ := node.LoadAppConfig(homeDir)
+				apiPort, storedBlockTime := resumedDevnetSettings(homeDir, c.APIAddr)
+				if cmd.Flags().Changed("base-port") && basePort+2 != apiPort {
+					return fmt.Errorf("--base-port %d applies only when the devnet is created; the devnet in %s resumes with its own settings (API %s): pass --reset to start over with the new --base-port", basePort, homeDir, c.APIAddr)
+				}
+				if cmd.Flags().Changed("block-time") && blockTime != storedBlockTime {
+					return fmt.Errorf("--block-time %s applies only when the devnet is created; the devnet in %s resumes with block time %s: pass --reset to start over with the new --block-time", blockTime, homeDir, storedBlockTime)
 				}
 			}
 			return runNode(cmd, homeDir, node.StartOptions{}, func(n *node.Node, w io.Writer) {
 				fmt.Fprintf(w, "Tenun devnet %s is running\n", n.Config.ChainID)
+				fmt.Fprintf(w, "  dashboard:     http://%s/\n", n.APIAddr())
 				fmt.Fprintf(w, "  API:           http://%s\n", n.APIAddr())
 				fmt.Fprintf(w, "  CometBFT RPC:  %s\n", n.Comet.Config().RPC.ListenAddress)
 				fmt.Fprintf(w, "  home:          %s (log: node.log)\n", homeDir)
@@ -174,7 +183,7 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 		},
 	}
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet's state and keys and start over")
-	cmd.Flags().DurationVar(&blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
 	return cmd
 }
@@ -248,7 +257,24 @@ func newTestnetCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "dir", "", "directory to write the homes into (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
-	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "pause after each commit")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", time.Second, "pause after each commit")
 	cmd.MarkFlagRequired("dir")
 	return cmd
+}
+
+// resumedDevnetSettings reads back what a devnet home was created with: the
+// API port (base port + 2) and the block time (CometBFT's timeout_commit).
+// Unreadable values come back as zero, which never matches a flag.
+func resumedDevnetSettings(home, apiAddr string) (apiPort int, blockTime time.Duration) {
+	if _, p, err := net.SplitHostPort(apiAddr); err == nil {
+		apiPort, _ = strconv.Atoi(p)
+	}
+	raw, err := os.ReadFile(filepath.Join(home, "config", "config.toml"))
+	if err != nil {
+		return apiPort, 0
+	}
+	if m := regexp.MustCompile(`(?m)^timeout_commit\s*=\s*"([^"]+)"`).FindSubmatch(raw); m != nil {
+		blockTime, _ = time.ParseDuration(string(m[1]))
+	}
+	return apiPort, blockTime
 }
