@@ -21,6 +21,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/explorer"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 	"github.com/tenun-chain/tenun/web"
 )
 
@@ -126,8 +127,7 @@ func (bc *benchChain) serve(x *explorer.Index) error {
 	if err != nil {
 		return fmt.Errorf("bench api: listen: %w", err)
 	}
-	srv := &http.Server{Handler: web.ListHandler(x), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
+	srv := httpguard.Serve(ln, web.ListHandler(x), httpguard.Default, nil)
 	bc.base = "http://" + ln.Addr().String()
 	bc.stop = func() { srv.Close(); x.Close() }
 	return nil
