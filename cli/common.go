@@ -131,7 +131,7 @@ func readLine() (string, error) {
 // readSecret reads a secret without echo on a terminal, or the next line of
 // a pipe.
 func readSecret(prompt string) (string, error) {
-	fmt.Fprint(os.Stderr, prompt)
+	fmt.Fprint(rootCmd.ErrOrStderr(), prompt)
 	if rootCmd.InOrStdin() == os.Stdin && stdinIsTerminal() {
 		b, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(os.Stderr)

@@ -23,6 +23,7 @@ func runWith(t *testing.T, stdout, stderr io.Writer, args ...string) error {
 	rootCmd.SetErr(stderr)
 	rootCmd.SetArgs(args)
 	applyExamples(rootCmd)
+	resetFlags(t, rootCmd)
 	outputFormat = "text"
 	return rootCmd.Execute()
 }
