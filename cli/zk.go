@@ -503,7 +503,7 @@ func newZkVerifyCmd() *cobra.Command {
 				}
 				// The manifest, not the proof file, says which circuit the key is for.
 				if m.Spec.Kind != pf.Kind || !m.Spec.Arch.Equal(pf.Arch) {
-					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch)
+					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s (proof vs keys: %s)", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch, pf.Arch.Diff(m.Spec.Arch))
 				}
 			}
 			if modelPath != "" {
