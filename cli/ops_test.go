@@ -162,3 +162,25 @@ func TestVersion(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func addrOf(k ed25519.PrivKey) string { return chain.AddressFromPubKey(k.PubKey().Bytes()).String() }
+
+// Shell completion offers key names from the keyring and ids from the node.
+func TestCompletion(t *testing.T) {
+	base := devChain(t)
+	applyCompletions(rootCmd)
+	out, err := run(t, append(append([]string{"__complete", "keys", "show"}, base...), "")...)
+	if err != nil || !strings.Contains(out, "alice\t") || !strings.Contains(out, "bob\t") {
+		t.Fatalf("key names: %v\n%s", err, out)
+	}
+	out, err = run(t, append(append([]string{"__complete", "tx", "bank", "send"}, base...), "--from", "")...)
+	if err != nil || !strings.Contains(out, "carol\t") {
+		t.Fatalf("--from: %v\n%s", err, out)
+	}
+	out, err = run(t, append(append([]string{"__complete", "query", "data", "dataset"}, base...), "")...)
+	if err != nil || !strings.HasPrefix(out, "1\n") {
+		t.Fatalf("dataset ids: %v\n%s", err, out)
+	}
+	out, err = run(t, "__complete", "query", "data", "dataset", "--node", "127.0.0.1:1", "")
+	if err != nil || strings.HasPrefix(out, "1\n") {
+		t.Fatalf("no node: %v\n%s", err, out)
+	}
+}
