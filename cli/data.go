@@ -103,10 +103,14 @@ func newDataTxCmd() *cobra.Command {
 				}
 				recs = append(recs, r)
 			}
-			if _, err := newClient().BlobPut(cmd.Context(), data.EncodeBatch(recs)); err != nil {
+			key, _, err := signer(kf.from)
+			if err != nil {
 				return err
 			}
-			return submit(cmd, &kf, &data.MsgContribute{Dataset: id, Records: recs})
+			if _, err := newClient().BlobPut(cmd.Context(), key, data.EncodeBatch(recs)); err != nil {
+				return err
+			}
+			return submitAs(cmd, &kf, key, &data.MsgContribute{Dataset: id, Records: recs})
 		},
 	}
 	addTxFlags(contribute, &kf)

@@ -90,7 +90,7 @@ func runNode(cmd *cobra.Command, home string, o node.StartOptions, banner func(n
 		return err
 	}
 	info := map[string]any{
-		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(),
+		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(), "dashboard_url": "http://" + n.APIAddr() + "/",
 		"rpc_addr": n.Comet.Config().RPC.ListenAddress, "log": filepath.Join(home, "node.log"),
 	}
 	emit(cmd.OutOrStdout(), info, func(w io.Writer) { banner(n, w) })
@@ -112,7 +112,7 @@ func newStartCmd() *cobra.Command {
 				return fmt.Errorf("%s holds no chain: create one with `tenun init MONIKER --home %s` (or run `tenun devnet`)", homeDir, homeDir)
 			}
 			return runNode(cmd, homeDir, o, func(n *node.Node, w io.Writer) {
-				fmt.Fprintf(w, "node running: chain %s, API http://%s, CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
+				fmt.Fprintf(w, "node running: chain %s, API http://%s (dashboard at /), CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
 			})
 		},
 	}
@@ -162,6 +162,7 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 			}
 			return runNode(cmd, homeDir, node.StartOptions{}, func(n *node.Node, w io.Writer) {
 				fmt.Fprintf(w, "Tenun devnet %s is running\n", n.Config.ChainID)
+				fmt.Fprintf(w, "  dashboard:     http://%s/\n", n.APIAddr())
 				fmt.Fprintf(w, "  API:           http://%s\n", n.APIAddr())
 				fmt.Fprintf(w, "  CometBFT RPC:  %s\n", n.Comet.Config().RPC.ListenAddress)
 				fmt.Fprintf(w, "  home:          %s (log: node.log)\n", homeDir)

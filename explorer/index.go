@@ -452,3 +452,8 @@ func (x *Index) Earnings(a chain.Address) []Earning {
 	}
 	return out
 }
+
+// Cursor is the cursor of the page that starts just before transaction
+// (h, i) (or history entry, or block h with i omitted by the caller): lists
+// read everything older than it.
+func Cursor(h int64, i uint32) string { return hex.EncodeToString(pos(h, i)) }

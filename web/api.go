@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/explorer"
 	"github.com/tenun-chain/tenun/node"
@@ -226,7 +227,7 @@ func parseHash(s string) ([]byte, error) {
 
 // TxDetail is a transaction as node.TxInfo decodes it, with its block time.
 type TxDetail struct {
-	node.TxInfo
+	api.TxInfo
 	Time string `json:"time"`
 }
 
@@ -333,6 +334,8 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 		return Found{}, chain.Wrap(chain.ErrInvalidRequest, "type a height, a hash, an address or a CID")
 	case len(q) > maxQuery:
 		return Found{}, chain.Wrap(chain.ErrInvalidRequest, "search is %d characters; at most %d", len(q), maxQuery)
+	case len(q) == 64 && isHex(q):
+		return d.findHash(r, q)
 	case isDigits(q):
 		h, err := parseHeight(q)
 		if err != nil {
@@ -342,15 +345,6 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 			return Found{}, chain.Wrap(chain.ErrNotFound, "no block at height %d (the chain is at %d)", h, d.index.Height())
 		}
 		return Found{Kind: "block", ID: q}, nil
-	case len(q) == 64 && isHex(q):
-		b, _ := hex.DecodeString(q)
-		if t, ok := d.index.TxByHash(b); ok {
-			return Found{Kind: "tx", ID: t.Hash}, nil
-		}
-		if blk, err := d.n.RPC.BlockByHash(r.Context(), b); err == nil && blk.Block != nil {
-			return Found{Kind: "block", ID: strconv.FormatInt(blk.Block.Height, 10)}, nil
-		}
-		return Found{}, chain.Wrap(chain.ErrNotFound, "no transaction or block with hash %s", strings.ToUpper(q))
 	case strings.HasPrefix(strings.ToLower(q), chain.AddressPrefix+"1"):
 		a, err := parseAddr(strings.ToLower(q))
 		if err != nil {
@@ -378,6 +372,18 @@ func (d *Dashboard) search(r *http.Request, q string) (Found, error) {
 	return Found{}, chain.Wrap(chain.ErrInvalidRequest, "%q is not a height, a 64-digit hash, a %s1… address or a CID", q, chain.AddressPrefix)
 }
 
+// findHash looks a 64-digit hash up as a transaction, then as a block.
+func (d *Dashboard) findHash(r *http.Request, q string) (Found, error) {
+	b, _ := hex.DecodeString(q)
+	if t, ok := d.index.TxByHash(b); ok {
+		return Found{Kind: "tx", ID: t.Hash}, nil
+	}
+	if blk, err := d.n.RPC.BlockByHash(r.Context(), b); err == nil && blk.Block != nil {
+		return Found{Kind: "block", ID: strconv.FormatInt(blk.Block.Height, 10)}, nil
+	}
+	return Found{}, chain.Wrap(chain.ErrNotFound, "no transaction or block with hash %s", strings.ToUpper(q))
+}
+
 func isDigits(s string) bool {
 	for _, c := range s {
 		if c < '0' || c > '9' {
@@ -395,11 +401,13 @@ func isHex(s string) bool {
 // handleLive streams each new block (with its transactions) as a
 // server-sent event "block" until the client leaves or the node stops.
 func (d *Dashboard) handleLive(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		node.WriteError(w, http.StatusInternalServerError, fmt.Errorf("streaming unsupported"))
+	rc := http.NewResponseController(w)
+	// A stream outlives any write timeout the API server sets for requests.
+	if err := rc.SetWriteDeadline(time.Time{}); err != nil && !errors.Is(err, http.ErrNotSupported) {
+		node.WriteError(w, http.StatusInternalServerError, fmt.Errorf("live stream: %w", err))
 		return
 	}
+	fl := flusher{rc}
 	ch, unsubscribe := d.live.subscribe()
 	defer unsubscribe()
 	w.Header().Set("Content-Type", "text/event-stream")
@@ -428,3 +436,7 @@ func (d *Dashboard) handleLive(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 }
+
+type flusher struct{ rc *http.ResponseController }
+
+func (f flusher) Flush() { f.rc.Flush() }

@@ -106,7 +106,7 @@ type ContributeStats struct {
 // SubmitBatch uploads a batch's blob (the gateway serves records from it)
 // and submits it to dataset.
 func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (api.TxResponse, error) {
-	if _, err := c.BlobPut(ctx, data.EncodeBatch(records)); err != nil {
+	if _, err := c.BlobPut(ctx, key, data.EncodeBatch(records)); err != nil {
 		return api.TxResponse{}, fmt.Errorf("upload batch: %w", err)
 	}
 	return c.Submit(ctx, key, &data.MsgContribute{Dataset: dataset, Records: records}, client.Options{})
@@ -199,7 +199,7 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	if err != nil {
 		return nil, err
 	}
-	if err := gateway.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
+	if err := gateway.SignGatewayRequest(req, key, chainID, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)

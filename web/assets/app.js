@@ -14,7 +14,7 @@ function h(tag, attrs, ...kids) {
     if (k === 'class') e.className = v;
     else e.setAttribute(k, String(v));
   }
-  for (const k of kids.flat()) {
+  for (const k of kids.flat(Infinity)) {
     if (k === undefined || k === null || k === false) continue;
     e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
   }
@@ -24,7 +24,7 @@ const SVGNS = 'http://www.w3.org/2000/svg';
 function s(tag, attrs, ...kids) {
   const e = document.createElementNS(SVGNS, tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-  for (const k of kids.flat()) e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
+  for (const k of kids.flat(Infinity)) e.appendChild(k instanceof Node ? k : document.createTextNode(String(k)));
   return e;
 }
 const a = (href, text, attrs) => h('a', Object.assign({ href }, attrs || {}), text);
@@ -117,7 +117,7 @@ function fixLegends(root) { root.querySelectorAll('.legend span').forEach((e) =>
 function barChart(items, opts) {
   const W = opts.w || 560, rowH = 18, H = items.length * rowH + 10, L = 150;
   const max = Math.max(1, ...items.map((x) => x.value));
-  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${Math.max(H, 30)}`, width: '100%', role: 'img', 'aria-label': opts.title || 'chart' });
+  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${Math.max(H, 30)}`, width: W, role: 'img', 'aria-label': opts.title || 'chart' });
   if (!items.length) svg.appendChild(s('text', { x: 10, y: 20 }, 'no data yet'));
   items.forEach((it, i) => {
     const y = 5 + i * rowH, w = (W - L - 90) * it.value / max;
@@ -140,7 +140,7 @@ function graph(edges) {
   }
   const cols = [];
   for (const n of nodes.values()) { (cols[n.depth] = cols[n.depth] || []).push(n); }
-  const CW = 210, RH = 46, BW = 180, BH = 28;
+  const CW = 270, RH = 46, BW = 180, BH = 28;
   const W = Math.max(1, cols.length) * CW + 20, H = Math.max(1, ...cols.map((c) => (c || []).length)) * RH + 20;
   cols.forEach((c) => (c || []).forEach((n, i) => { n.x = 10 + n.depth * CW; n.y = 10 + i * RH; }));
   const svg = s('svg', { class: 'chart graph', viewBox: `0 0 ${W} ${H}`, width: Math.min(W, 1240), role: 'img', 'aria-label': 'lineage graph' });
@@ -191,6 +191,7 @@ const routes = [
 async function route() {
   if (live) { live.close(); live = null; }
   const raw = location.hash.replace(/^#/, '') || '/';
+  delete document.body.dataset.ready; // set again once this page is drawn (tests wait on it)
   const [path, qs] = raw.split('?');
   const params = new URLSearchParams(qs || '');
   for (const [re, fn] of routes) {
@@ -203,9 +204,11 @@ async function route() {
       else if (e.status === 400) badInput(e.message);
       else show(h('div', { class: 'error', id: 'error' }, h('h1', {}, 'Error'), h('p', {}, e.message || String(e))));
     }
+    if (location.hash.replace(/^#/, '') === raw || raw === '/') document.body.dataset.ready = raw;
     return;
   }
   notFound('No page ' + path);
+  document.body.dataset.ready = raw;
 }
 
 function txRows(list) {
@@ -242,7 +245,7 @@ async function overview() {
       card('validators', o.validators.length, 'validator-count'),
       card('supply', tnn(o.supply), 'supply')),
     h('h2', {}, 'Transactions per block, last ', o.blocks.length, ' blocks'),
-    lineChart([{ name: 'txs', points: series }], { title: 'transactions per block', h: 150 }),
+    lineChart([{ name: 'txs', points: series }], { title: 'transactions per block', w: 1200, h: 160 }),
     h('div', { class: 'grid2' },
       h('div', {}, h('h2', {}, 'Validators'), table([
         { h: 'address', f: (v) => h('span', { class: 'mono' }, v.address) },
@@ -393,8 +396,11 @@ async function dataset(_, id) {
 }
 async function lineage(_, ref) {
   const l = await api('/query/data/lineage/' + encodeURIComponent(ref).replace(/%2F/g, '/'));
+  // Contributors stand behind each dataset version the trace reaches.
+  const drawn = l.edges.concat((l.versions || []).flatMap((v) => (v.contributors || []).map((c) => (
+    { from: c.contributor, to: 'dataset/' + v.dataset + '@' + v.version, relation: c.records + ' records' }))));
   show(h('h1', {}, 'Lineage of ', h('span', { class: 'mono' }, ref)),
-    l.edges.length ? graph(l.edges) : h('p', { class: 'muted', id: 'no-lineage' }, 'No lineage edges recorded for this reference.'),
+    drawn.length ? graph(drawn) : h('p', { class: 'muted', id: 'no-lineage' }, 'No lineage edges recorded for this reference.'),
     h('h2', {}, 'Edges'), table([
       { h: 'from', f: (e) => h('span', { class: 'mono' }, e.from) }, { h: 'relation', f: (e) => e.relation }, { h: 'to', f: (e) => h('span', { class: 'mono' }, e.to) },
       { h: 'by', f: (e) => addrLink(e.actor) }, { h: 'height', f: (e) => blockLink(e.height) }], l.edges, { id: 'edges' }));
