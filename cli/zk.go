@@ -72,12 +72,12 @@ func zkLoadRows(path, rows string) (*model.Dataset, error) {
 		}
 		if a != "" {
 			if from, err = strconv.Atoi(a); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 		if b != "" {
 			if to, err = strconv.Atoi(b); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 	}
@@ -454,7 +454,7 @@ func zkInput(input, data string, row int) ([]int, error) {
 	for _, s := range strings.Split(input, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("--input: %w", err)
+			return nil, fmt.Errorf("--input: %q is not an integer; want comma-separated integers", strings.TrimSpace(s))
 		}
 		x = append(x, v)
 	}
