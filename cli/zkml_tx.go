@@ -197,12 +197,12 @@ func parseRowRange(s string, n int) (int, int, error) {
 	var err error
 	if a != "" {
 		if from, err = strconv.Atoi(a); err != nil {
-			return 0, 0, fmt.Errorf("rows %q: %w", s, err)
+			return 0, 0, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 1437:)", s)
 		}
 	}
 	if b != "" {
 		if to, err = strconv.Atoi(b); err != nil {
-			return 0, 0, fmt.Errorf("rows %q: %w", s, err)
+			return 0, 0, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 1437:)", s)
 		}
 	}
 	return from, to, nil
