@@ -97,7 +97,7 @@ the case. If the peer cannot be installed or run the gnark figures still print.`
 	f.StringVar(&cache, "cache", ".cache/zkpeer", "directory for the circom/snarkjs peer (npm packages, powers of tau)")
 	f.StringVar(&only, "only", "a,b,b-generic,c,peer", "cases to run")
 	f.IntVar(&repeat, "repeat", 2, "proofs per case; the fastest is reported")
-	f.DurationVar(&peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
+	timeFlag(f, &peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
 	return cmd
 }
 

@@ -19,6 +19,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	rootCmd.SetOut(&out)
 	rootCmd.SetErr(&out)
 	rootCmd.SetArgs(args)
+	applyExamples(rootCmd)
 	outputFormat = "text"
 	err := rootCmd.Execute()
 	return out.String(), err

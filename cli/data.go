@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/agent"
+	"github.com/tenun-chain/tenun/internal/progress"
 )
 
 func init() {
@@ -102,10 +103,14 @@ func newDataTxCmd() *cobra.Command {
 				}
 				recs = append(recs, r)
 			}
-			if _, err := newClient().BlobPut(cmd.Context(), data.EncodeBatch(recs)); err != nil {
+			key, _, err := signer(kf.from)
+			if err != nil {
 				return err
 			}
-			return submit(cmd, &kf, &data.MsgContribute{Dataset: id, Records: recs})
+			if _, err := newClient().BlobPut(cmd.Context(), key, data.EncodeBatch(recs)); err != nil {
+				return err
+			}
+			return submitAs(cmd, &kf, key, &data.MsgContribute{Dataset: id, Records: recs})
 		},
 	}
 	addTxFlags(contribute, &kf)
@@ -186,9 +191,6 @@ func newContributeCmd() *cobra.Command {
 			if err := requireFrom(key); err != nil {
 				return err
 			}
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -209,9 +211,23 @@ func newContributeCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("give --csv FILE or --synthetic vehicle")
 			}
-			st, err := agent.Contribute(cmd.Context(), newClient(), k, dataset, src, batch)
+			total := int64(-1)
+			if csvFile == "" {
+				total = int64(count)
+			}
+			bar := progress.New(cmd.ErrOrStderr(), total, "contribute", "records")
+			sent := 0
+			st, err := agent.ContributeWith(cmd.Context(), newClient(), k, dataset, src, batch, func(st agent.ContributeStats) {
+				bar.Add(st.Sent - sent)
+				sent = st.Sent
+			})
+			bar.Finish()
 			if err != nil {
 				return err
+			}
+			if st.Sent > 0 && st.Accepted == 0 {
+				emit(cmd.OutOrStdout(), st, func(w io.Writer) {})
+				return fmt.Errorf("none of the %d records was accepted (last refusal: %s)", st.Sent, st.LastRejection)
 			}
 			return emit(cmd.OutOrStdout(), st, func(w io.Writer) {
 				fmt.Fprintf(w, "sent %d records in %d batches: %d accepted, %d rejected\n", st.Sent, st.Batches, st.Accepted, st.Rejected)
@@ -237,9 +253,6 @@ func newDataCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
-			}
-			if err := requireFrom(key); err != nil {
 				return err
 			}
 			if err := requireFrom(key); err != nil {

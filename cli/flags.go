@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +24,10 @@ import (
 type amountString struct{ p *string }
 
 func (a amountString) Set(s string) error {
+	if s == "" { // none: the command's own default
+		*a.p = s
+		return nil
+	}
 	if _, err := units.ParseAmount(s); err != nil {
 		return err
 	}
@@ -126,7 +131,7 @@ func (b blocksValue[T]) String() string {
 	}
 	return strconv.FormatInt(int64(*b.p), 10)
 }
-func (b blocksValue[T]) Type() string { return "duration" }
+func (b blocksValue[T]) Type() string { return "blocks" }
 
 // blocksFlag defines a duration flag over a field counting blocks.
 func blocksFlag[T ~int64 | ~uint64](fs *pflag.FlagSet, p *T, name string, def T, usage string) {
@@ -184,4 +189,25 @@ func chainBlockTime(ctx context.Context) (time.Duration, error) {
 		return 0, fmt.Errorf("block times %q and %q do not give a block time", b0.Time, b1.Time)
 	}
 	return t1.Sub(t0) / time.Duration(st.Height-from), nil
+}
+
+// timeValue is a wall-clock duration flag (a node's block time, a poll
+// interval) with an error that names the format instead of Go's parser.
+type timeValue struct{ p *time.Duration }
+
+func (v timeValue) Set(s string) error {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || d < 0 {
+		return fmt.Errorf("%w %q: want a time such as 500ms, 90s, 10m or 1h30m", units.ErrFormat, s)
+	}
+	*v.p = d
+	return nil
+}
+func (v timeValue) String() string { return v.p.String() }
+func (v timeValue) Type() string   { return "time" }
+
+// timeFlag defines a wall-clock duration flag.
+func timeFlag(fs *pflag.FlagSet, p *time.Duration, name string, def time.Duration, usage string) {
+	*p = def
+	fs.Var(timeValue{p}, name, usage)
 }

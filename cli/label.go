@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -437,7 +436,7 @@ close without gold: the job is forfeited and its escrow goes to the workers.`,
 			if f.noWait {
 				return nil
 			}
-			cid, err := agent.UploadResults(ctx, c, id)
+			cid, err := agent.UploadResults(ctx, c, key, id)
 			if err != nil {
 				return fmt.Errorf("job %d closed, but the results upload failed: %w", id, err)
 			}
@@ -562,8 +561,7 @@ as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT 
 			a.Logf = func(format string, args ...any) {
 				fmt.Fprintf(log, time.Now().Format("15:04:05 ")+format+"\n", args...)
 			}
-			u := url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}
-			fmt.Fprintf(cmd.OutOrStdout(), "labeling page for %s: %s (Ctrl-C to stop)\n", addr, u.String())
+			fmt.Fprintf(cmd.OutOrStdout(), "labeling page for %s: %s (Ctrl-C to stop)\n", addr, a.URL(ln.Addr().String()))
 			return a.Serve(ctx, ln)
 		},
 	}

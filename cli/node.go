@@ -57,7 +57,7 @@ func newInitCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "tenun-1", "chain id")
 	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name (or give it as MONIKER)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
-	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
+	timeFlag(cmd.Flags(), &o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
 	cmd.Flags().IntVar(&o.DevAccounts, "dev-accounts", 0, "fund this many well-known dev keys (insecure; for test chains)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace a chain already in --home (deletes its config and state; keyrings stay)")
 	return cmd
@@ -175,7 +175,7 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 		},
 	}
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet's state and keys and start over")
-	cmd.Flags().DurationVar(&blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
 	return cmd
 }
@@ -249,7 +249,7 @@ func newTestnetCmd() *cobra.Command {
 	cmd.Flags().StringVar(&out, "dir", "", "directory to write the homes into (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
-	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "pause after each commit")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", time.Second, "pause after each commit")
 	cmd.MarkFlagRequired("dir")
 	return cmd
 }

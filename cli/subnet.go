@@ -328,9 +328,6 @@ func newMinerCmd() *cobra.Command {
 			if err := requireFrom(key); err != nil {
 				return err
 			}
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -375,9 +372,6 @@ func newValidatorCmd() *cobra.Command {
 		Short: "Score a subnet's miners on its evaluation data set every epoch and set weights (commit-reveal when the subnet uses it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			if err := requireFrom(key); err != nil {
 				return err
 			}

@@ -281,6 +281,7 @@ func record(ctx *chain.Context, j *Job, res *Results) error {
 	j.Closed = ctx.Block.Height
 	enc := EncodeResults(res)
 	j.ResultsCID = chain.BlobCID(enc)
+	chain.NoteBlob(ctx, j.ResultsCID, j.Requester, uint64(len(enc))) // nodes keep the results' blob
 	ctx.KV.Set(resultKey(j.ID), enc)
 	ctx.KV.Delete(dueKey(j.ForfeitAt, j.ID))
 	putJob(ctx.KV, j)

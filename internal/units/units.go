@@ -159,7 +159,7 @@ func ParseFraction(s string) (Fraction, error) {
 		return 0, formatErr(in, FractionFormat)
 	}
 	if v > uint64(Whole) {
-		return 0, fmt.Errorf("%w %q: a fraction is at most 1; for a percentage write %s%%", ErrFormat, in, s)
+		return 0, fmt.Errorf("%w %q: a fraction is at most 1, for a percentage write %s%%; want %s", ErrFormat, in, s, FractionFormat)
 	}
 	return Fraction(v), nil
 }

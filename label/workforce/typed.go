@@ -277,3 +277,5 @@ func (c *TypedCrowd) AnswerBoxes(t [][]truth.Box, width, height int64, classes, 
 	}
 	return out, nil
 }
+
+func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }

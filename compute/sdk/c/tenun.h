@@ -46,14 +46,14 @@ TENUN_NN("onehot_sub") void tenun_onehot_sub(int32_t m, int32_t n, const int32_t
 TENUN_NN("argmax_rows") void tenun_argmax_rows(int32_t m, int32_t n, const double *x, int32_t *out);
 #endif
 
-static const char *tenun_dir(const char *env, const char *def) {
+static inline const char *tenun_dir(const char *env, const char *def) {
   const char *v = getenv(env);
   return v && *v ? v : def;
 }
 
 /* tenun_input reads the input file name whole into a malloc'd buffer
  * (NUL-terminated, *len bytes before the NUL); NULL on error. */
-static char *tenun_input(const char *name, size_t *len) {
+static inline char *tenun_input(const char *name, size_t *len) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", tenun_dir("TENUN_IN", "/in"), name);
   FILE *f = fopen(path, "rb");
@@ -81,7 +81,7 @@ static char *tenun_input(const char *name, size_t *len) {
 }
 
 /* tenun_output writes len bytes as the output file name; 0 on success. */
-static int tenun_output(const char *name, const void *data, size_t len) {
+static inline int tenun_output(const char *name, const void *data, size_t len) {
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", tenun_dir("TENUN_OUT", "/out"), name);
   FILE *f = fopen(path, "wb");
@@ -91,6 +91,6 @@ static int tenun_output(const char *name, const void *data, size_t len) {
 }
 
 /* tenun_progress reports done of total steps on stderr. */
-static void tenun_progress(long done, long total) { fprintf(stderr, "progress %ld/%ld\n", done, total); }
+static inline void tenun_progress(long done, long total) { fprintf(stderr, "progress %ld/%ld\n", done, total); }
 
 #endif
