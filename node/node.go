@@ -30,6 +30,9 @@ type AppConfig struct {
 	// KeyringBackend is the default keyring of the CLI using this home:
 	// "test" for devnets, "file" otherwise.
 	KeyringBackend string `json:"keyring_backend,omitempty"`
+	// NoCeremonyHook stops the node from contributing to zkML setup
+	// ceremonies with its validator key (see ceremony_hook.go).
+	NoCeremonyHook bool `json:"no_ceremony_hook,omitempty"`
 }
 
 func appConfigPath(home string) string { return filepath.Join(home, "config", "tenun.json") }
@@ -61,6 +64,8 @@ type Node struct {
 	api    *http.Server
 	apiLn  net.Listener
 	logOut *os.File
+	// stopHook stops the ceremony hook (nil when it is off).
+	stopHook func()
 }
 
 // Start opens the home directory written by InitHome and runs the node until
@@ -121,6 +126,9 @@ func Start(home string) (*Node, error) {
 		n.Stop()
 		return nil, err
 	}
+	if stop := n.startCeremonyHook(pv, logger); stop != nil {
+		n.stopHook = stop
+	}
 	return n, nil
 }
 
@@ -159,6 +167,9 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
 	var errs []error
+	if n.stopHook != nil {
+		n.stopHook()
+	}
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.api.Shutdown(ctx))
