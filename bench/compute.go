@@ -1,4 +1,6 @@
-package agent
+// Package bench holds the whole-system benchmarks behind `tenun bench`: each
+// measures a figure beside a baseline taken in the same run.
+package bench
 
 import (
 	"context"
@@ -18,12 +20,13 @@ import (
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/client/keys"
 	"github.com/tenun-chain/tenun/compute"
+	"github.com/tenun-chain/tenun/compute/agent"
 	"github.com/tenun-chain/tenun/compute/sandbox"
 	"github.com/tenun-chain/tenun/node"
 )
 
-// MarketBench is what BenchMarket measured.
-type MarketBench struct {
+// ComputeMarketReport is what ComputeMarket measured.
+type ComputeMarketReport struct {
 	Jobs        int     `json:"jobs"`
 	Providers   int     `json:"providers"`
 	Redundancy  int     `json:"redundancy"`
@@ -39,9 +42,9 @@ type MarketBench struct {
 	SandboxJobsPerSec float64 `json:"sandbox_jobs_per_sec"`
 }
 
-// BenchConfig configures BenchMarketWith; zero fields take the defaults
-// BenchMarket uses.
-type BenchConfig struct {
+// ComputeMarketConfig configures ComputeMarketWith; zero fields take the
+// defaults ComputeMarket uses.
+type ComputeMarketConfig struct {
 	Jobs       int
 	Providers  int
 	Redundancy int           // default 2 (1 with a single provider)
@@ -50,40 +53,30 @@ type BenchConfig struct {
 	Logf func(format string, args ...any)
 }
 
-// TinyModule is a WASI command whose _start returns at once: a job the
-// sandbox runs in microseconds, so market benchmarks measure the market.
-var TinyModule = []byte{
-	0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
-	0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type section: func () -> ()
-	0x03, 0x02, 0x01, 0x00, // function section: one function of type 0
-	0x07, 0x0a, 0x01, 0x06, '_', 's', 't', 'a', 'r', 't', 0x00, 0x00, // export it as _start
-	0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b, // code: no locals, end
-}
-
-// BenchMarket measures the compute market's throughput: it starts a fresh
+// ComputeMarket measures the compute market's throughput: it starts a fresh
 // single-validator node in a temporary directory, runs providers real
 // provider agents (in this process, each with its own client and key), has
-// a tenant post jobs jobs of TinyModule with redundancy 2, and reports jobs
+// a tenant post jobs jobs of agent.TinyModule with redundancy 2, and reports jobs
 // settled per second from the first post until every job has ended.
-func BenchMarket(ctx context.Context, jobs, providers int) (MarketBench, error) {
-	return BenchMarketWith(ctx, BenchConfig{Jobs: jobs, Providers: providers})
+func ComputeMarket(ctx context.Context, jobs, providers int) (ComputeMarketReport, error) {
+	return ComputeMarketWith(ctx, ComputeMarketConfig{Jobs: jobs, Providers: providers})
 }
 
-// BenchMarketWith is BenchMarket with every knob.
-func BenchMarketWith(ctx context.Context, cfg BenchConfig) (MarketBench, error) {
+// ComputeMarketWith is ComputeMarket with every knob.
+func ComputeMarketWith(ctx context.Context, cfg ComputeMarketConfig) (ComputeMarketReport, error) {
 	if cfg.Jobs <= 0 || cfg.Providers <= 0 {
-		return MarketBench{}, errors.New("bench market: jobs and providers must be positive")
+		return ComputeMarketReport{}, errors.New("bench market: jobs and providers must be positive")
 	}
 	if cfg.Redundancy == 0 {
 		cfg.Redundancy = min(2, cfg.Providers)
 	}
 	if cfg.Redundancy > cfg.Providers || cfg.Redundancy > compute.MaxRedundancy {
-		return MarketBench{}, fmt.Errorf("bench market: redundancy %d needs at least as many providers (have %d), at most %d", cfg.Redundancy, cfg.Providers, compute.MaxRedundancy)
+		return ComputeMarketReport{}, fmt.Errorf("bench market: redundancy %d needs at least as many providers (have %d), at most %d", cfg.Redundancy, cfg.Providers, compute.MaxRedundancy)
 	}
 	if cfg.BlockTime <= 0 {
 		cfg.BlockTime = 100 * time.Millisecond
 	}
-	rep := MarketBench{Jobs: cfg.Jobs, Providers: cfg.Providers, Redundancy: cfg.Redundancy, BlockTimeMS: cfg.BlockTime.Milliseconds()}
+	rep := ComputeMarketReport{Jobs: cfg.Jobs, Providers: cfg.Providers, Redundancy: cfg.Redundancy, BlockTimeMS: cfg.BlockTime.Milliseconds()}
 
 	spec := compute.Spec{MemoryBytes: 16 << 20, Fuel: compute.FuelPerUnit, WallSeconds: 30, MaxOutputBytes: 1 << 20}
 	var err error
@@ -111,7 +104,7 @@ func BenchMarketWith(ctx context.Context, cfg BenchConfig) (MarketBench, error) 
 	c := client.New(n.APIAddr())
 	tenant := keys.DevPrivKey(0)
 	tenantAddr := addrOf(tenant)
-	if spec.Module, err = c.RegisterBlob(ctx, tenant, TinyModule); err != nil {
+	if spec.Module, err = c.RegisterBlob(ctx, tenant, agent.TinyModule); err != nil {
 		return rep, fmt.Errorf("bench market: register module: %w", err)
 	}
 
@@ -122,9 +115,9 @@ func BenchMarketWith(ctx context.Context, cfg BenchConfig) (MarketBench, error) 
 	errs := make(chan error, cfg.Providers)
 	defer func() { stop(); wg.Wait() }()
 	for i := 1; i <= cfg.Providers; i++ {
-		p, err := NewProvider(Config{
+		p, err := agent.NewProvider(agent.Config{
 			Client: client.New(n.APIAddr()), Key: keys.DevPrivKey(i), Price: 1,
-			Capacity: Capacity{CPUCores: 64, MemoryMB: 1024}, Poll: 50 * time.Millisecond, Logf: cfg.Logf,
+			Capacity: agent.Capacity{CPUCores: 64, MemoryMB: 1024}, Poll: 50 * time.Millisecond, Logf: cfg.Logf,
 		})
 		if err != nil {
 			return rep, err
@@ -223,7 +216,7 @@ func sandboxBaseline(ctx context.Context, spec compute.Spec) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	job := SandboxJob(spec, TinyModule, nil)
+	job := agent.SandboxJob(spec, agent.TinyModule, nil)
 	if _, err := sb.Run(ctx, job); err != nil { // compile outside the timing
 		return 0, fmt.Errorf("bench market: tiny module: %w", err)
 	}
@@ -232,7 +225,7 @@ func sandboxBaseline(ctx context.Context, spec compute.Spec) (float64, error) {
 		if _, err := sb.Run(ctx, job); err != nil {
 			return 0, err
 		}
-		NewOutcome(nil) // and archive the (empty) outputs, as a provider does
+		agent.NewOutcome(nil) // and archive the (empty) outputs, as a provider does
 		runs++
 	}
 	return float64(runs) / time.Since(start).Seconds(), nil

@@ -1,4 +1,4 @@
-package agent_test
+package bench_test
 
 import (
 	"context"
@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tenun-chain/tenun/compute/agent"
+	"github.com/tenun-chain/tenun/bench"
 )
 
 // A small run of the market benchmark: every job must settle. Set
 // TENUN_BENCH_JOBS and TENUN_BENCH_PROVIDERS for a real measurement.
-func TestBenchMarket(t *testing.T) {
+func TestComputeMarket(t *testing.T) {
 	jobs, providers := 20, 3
 	if v, err := strconv.Atoi(os.Getenv("TENUN_BENCH_JOBS")); err == nil {
 		jobs = v
@@ -22,7 +22,7 @@ func TestBenchMarket(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	rep, err := agent.BenchMarket(ctx, jobs, providers)
+	rep, err := bench.ComputeMarket(ctx, jobs, providers)
 	if err != nil {
 		t.Fatal(err)
 	}

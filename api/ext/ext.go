@@ -1,6 +1,7 @@
-// Package ext is what a market domain may use of the node it runs in, for
-// serving HTTP routes of its own (the data market's gateway). It exists so
-// that market packages do not import package node, which imports them.
+// Package ext is what a market's node-side HTTP extension may use of the
+// node it runs in (the data market's gateway). It sits beside the API types,
+// not in node, so that market packages and their clients do not import
+// package node, which imports them.
 package ext
 
 import (
@@ -18,7 +19,8 @@ type Host interface {
 	Blob(cid string) ([]byte, error)
 }
 
-// HTTPExtension is implemented by domains that serve routes on the node.
+// HTTPExtension serves routes on the node, outside consensus (e.g.
+// data/gateway); node.HTTPExtensions lists them.
 type HTTPExtension interface {
 	RegisterHTTP(mux *http.ServeMux, host Host)
 }
