@@ -48,10 +48,13 @@ import (
 )
 
 // Bounds. A phase-1 state of domain N is about 3N points (192 bytes times
-// N); MaxDomain keeps one contribution under the chain's 1 MiB transaction.
+// N); MaxDomain keeps one contribution under the chain's 1 MiB transaction
+// (zkml/registry enforces it), MaxDomainOffChain bounds what this package
+// handles at all (ceremonies run off chain, benchmarks).
 const (
-	MinDomain = 4
-	MaxDomain = 1 << 12
+	MinDomain         = 4
+	MaxDomain         = 1 << 12
+	MaxDomainOffChain = 1 << 20
 	// MaxCommitments bounds the BSB22 commitments of a phase-2 state
 	// (zkml's circuits use one).
 	MaxCommitments = 4
@@ -80,8 +83,8 @@ func Domain(nbConstraints int) uint64 {
 }
 
 func checkDomain(n uint64) error {
-	if n < MinDomain || n > MaxDomain || n&(n-1) != 0 {
-		return fmt.Errorf("ceremony: domain %d: want a power of two in [%d, %d]", n, MinDomain, MaxDomain)
+	if n < MinDomain || n > MaxDomainOffChain || n&(n-1) != 0 {
+		return fmt.Errorf("ceremony: domain %d: want a power of two in [%d, %d]", n, MinDomain, MaxDomainOffChain)
 	}
 	return nil
 }
