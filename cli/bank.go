@@ -150,7 +150,7 @@ func newQueryBlockCmd() *cobra.Command {
 			if len(args) == 1 {
 				v, err := strconv.ParseInt(args[0], 10, 64)
 				if err != nil {
-					return fmt.Errorf("height %q: %w", args[0], err)
+					return fmt.Errorf("height %q: want a block number", args[0])
 				}
 				h = v
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenun-chain/tenun/compute/workload"
+	"github.com/tenun-chain/tenun/internal/progress"
 )
 
 func init() { benchCmd.AddCommand(newBenchComputeCmd()) }
@@ -61,7 +62,10 @@ at most 2x slower than native.`,
 				}
 				cfg.DataPath = p
 			}
+			bar := progress.Phases(cmd.ErrOrStderr(), "bench compute", 1)
+			bar.Phase("build the trainer, time it native and in the sandbox")
 			sb, err := workload.Bench(ctx, cfg)
+			bar.Finish()
 			if err != nil {
 				return fmt.Errorf("bench compute: %w", err)
 			}

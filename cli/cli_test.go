@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/tenun-chain/tenun/client/keys"
 	"github.com/tenun-chain/tenun/internal/testnode"
 	"github.com/tenun-chain/tenun/node"
@@ -20,6 +22,7 @@ func run(t *testing.T, args ...string) (string, error) {
 	rootCmd.SetErr(&out)
 	rootCmd.SetArgs(args)
 	applyExamples(rootCmd)
+	resetFlags(t, rootCmd)
 	outputFormat = "text"
 	err := rootCmd.Execute()
 	return out.String(), err
@@ -72,5 +75,27 @@ func TestChainCommands(t *testing.T) {
 	}
 	if _, err := run(t, append([]string{"tx", "bank", "send", "alice", "nobody", "1utnn"}, base...)...); err == nil || !strings.Contains(err.Error(), "neither an address nor a key name") {
 		t.Fatalf("unknown recipient: %v", err)
+	}
+}
+
+// resetFlags puts every flag the last run set back to its default: cobra
+// keeps parsed values between Execute calls, a process runs one.
+func resetFlags(t *testing.T, c *cobra.Command) {
+	t.Helper()
+	reset := func(f *pflag.Flag) {
+		if !f.Changed {
+			return
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			sv.Replace(nil)
+		} else if err := f.Value.Set(f.DefValue); err != nil {
+			t.Fatalf("reset --%s to %q: %v", f.Name, f.DefValue, err)
+		}
+		f.Changed = false
+	}
+	c.LocalNonPersistentFlags().VisitAll(reset)
+	c.PersistentFlags().VisitAll(reset)
+	for _, s := range c.Commands() {
+		resetFlags(t, s)
 	}
 }

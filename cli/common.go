@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -130,7 +131,7 @@ func readLine() (string, error) {
 // readSecret reads a secret without echo on a terminal, or the next line of
 // a pipe.
 func readSecret(prompt string) (string, error) {
-	fmt.Fprint(os.Stderr, prompt)
+	fmt.Fprint(rootCmd.ErrOrStderr(), prompt)
 	if rootCmd.InOrStdin() == os.Stdin && stdinIsTerminal() {
 		b, err := term.ReadPassword(int(os.Stdin.Fd()))
 		fmt.Fprintln(os.Stderr)
@@ -301,8 +302,8 @@ func printEvents(w io.Writer, events []chain.Event) {
 	}
 }
 
-// queryJSON runs a domain query and prints its JSON answer (pretty in both
-// modes: these answers are structured).
+// queryJSON runs a domain query and prints its answer: exact JSON with
+// -o json, otherwise lines and tables (amounts in TNN).
 func queryJSON(cmd *cobra.Command, domain, path string, params map[string]string) error {
 	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
 	defer cancel()
@@ -310,14 +311,23 @@ func queryJSON(cmd *cobra.Command, domain, path string, params map[string]string
 	for k, v := range params {
 		q[k] = []string{v}
 	}
-	var v any
-	if err := newClient().Query(ctx, domain, path, q, &v); err != nil {
+	var raw json.RawMessage
+	if err := newClient().Query(ctx, domain, path, q, &raw); err != nil {
 		return err
 	}
-	saved := outputFormat
-	outputFormat = "json"
-	defer func() { outputFormat = saved }()
-	return emit(cmd.OutOrStdout(), v, nil)
+	if jsonOutput() {
+		var v any
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("the node's answer is not JSON: %w", err)
+		}
+		return emit(cmd.OutOrStdout(), v, nil)
+	}
+	v, err := decodeOrdered(raw)
+	if err != nil {
+		return fmt.Errorf("the node's answer is not JSON: %w", err)
+	}
+	renderHuman(cmd.OutOrStdout(), v)
+	return nil
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.

@@ -232,6 +232,9 @@ func newTestnetCmd() *cobra.Command {
   tenun testnet --validators 3 --dir ./net --base-port 36656 -o json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := os.Stat(filepath.Join(out, "node0", "config", "genesis.json")); err == nil {
+				return fmt.Errorf("%s already holds a testnet: remove it, or pass another --dir", out)
+			}
 			homes, err := node.InitTestnet(out, n, node.InitOptions{ChainID: chainID, DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime})
 			if err != nil {
 				return err

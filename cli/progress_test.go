@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -23,6 +24,7 @@ func runWith(t *testing.T, stdout, stderr io.Writer, args ...string) error {
 	rootCmd.SetErr(stderr)
 	rootCmd.SetArgs(args)
 	applyExamples(rootCmd)
+	resetFlags(t, rootCmd)
 	outputFormat = "text"
 	return rootCmd.Execute()
 }
@@ -148,7 +150,27 @@ func TestZkSetupProgressOnTerminal(t *testing.T) {
 			t.Errorf("the terminal shows no %q:\n%q", want, screen)
 		}
 	}
-	if _, err := os.Stat(p("keys/c.pk")); err != nil && !strings.Contains(stdout.String(), "setup in") {
-		t.Errorf("setup wrote nothing: %v\n%s", err, stdout.String())
+	if !strings.Contains(stdout.String(), "setup in") {
+		t.Errorf("setup printed no result: %s", stdout.String())
+	}
+	// A model whose arch differs only in a quantization shift: the error
+	// names the differing field with both values.
+	raw, err := os.ReadFile(p("m.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	json.Unmarshal(raw, &m)
+	arch := m["arch"].(map[string]any)
+	shifts := arch["shifts"].([]any)
+	was := shifts[0].(float64)
+	shifts[0] = was + 1
+	delete(m, "commitment") // recomputed on load
+	b, _ := json.Marshal(m)
+	os.WriteFile(p("m2.json"), b, 0o644)
+	_, err = run(t, "zk", "prove", "--keys", p("keys/c.json"), "--model", p("m2.json"), "--out", p("proof.json"))
+	want := fmt.Sprintf("shifts (quantization) [%d] vs [%d]", int(was), int(was)+1)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("mismatched model: %v; want %q", err, want)
 	}
 }

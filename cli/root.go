@@ -48,6 +48,7 @@ func init() {
 // Execute runs the root command and prints an error a person can read.
 func Execute() error {
 	applyExamples(rootCmd)
+	applyCompletions(rootCmd)
 	err := explain(rootCmd.Execute())
 	if err != nil {
 		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)

@@ -217,6 +217,10 @@ func TestReadOnlyCommandsPrintJSON(t *testing.T) {
 			t.Errorf("tenun %s -o json printed what is not JSON (%v):\n%s", strings.Join(args, " "), err, out)
 		}
 		parsed++
+		text, err := run(t, append(args, base[:len(base)-2]...)...)
+		if err != nil || strings.TrimSpace(text) == "" || strings.HasPrefix(strings.TrimSpace(text), "{") && c.CommandPath() != "tenun query label results" {
+			t.Errorf("tenun %s in text mode: %v\n%s", strings.Join(args, " "), err, text)
+		}
 	}
 	if parsed < len(readOnly)/2 {
 		t.Errorf("only %d of %d read-only commands answered (the rest: not found)", parsed, len(readOnly))

@@ -105,14 +105,15 @@ func askYesNo(cmd *cobra.Command, question string) (bool, error) {
 	return a == "y" || a == "yes", nil
 }
 
-// amountKeys are event attributes and JSON fields that hold utnn; human
-// output shows them in TNN as well.
-var amountKeys = []string{"amount", "fee", "price", "stake", "reward", "paid", "pay", "refund", "slashed", "balance", "earned", "budget", "escrow", "emission", "total", "locked", "burned", "minted", "supply"}
+// amountKeys are event attributes and JSON fields that hold utnn (alone
+// or as the last word: min_stake, max_price); human output shows them in
+// TNN as well.
+var amountKeys = []string{"amount", "fee", "fees", "price", "stake", "reward", "paid", "pay", "refund", "refunded", "slashed", "balance", "earned", "budget", "emission", "burned", "minted", "supply", "bond", "locked"}
 
 func isAmountKey(k string) bool {
 	k = strings.ToLower(k)
 	for _, a := range amountKeys {
-		if k == a || strings.HasSuffix(k, "_"+a) || strings.HasPrefix(k, a+"_") || strings.HasSuffix(k, a) && strings.HasPrefix(k, "max") {
+		if k == a || strings.HasSuffix(k, "_"+a) {
 			return true
 		}
 	}

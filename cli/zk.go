@@ -40,8 +40,9 @@ A typical flow on the digits data:
   tenun zk prove    --keys keys/digits-acc.json --model model.json --data-rows 1437:1797 --out acc.proof.json
   tenun zk verify   --keys keys/digits-acc.json --proof acc.proof.json --data-rows 1437:1797
 
-Setup here is single-party (devnets only); see package zkml/prover for the
-multi-party ceremony.`,
+Setup here is single-party (devnets only: whoever runs it can forge proofs).
+On a public network run "tenun zk ceremony": a multi-party setup on chain, whose
+verifying key the chain derives itself.`,
 	}
 	cmd.AddCommand(newZkTrainCmd(), newZkQuantizeCmd(), newZkCompileCmd(), newZkSetupCmd(), newZkProveCmd(), newZkVerifyCmd())
 	for _, c := range cmd.Commands() {
@@ -51,6 +52,7 @@ multi-party ceremony.`,
 			return run(cmd, args)
 		}
 	}
+	cmd.AddCommand(newZkCeremonyCmd())
 	return cmd
 }
 
@@ -72,12 +74,12 @@ func zkLoadRows(path, rows string) (*model.Dataset, error) {
 		}
 		if a != "" {
 			if from, err = strconv.Atoi(a); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 		if b != "" {
 			if to, err = strconv.Atoi(b); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 	}
@@ -454,7 +456,7 @@ func zkInput(input, data string, row int) ([]int, error) {
 	for _, s := range strings.Split(input, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("--input: %w", err)
+			return nil, fmt.Errorf("--input: %q is not an integer; want comma-separated integers", strings.TrimSpace(s))
 		}
 		x = append(x, v)
 	}
@@ -503,7 +505,7 @@ func newZkVerifyCmd() *cobra.Command {
 				}
 				// The manifest, not the proof file, says which circuit the key is for.
 				if m.Spec.Kind != pf.Kind || !m.Spec.Arch.Equal(pf.Arch) {
-					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch)
+					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s (proof vs keys: %s)", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch, pf.Arch.Diff(m.Spec.Arch))
 				}
 			}
 			if modelPath != "" {

@@ -33,6 +33,9 @@ type AppConfig struct {
 	// KeyringBackend is the default keyring of the CLI using this home:
 	// "test" for devnets, "file" otherwise.
 	KeyringBackend string `json:"keyring_backend,omitempty"`
+	// NoCeremonyHook stops the node from contributing to zkML setup
+	// ceremonies with its validator key (see ceremony_hook.go).
+	NoCeremonyHook bool `json:"no_ceremony_hook,omitempty"`
 }
 
 func appConfigPath(home string) string { return filepath.Join(home, "config", "tenun.json") }
@@ -70,9 +73,11 @@ type Node struct {
 	metLn  net.Listener
 	apiLn  net.Listener
 	logOut *os.File
-	log    cmtlog.Logger
-	stop   chan struct{}
-	bg     sync.WaitGroup
+	// stopHook stops the ceremony hook (nil when it is off).
+	stopHook func()
+	log      cmtlog.Logger
+	stop     chan struct{}
+	bg       sync.WaitGroup
 
 	services []Service // see services.go
 }
@@ -226,6 +231,9 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 	n.stop = make(chan struct{})
 	n.bg.Add(1)
 	go n.sweepBlobs()
+	if stop := n.startCeremonyHook(pv, logger); stop != nil {
+		n.stopHook = stop
+	}
 	return n, nil
 }
 
@@ -263,6 +271,10 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
+	if n.stopHook != nil {
+		n.stopHook()
+		n.stopHook = nil
+	}
 	errs := []error{n.stopServices()}
 	if n.stop != nil {
 		close(n.stop)

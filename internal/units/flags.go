@@ -6,6 +6,10 @@ import "github.com/spf13/pflag"
 type Amount uint64
 
 func (a *Amount) Set(s string) error {
+	if s == "" { // none: the command's default (e.g. the minimum fee)
+		*a = 0
+		return nil
+	}
 	v, err := ParseAmount(s)
 	if err != nil {
 		return err
