@@ -56,6 +56,8 @@ type zkBenchReport struct {
 	// when the peer could not run (PeerError says why).
 	PeerRatio *float64 `json:"snarkjs_over_gnark_prove_c"`
 	PeerError string   `json:"peer_error,omitempty"`
+	// Ceremony times the multi-party setup per contribution ("ceremony" case).
+	Ceremony []zkCeremonyRow `json:"ceremony,omitempty"`
 }
 
 func newBenchZkCmd() *cobra.Command {
@@ -95,7 +97,7 @@ the case. If the peer cannot be installed or run the gnark figures still print.`
 	f := cmd.Flags()
 	f.StringVar(&data, "data", digitsDefault, "digits CSV(.gz): first 1,437 rows train, last 360 test (default: the set embedded in tenun)")
 	f.StringVar(&cache, "cache", ".cache/zkpeer", "directory for the circom/snarkjs peer (npm packages, powers of tau)")
-	f.StringVar(&only, "only", "a,b,b-generic,c,peer", "cases to run")
+	f.StringVar(&only, "only", "a,b,b-generic,c,peer,ceremony", "cases to run (ceremony: multi-party setup time per contribution)")
 	f.IntVar(&repeat, "repeat", 2, "proofs per case; the fastest is reported")
 	timeFlag(f, &peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
 	return cmd
@@ -109,7 +111,7 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 	// (b) and (c) share the digits model, trained here (seeded) as `tenun zk train` would.
 	var digits *model.Model
 	var test *model.Dataset
-	if want["b"] || want["b-generic"] || want["c"] || want["peer"] {
+	if want["b"] || want["b-generic"] || want["c"] || want["peer"] || want["ceremony"] {
 		path, err := dataFile(data)
 		if err != nil {
 			return nil, err
@@ -230,6 +232,14 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 				rep.Rows[cRow].TargetMet = zkBool(ratio >= 2)
 			}
 		}
+	}
+	if want["ceremony"] {
+		specs, names := zkCeremonySpecs(digits)
+		rows, err := benchZkCeremony(specs, names, logf)
+		if err != nil {
+			return nil, fmt.Errorf("bench zk ceremony: %w", err)
+		}
+		rep.Ceremony = rows
 	}
 	return rep, nil
 }
@@ -423,4 +433,5 @@ func printZkBench(w io.Writer, rep *zkBenchReport) {
 	case rep.PeerError != "":
 		fmt.Fprintf(w, "(c) circom/snarkjs peer could not run: %s\n", rep.PeerError)
 	}
+	printZkCeremony(w, rep.Ceremony)
 }

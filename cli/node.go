@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -153,11 +156,16 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 					return err
 				}
 			} else {
-				for _, f := range []string{"base-port", "block-time"} {
-					if cmd.Flags().Changed(f) {
-						c, _ := node.LoadAppConfig(homeDir)
-						return fmt.Errorf("--%s applies only when the devnet is created; the devnet in %s resumes with its own settings (API %s): pass --reset to start over with the new --%s", f, homeDir, c.APIAddr, f)
-					}
+				// A resumed devnet keeps the settings it was created with: a flag
+				// that asks for the same is fine, a different one is an error
+				// rather than silently ignored.
+				c, _ := node.LoadAppConfig(homeDir)
+				apiPort, storedBlockTime := resumedDevnetSettings(homeDir, c.APIAddr)
+				if cmd.Flags().Changed("base-port") && basePort+2 != apiPort {
+					return fmt.Errorf("--base-port %d applies only when the devnet is created; the devnet in %s resumes with its own settings (API %s): pass --reset to start over with the new --base-port", basePort, homeDir, c.APIAddr)
+				}
+				if cmd.Flags().Changed("block-time") && blockTime != storedBlockTime {
+					return fmt.Errorf("--block-time %s applies only when the devnet is created; the devnet in %s resumes with block time %s: pass --reset to start over with the new --block-time", blockTime, homeDir, storedBlockTime)
 				}
 			}
 			return runNode(cmd, homeDir, node.StartOptions{}, func(n *node.Node, w io.Writer) {
@@ -255,4 +263,21 @@ func newTestnetCmd() *cobra.Command {
 	timeFlag(cmd.Flags(), &blockTime, "block-time", time.Second, "pause after each commit")
 	cmd.MarkFlagRequired("dir")
 	return cmd
+}
+
+// resumedDevnetSettings reads back what a devnet home was created with: the
+// API port (base port + 2) and the block time (CometBFT's timeout_commit).
+// Unreadable values come back as zero, which never matches a flag.
+func resumedDevnetSettings(home, apiAddr string) (apiPort int, blockTime time.Duration) {
+	if _, p, err := net.SplitHostPort(apiAddr); err == nil {
+		apiPort, _ = strconv.Atoi(p)
+	}
+	raw, err := os.ReadFile(filepath.Join(home, "config", "config.toml"))
+	if err != nil {
+		return apiPort, 0
+	}
+	if m := regexp.MustCompile(`(?m)^timeout_commit\s*=\s*"([^"]+)"`).FindSubmatch(raw); m != nil {
+		blockTime, _ = time.ParseDuration(string(m[1]))
+	}
+	return apiPort, blockTime
 }

@@ -40,8 +40,9 @@ A typical flow on the digits data:
   tenun zk prove    --keys keys/digits-acc.json --model model.json --data-rows 1437:1797 --out acc.proof.json
   tenun zk verify   --keys keys/digits-acc.json --proof acc.proof.json --data-rows 1437:1797
 
-Setup here is single-party (devnets only); see package zkml/prover for the
-multi-party ceremony.`,
+Setup here is single-party (devnets only: whoever runs it can forge proofs).
+On a public network run "tenun zk ceremony": a multi-party setup on chain, whose
+verifying key the chain derives itself.`,
 	}
 	cmd.AddCommand(newZkTrainCmd(), newZkQuantizeCmd(), newZkCompileCmd(), newZkSetupCmd(), newZkProveCmd(), newZkVerifyCmd())
 	for _, c := range cmd.Commands() {
@@ -51,6 +52,7 @@ multi-party ceremony.`,
 			return run(cmd, args)
 		}
 	}
+	cmd.AddCommand(newZkCeremonyCmd())
 	return cmd
 }
 

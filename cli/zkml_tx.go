@@ -324,13 +324,15 @@ func newZkmlQueryCmd() *cobra.Command {
 		{"claims ID", "The verified claims about a model (accuracy as k of n and in basis points)", "claims/"},
 		{"circuit ID", "A registered circuit: spec, verifying key, who registered it, its setup", "circuit/"},
 		{"testset HASH", "A registered test set (with its rows when given inline)", "testset/"},
+		{"ceremony ID", "A setup ceremony: phase, deadline, contributors, sealed circuit", "ceremony/"},
 	} {
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error { return queryJSON(cmd, "zkml", q.path+args[0], nil) }})
 	}
 	for _, q := range []struct{ use, short string }{
 		{"models", "All committed models"},
-		{"circuits", "All registered circuits"},
+		{"circuits", "All registered circuits (trust: single-party devnet key or ceremony)"},
+		{"ceremonies", "All setup ceremonies"},
 	} {
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return queryJSON(cmd, "zkml", q.use, nil) }})

@@ -129,6 +129,19 @@ func TestIndexPagesAndRestart(t *testing.T) {
 	if p, _ := x.History(addr(9), "", 10); len(p.Items) != 0 || p.Next != "" {
 		t.Fatalf("stranger's history %+v", p)
 	}
+	// A failed transaction keeps its reason; its sender paid no fee.
+	fail := BlockData{Block: Block{Height: 31, Txs: 1, Failed: 1}, Txs: []TxData{{Tx: Tx{Hash: hashOf(31, 0), Height: 31, Type: "bank/send",
+		Sender: addr(5).String(), Fee: 10, Code: 5, Log: "insufficient funds: balance 3, need 10"}}}}
+	if err := x.Write(fail); err != nil {
+		t.Fatal(err)
+	}
+	h31, _ := hex.DecodeString(hashOf(31, 0))
+	if tx, _ := x.TxByHash(h31); tx.Code != 5 || tx.Log != "insufficient funds: balance 3, need 10" {
+		t.Fatalf("failed tx %+v", tx)
+	}
+	if p, _ := x.History(addr(5), "", 5); len(p.Items) != 1 || p.Items[0].Code != 5 || p.Items[0].Sent != 0 {
+		t.Fatalf("failed tx in history %+v", p.Items)
+	}
 	for _, bad := range []string{"zz", "00112233445566778899aabbccddeeff00"} {
 		if _, err := x.Txs(bad, 5); !errors.Is(err, ErrCursor) {
 			t.Fatalf("cursor %q: %v", bad, err)

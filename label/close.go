@@ -71,7 +71,7 @@ func closeJob(ctx *chain.Context, m *MsgClose) error {
 		if len(m.GoldItems) > 0 || len(m.Salt) > 0 {
 			return chain.Wrap(chain.ErrTooLate, "label job %d's grace period ended at block %d: it is forfeited and settles without gold (send close with no gold)", j.ID, j.ForfeitAt)
 		}
-		return settle(ctx, &j, nil)
+		return settle(ctx, &j, nil, nil)
 	}
 	if ctx.Sender != j.Requester {
 		return chain.Wrap(chain.ErrUnauthorized, "only the requester %s may close label job %d before block %d", j.Requester, j.ID, j.ForfeitAt)
@@ -85,7 +85,7 @@ func closeJob(ctx *chain.Context, m *MsgClose) error {
 	if err != nil {
 		return err
 	}
-	return settle(ctx, &j, gold)
+	return settle(ctx, &j, gold, m)
 }
 
 // goldSet is the revealed gold, one entry per item where has is set:
@@ -166,13 +166,23 @@ func goldField(task string) string {
 // settle judges the answers, pays, slashes, refunds and records the
 // results. gold nil with the job past ForfeitAt is a forfeit: no slashing,
 // and the whole escrow goes to the qualifying workers.
-func settle(ctx *chain.Context, j *Job, gold *goldSet) error {
+// A large single-choice job only starts closing here (see closing.go).
+func settle(ctx *chain.Context, j *Job, gold *goldSet, m *MsgClose) error {
 	forfeit := ctx.Block.Height >= j.ForfeitAt
+	if closesOverBlocks(j) {
+		startClosing(ctx, j, m, forfeit)
+		return nil
+	}
 	workers := Workers(ctx.KV, j)
 	v, err := judge(ctx.KV, j, workers, gold)
 	if err != nil {
 		return chain.Wrap(chain.ErrInternal, "label job %d: %v", j.ID, err)
 	}
+	return settleVerdict(ctx, j, workers, v, forfeit)
+}
+
+// settleVerdict pays, slashes, refunds and records the results of v.
+func settleVerdict(ctx *chain.Context, j *Job, workers []Worker, v *verdict, forfeit bool) error {
 	if err := payOrSlash(ctx, j, workers, v, forfeit); err != nil {
 		return err
 	}
@@ -324,11 +334,12 @@ func endBlock(ctx *chain.Context) error {
 			ctx.KV.Delete(d.key)
 			continue
 		}
-		if err := ctx.Isolated(func(sub *chain.Context) error { return settle(sub, &j, nil) }); err != nil {
+		if err := ctx.Isolated(func(sub *chain.Context) error { return settle(sub, &j, nil, nil) }); err != nil {
 			// Leave the job open for a close message; stop retrying it here.
 			ctx.KV.Delete(d.key)
 			ctx.Emit("label_forfeit_error", "job", chain.U64(j.ID), "error", err.Error())
 		}
 	}
+	stepClosing(ctx)
 	return nil
 }

@@ -109,6 +109,12 @@ func classScores(a *truth.Answers, gold []int, workers []Worker) (*truth.Result,
 	if err != nil {
 		return nil, nil, err
 	}
+	scores, err := classScoresFrom(tr, a, gold, workers)
+	return tr, scores, err
+}
+
+// classScoresFrom scores every worker from the inference tr over a.
+func classScoresFrom(tr *truth.Result, a *truth.Answers, gold []int, workers []Worker) ([]truth.Prob, error) {
 	var goldRep []truth.Prob
 	if gold != nil {
 		goldRep, _ = truth.GoldReputation(a, gold) // nil when no answer hit a gold item
@@ -121,7 +127,7 @@ func classScores(a *truth.Answers, gold []int, workers []Worker) (*truth.Result,
 		}
 		scores[i] = score(&workers[i], &tr.Workers[i], loo[i], goldRep, i)
 	}
-	return tr, scores, nil
+	return scores, nil
 }
 
 // classLabels infers the labels from the accepted answers only: a second
@@ -260,12 +266,21 @@ func judgeMulti(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v
 // keeps its answer (majority vote).
 func infer(a *truth.Answers, gold []int) (*truth.Result, error) {
 	opt := truth.Options{Gold: gold, MaxIter: InferenceMaxIter}
-	for i, n := range a.VotesPerItem() {
-		if n >= 2 || n > 0 && gold != nil && gold[i] != truth.NoLabel {
-			return truth.Best(a, opt)
-		}
+	if needsEM(a, gold) {
+		return truth.Best(a, opt)
 	}
 	return truth.MajorityVote(a, opt)
+}
+
+// needsEM reports whether some item has two answers or a gold item an
+// answer: only then can EM tell workers apart.
+func needsEM(a *truth.Answers, gold []int) bool {
+	for i, n := range a.VotesPerItem() {
+		if n >= 2 || n > 0 && gold != nil && gold[i] != truth.NoLabel {
+			return true
+		}
+	}
+	return false
 }
 
 // minConfusion bounds confusion probabilities from below in looAccuracy,

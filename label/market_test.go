@@ -183,14 +183,19 @@ func TestCreateValidation(t *testing.T) {
 		}
 	}
 	big := &MsgCreateJob{Title: "t", Labels: []string{"a", "b"}, ItemKind: KindGrid, ItemsCID: chain.BlobCID([]byte("x")),
-		ItemCount: MaxItems, ItemFormat: FormatCSV, Redundancy: 3, MaxRedundancy: 5, Reward: 1, DeadlineBlocks: 1,
+		ItemCount: MaxItems + 1, ItemFormat: FormatCSV, Redundancy: 3, MaxRedundancy: MaxRedundancy, Reward: 1, DeadlineBlocks: 1,
 		RevealBlocks: 1, GraceBlocks: MinGraceBlocks, BatchSize: 1, MaxPerWorker: 1}
-	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("answer slots")) {
-		t.Fatalf("4096 items x 5: %v", err)
+	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("item count")) {
+		t.Fatalf("%d items: %v", MaxItems+1, err)
 	}
-	big.MaxRedundancy = 4
+	big.ItemCount = MaxItems
 	if err := big.ValidateBasic(); err != nil {
-		t.Fatalf("4096 items x 4 = 16384 slots is the limit: %v", err)
+		t.Fatalf("%d items x %d is within the limits: %v", MaxItems, MaxRedundancy, err)
+	}
+	// Typed jobs close in one block, so they stay small.
+	big.Task, big.MaxBoxes, big.Width, big.Height = TaskBox, 4, 100, 100
+	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("a box job has at most 4096 items")) {
+		t.Fatalf("a box job of %d items: %v", MaxItems, err)
 	}
 }
 

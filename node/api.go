@@ -49,6 +49,8 @@ func (n *Node) Blob(cid string) ([]byte, error) { return n.Blobs.Get(cid) }
 
 func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { WriteJSON(w, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", n.handleReady)
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("POST /tx", n.handleSubmit)
 	mux.HandleFunc("POST /simulate", n.handleSimulate)
@@ -70,13 +72,27 @@ func (n *Node) startAPI() error {
 		return fmt.Errorf("API listen on %s: %w", n.Config.APIAddr, err)
 	}
 	n.apiLn = ln
-	n.api = httpguard.Serve(ln, mux, APILimits, func(err error) { n.logger().Error("API server stopped", "err", err) })
+	var h http.Handler = mux
+	if n.Metrics != nil {
+		h = n.Metrics.Instrument(mux)
+	}
+	n.api = httpguard.Serve(ln, h, APILimits, func(err error) { n.logger().Error("API server stopped", "err", err) })
 	return nil
 }
 
 // APILimits are the timeouts and caps of the node's HTTP API (the market
 // gateways included); tests shorten them.
 var APILimits = httpguard.Default
+
+// handleReady is /readyz: 200 once the node has committed a block and is
+// not catching up, 503 before.
+func (n *Node) handleReady(w http.ResponseWriter, _ *http.Request) {
+	if !n.Ready() {
+		WriteError(w, http.StatusServiceUnavailable, chain.Wrap(chain.ErrInternal, "not ready: no committed block yet, or catching up"))
+		return
+	}
+	WriteJSON(w, map[string]any{"status": "ready", "height": n.ABCI.committed.Load()})
+}
 
 // WriteJSON writes v with status 200.
 func WriteJSON(w http.ResponseWriter, v any) {

@@ -22,6 +22,8 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/logging"
+	"github.com/tenun-chain/tenun/node/metrics"
 )
 
 // AppConfig is Tenun's own node configuration, beside CometBFT's config.toml.
@@ -31,6 +33,9 @@ type AppConfig struct {
 	// KeyringBackend is the default keyring of the CLI using this home:
 	// "test" for devnets, "file" otherwise.
 	KeyringBackend string `json:"keyring_backend,omitempty"`
+	// NoCeremonyHook stops the node from contributing to zkML setup
+	// ceremonies with its validator key (see ceremony_hook.go).
+	NoCeremonyHook bool `json:"no_ceremony_hook,omitempty"`
 }
 
 func appConfigPath(home string) string { return filepath.Join(home, "config", "tenun.json") }
@@ -58,13 +63,21 @@ type Node struct {
 	Blobs  *BlobStore
 	RPC    *rpclocal.Local
 
+	// Metrics are the node's application metrics (served on the
+	// Prometheus address of config.toml, see metrics.go).
+	Metrics *metrics.Metrics
+
 	tree   *store.Tree
 	api    *http.Server
+	metSrv *http.Server
+	metLn  net.Listener
 	apiLn  net.Listener
 	logOut *os.File
-	log    cmtlog.Logger
-	stop   chan struct{}
-	bg     sync.WaitGroup
+	// stopHook stops the ceremony hook (nil when it is off).
+	stopHook func()
+	log      cmtlog.Logger
+	stop     chan struct{}
+	bg       sync.WaitGroup
 
 	services []Service // see services.go
 }
@@ -122,9 +135,14 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 	if err := loadCometConfig(home, ccfg); err != nil {
 		return nil, err
 	}
-	logLevel, err := o.apply(&ac, ccfg)
-	if err != nil {
+	if _, err := o.apply(&ac, ccfg); err != nil {
 		return nil, err
+	}
+	// config.toml's log_level and log_format, unless the command line
+	// overrides the level.
+	logLevel := ccfg.LogLevel
+	if o.LogLevel != "" {
+		logLevel = o.LogLevel
 	}
 	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
 	if err != nil {
@@ -142,7 +160,29 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), logLevel)
+	logger, err := logging.New(logOut, logLevel, ccfg.LogFormat)
+	if err != nil {
+		tree.Close()
+		logOut.Close()
+		return nil, fmt.Errorf("%s: %w", filepath.Join(home, "config", "config.toml"), err)
+	}
+	appLog := logger.With("module", "tenun")
+	met := metrics.New(func() int { return a.mempoolSize() }, func() map[[2]string]int { return jobCounts(a) })
+	a.OnBlock = func(b chain.Block, res chain.BlockResult) {
+		met.ObserveBlock(b.Height, res)
+		failed := 0
+		for _, r := range res.Txs {
+			if r.Code != 0 {
+				failed++
+				appLog.Info("transaction failed in block", "height", b.Height, "type", r.Type, "sender", r.Sender, "code", r.Code, "log", r.Log)
+			}
+		}
+		appLog.Info("applied block", "height", b.Height, "txs", len(res.Txs), "failed", failed, "events", len(res.Events))
+	}
+	a.OnRefused = func(r chain.TxResult) {
+		met.ObserveRefused(r)
+		appLog.Debug("refused transaction", "type", r.Type, "sender", r.Sender, "code", r.Code, "log", r.Log)
+	}
 	// A crash can leave the last committed block unindexed (see replay.go).
 	if from, to, err := repairTxIndex(ccfg); err != nil {
 		logger.Error("repair of the tx index failed", "err", err)
@@ -156,25 +196,44 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 		return nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
+	// The node serves metrics itself (metricsAddr): CometBFT's own server
+	// stays off, and its metrics register process-wide once (see
+	// cometMetrics), which tests running several nodes need.
+	metricsAddr := ""
+	if ccfg.Instrumentation.Prometheus {
+		metricsAddr = ccfg.Instrumentation.PrometheusListenAddr
+	}
+	ccfg.Instrumentation.Prometheus = false
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, PreverifyingClients(a, a.PreverifyTx),
 		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
-		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
+		cometMetrics(ccfg.Instrumentation, metricsAddr != ""), logger)
 	if err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("create CometBFT node: %w", err)
 	}
+	a.mempool = comet.Mempool()
 	if err := comet.Start(); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("start CometBFT node: %w", err)
 	}
-	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: logger}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: appLog, Metrics: met}
+
 	if err := n.startAPI(); err != nil {
 		n.Stop()
 		return nil, err
 	}
+	if metricsAddr != "" {
+		if err := n.startMetrics(metricsAddr); err != nil {
+			n.Stop()
+			return nil, err
+		}
+	}
 	n.stop = make(chan struct{})
 	n.bg.Add(1)
 	go n.sweepBlobs()
+	if stop := n.startCeremonyHook(pv, logger); stop != nil {
+		n.stopHook = stop
+	}
 	return n, nil
 }
 
@@ -212,11 +271,18 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
+	if n.stopHook != nil {
+		n.stopHook()
+		n.stopHook = nil
+	}
 	errs := []error{n.stopServices()}
 	if n.stop != nil {
 		close(n.stop)
 		n.bg.Wait()
 		n.stop = nil
+	}
+	if n.metSrv != nil {
+		errs = append(errs, n.metSrv.Close())
 	}
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

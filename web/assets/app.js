@@ -425,7 +425,9 @@ async function labelJob(_, id) {
       j.results_cid ? ['results', cidLink(j.results_cid)] : null])];
   if (res) {
     parts.push(h('h2', {}, 'Workers: quality and pay'),
-      barChart(res.workers.map((w) => ({ label: w.address, value: w.accuracy_ppm })), { fmt: ppm, title: 'worker accuracy' }),
+      h('div', { class: 'grid2' },
+        h('div', {}, h('div', { class: 'legend' }, 'estimated accuracy'), barChart(res.workers.map((w) => ({ label: w.address, value: w.accuracy_ppm })), { fmt: ppm, title: 'worker accuracy' })),
+        h('div', {}, h('div', { class: 'legend' }, 'paid'), barChart(res.workers.map((w) => ({ label: w.address, value: w.paid })), { fmt: tnn, title: 'worker pay' }))),
       table([
         { h: 'worker', f: (w) => addrLink(w.address) }, { h: 'answers', num: true, f: (w) => w.revealed },
         { h: 'accuracy', num: true, f: (w) => ppm(w.accuracy_ppm) }, { h: 'score', num: true, f: (w) => ppm(w.score_ppm) },

@@ -43,7 +43,7 @@ func (r *Runner) run(dir string, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Stdout, cmd.Stderr = &out, &progressTee{r: r, buf: &errb}
 	err := cmd.Run()
 	if cmd.ProcessState != nil {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
@@ -58,6 +58,32 @@ func (r *Runner) run(dir string, name string, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, msg)
 	}
 	return out.Bytes(), nil
+}
+
+// progressTee keeps a command's stderr and forwards its "progress " lines
+// (written by the runner script's snarkjs logger) to the log, at most one
+// every two seconds: a powers-of-tau run takes minutes.
+type progressTee struct {
+	r    *Runner
+	buf  *bytes.Buffer
+	line []byte
+	last time.Time
+}
+
+func (p *progressTee) Write(b []byte) (int, error) {
+	p.buf.Write(b)
+	for _, c := range b {
+		if c != '\n' {
+			p.line = append(p.line, c)
+			continue
+		}
+		if msg, ok := strings.CutPrefix(string(p.line), "progress "); ok && time.Since(p.last) >= 2*time.Second {
+			p.last = time.Now()
+			p.r.logf("  %s", msg)
+		}
+		p.line = p.line[:0]
+	}
+	return len(b), nil
 }
 
 // Ensure checks node and installs the npm packages into Dir when missing.
@@ -140,9 +166,12 @@ func (r *Runner) Compile(source string) (*Compiled, error) {
 	return c, nil
 }
 
-// PowersOfTau returns a prepared phase-2 ptau file for at least 2^power
-// constraints, generating it (new accumulator, one contribution, phase-2
-// preparation; minutes) on first use and caching it.
+// PowersOfTau returns a prepared phase-2 ptau file for the circuit's
+// constraints (the smallest power of two that holds them with the public
+// signals: 2^16 for the 62,892-constraint peer digits circuit, whose MiMC7
+// commitment is what makes it large; gnark's digits circuit is 7,109),
+// generating it (new accumulator, one contribution, phase-2 preparation;
+// minutes, with progress in the log) on first use and caching it.
 func (r *Runner) PowersOfTau(constraints int) (path string, seconds float64, cached bool, err error) {
 	// snarkjs's domain also holds the public inputs and outputs; leave room.
 	power := max(bits.Len(uint(constraints+256)), 8)
@@ -248,9 +277,11 @@ async function main() {
     const [power, dir, final] = a;
     const t0 = performance.now();
     const curve = await snarkjs.curves.getCurveFromName("bn128");
-    await snarkjs.powersOfTau.newAccumulator(curve, +power, dir + "/pot_0.ptau");
-    await snarkjs.powersOfTau.contribute(dir + "/pot_0.ptau", dir + "/pot_1.ptau", "tenun bench", "tenun-" + Date.now() + "-" + Math.random());
-    await snarkjs.powersOfTau.preparePhase2(dir + "/pot_1.ptau", final + ".tmp");
+    const say = (step) => (m) => process.stderr.write("progress ptau 2^" + power + " " + step + ": " + m + "\n");
+    const logger = (step) => ({ debug: say(step), info: say(step), warn: say(step), error: say(step) });
+    await snarkjs.powersOfTau.newAccumulator(curve, +power, dir + "/pot_0.ptau", logger("1/3 new accumulator"));
+    await snarkjs.powersOfTau.contribute(dir + "/pot_0.ptau", dir + "/pot_1.ptau", "tenun bench", "tenun-" + Date.now() + "-" + Math.random(), logger("2/3 contribution"));
+    await snarkjs.powersOfTau.preparePhase2(dir + "/pot_1.ptau", final + ".tmp", logger("3/3 phase-2 preparation"));
     fs.renameSync(final + ".tmp", final);
     fs.unlinkSync(dir + "/pot_0.ptau");
     fs.unlinkSync(dir + "/pot_1.ptau");
