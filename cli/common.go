@@ -155,6 +155,9 @@ func readPassphrase() (string, error) {
 
 // signer returns the private key of a keyring entry.
 func signer(name string) (ed25519.PrivKey, chain.Address, error) {
+	if err := requireFrom(name); err != nil {
+		return nil, chain.Address{}, err
+	}
 	kr, err := openKeyring()
 	if err != nil {
 		return nil, chain.Address{}, err

@@ -107,6 +107,20 @@ func TestTxFlags(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"fee": 10000`) {
 		t.Fatalf("fee not 0.01tnn: %v\n%s", err, out)
 	}
+	// On a terminal a transaction is shown and confirmed first; --yes skips it.
+	wasTerminal := stdinIsTerminal
+	stdinIsTerminal = func() bool { return true }
+	defer func() { stdinIsTerminal = wasTerminal }()
+	out, err = runIn(t, "n\n", withNode(api, "tx", "bank", "send", "alice", "bob", "1tnn")...)
+	if err == nil || !strings.Contains(err.Error(), "cancelled: nothing was signed") || !strings.Contains(out, "bank/send from alice") || !strings.Contains(out, "[y/N]") {
+		t.Fatalf("answered no: %v\n%s", err, out)
+	}
+	if out, err := runIn(t, "", withNode(api, "tx", "bank", "send", "alice", "bob", "1tnn", "--yes")...); err != nil || !strings.Contains(out, "committed") {
+		t.Fatalf("--yes: %v\n%s", err, out)
+	}
+	if _, err := run(t, withNode(api, "tx", "compute", "heartbeat")...); err == nil || !strings.Contains(err.Error(), "pass --from NAME") {
+		t.Fatalf("no --from: %v", err)
+	}
 	if _, err := run(t, withNode(api, "tx", "bank", "send", "alice", "bob", "1tnn", "--fees", "10000")...); err == nil || !strings.Contains(err.Error(), "10000utnn") {
 		t.Fatalf("bare fee: %v", err)
 	}
