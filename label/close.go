@@ -135,9 +135,8 @@ func collectAnswers(kv store.KV, j *Job, workers []Worker) (truth.Answers, [][]u
 		perLabel[i] = make([]uint32, len(j.Labels))
 	}
 	p := taskPrefix(j.ID)
-	kv.Iterate(p, func(k, v []byte) bool {
-		var t Task
-		if chain.Unmarshal(v, &t) != nil || t.State != TaskRevealed {
+	chain.Each(kv, p, func(k []byte, t Task) bool {
+		if t.State != TaskRevealed {
 			return true
 		}
 		w, ok := index[chain.AddressFromBytes(k[len(p):len(p)+chain.AddressLen])]

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/internal/atomicfile"
 )
 
 // BlobStore keeps blobs on the node's disk, one file per CID. Content is
@@ -36,23 +37,7 @@ func (s *BlobStore) Put(content []byte) (string, error) {
 	if _, err := os.Stat(s.path(c)); err == nil {
 		return c, nil
 	}
-	tmp, err := os.CreateTemp(s.dir, ".put-*")
-	if err != nil {
-		return "", fmt.Errorf("store blob: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(content); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("store blob: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return "", fmt.Errorf("store blob: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("store blob: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path(c)); err != nil {
+	if err := atomicfile.WriteFile(s.path(c), content, 0o644); err != nil {
 		return "", fmt.Errorf("store blob: %w", err)
 	}
 	return c, nil

@@ -16,10 +16,10 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/data"
-	"github.com/tenun-chain/tenun/api/ext"
 )
 
 // The data gateway serves a dataset version only to accounts holding a
