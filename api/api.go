@@ -74,6 +74,15 @@ type Balance struct {
 	Height  int64         `json:"height"`
 }
 
+// Headers of a signed POST /blobs (see chain.BlobUploadSignBytes): the
+// account that pays the storage fee signs the chain id, CID, size and time.
+const (
+	HeaderBlobSigner    = "Tenun-Blob-Signer"    // hex ed25519 public key of the paying account
+	HeaderBlobSignature = "Tenun-Blob-Signature" // hex signature
+	HeaderBlobTime      = "Tenun-Blob-Time"      // unix seconds
+	HeaderBlobCID       = "Tenun-Blob-CID"       // the content's CID
+)
+
 // BlobPut is the answer of POST /blobs.
 type BlobPut struct {
 	CID  string `json:"cid"`

@@ -15,6 +15,7 @@ import (
 	"github.com/tenun-chain/tenun/client/keys"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/agent"
+	"github.com/tenun-chain/tenun/internal/progress"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -91,6 +92,8 @@ func newBenchDataCmd() *cobra.Command {
 			res.ValidateRecordsPerSec = float64(res.Records) / time.Since(start).Seconds()
 
 			start = time.Now()
+			bar := progress.New(cmd.ErrOrStderr(), int64(res.Records), "bench data: through the chain", "records")
+			defer bar.Finish()
 			var wg sync.WaitGroup
 			errs := make(chan error, contributors)
 			for i := range feeds {
@@ -103,7 +106,7 @@ func newBenchDataCmd() *cobra.Command {
 					for j := 0; j < len(feeds[i]); j += batch {
 						end := min(j+batch, len(feeds[i]))
 						recs := feeds[i][j:end]
-						if _, err := c.BlobPut(ctx, data.EncodeBatch(recs)); err != nil {
+						if _, err := c.BlobPut(ctx, key, data.EncodeBatch(recs)); err != nil {
 							errs <- err
 							return
 						}
@@ -119,11 +122,14 @@ func newBenchDataCmd() *cobra.Command {
 			if err := <-errs; err != nil {
 				return err
 			}
+			var committed uint64
 			for {
 				var d data.Dataset
 				if err := c.Query(ctx, "data", "dataset/1", nil, &d); err != nil {
 					return err
 				}
+				bar.Add(int(d.Records) - int(committed))
+				committed = d.Records
 				if d.Records == uint64(res.Records) {
 					break
 				}
@@ -133,6 +139,7 @@ func newBenchDataCmd() *cobra.Command {
 				time.Sleep(20 * time.Millisecond)
 			}
 			res.ChainSeconds = time.Since(start).Seconds()
+			bar.Finish()
 			res.ChainRecordsPerSec = float64(res.Records) / res.ChainSeconds
 			res.ChainVsValidate = res.ChainRecordsPerSec / res.ValidateRecordsPerSec
 

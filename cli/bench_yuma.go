@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/internal/progress"
 	"github.com/tenun-chain/tenun/yuma"
 	"github.com/tenun-chain/tenun/yuma/yumabench"
 )
@@ -35,7 +36,10 @@ from the fixed-point consensus. Target: 4,096 uids under 100 ms.`,
 				return fmt.Errorf("bench yuma: --mode: %w", err)
 			}
 			cfg.Params.LiquidAlpha = liquid
+			bar := progress.Phases(cmd.ErrOrStderr(), "bench yuma", 1)
+			bar.Phase(fmt.Sprintf("timing epochs at %v uids", cfg.Sizes))
 			rep, err := yumabench.Run(cfg)
+			bar.Finish()
 			if err != nil {
 				return fmt.Errorf("bench yuma: %w", err)
 			}

@@ -93,11 +93,11 @@ the case. If the peer cannot be installed or run the gnark figures still print.`
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", model.DigitsPath, "digits CSV(.gz): first 1,437 rows train, last 360 test")
+	f.StringVar(&data, "data", digitsDefault, "digits CSV(.gz): first 1,437 rows train, last 360 test (default: the set embedded in tenun)")
 	f.StringVar(&cache, "cache", ".cache/zkpeer", "directory for the circom/snarkjs peer (npm packages, powers of tau)")
 	f.StringVar(&only, "only", "a,b,b-generic,c,peer", "cases to run")
 	f.IntVar(&repeat, "repeat", 2, "proofs per case; the fastest is reported")
-	f.DurationVar(&peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
+	timeFlag(f, &peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
 	return cmd
 }
 
@@ -110,7 +110,11 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 	var digits *model.Model
 	var test *model.Dataset
 	if want["b"] || want["b-generic"] || want["c"] || want["peer"] {
-		ds, err := model.LoadCSV(data)
+		path, err := dataFile(data)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := model.LoadCSV(path)
 		if err != nil {
 			return nil, fmt.Errorf("bench zk: %w", err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/internal/progress"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
@@ -39,8 +40,9 @@ A typical flow on the digits data:
   tenun zk prove    --keys keys/digits-acc.json --model model.json --data-rows 1437:1797 --out acc.proof.json
   tenun zk verify   --keys keys/digits-acc.json --proof acc.proof.json --data-rows 1437:1797
 
-Setup here is single-party (devnets only); see package zkml/prover for the
-multi-party ceremony.`,
+Setup here is single-party (devnets only: whoever runs it can forge proofs).
+On a public network run "tenun zk ceremony": a multi-party setup on chain, whose
+verifying key the chain derives itself.`,
 	}
 	cmd.AddCommand(newZkTrainCmd(), newZkQuantizeCmd(), newZkCompileCmd(), newZkSetupCmd(), newZkProveCmd(), newZkVerifyCmd())
 	for _, c := range cmd.Commands() {
@@ -50,11 +52,16 @@ multi-party ceremony.`,
 			return run(cmd, args)
 		}
 	}
+	cmd.AddCommand(newZkCeremonyCmd())
 	return cmd
 }
 
 // zkLoadRows loads a data file and slices rows "from:to" (either side may be empty).
 func zkLoadRows(path, rows string) (*model.Dataset, error) {
+	path, err := dataFile(path)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := model.LoadCSV(path)
 	if err != nil {
 		return nil, err
@@ -67,12 +74,12 @@ func zkLoadRows(path, rows string) (*model.Dataset, error) {
 		}
 		if a != "" {
 			if from, err = strconv.Atoi(a); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 		if b != "" {
 			if to, err = strconv.Atoi(b); err != nil {
-				return nil, fmt.Errorf("rows %q: %w", rows, err)
+				return nil, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 0:1437 or 1437:)", rows)
 			}
 		}
 	}
@@ -113,7 +120,10 @@ func newZkTrainCmd() *cobra.Command {
 				classes = max(classes, y+1)
 			}
 			start := time.Now()
+			bar := progress.New(cmd.ErrOrStderr(), int64(cfg.Epochs), "zk train", "epochs")
+			cfg.OnEpoch = func(int) { bar.Add(1) }
 			f, err := train.Train(trainSet, classes, cfg)
+			bar.Finish()
 			if err != nil {
 				return err
 			}
@@ -138,7 +148,7 @@ func newZkTrainCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) of integer features followed by a label")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) of integer features followed by a label (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "training rows from:to")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report accuracy on (empty: none)")
 	f.StringVar(&hidden, "hidden", "32", "hidden layer widths, comma-separated")
@@ -177,14 +187,19 @@ func newZkQuantizeCmd() *cobra.Command {
 			if qc.InScale == 0 {
 				qc.InScale = inScale
 			}
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk quantize", 2)
+			defer bar.Finish()
+			bar.Phase("load the calibration rows")
 			calib, err := zkLoadRows(data, rows)
 			if err != nil {
 				return err
 			}
+			bar.Phase("calibrate and quantize")
 			m, err := train.Quantize(f, calib, qc)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			m.Meta = map[string]any{"source": filepath.Base(floatPath), "in_scale": qc.InScale}
 			res := zkQuantizeResult{Out: out, Arch: m.Arch}
 			if testRows != "" {
@@ -213,13 +228,13 @@ func newZkQuantizeCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&floatPath, "float", "float.json", "float model from `tenun zk train`")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) with calibration rows")
+	f.StringVar(&floatPath, "float", "float.json", "float model written by tenun zk train")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) with calibration rows (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "calibration rows from:to (the training rows)")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report integer accuracy on (empty: none)")
 	f.IntVar(&qc.InBits, "in-bits", 5, "input width: integer inputs are in [0, 2^in-bits)")
 	f.Float64Var(&qc.InScale, "in-scale", 0, "integer input = float input * in-scale (default: the float model's)")
-	f.Float64Var(&qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
+	fractionFloatFlag(f, &qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
 	f.StringVar(&out, "out", "model.json", "model file to write")
 	return cmd
 }
@@ -262,20 +277,26 @@ func newZkCompileCmd() *cobra.Command {
 		Short: "Compile the inference or accuracy circuit for a model's arch (writes OUT.ccs and OUT.json)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk compile", 3)
+			defer bar.Finish()
+			bar.Phase("read the model")
 			spec, err := zkSpec(kind, modelPath, rows, embed, data, dataRows)
 			if err != nil {
 				return err
 			}
+			bar.Phase("compile the constraints")
 			start := time.Now()
 			ccs, err := prover.Compile(spec)
 			if err != nil {
 				return err
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the circuit")
 			m, err := prover.SaveCompiled(filepath.Dir(out), filepath.Base(out), spec, ccs)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkCompileResult{Manifest: out + ".json", Spec: spec, Constraints: m.Constraints, PublicInputs: m.PublicInputs, Seconds: secs}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "%s circuit for %s: %d constraints, %d public inputs, compiled in %.1fs -> %s\n",
@@ -291,7 +312,7 @@ func newZkCompileCmd() *cobra.Command {
 	f.StringVar(&modelPath, "model", "model.json", "model file (its arch fixes the circuit; the weights stay out of it)")
 	f.IntVar(&rows, "rows", model.DigitsRows-model.DigitsTrainRows, "test rows of the accuracy statement")
 	f.BoolVar(&embed, "embed", false, "accuracy: compile the test rows (--data, --data-rows) into the circuit: keys then accept only that test set, proving is about twice as fast")
-	f.StringVar(&data, "data", model.DigitsPath, "accuracy with --embed: CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "accuracy with --embed: CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy with --embed: test rows from:to")
 	f.StringVar(&out, "out", "keys/circuit", "output path prefix")
 	return cmd
@@ -318,21 +339,27 @@ Whoever runs it can forge proofs: for a public network run gnark's multi-party
 ceremony (backend/groth16/bn254/mpcsetup) on the same .ccs instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk setup", 3)
+			defer bar.Finish()
+			bar.Phase("load the compiled circuit")
 			spec, ccs, _, err := prover.LoadCompiled(manifest)
 			if err != nil {
 				return err
 			}
+			bar.Phase("Groth16 setup")
 			start := time.Now()
 			keys, err := prover.Setup(spec, ccs)
 			if err != nil {
 				return err
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the keys")
 			name := strings.TrimSuffix(filepath.Base(manifest), ".json")
 			m, err := prover.SaveKeys(filepath.Dir(manifest), name, keys, prover.SetupSingleParty)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkSetupResult{Manifest: manifest, Seconds: secs, VKBytes: m.VK.Bytes, PKBytes: m.PK.Bytes, Setup: m.Setup, Gnark: m.Gnark, PublicInputs: m.PublicInputs}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "setup in %.1fs: proving key %d bytes, verifying key %d bytes (gnark %s)\n", secs, m.PK.Bytes, m.VK.Bytes, m.Gnark)
@@ -340,7 +367,7 @@ ceremony (backend/groth16/bn254/mpcsetup) on the same .ccs instead.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by `tenun zk compile`")
+	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by tenun zk compile")
 	return cmd
 }
 
@@ -369,6 +396,9 @@ func newZkProveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk prove", 2)
+			defer bar.Finish()
+			bar.Phase("witness and Groth16 proof")
 			start := time.Now()
 			var pf *prover.ProofFile
 			switch keys.Spec.Kind {
@@ -390,9 +420,11 @@ func newZkProveCmd() *cobra.Command {
 				}
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the proof")
 			if err := pf.Save(out); err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkProveResult{Out: out, Kind: pf.Kind, Inference: pf.Inference, Accuracy: pf.Accuracy, Seconds: secs, ProofBytes: len(pf.Proof)}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "proved in %.2fs (%d-byte proof) -> %s\n", secs, len(pf.Proof), out)
@@ -404,7 +436,7 @@ func newZkProveCmd() *cobra.Command {
 	f.StringVar(&manifest, "keys", "keys/circuit.json", "key manifest")
 	f.StringVar(&modelPath, "model", "model.json", "model file")
 	f.StringVar(&input, "input", "", "inference: comma-separated integer inputs")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) for --row or --data-rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) for --row or --data-rows (default: the digits set embedded in tenun)")
 	f.IntVar(&row, "row", model.DigitsTrainRows, "inference: row of --data to use as input (when --input is empty)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy: test rows from:to")
 	f.IntVar(&atLeast, "at-least", -1, "accuracy: claim at least this many correct (default: the true count)")
@@ -424,7 +456,7 @@ func zkInput(input, data string, row int) ([]int, error) {
 	for _, s := range strings.Split(input, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return nil, fmt.Errorf("--input: %w", err)
+			return nil, fmt.Errorf("--input: %q is not an integer; want comma-separated integers", strings.TrimSpace(s))
 		}
 		x = append(x, v)
 	}
@@ -473,7 +505,7 @@ func newZkVerifyCmd() *cobra.Command {
 				}
 				// The manifest, not the proof file, says which circuit the key is for.
 				if m.Spec.Kind != pf.Kind || !m.Spec.Arch.Equal(pf.Arch) {
-					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch)
+					return fmt.Errorf("proof is a %s proof for %s, keys are for %s %s (proof vs keys: %s)", pf.Kind, pf.Arch, m.Spec.Kind, m.Spec.Arch, pf.Arch.Diff(m.Spec.Arch))
 				}
 			}
 			if modelPath != "" {
@@ -524,7 +556,7 @@ func newZkVerifyCmd() *cobra.Command {
 	f.StringVar(&vkPath, "vk", "", "verifying key file (instead of --keys; the proof file's arch is then trusted)")
 	f.StringVar(&proofPath, "proof", "proof.json", "proof file")
 	f.StringVar(&modelPath, "model", "", "also check that the proof names this model file's commitment")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", "", "accuracy: recompute the test-set hash from these rows and check it")
 	return cmd
 }

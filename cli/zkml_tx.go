@@ -197,12 +197,12 @@ func parseRowRange(s string, n int) (int, int, error) {
 	var err error
 	if a != "" {
 		if from, err = strconv.Atoi(a); err != nil {
-			return 0, 0, fmt.Errorf("rows %q: %w", s, err)
+			return 0, 0, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 1437:)", s)
 		}
 	}
 	if b != "" {
 		if to, err = strconv.Atoi(b); err != nil {
-			return 0, 0, fmt.Errorf("rows %q: %w", s, err)
+			return 0, 0, fmt.Errorf("rows %q: want FROM:TO, 0-based row numbers, either end optional (e.g. 1437:)", s)
 		}
 	}
 	return from, to, nil
@@ -324,13 +324,15 @@ func newZkmlQueryCmd() *cobra.Command {
 		{"claims ID", "The verified claims about a model (accuracy as k of n and in basis points)", "claims/"},
 		{"circuit ID", "A registered circuit: spec, verifying key, who registered it, its setup", "circuit/"},
 		{"testset HASH", "A registered test set (with its rows when given inline)", "testset/"},
+		{"ceremony ID", "A setup ceremony: phase, deadline, contributors, sealed circuit", "ceremony/"},
 	} {
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error { return queryJSON(cmd, "zkml", q.path+args[0], nil) }})
 	}
 	for _, q := range []struct{ use, short string }{
 		{"models", "All committed models"},
-		{"circuits", "All registered circuits"},
+		{"circuits", "All registered circuits (trust: single-party devnet key or ceremony)"},
+		{"ceremonies", "All setup ceremonies"},
 	} {
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return queryJSON(cmd, "zkml", q.use, nil) }})

@@ -6,11 +6,14 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -61,6 +64,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return c.DoRequest(req, out)
+}
+
+// DoRequest sends a prepared request (extra headers, say) and decodes a
+// JSON answer into out (when not nil) as Do does.
+func (c *Client) DoRequest(req *http.Request, out any) error {
+	method, path := req.Method, req.URL.Path
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -70,7 +80,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
-	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusUnprocessableEntity {
+	_, wantsTx := out.(*api.TxResponse)
+	if resp.StatusCode >= 300 && !(wantsTx && txRefusal(resp.StatusCode)) {
 		e := &APIError{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Msg == "" {
 			e.Msg = fmt.Sprintf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
@@ -173,8 +184,30 @@ func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (api.Tx
 	return res, err
 }
 
-// TxError is a transaction the chain rejected.
+// txRefusal reports the statuses with which the node refuses a
+// transaction, answering a TxResponse with the chain's code and reason:
+// 409 a duplicate, 413 too large, 422 refused by the rules.
+func txRefusal(status int) bool {
+	return status == http.StatusConflict || status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity
+}
+
+// TxError is a transaction the node or the chain refused (a duplicate, too
+// large, or against the rules): Res.Code is the chain's error code and
+// Res.Log the reason. It is not a network failure; resending the same
+// transaction gets the same answer.
 type TxError struct{ Res api.TxResponse }
+
+// IsRefusal reports whether err is an answer from the node refusing the
+// request (a TxError, or an APIError with a 4xx status), as opposed to a
+// network failure or a node that is not ready, which may be retried.
+func IsRefusal(err error) bool {
+	var te *TxError
+	if errors.As(err, &te) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests
+}
 
 func (e *TxError) Error() string {
 	return fmt.Sprintf("transaction rejected (code %d): %s", e.Res.Code, e.Res.Log)
@@ -291,15 +324,38 @@ func (c *Client) forgetSequence(a chain.Address) {
 	c.mu.Unlock()
 }
 
-// BlobPut uploads content to the node and returns its CID. It does not
-// register the blob on chain; RegisterBlob does both.
-func (c *Client) BlobPut(ctx context.Context, content []byte) (string, error) {
-	var res api.BlobPut
-	err := c.Do(ctx, http.MethodPost, "/blobs", bytes.NewReader(content), "application/octet-stream", &res)
-	if err == nil && res.CID != chain.BlobCID(content) {
-		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, chain.BlobCID(content))
+// BlobPut uploads content to the node, signed by key's account, which
+// must be able to pay the storage fee when it registers the blob. It does
+// not register the blob on chain; RegisterBlob does both (a node removes
+// content no transaction registers after a grace period).
+func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return "", err
 	}
-	return res.CID, err
+	cid := chain.BlobCID(content)
+	now := time.Now().Unix()
+	sig, err := key.Sign(chain.BlobUploadSignBytes(chainID, cid, uint64(len(content)), now))
+	if err != nil {
+		return "", fmt.Errorf("sign upload: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/blobs", bytes.NewReader(content))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(api.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
+	req.Header.Set(api.HeaderBlobSignature, hex.EncodeToString(sig))
+	req.Header.Set(api.HeaderBlobTime, strconv.FormatInt(now, 10))
+	req.Header.Set(api.HeaderBlobCID, cid)
+	var res api.BlobPut
+	if err := c.DoRequest(req, &res); err != nil {
+		return "", err
+	}
+	if res.CID != cid {
+		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, cid)
+	}
+	return cid, nil
 }
 
 // BlobGet downloads a blob and checks it against its CID.
@@ -316,7 +372,7 @@ func (c *Client) BlobGet(ctx context.Context, cid string) ([]byte, error) {
 
 // RegisterBlob uploads content and records it on chain, returning the CID.
 func (c *Client) RegisterBlob(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
-	cid, err := c.BlobPut(ctx, content)
+	cid, err := c.BlobPut(ctx, key, content)
 	if err != nil {
 		return "", err
 	}

@@ -138,7 +138,7 @@ func TestDataMarketScenario(t *testing.T) {
 	}
 	// A forged signature (outsider signs, claims the buyer's key) is refused.
 	req, _ := http.NewRequest(http.MethodGet, c.Base()+"/data/1/download", nil)
-	gateway.SignGatewayRequest(req, net.Keys[outsider], "tenun-test", 1, 0, time.Now())
+	gateway.SignGatewayRequest(req, net.Keys[outsider], "tenun-test", time.Now())
 	req.Header.Set(gateway.HeaderPubKey, strings.ToLower(hexOf(net.Keys[buyer].PubKey().Bytes())))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -111,7 +111,7 @@ func devAddr(i int) chain.Address {
 // ---- ports ----
 
 // freeBase finds a base port such that the n nodes' listeners
-// (base+10*i, +1, +2) are all free on 127.0.0.1. It picks below Linux's
+// (base+10*i, +1, +2, +3 for metrics) are all free on 127.0.0.1. It picks below Linux's
 // ephemeral range, so an outgoing connection cannot take one of them
 // between this check and the node's listen.
 func freeBase(t *testing.T, n int) int {
@@ -122,7 +122,7 @@ func freeBase(t *testing.T, n int) int {
 		var held []net.Listener
 		ok := true
 		for i := 0; i < n && ok; i++ {
-			for j := 0; j < 3; j++ {
+			for j := 0; j < 4; j++ {
 				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+10*i+j))
 				if err != nil {
 					ok = false

@@ -16,6 +16,7 @@ import (
 	abcicli "github.com/cometbft/cometbft/abci/client"
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtsync "github.com/cometbft/cometbft/libs/sync"
+	"github.com/cometbft/cometbft/mempool"
 	"github.com/cometbft/cometbft/proxy"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -28,6 +29,13 @@ import (
 // height is shared with the API, which reads immutable snapshots.
 type ABCI struct {
 	abci.BaseApplication
+
+	// OnBlock and OnRefused, when set before the node starts, see each
+	// applied block's results and each new transaction CheckTx refused
+	// (metrics and logs; they must be quick).
+	OnBlock   func(block chain.Block, res chain.BlockResult)
+	OnRefused func(r chain.TxResult)
+	mempool   mempool.Mempool // for its size in the metrics
 
 	app  *chain.App
 	tree *store.Tree
@@ -172,6 +180,8 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 		a.forget(h)
 		if req.Type == abci.CheckTxType_Recheck {
 			a.noteDropped(h, r.Log)
+		} else if a.OnRefused != nil {
+			a.OnRefused(r)
 		}
 	}
 	return &abci.ResponseCheckTx{Code: r.Code, Log: r.Log, Codespace: codespace(r.Code)}, nil
@@ -222,6 +232,9 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 	defer a.treeMu.Unlock()
 	res := a.app.ApplyBlock(a.tree, block, req.Txs, known)
 	a.lastBlock = block
+	if a.OnBlock != nil {
+		a.OnBlock(block, res)
+	}
 	out := &abci.ResponseFinalizeBlock{
 		TxResults: make([]*abci.ExecTxResult, len(res.Txs)),
 		Events:    toABCIEvents(res.Events),

@@ -27,8 +27,8 @@ func StartFresh(home string, o InitOptions) (*Node, error) {
 	return n, nil
 }
 
-// FreeBasePort finds three consecutive free loopback ports (P2P, CometBFT
-// RPC, API) for a throwaway node. It draws them at random below Linux's
+// FreeBasePort finds four consecutive free loopback ports (P2P, CometBFT
+// RPC, API, metrics) for a throwaway node. It draws them at random below Linux's
 // ephemeral range (32768 and up), which the kernel hands to outgoing
 // connections and to other programs asking for "any port": a block taken
 // from that range could be handed to someone else between this check and
@@ -37,9 +37,9 @@ func StartFresh(home string, o InitOptions) (*Node, error) {
 func FreeBasePort() (int, error) {
 	const lo, hi = 20000, 32000
 	for try := 0; try < 100; try++ {
-		base := lo + rand.IntN(hi-lo-3)
+		base := lo + rand.IntN(hi-lo-4)
 		free := true
-		for p := base; p < base+3 && free; p++ {
+		for p := base; p < base+4 && free; p++ {
 			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 			if err != nil {
 				free = false
@@ -51,5 +51,5 @@ func FreeBasePort() (int, error) {
 			return base, nil
 		}
 	}
-	return 0, fmt.Errorf("no block of 3 free loopback ports in %d-%d", lo, hi)
+	return 0, fmt.Errorf("no block of 4 free loopback ports in %d-%d", lo, hi)
 }

@@ -159,7 +159,9 @@ func initNetwork(homes []string, o InitOptions) ([]string, error) {
 		c.Mempool.Size = 100_000
 		c.Mempool.MaxTxsBytes = 1 << 30
 		c.Mempool.CacheSize = 200_000
-		c.Instrumentation.Prometheus = false
+		// Metrics on by default, on loopback, one port per node.
+		c.Instrumentation.Prometheus = true
+		c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", nd.port+3)
 		c.LogLevel = "info"
 		cfg.WriteConfigFile(filepath.Join(homes[i], "config", "config.toml"), c)
 		if err := doc.SaveAs(c.GenesisFile()); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/logging"
+	"github.com/tenun-chain/tenun/node/metrics"
 )
 
 // AppConfig is Tenun's own node configuration, beside CometBFT's config.toml.
@@ -30,6 +33,9 @@ type AppConfig struct {
 	// KeyringBackend is the default keyring of the CLI using this home:
 	// "test" for devnets, "file" otherwise.
 	KeyringBackend string `json:"keyring_backend,omitempty"`
+	// NoCeremonyHook stops the node from contributing to zkML setup
+	// ceremonies with its validator key (see ceremony_hook.go).
+	NoCeremonyHook bool `json:"no_ceremony_hook,omitempty"`
 }
 
 func appConfigPath(home string) string { return filepath.Join(home, "config", "tenun.json") }
@@ -57,15 +63,69 @@ type Node struct {
 	Blobs  *BlobStore
 	RPC    *rpclocal.Local
 
+	// Metrics are the node's application metrics (served on the
+	// Prometheus address of config.toml, see metrics.go).
+	Metrics *metrics.Metrics
+
 	tree   *store.Tree
 	api    *http.Server
+	metSrv *http.Server
+	metLn  net.Listener
 	apiLn  net.Listener
 	logOut *os.File
+	// stopHook stops the ceremony hook (nil when it is off).
+	stopHook func()
+	log      cmtlog.Logger
+	stop     chan struct{}
+	bg       sync.WaitGroup
+
+	services []Service // see services.go
+}
+
+// BlobGrace is how long an uploaded blob may stay unregistered before the
+// node removes it; BlobSweepEvery is how often it looks. Tests shorten them.
+var (
+	BlobGrace      = time.Hour
+	BlobSweepEvery = time.Minute
+)
+
+// sweepBlobs removes unregistered uploads past BlobGrace until Stop.
+func (n *Node) sweepBlobs() {
+	defer n.bg.Done()
+	t := time.NewTicker(BlobSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		kv, _, err := n.ABCI.Snapshot()
+		if err != nil {
+			continue
+		}
+		removed, err := n.Blobs.Sweep(func(c string) bool { return chain.IsBlobRegistered(kv, c) }, BlobGrace, time.Now())
+		if err != nil {
+			n.logger().Error("blob sweep", "err", err)
+		} else if removed > 0 {
+			n.logger().Info("removed unregistered blobs past the grace period", "count", removed, "grace", BlobGrace.String())
+		}
+	}
+}
+
+func (n *Node) logger() cmtlog.Logger {
+	if n.log == nil {
+		return cmtlog.NewNopLogger()
+	}
+	return n.log
 }
 
 // Start opens the home directory written by InitHome and runs the node until
 // Stop. Markets are the domains the chain runs besides its core.
-func Start(home string) (*Node, error) {
+func Start(home string) (*Node, error) { return StartWith(home, StartOptions{}) }
+
+// StartWith is Start with the operator's overrides (see StartOptions).
+func StartWith(home string, o StartOptions) (*Node, error) {
 	ac, err := LoadAppConfig(home)
 	if err != nil {
 		return nil, err
@@ -74,6 +134,15 @@ func Start(home string) (*Node, error) {
 	ccfg.SetRoot(home)
 	if err := loadCometConfig(home, ccfg); err != nil {
 		return nil, err
+	}
+	if _, err := o.apply(&ac, ccfg); err != nil {
+		return nil, err
+	}
+	// config.toml's log_level and log_format, unless the command line
+	// overrides the level.
+	logLevel := ccfg.LogLevel
+	if o.LogLevel != "" {
+		logLevel = o.LogLevel
 	}
 	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
 	if err != nil {
@@ -91,7 +160,29 @@ func Start(home string) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+	logger, err := logging.New(logOut, logLevel, ccfg.LogFormat)
+	if err != nil {
+		tree.Close()
+		logOut.Close()
+		return nil, fmt.Errorf("%s: %w", filepath.Join(home, "config", "config.toml"), err)
+	}
+	appLog := logger.With("module", "tenun")
+	met := metrics.New(func() int { return a.mempoolSize() }, func() map[[2]string]int { return jobCounts(a) })
+	a.OnBlock = func(b chain.Block, res chain.BlockResult) {
+		met.ObserveBlock(b.Height, res)
+		failed := 0
+		for _, r := range res.Txs {
+			if r.Code != 0 {
+				failed++
+				appLog.Info("transaction failed in block", "height", b.Height, "type", r.Type, "sender", r.Sender, "code", r.Code, "log", r.Log)
+			}
+		}
+		appLog.Info("applied block", "height", b.Height, "txs", len(res.Txs), "failed", failed, "events", len(res.Events))
+	}
+	a.OnRefused = func(r chain.TxResult) {
+		met.ObserveRefused(r)
+		appLog.Debug("refused transaction", "type", r.Type, "sender", r.Sender, "code", r.Code, "log", r.Log)
+	}
 	// A crash can leave the last committed block unindexed (see replay.go).
 	if from, to, err := repairTxIndex(ccfg); err != nil {
 		logger.Error("repair of the tx index failed", "err", err)
@@ -105,21 +196,43 @@ func Start(home string) (*Node, error) {
 		return nil, fmt.Errorf("load node key: %w", err)
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
+	// The node serves metrics itself (metricsAddr): CometBFT's own server
+	// stays off, and its metrics register process-wide once (see
+	// cometMetrics), which tests running several nodes need.
+	metricsAddr := ""
+	if ccfg.Instrumentation.Prometheus {
+		metricsAddr = ccfg.Instrumentation.PrometheusListenAddr
+	}
+	ccfg.Instrumentation.Prometheus = false
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, PreverifyingClients(a, a.PreverifyTx),
 		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
-		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
+		cometMetrics(ccfg.Instrumentation, metricsAddr != ""), logger)
 	if err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("create CometBFT node: %w", err)
 	}
+	a.mempool = comet.Mempool()
 	if err := comet.Start(); err != nil {
 		tree.Close()
 		return nil, fmt.Errorf("start CometBFT node: %w", err)
 	}
-	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: appLog, Metrics: met}
+
 	if err := n.startAPI(); err != nil {
 		n.Stop()
 		return nil, err
+	}
+	if metricsAddr != "" {
+		if err := n.startMetrics(metricsAddr); err != nil {
+			n.Stop()
+			return nil, err
+		}
+	}
+	n.stop = make(chan struct{})
+	n.bg.Add(1)
+	go n.sweepBlobs()
+	if stop := n.startCeremonyHook(pv, logger); stop != nil {
+		n.stopHook = stop
 	}
 	return n, nil
 }
@@ -158,7 +271,19 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
-	var errs []error
+	if n.stopHook != nil {
+		n.stopHook()
+		n.stopHook = nil
+	}
+	errs := []error{n.stopServices()}
+	if n.stop != nil {
+		close(n.stop)
+		n.bg.Wait()
+		n.stop = nil
+	}
+	if n.metSrv != nil {
+		errs = append(errs, n.metSrv.Close())
+	}
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.api.Shutdown(ctx))

@@ -6,12 +6,16 @@ package gateway
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -24,9 +28,12 @@ import (
 
 // The data gateway serves a dataset version only to accounts holding a
 // grant. A request proves its account by an ed25519 signature over
-// GatewayMessage, sent in headers; the timestamp bounds replay to
-// GatewayClockSkew. This is node-side and off-chain: the grant it checks is
-// on-chain state, the clock it reads is the node's own.
+// GatewayMessage, sent in headers: the method, host, path and query it was
+// sent with, a timestamp within GatewayClockSkew of the node's clock, and a
+// fresh nonce the node remembers for the window, so a captured request can
+// be neither replayed nor pointed at another dataset, version, format or
+// node. This is node-side and off-chain: the grant it checks is on-chain
+// state, the clock it reads is the node's own.
 //
 // Public storage (IPFS and the like) extends this without a trusted
 // gateway: the curator encrypts each version with a fresh content key
@@ -42,22 +49,37 @@ const GatewayClockSkew = 5 * time.Minute
 const (
 	HeaderPubKey    = "X-Tenun-Pubkey"
 	HeaderTimestamp = "X-Tenun-Timestamp"
+	HeaderNonce     = "X-Tenun-Nonce"
 	HeaderSignature = "X-Tenun-Signature"
 )
 
-// GatewayMessage is what a downloader signs.
-func GatewayMessage(chainID string, dataset, version uint64, unix int64) []byte {
-	return []byte(fmt.Sprintf("tenun/data-gateway/v1\n%s\n%d\n%d\n%d", chainID, dataset, version, unix))
+// GatewayMessage is what a downloader signs: the request as sent (method,
+// host, path, and the query in canonical order) with its time and nonce.
+func GatewayMessage(chainID, method, host, path string, query url.Values, unix int64, nonce string) []byte {
+	return []byte(fmt.Sprintf("tenun/data-gateway/v2\n%s\n%s\n%s\n%s\n%s\n%d\n%s",
+		chainID, method, strings.ToLower(host), path, query.Encode(), unix, nonce))
 }
 
-// SignGatewayRequest sets the headers that prove key's account on req.
-func SignGatewayRequest(req *http.Request, key ed25519.PrivKey, chainID string, dataset, version uint64, now time.Time) error {
-	sig, err := key.Sign(GatewayMessage(chainID, dataset, version, now.Unix()))
+// SignGatewayRequest sets the headers that prove key's account on req: a
+// signature over req's method, host, path and query, the time and a fresh
+// nonce. Sign just before sending; the node accepts each nonce once.
+func SignGatewayRequest(req *http.Request, key ed25519.PrivKey, chainID string, now time.Time) error {
+	var n [16]byte
+	if _, err := rand.Read(n[:]); err != nil {
+		return fmt.Errorf("gateway nonce: %w", err)
+	}
+	nonce := hex.EncodeToString(n[:])
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	sig, err := key.Sign(GatewayMessage(chainID, req.Method, host, req.URL.Path, req.URL.Query(), now.Unix(), nonce))
 	if err != nil {
 		return err
 	}
 	req.Header.Set(HeaderPubKey, hex.EncodeToString(key.PubKey().Bytes()))
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderNonce, nonce)
 	req.Header.Set(HeaderSignature, hex.EncodeToString(sig))
 	return nil
 }
@@ -67,8 +89,9 @@ type Extension struct{}
 
 // RegisterHTTP serves GET /data/{id}/download?version=N&format=csv|jsonl.
 func (Extension) RegisterHTTP(mux *http.ServeMux, host ext.Host) {
+	seen := newNonceCache(maxNonces)
 	mux.HandleFunc("GET /data/{id}/download", func(w http.ResponseWriter, r *http.Request) {
-		serveDownload(w, r, host)
+		serveDownload(w, r, host, seen)
 	})
 }
 
@@ -78,7 +101,7 @@ func writeErr(w http.ResponseWriter, status int, err error) {
 	json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "code": chain.CodeOf(err)})
 }
 
-func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
+func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *nonceCache) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "dataset id %q", r.PathValue("id")))
@@ -95,8 +118,9 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 		return
 	}
 	// The gateway answers HTTP on one node, outside consensus: its clock
-	// only bounds replay of a download request.
-	buyer, err := authenticate(r, host.ChainID(), id, time.Now())
+	// only bounds how long it remembers nonces.
+	now := time.Now()
+	buyer, nonce, err := authenticate(r, host.ChainID(), now)
 	if err != nil {
 		writeErr(w, http.StatusForbidden, err)
 		return
@@ -104,6 +128,16 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 	g, ok := data.HasGrant(kv, id, buyer)
 	if !ok {
 		writeErr(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "%s holds no grant to dataset %d: buy it first", buyer, id))
+		return
+	}
+	// Only grantees' nonces are remembered, so strangers cannot fill the cache.
+	switch err := seen.claim(buyer.String()+"/"+nonce, now, 2*GatewayClockSkew); {
+	case errors.Is(err, errReplay):
+		writeErr(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "replayed gateway request: nonce %s was used already", nonce))
+		return
+	case err != nil:
+		w.Header().Set("Retry-After", "1")
+		writeErr(w, http.StatusTooManyRequests, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
 		return
 	}
 	ver := g.Version
@@ -149,26 +183,21 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 	w.Write(buf.Bytes())
 }
 
-func authenticate(r *http.Request, chainID string, id uint64, now time.Time) (chain.Address, error) {
+func authenticate(r *http.Request, chainID string, now time.Time) (chain.Address, string, error) {
 	pub, err1 := hex.DecodeString(r.Header.Get(HeaderPubKey))
 	sig, err2 := hex.DecodeString(r.Header.Get(HeaderSignature))
 	ts, err3 := strconv.ParseInt(r.Header.Get(HeaderTimestamp), 10, 64)
-	if err1 != nil || err2 != nil || err3 != nil || len(pub) != ed25519.PubKeySize {
-		return chain.Address{}, chain.Wrap(chain.ErrUnauthorized, "unsigned request: send %s, %s and %s", HeaderPubKey, HeaderTimestamp, HeaderSignature)
+	nonce := r.Header.Get(HeaderNonce)
+	if err1 != nil || err2 != nil || err3 != nil || len(pub) != ed25519.PubKeySize || len(nonce) < 16 || len(nonce) > 64 {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "unsigned request: send %s, %s, %s (16 to 64 characters) and %s", HeaderPubKey, HeaderTimestamp, HeaderNonce, HeaderSignature)
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > GatewayClockSkew || d < -GatewayClockSkew {
-		return chain.Address{}, chain.Wrap(chain.ErrUnauthorized, "request timestamp is %v from the node's clock", d.Round(time.Second))
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "request timestamp is %v from the node's clock", d.Round(time.Second))
 	}
-	// The version is part of the query, but grants are per dataset, so the
-	// signature covers the dataset and the version the client asked for.
-	ver := uint64(0)
-	if s := r.URL.Query().Get("version"); s != "" {
-		ver, _ = strconv.ParseUint(s, 10, 64)
+	if !ed25519.PubKey(pub).VerifySignature(GatewayMessage(chainID, r.Method, r.Host, r.URL.Path, r.URL.Query(), ts, nonce), sig) {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "bad signature on the gateway request (it covers the method, host, path, query, time and nonce)")
 	}
-	if !ed25519.PubKey(pub).VerifySignature(GatewayMessage(chainID, id, ver, ts), sig) {
-		return chain.Address{}, chain.Wrap(chain.ErrUnauthorized, "bad signature on the gateway request")
-	}
-	return chain.AddressFromPubKey(pub), nil
+	return chain.AddressFromPubKey(pub), nonce, nil
 }
 
 // VersionRecords assembles the records of a version from its batches' blobs

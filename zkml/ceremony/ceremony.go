@@ -40,6 +40,7 @@ import (
 	"io"
 
 	"github.com/consensys/gnark-crypto/ecc"
+	curve "github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark/backend/groth16"
 	"github.com/consensys/gnark/backend/groth16/bn254/mpcsetup"
 	"github.com/consensys/gnark/constraint"
@@ -230,18 +231,114 @@ func R1CS(ccs constraint.ConstraintSystem, n uint64) (*cs.R1CS, error) {
 }
 
 // InitPhase2 is the starting state of phase 2 for circuit r over the sealed
-// phase-1 parameters commons (deterministic: every validator derives it).
-func InitPhase2(r *cs.R1CS, commons []byte, n uint64) ([]byte, error) {
+// phase-1 parameters commons (deterministic: every validator derives it),
+// with the circuit's evaluations that Keys needs (the costly part: one
+// scalar multiplication per constraint term, so it is computed once, when
+// phase 1 is sealed, and kept).
+func InitPhase2(r *cs.R1CS, commons []byte, n uint64) (state, evals []byte, err error) {
 	c, err := readCommons(commons, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	if uint64(r.GetNbConstraints()) > n {
+		return nil, nil, fmt.Errorf("ceremony: %d constraints do not fit domain %d", r.GetNbConstraints(), n)
+	}
+	var p mpcsetup.Phase2
+	ev := p.Initialize(r, c)
+	if state, err = encode(&p); err != nil {
+		return nil, nil, err
+	}
+	if evals, err = encodeEvals(&ev); err != nil {
+		return nil, nil, err
+	}
+	return state, evals, nil
+}
+
+// encodeEvals writes mpcsetup.Phase2Evaluations, which gnark does not
+// serialize: its point slices (compressed, length-prefixed), then the
+// public-and-commitment-committed wire lists as uint32s.
+func encodeEvals(ev *mpcsetup.Phase2Evaluations) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := curve.NewEncoder(&buf)
+	for _, v := range []any{ev.G1.A, ev.G1.B, ev.G1.VKK, ev.G2.B, uint32(len(ev.G1.CKK))} {
+		if err := enc.Encode(v); err != nil {
+			return nil, fmt.Errorf("ceremony: encode evaluations: %w", err)
+		}
+	}
+	for _, ckk := range ev.G1.CKK {
+		if err := enc.Encode(ckk); err != nil {
+			return nil, fmt.Errorf("ceremony: encode evaluations: %w", err)
+		}
+	}
+	u32 := func(v int) { buf.Write(binary.BigEndian.AppendUint32(nil, uint32(v))) }
+	u32(len(ev.PublicAndCommitmentCommitted))
+	for _, l := range ev.PublicAndCommitmentCommitted {
+		u32(len(l))
+		for _, w := range l {
+			u32(w)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeEvals reads what encodeEvals wrote. The bytes come from the chain's
+// state (the chain computed them), so subgroup checks are skipped; lengths
+// are still bounded by the input.
+func decodeEvals(b []byte) (*mpcsetup.Phase2Evaluations, error) {
+	r := bytes.NewReader(b)
+	dec := curve.NewDecoder(r, curve.NoSubgroupChecks())
+	ev := new(mpcsetup.Phase2Evaluations)
+	var nc uint32
+	for _, v := range []any{&ev.G1.A, &ev.G1.B, &ev.G1.VKK, &ev.G2.B, &nc} {
+		if err := dec.Decode(v); err != nil {
+			return nil, fmt.Errorf("ceremony: evaluations: %w", err)
+		}
+	}
+	if nc > MaxCommitments {
+		return nil, fmt.Errorf("ceremony: evaluations with %d commitments", nc)
+	}
+	ev.G1.CKK = make([][]curve.G1Affine, nc)
+	for i := range ev.G1.CKK {
+		if err := dec.Decode(&ev.G1.CKK[i]); err != nil {
+			return nil, fmt.Errorf("ceremony: evaluations: %w", err)
+		}
+	}
+	rest := b[dec.BytesRead():]
+	next := func() (int, error) {
+		if len(rest) < 4 {
+			return 0, errors.New("ceremony: evaluations truncated")
+		}
+		v := binary.BigEndian.Uint32(rest)
+		rest = rest[4:]
+		if uint64(v) > uint64(len(b)) {
+			return 0, errors.New("ceremony: evaluations: length out of range")
+		}
+		return int(v), nil
+	}
+	k, err := next()
 	if err != nil {
 		return nil, err
 	}
-	if uint64(r.GetNbConstraints()) > n {
-		return nil, fmt.Errorf("ceremony: %d constraints do not fit domain %d", r.GetNbConstraints(), n)
+	ev.PublicAndCommitmentCommitted = make([][]int, 0, min(k, MaxCommitments))
+	for range k {
+		l, err := next()
+		if err != nil {
+			return nil, err
+		}
+		list := make([]int, 0, min(l, len(rest)/4))
+		for range l {
+			w, err := next()
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, w)
+		}
+		ev.PublicAndCommitmentCommitted = append(ev.PublicAndCommitmentCommitted, list)
 	}
-	var p mpcsetup.Phase2
-	p.Initialize(r, c)
-	return encode(&p)
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("ceremony: evaluations have %d trailing bytes", len(rest))
+	}
+	return ev, nil
 }
 
 // phase2Prefixes walks a phase-2 encoding and returns every length prefix
@@ -366,27 +463,27 @@ func ContributePhase2(prev []byte) ([]byte, error) {
 }
 
 // Keys derives the proving and verifying keys from the transcript: the
-// sealed phase-1 parameters, the circuit, the last phase-2 state and the
-// beacon. The chain runs it to get the verifying key (never uploaded);
-// provers run it to get the proving key, from the same public data.
-func Keys(r *cs.R1CS, commons []byte, n uint64, last []byte, beacon []byte) (groth16.ProvingKey, groth16.VerifyingKey, error) {
+// sealed phase-1 parameters, the circuit's evaluations (InitPhase2), the
+// last phase-2 state and the beacon. The chain runs it to get the verifying
+// key (never uploaded); provers run it to get the proving key, from the
+// same public data.
+func Keys(commons []byte, n uint64, evals, last, beacon []byte) (groth16.ProvingKey, groth16.VerifyingKey, error) {
 	c, err := readCommons(commons, n)
 	if err != nil {
 		return nil, nil, err
 	}
-	if uint64(r.GetNbConstraints()) > n {
-		return nil, nil, fmt.Errorf("ceremony: %d constraints do not fit domain %d", r.GetNbConstraints(), n)
+	ev, err := decodeEvals(evals)
+	if err != nil {
+		return nil, nil, err
 	}
-	var init mpcsetup.Phase2
-	evals := init.Initialize(r, c)
 	p, err := readPhase2(last)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(p.Sigmas) != len(init.Sigmas) || len(p.Parameters.G1.PKK) != len(init.Parameters.G1.PKK) {
-		return nil, nil, errors.New("ceremony: the last phase-2 state is not for this circuit")
+	if len(p.Sigmas) != len(ev.G1.CKK) {
+		return nil, nil, errors.New("ceremony: the last phase-2 state is not for these evaluations")
 	}
-	pk, vk := p.Seal(c, &evals, beacon)
+	pk, vk := p.Seal(c, ev, beacon)
 	return pk, vk, nil
 }
 

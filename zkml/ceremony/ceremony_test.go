@@ -58,6 +58,7 @@ type transcript struct {
 	p1      []byte
 	p1start bool
 	commons []byte
+	evals   []byte
 	p2      []byte
 }
 
@@ -92,7 +93,7 @@ func (tr *transcript) seal1(t *testing.T, r *cs.R1CS, beacon []byte) {
 	if tr.commons, err = ceremony.SealPhase1(tr.p1, tr.n, beacon); err != nil {
 		t.Fatal(err)
 	}
-	if tr.p2, err = ceremony.InitPhase2(r, tr.commons, tr.n); err != nil {
+	if tr.p2, tr.evals, err = ceremony.InitPhase2(r, tr.commons, tr.n); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -116,7 +117,7 @@ func (tr *transcript) honest2(t *testing.T) {
 
 func (tr *transcript) keys(t *testing.T, r *cs.R1CS, beacon []byte) (groth16.ProvingKey, groth16.VerifyingKey, []byte) {
 	t.Helper()
-	pk, vk, err := ceremony.Keys(r, tr.commons, tr.n, tr.p2, beacon)
+	pk, vk, err := ceremony.Keys(tr.commons, tr.n, tr.evals, tr.p2, beacon)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func (k *Keys) ProveInference(m *model.Model, x []int) (*ProofFile, error) {
 		return nil, fmt.Errorf("keys are for %s proofs", k.Spec.Kind)
 	}
 	if !k.Spec.Arch.Equal(m.Arch) {
-		return nil, fmt.Errorf("keys are for arch %s %v, model is %s %v", k.Spec.Arch, k.Spec.Arch, m.Arch, m.Arch)
+		return nil, fmt.Errorf("keys are for arch %s, model is %s: %s (keys vs model)", k.Spec.Arch, m.Arch, k.Spec.Arch.Diff(m.Arch))
 	}
 	a, cls, err := circuit.InferenceAssignment(m, x)
 	if err != nil {
@@ -66,7 +66,7 @@ func (k *Keys) ProveAccuracy(m *model.Model, ds *model.Dataset, atLeast int) (*P
 		return nil, fmt.Errorf("keys are for %s proofs", k.Spec.Kind)
 	}
 	if !k.Spec.Arch.Equal(m.Arch) || k.Spec.Rows != ds.Len() {
-		return nil, fmt.Errorf("keys are for arch %s over %d rows, got %s over %d", k.Spec.Arch, k.Spec.Rows, m.Arch, ds.Len())
+		return nil, fmt.Errorf("keys are for arch %s over %d rows, got %s over %d (keys vs model: %s)", k.Spec.Arch, k.Spec.Rows, m.Arch, ds.Len(), k.Spec.Arch.Diff(m.Arch))
 	}
 	assign := circuit.AccuracyAssignment
 	if k.Spec.TestSet != nil {

@@ -11,10 +11,12 @@
 // claim; a proof that does not verify changes nothing.
 //
 // Trust: a Groth16 key is only as sound as its setup. zkml/prover's
-// single-party setup lets whoever ran it forge proofs, so it is for devnets;
-// a public network registers keys from a ceremony. Every claim records the
-// circuit it was verified under, and every circuit who registered it and
-// its setup note, so a reader can decide which circuits to believe.
+// single-party setup lets whoever ran it forge proofs, so it is for devnets
+// (Circuit.Trust says so wherever a circuit or claim is shown); a public
+// network runs a ceremony on chain (ceremony.go), which derives the key
+// itself. Once a ceremony sealed a spec, uploaded keys for that spec and
+// claims under them are refused; RequireTrustedClaim is the rule for
+// markets that pay on a claim.
 //
 // State, under "zkml/":
 //
@@ -25,6 +27,8 @@
 //	zkml/testset/<hash 32>         TestSet
 //	zkml/claim/<model be8><n be8>  Claim
 //	zkml/stmt/<sha256 32>          claim n: each statement is recorded once
+//
+// and the ceremony keys listed in ceremony.go.
 package registry
 
 import (
@@ -52,6 +56,12 @@ type Circuit struct {
 	Setup        string        `json:"setup,omitempty" cbor:"6,keyasint,omitempty"`
 	Registrant   chain.Address `json:"registrant" cbor:"7,keyasint"`
 	Height       int64         `json:"height" cbor:"8,keyasint"`
+	// Ceremony is the on-chain ceremony that derived the key; 0 for a key
+	// uploaded from a single-party setup (devnets: see Trust).
+	Ceremony uint64 `json:"ceremony,omitempty" cbor:"9,keyasint,omitempty"`
+	// Trust says how far the key can be believed (TrustSingleParty or
+	// TrustCeremony); shown with every circuit and claim.
+	Trust string `json:"trust" cbor:"10,keyasint"`
 }
 
 // Model is a committed model.
@@ -93,6 +103,10 @@ type Claim struct {
 	AccuracyBps *uint32       `json:"accuracy_bps,omitempty" cbor:"8,keyasint,omitempty"`
 	Height      int64         `json:"height" cbor:"9,keyasint"`
 	Prover      chain.Address `json:"prover" cbor:"10,keyasint"`
+	// Ceremony and Trust are the circuit's (see Circuit), copied so that
+	// every claim shown says whether its key came from a ceremony.
+	Ceremony uint64 `json:"ceremony,omitempty" cbor:"20,keyasint,omitempty"`
+	Trust    string `json:"trust" cbor:"21,keyasint"`
 }
 
 // Keys.
@@ -124,7 +138,17 @@ func GetCircuit(kv store.KV, id Hash) (Circuit, error) {
 	if !chain.Get(kv, circuitKey(id), &c) {
 		return c, chain.Wrap(chain.ErrNotFound, "circuit %s is not registered", id)
 	}
+	c.Trust = c.trust()
 	return c, nil
+}
+
+// trust is the circuit's trust note; circuits stored before the note
+// existed were all uploaded single-party keys.
+func (c Circuit) trust() string {
+	if c.Ceremony != 0 {
+		return TrustCeremony
+	}
+	return TrustSingleParty
 }
 
 // GetModel loads a committed model.
@@ -165,10 +189,15 @@ func (Domain) Register(r *chain.Router) {
 	chain.Handle(r, commitModel)
 	chain.Handle(r, registerTestSet)
 	chain.Handle(r, submitProof)
+	chain.Handle(r, openCeremony)
+	chain.Handle(r, contribute)
 }
 
 func registerCircuit(ctx *chain.Context, m *MsgRegisterCircuit) error {
 	id := CircuitID(m.Spec, m.VerifyingKey)
+	if cid, ok := SealedCeremonyFor(ctx.KV, m.Spec); ok {
+		return chain.Wrap(chain.ErrConflict, "ceremony %d sealed a circuit for this spec: uploaded keys (%s) are refused for it", cid, TrustSingleParty)
+	}
 	if store.Has(ctx.KV, circuitKey(id)) {
 		return chain.Wrap(chain.ErrConflict, "circuit %s is already registered", id)
 	}
@@ -188,10 +217,11 @@ func registerCircuit(ctx *chain.Context, m *MsgRegisterCircuit) error {
 	c := Circuit{
 		ID: id, Spec: m.Spec, VerifyingKey: m.VerifyingKey, PublicInputs: uint32(n),
 		Gnark: m.Gnark, Setup: m.Setup, Registrant: ctx.Sender, Height: ctx.Block.Height,
+		Trust: TrustSingleParty,
 	}
 	chain.Put(ctx.KV, circuitKey(id), c)
 	ctx.Emit("zkml_circuit", "id", id.String(), "kind", m.Spec.Kind, "arch", m.Spec.Arch.String(),
-		"rows", chain.U64(uint64(m.Spec.Rows)), "registrant", ctx.Sender.String())
+		"rows", chain.U64(uint64(m.Spec.Rows)), "registrant", ctx.Sender.String(), "trust", TrustSingleParty)
 	return nil
 }
 
@@ -254,9 +284,15 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	if !c.Spec.Arch.Equal(mdl.Arch) {
 		return chain.Wrap(chain.ErrInvalidRequest, "circuit %s is for arch %s, model %d is %s", c.ID, c.Spec.Arch, mdl.ID, mdl.Arch)
 	}
+	// Once a ceremony sealed a circuit for the spec, the single-party keys
+	// of the devnet days prove nothing more about it.
+	if cid, ok := SealedCeremonyFor(ctx.KV, c.Spec); ok && c.Ceremony == 0 {
+		return chain.Wrap(chain.ErrUnauthorized, "circuit %s is from a %s; ceremony %d sealed the circuit for this spec: prove under it", c.ID, TrustSingleParty, cid)
+	}
 	claim := Claim{
 		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: c.Spec.Kind, Circuit: c.ID, Commitment: mdl.Commitment,
 		Inference: m.Inference, Accuracy: m.Accuracy, Height: ctx.Block.Height, Prover: ctx.Sender,
+		Ceremony: c.Ceremony, Trust: c.trust(),
 	}
 	var pub []fr.Element
 	switch {
@@ -338,13 +374,15 @@ func statementHash(circuit Hash, modelID uint64, pub []fr.Element) [32]byte {
 }
 
 // Query answers: circuits | circuit/<id> | models | model/<id> |
-// claims/<model id> | testset/<hash>.
+// claims/<model id> | testset/<hash> | ceremonies | ceremony/<id> |
+// ceremony-data/<id> (with the transcript head, for contributors and provers).
 func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) {
 	kind, arg, _ := strings.Cut(path, "/")
 	switch kind {
 	case "circuits":
 		out := []Circuit{}
 		chain.Each(kv, prefixCircuit, func(_ []byte, c Circuit) bool {
+			c.Trust = c.trust()
 			out = append(out, c)
 			return true
 		})
@@ -381,6 +419,22 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 			return nil, chain.Wrap(chain.ErrInvalidRequest, "test set hash %q: %v", arg, err)
 		}
 		return GetTestSet(kv, h)
+	case "ceremonies":
+		out := []Ceremony{}
+		chain.Each(kv, prefixCeremony, func(_ []byte, c Ceremony) bool {
+			out = append(out, c)
+			return true
+		})
+		return out, nil
+	case "ceremony", "ceremony-data":
+		id, err := strconv.ParseUint(arg, 10, 64)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "ceremony id %q", arg)
+		}
+		if kind == "ceremony" {
+			return GetCeremony(kv, id)
+		}
+		return GetCeremonyData(kv, id)
 	}
 	return nil, chain.Wrap(chain.ErrNotFound, "no zkml query %q", path)
 }

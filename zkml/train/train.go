@@ -36,6 +36,8 @@ type TrainConfig struct {
 	// ImageWidth > 0 treats inputs as images of that width and trains on
 	// random translations by up to one pixel (a cheap, strong augmentation).
 	ImageWidth int
+	// OnEpoch, when set, is called after each epoch (1-based), for progress.
+	OnEpoch func(epoch int) `json:"-"`
 }
 
 func (c *TrainConfig) defaults() {
@@ -109,7 +111,7 @@ func Train(ds *model.Dataset, nClasses int, cfg TrainConfig) (*FloatMLP, error) 
 	for i := range order {
 		order[i] = i
 	}
-	for range cfg.Epochs {
+	for epoch := range cfg.Epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for start := 0; start < len(order); start += cfg.BatchSize {
 			end := min(start+cfg.BatchSize, len(order))
@@ -118,6 +120,9 @@ func Train(ds *model.Dataset, nClasses int, cfg TrainConfig) (*FloatMLP, error) 
 				net.backprop(augment(xs[r], cfg, rng), ds.Y[r], grad)
 			}
 			opt.step(net, grad, 1/float64(end-start), cfg.L2)
+		}
+		if cfg.OnEpoch != nil {
+			cfg.OnEpoch(epoch + 1)
 		}
 	}
 	return net, nil
