@@ -133,3 +133,5 @@ require (
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 	lukechampine.com/blake3 v1.1.6 // indirect
 )
+
+replace github.com/DataDog/zstd => ./third_party/zstd

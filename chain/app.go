@@ -209,12 +209,15 @@ func (a *App) deliver(kv store.KV, block Block, params Params, tx *Tx, sigErr er
 		return res(Wrap(ErrFee, "fee %d%s, this transaction needs at least %d%s", tx.Body.Fee, Denom, minFee, Denom))
 	}
 	cache := store.NewCache(kv)
-	ctx := &Context{KV: cache, Block: block, Sender: sender, Params: params}
-	if err := move(cache, sender, FeeCollector, tx.Body.Fee); err != nil {
+	whole := NewContext(cache, block, params)
+	whole.Sender = sender
+	if err := move(whole, sender, FeeCollector, tx.Body.Fee); err != nil {
 		return res(Wrap(ErrInsufficientFunds, "cannot pay the fee: %v", err))
 	}
-	setSequence(cache, sender, seq+1)
-	if err := a.router.handle(ctx, msg); err != nil {
+	setSequence(whole.module(string(prefixSequence)), sender, seq+1)
+	// The handler writes only under its domain's prefix.
+	ctx := whole.Scoped(a.router.owner(msg.Type()))
+	if err := runGuarded(ctx, func(ctx *Context) error { return a.router.handle(ctx, msg) }); err != nil {
 		return res(err)
 	}
 	cache.Write()
@@ -233,7 +236,7 @@ func (a *App) endBlock(kv store.KV, block Block, params Params) []Event {
 	ctx := NewContext(kv, block, params)
 	for _, d := range a.router.Domains() {
 		if eb, ok := d.(EndBlocker); ok {
-			if err := ctx.Isolated(eb.EndBlock); err != nil {
+			if err := ctx.Scoped(d.Name()).Isolated(eb.EndBlock); err != nil {
 				ctx.Emit("end_block_error", "domain", d.Name(), "error", err.Error())
 			}
 		}

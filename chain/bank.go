@@ -81,14 +81,17 @@ func MulDiv(a, b, c uint64) uint64 {
 
 // Send moves amount from one account to another.
 func Send(ctx *Context, from, to Address, amount uint64) error {
-	if err := move(ctx.KV, from, to, amount); err != nil {
+	if err := move(ctx, from, to, amount); err != nil {
 		return err
 	}
 	ctx.Emit("transfer", "sender", from.String(), "recipient", to.String(), "amount", U64(amount))
 	return nil
 }
 
-func move(kv store.KV, from, to Address, amount uint64) error {
+// move is the one place balances change hands; it writes through the bank's
+// own store, whichever domain asked.
+func move(ctx *Context, from, to Address, amount uint64) error {
+	kv := ctx.module("bank/")
 	if amount == 0 {
 		return nil
 	}
@@ -120,8 +123,8 @@ func Mint(ctx *Context, to Address, amount uint64) error {
 	if err != nil {
 		return err
 	}
-	SetUint64(ctx.KV, keySupply, supply)
-	SetUint64(ctx.KV, balanceKey(to), bal)
+	SetUint64(ctx.module("bank/"), keySupply, supply)
+	SetUint64(ctx.module("bank/"), balanceKey(to), bal)
 	ctx.Emit("mint", "recipient", to.String(), "amount", U64(amount))
 	return nil
 }
@@ -132,8 +135,8 @@ func Burn(ctx *Context, from Address, amount uint64) error {
 	if fb < amount {
 		return Wrap(ErrInsufficientFunds, "burn %d from %s with %d", amount, from, fb)
 	}
-	SetUint64(ctx.KV, balanceKey(from), fb-amount)
-	SetUint64(ctx.KV, keySupply, Supply(ctx.KV)-amount)
+	SetUint64(ctx.module("bank/"), balanceKey(from), fb-amount)
+	SetUint64(ctx.module("bank/"), keySupply, Supply(ctx.KV)-amount)
 	ctx.Emit("burn", "account", from.String(), "amount", U64(amount))
 	return nil
 }

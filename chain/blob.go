@@ -114,8 +114,8 @@ func registerPaidBlob(ctx *Context, c string, size uint64) error {
 			return Wrap(ErrInsufficientFunds, "storage fee of %d%s for %d bytes: %v", fee, Denom, size, err)
 		}
 	}
-	SetUint64(ctx.KV, blobUsedKey(ctx.Sender), used+size)
-	Put(ctx.KV, blobKey(c), BlobRecord{CID: c, Owner: ctx.Sender, Size: size, Height: ctx.Block.Height})
+	SetUint64(ctx.module("blob/"), blobUsedKey(ctx.Sender), used+size)
+	Put(ctx.module("blob/"), blobKey(c), BlobRecord{CID: c, Owner: ctx.Sender, Size: size, Height: ctx.Block.Height})
 	ctx.Emit("blob_register", "cid", c, "owner", ctx.Sender.String(), "size", U64(size), "storage_fee", U64(fee))
 	return nil
 }
@@ -128,7 +128,7 @@ func NoteBlob(ctx *Context, c string, owner Address, size uint64) {
 	if _, ok := GetBlob(ctx, c); ok {
 		return
 	}
-	Put(ctx.KV, blobKey(c), BlobRecord{CID: c, Owner: owner, Size: size, Height: ctx.Block.Height})
+	Put(ctx.module("blob/"), blobKey(c), BlobRecord{CID: c, Owner: owner, Size: size, Height: ctx.Block.Height})
 }
 
 // IsBlobRegistered reports whether c has an on-chain record in kv.

@@ -72,6 +72,13 @@ func Unmarshal(data []byte, v any) error {
 	return nil
 }
 
+// The corrupt-data policy: a state value that does not decode was not
+// written by this program's rules (a bug, or a damaged disk), so the node
+// stops, naming the key, instead of skipping it: a skipped record would
+// change results (who is paid, who is matched) on this node alone, and the
+// divergence would surface only later as an app-hash mismatch. chain.Get,
+// chain.Each and the chain's own modules all follow it.
+
 // mustUnmarshal decodes a state value written by this program; failure means
 // corrupt state, which must stop the node.
 func mustUnmarshal(data []byte, v any) {
@@ -86,8 +93,25 @@ func Get(kv interface{ Get([]byte) []byte }, key []byte, v any) bool {
 	if raw == nil {
 		return false
 	}
-	mustUnmarshal(raw, v)
+	if err := Unmarshal(raw, v); err != nil {
+		panic(fmt.Errorf("corrupt state at key %q (%T): %w", key, v, err))
+	}
 	return true
+}
+
+// Each decodes every value under prefix, in key order, and calls fn with
+// its key and value until fn returns false. A value that does not decode
+// stops the node (the corrupt-data policy above).
+func Each[T any](kv interface {
+	Iterate([]byte, func(k, v []byte) bool)
+}, prefix []byte, fn func(key []byte, v T) bool) {
+	kv.Iterate(prefix, func(k, raw []byte) bool {
+		var v T
+		if err := Unmarshal(raw, &v); err != nil {
+			panic(fmt.Errorf("corrupt state at key %q (%T): %w", k, v, err))
+		}
+		return fn(k, v)
+	})
 }
 
 // Put encodes v and writes it at key.

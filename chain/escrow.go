@@ -29,17 +29,17 @@ func Lock(ctx *Context, owner Address, id string, amount uint64) error {
 		return err
 	}
 	e.Locked = total
-	if err := move(ctx.KV, owner, EscrowAddress(id), amount); err != nil {
+	if err := move(ctx, owner, EscrowAddress(id), amount); err != nil {
 		return err
 	}
-	Put(ctx.KV, escrowKey(id), e)
+	Put(ctx.module("escrow/"), escrowKey(id), e)
 	ctx.Emit("escrow_lock", "escrow", id, "owner", owner.String(), "amount", U64(amount))
 	return nil
 }
 
 // Release pays amount out of escrow id to a recipient.
 func Release(ctx *Context, id string, to Address, amount uint64) error {
-	if err := move(ctx.KV, EscrowAddress(id), to, amount); err != nil {
+	if err := move(ctx, EscrowAddress(id), to, amount); err != nil {
 		return Wrap(ErrInsufficientFunds, "escrow %s: %v", id, err)
 	}
 	ctx.Emit("escrow_release", "escrow", id, "recipient", to.String(), "amount", U64(amount))
@@ -53,7 +53,7 @@ func Refund(ctx *Context, id string) (uint64, error) {
 		return 0, Wrap(ErrNotFound, "escrow %s", id)
 	}
 	left := EscrowBalance(ctx, id)
-	if err := move(ctx.KV, EscrowAddress(id), e.Owner, left); err != nil {
+	if err := move(ctx, EscrowAddress(id), e.Owner, left); err != nil {
 		return 0, err
 	}
 	ctx.Emit("escrow_refund", "escrow", id, "owner", e.Owner.String(), "amount", U64(left))

@@ -48,12 +48,14 @@ type Querier interface {
 type route struct {
 	decode func([]byte) (Msg, error)
 	handle func(*Context, Msg) error
+	owner  string // the domain that registered it: its handler writes under "<owner>/"
 }
 
 // Router maps message types to their decoders and handlers.
 type Router struct {
-	routes  map[string]route
-	domains []Domain
+	routes      map[string]route
+	domains     []Domain
+	registering string
 }
 
 // NewRouter returns a router with the given domains registered, in order.
@@ -61,6 +63,7 @@ func NewRouter(domains ...Domain) *Router {
 	r := &Router{routes: make(map[string]route)}
 	for _, d := range domains {
 		r.domains = append(r.domains, d)
+		r.registering = d.Name()
 		d.Register(r)
 	}
 	return r
@@ -85,6 +88,7 @@ func Handle[T any, PT interface {
 			return m, nil
 		},
 		handle: func(ctx *Context, m Msg) error { return h(ctx, m.(PT)) },
+		owner:  r.registering,
 	}
 }
 
@@ -128,8 +132,14 @@ func (r *Router) Domain(name string) (Domain, bool) {
 }
 
 // HandleForTest runs a decoded message's handler directly, without the
-// transaction checks; domain tests use it to exercise pure rules.
-func (r *Router) HandleForTest(ctx *Context, m Msg) error { return r.handle(ctx, m) }
+// transaction checks, with its writes limited to its domain's prefix as in
+// a transaction; domain tests use it to exercise pure rules.
+func (r *Router) HandleForTest(ctx *Context, m Msg) error {
+	return runGuarded(ctx.Scoped(r.owner(m.Type())), func(ctx *Context) error { return r.handle(ctx, m) })
+}
+
+// owner is the name of the domain that handles messages of type typ.
+func (r *Router) owner(typ string) string { return r.routes[typ].owner }
 
 func (r *Router) handle(ctx *Context, m Msg) error {
 	return r.routes[m.Type()].handle(ctx, m)

@@ -79,10 +79,10 @@ func Bond(ctx *Context, a Address, pool string, amount uint64) error {
 	if err != nil {
 		return err
 	}
-	if err := move(ctx.KV, a, StakePoolAddress(pool), amount); err != nil {
+	if err := move(ctx, a, StakePoolAddress(pool), amount); err != nil {
 		return err
 	}
-	SetUint64(ctx.KV, bondKey(pool, a), total)
+	SetUint64(ctx.module("stake/"), bondKey(pool, a), total)
 	ctx.Emit("bond", "account", a.String(), "pool", pool, "amount", U64(amount))
 	return nil
 }
@@ -93,10 +93,10 @@ func Unbond(ctx *Context, a Address, pool string, amount uint64) error {
 	if amount == 0 || amount > have {
 		return Wrap(ErrInsufficientFunds, "unbond %d from pool %s: %d bonded", amount, pool, have)
 	}
-	SetUint64(ctx.KV, bondKey(pool, a), have-amount)
-	seq := NextSeq(ctx.KV, keyUnbondSeq)
+	SetUint64(ctx.module("stake/"), bondKey(pool, a), have-amount)
+	seq := NextSeq(ctx.module("stake/"), keyUnbondSeq)
 	u := Unbonding{Owner: a, Pool: pool, Amount: amount, Maturity: ctx.Block.Height + ctx.Params.UnbondingBlocks}
-	Put(ctx.KV, unbondingKey(u.Maturity, seq), u)
+	Put(ctx.module("stake/"), unbondingKey(u.Maturity, seq), u)
 	ctx.Emit("unbond", "account", a.String(), "pool", pool, "amount", U64(amount), "maturity", I64(u.Maturity))
 	return nil
 }
@@ -126,10 +126,10 @@ func matureUnbondings(ctx *Context) error {
 		return true
 	})
 	for _, e := range due {
-		if err := move(ctx.KV, StakePoolAddress(e.u.Pool), e.u.Owner, e.u.Amount); err != nil {
+		if err := move(ctx, StakePoolAddress(e.u.Pool), e.u.Owner, e.u.Amount); err != nil {
 			return fmt.Errorf("pay matured unbonding: %w", err)
 		}
-		ctx.KV.Delete(e.key)
+		ctx.module("stake/").Delete(e.key)
 		ctx.Emit("unbond_complete", "account", e.u.Owner.String(), "pool", e.u.Pool, "amount", U64(e.u.Amount))
 	}
 	return nil
@@ -157,7 +157,7 @@ func Slash(ctx *Context, a Address, pool, reason string, amount uint64, benefici
 		return 0, Wrap(ErrInvalidRequest, "a slash needs a reason")
 	}
 	taken := min(amount, Bonded(ctx, a, pool))
-	SetUint64(ctx.KV, bondKey(pool, a), Bonded(ctx, a, pool)-taken)
+	SetUint64(ctx.module("stake/"), bondKey(pool, a), Bonded(ctx, a, pool)-taken)
 	if taken < amount {
 		type entry struct {
 			key []byte
@@ -180,9 +180,9 @@ func Slash(ctx *Context, a Address, pool, reason string, amount uint64, benefici
 			taken += cut
 			e.u.Amount -= cut
 			if e.u.Amount == 0 {
-				ctx.KV.Delete(e.key)
+				ctx.module("stake/").Delete(e.key)
 			} else {
-				Put(ctx.KV, e.key, e.u)
+				Put(ctx.module("stake/"), e.key, e.u)
 			}
 		}
 	}
@@ -194,12 +194,12 @@ func Slash(ctx *Context, a Address, pool, reason string, amount uint64, benefici
 		if err := Burn(ctx, poolAddr, taken); err != nil {
 			return 0, err
 		}
-	} else if err := move(ctx.KV, poolAddr, beneficiary, taken); err != nil {
+	} else if err := move(ctx, poolAddr, beneficiary, taken); err != nil {
 		return 0, err
 	}
-	seq := NextSeq(ctx.KV, keySlashSeq)
+	seq := NextSeq(ctx.module("stake/"), keySlashSeq)
 	rec := SlashRecord{Account: a, Pool: pool, Amount: taken, Reason: reason, Height: ctx.Block.Height, Beneficiary: beneficiary}
-	Put(ctx.KV, binary.BigEndian.AppendUint64(append([]byte{}, prefixSlash...), seq), rec)
+	Put(ctx.module("stake/"), binary.BigEndian.AppendUint64(append([]byte{}, prefixSlash...), seq), rec)
 	ctx.Emit("slash", "account", a.String(), "pool", pool, "amount", U64(taken), "reason", reason)
 	return taken, nil
 }

@@ -142,11 +142,7 @@ func candidates(ctx *chain.Context, j *Job) []Provider {
 	p := LoadParams(ctx.KV)
 	h := ctx.Block.Height
 	var out []Provider
-	ctx.KV.Iterate(prefixProvider, func(_, v []byte) bool {
-		var pr Provider
-		if chain.Unmarshal(v, &pr) != nil {
-			return true
-		}
+	chain.Each(ctx.KV, prefixProvider, func(_ []byte, pr Provider) bool {
 		switch {
 		case h-pr.LastSeen > p.LivenessBlocks,
 			pr.Price > j.MaxPrice,
@@ -449,7 +445,7 @@ func finish(ctx *chain.Context, j *Job, status, note string) error {
 	}
 	if status == StatusSettled && j.Result != nil {
 		seq := chain.GetUint64(ctx.KV, keyVerifiedSeq)
-		ctx.KV.Set(cat(prefixVerified, chain.Uint64Bytes(seq%verifiedRing)), chain.Uint64Bytes(j.ID))
+		ctx.KV.Set(chain.Key(prefixVerified, chain.Uint64Bytes(seq%verifiedRing)), chain.Uint64Bytes(j.ID))
 		chain.SetUint64(ctx.KV, keyVerifiedSeq, seq+1)
 		return plantSpotCheck(ctx, j)
 	}
@@ -473,7 +469,7 @@ func plantSpotCheck(ctx *chain.Context, settled *Job) error {
 	}
 	n := min(chain.GetUint64(ctx.KV, keyVerifiedSeq), verifiedRing)
 	slot := ctx.Block.Rand("compute/spot-source", settled.ID) % n
-	raw := ctx.KV.Get(cat(prefixVerified, chain.Uint64Bytes(slot)))
+	raw := ctx.KV.Get(chain.Key(prefixVerified, chain.Uint64Bytes(slot)))
 	if len(raw) != 8 {
 		return nil
 	}

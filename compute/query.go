@@ -53,11 +53,8 @@ func (Domain) Query(kv store.KV, path string, params map[string]string) (any, er
 	case "providers":
 		out := []ProviderInfo{}
 		var ps []Provider
-		kv.Iterate(prefixProvider, func(_, v []byte) bool {
-			var p Provider
-			if chain.Unmarshal(v, &p) == nil {
-				ps = append(ps, p)
-			}
+		chain.Each(kv, prefixProvider, func(_ []byte, p Provider) bool {
+			ps = append(ps, p)
 			return true
 		})
 		for _, p := range ps {
@@ -140,7 +137,7 @@ func queryJobs(kv store.KV, params map[string]string) ([]Job, error) {
 		if err != nil {
 			return nil, chain.Wrap(chain.ErrInvalidRequest, "%v", err)
 		}
-		collect(cat(prefixAssign, a[:]))
+		collect(chain.Key(prefixAssign, a[:]))
 	case status == StatusRunning || status == StatusChallenge || status == "open":
 		collect(prefixOpen)
 	default:

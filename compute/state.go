@@ -173,23 +173,15 @@ var (
 	keySpotOpen    = []byte("compute/spotopen")
 )
 
-func cat(parts ...[]byte) []byte {
-	var k []byte
-	for _, p := range parts {
-		k = append(k, p...)
-	}
-	return k
-}
-
-func providerKey(a chain.Address) []byte { return cat(prefixProvider, a[:]) }
-func jobKey(id uint64) []byte            { return cat(prefixJob, chain.Uint64Bytes(id)) }
+func providerKey(a chain.Address) []byte { return chain.Key(prefixProvider, a[:]) }
+func jobKey(id uint64) []byte            { return chain.Key(prefixJob, chain.Uint64Bytes(id)) }
 func dueKey(h int64, id uint64) []byte {
-	return cat(prefixDue, chain.Uint64Bytes(uint64(h)), chain.Uint64Bytes(id))
+	return chain.Key(prefixDue, chain.Uint64Bytes(uint64(h)), chain.Uint64Bytes(id))
 }
 func assignKey(a chain.Address, id uint64) []byte {
-	return cat(prefixAssign, a[:], chain.Uint64Bytes(id))
+	return chain.Key(prefixAssign, a[:], chain.Uint64Bytes(id))
 }
-func openKey(id uint64) []byte { return cat(prefixOpen, chain.Uint64Bytes(id)) }
+func openKey(id uint64) []byte { return chain.Key(prefixOpen, chain.Uint64Bytes(id)) }
 
 // EscrowID names the escrow holding a job's budget.
 func EscrowID(job uint64) string { return "compute/job/" + chain.U64(job) }

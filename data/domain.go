@@ -34,11 +34,8 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 	kind, arg, _ := strings.Cut(path, "/")
 	if kind == "datasets" {
 		var out []Dataset
-		kv.Iterate([]byte("data/ds/"), func(_, v []byte) bool {
-			var d Dataset
-			if chain.Unmarshal(v, &d) == nil {
-				out = append(out, d)
-			}
+		chain.Each(kv, []byte("data/ds/"), func(_ []byte, d Dataset) bool {
+			out = append(out, d)
 			return true
 		})
 		return out, nil
@@ -60,11 +57,8 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return d, nil
 	case "contributions":
 		c := Contributions{Dataset: id, Batches: []Batch{}, Shares: []Share{}}
-		kv.Iterate(batchPrefix(id), func(_, v []byte) bool {
-			var b Batch
-			if chain.Unmarshal(v, &b) == nil {
-				c.Batches = append(c.Batches, b)
-			}
+		chain.Each(kv, batchPrefix(id), func(_ []byte, b Batch) bool {
+			c.Batches = append(c.Batches, b)
 			return true
 		})
 		p := sharePrefix(id)
@@ -77,21 +71,15 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return c, nil
 	case "grants":
 		out := []Grant{}
-		kv.Iterate(grantPrefix(id), func(_, v []byte) bool {
-			var g Grant
-			if chain.Unmarshal(v, &g) == nil {
-				out = append(out, g)
-			}
+		chain.Each(kv, grantPrefix(id), func(_ []byte, g Grant) bool {
+			out = append(out, g)
 			return true
 		})
 		return out, nil
 	case "versions":
 		out := []Version{}
-		kv.Iterate(versionPrefix(id), func(_, v []byte) bool {
-			var ver Version
-			if chain.Unmarshal(v, &ver) == nil {
-				out = append(out, ver)
-			}
+		chain.Each(kv, versionPrefix(id), func(_ []byte, ver Version) bool {
+			out = append(out, ver)
 			return true
 		})
 		return out, nil

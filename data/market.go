@@ -418,11 +418,8 @@ func link(ctx *chain.Context, m *MsgLink) error {
 // Edges lists every lineage edge in order of recording.
 func Edges(kv store.KV) []Edge {
 	var out []Edge
-	kv.Iterate(prefixEdge, func(_, v []byte) bool {
-		var e Edge
-		if chain.Unmarshal(v, &e) == nil {
-			out = append(out, e)
-		}
+	chain.Each(kv, prefixEdge, func(_ []byte, e Edge) bool {
+		out = append(out, e)
 		return true
 	})
 	return out

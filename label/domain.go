@@ -60,9 +60,8 @@ func (Domain) Query(kv store.KV, path string, params map[string]string) (any, er
 	kind, arg, _ := strings.Cut(path, "/")
 	if kind == "jobs" {
 		out := []Job{}
-		kv.Iterate(prefixJob, func(_, v []byte) bool {
-			var j Job
-			if chain.Unmarshal(v, &j) == nil && (params["status"] == "" || params["status"] == j.Status) {
+		chain.Each(kv, prefixJob, func(_ []byte, j Job) bool {
+			if params["status"] == "" || params["status"] == j.Status {
 				out = append(out, j)
 			}
 			return len(out) < MaxJobsListed

@@ -69,9 +69,8 @@ func collectRevealed(kv store.KV, j *Job, workers []Worker) []revealedAnswer {
 	}
 	var out []revealedAnswer
 	p := taskPrefix(j.ID)
-	kv.Iterate(p, func(k, v []byte) bool {
-		var t Task
-		if chain.Unmarshal(v, &t) != nil || t.State != TaskRevealed {
+	chain.Each(kv, p, func(k []byte, t Task) bool {
+		if t.State != TaskRevealed {
 			return true
 		}
 		if w, ok := index[chain.AddressFromBytes(k[len(p):len(p)+chain.AddressLen])]; ok {

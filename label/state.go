@@ -168,36 +168,29 @@ var (
 	prefixResult = []byte("label/res/")
 )
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
-}
-func jobKey(id uint64) []byte { return cat(prefixJob, chain.Uint64Bytes(id)) }
+func jobKey(id uint64) []byte { return chain.Key(prefixJob, chain.Uint64Bytes(id)) }
 func itemKey(id uint64, i uint32) []byte {
-	return cat([]byte("label/item/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
+	return chain.Key([]byte("label/item/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
 }
 func textKey(id uint64, i uint32) []byte {
-	return cat([]byte("label/text/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
+	return chain.Key([]byte("label/text/"), chain.Uint64Bytes(id), binary.BigEndian.AppendUint32(nil, i))
 }
-func workerPrefix(id uint64) []byte { return cat([]byte("label/w/"), chain.Uint64Bytes(id)) }
+func workerPrefix(id uint64) []byte { return chain.Key([]byte("label/w/"), chain.Uint64Bytes(id)) }
 func workerKey(id uint64, a chain.Address) []byte {
-	return cat(workerPrefix(id), a[:])
+	return chain.Key(workerPrefix(id), a[:])
 }
-func taskPrefix(id uint64) []byte { return cat([]byte("label/t/"), chain.Uint64Bytes(id)) }
+func taskPrefix(id uint64) []byte { return chain.Key([]byte("label/t/"), chain.Uint64Bytes(id)) }
 func workerTaskPrefix(id uint64, a chain.Address) []byte {
-	return cat(taskPrefix(id), a[:])
+	return chain.Key(taskPrefix(id), a[:])
 }
 func taskKey(id uint64, a chain.Address, i uint32) []byte {
-	return cat(workerTaskPrefix(id, a), binary.BigEndian.AppendUint32(nil, i))
+	return chain.Key(workerTaskPrefix(id, a), binary.BigEndian.AppendUint32(nil, i))
 }
 func dueKey(height int64, id uint64) []byte {
-	return cat(prefixDue, chain.Uint64Bytes(uint64(height)), chain.Uint64Bytes(id))
+	return chain.Key(prefixDue, chain.Uint64Bytes(uint64(height)), chain.Uint64Bytes(id))
 }
-func inUseKey(a chain.Address) []byte { return cat(prefixInUse, a[:]) }
-func resultKey(id uint64) []byte      { return cat(prefixResult, chain.Uint64Bytes(id)) }
+func inUseKey(a chain.Address) []byte { return chain.Key(prefixInUse, a[:]) }
+func resultKey(id uint64) []byte      { return chain.Key(prefixResult, chain.Uint64Bytes(id)) }
 
 // GetJob loads a job.
 func GetJob(kv store.KV, id uint64) (Job, error) {
@@ -248,11 +241,8 @@ func InUse(kv store.KV, a chain.Address) uint64 { return chain.GetUint64(kv, inU
 // WorkerTasks lists a worker's tasks in a job, in item order.
 func WorkerTasks(kv store.KV, job uint64, a chain.Address) []Task {
 	out := []Task{}
-	kv.Iterate(workerTaskPrefix(job, a), func(_, v []byte) bool {
-		var t Task
-		if chain.Unmarshal(v, &t) == nil {
-			out = append(out, t)
-		}
+	chain.Each(kv, workerTaskPrefix(job, a), func(_ []byte, t Task) bool {
+		out = append(out, t)
 		return true
 	})
 	return out
@@ -261,9 +251,8 @@ func WorkerTasks(kv store.KV, job uint64, a chain.Address) []Task {
 // Workers lists a job's workers in join order.
 func Workers(kv store.KV, j *Job) []Worker {
 	out := make([]Worker, j.Workers)
-	kv.Iterate(workerPrefix(j.ID), func(_, v []byte) bool {
-		var w Worker
-		if chain.Unmarshal(v, &w) == nil && w.Index < j.Workers {
+	chain.Each(kv, workerPrefix(j.ID), func(_ []byte, w Worker) bool {
+		if w.Index < j.Workers {
 			out[w.Index] = w
 		}
 		return true

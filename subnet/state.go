@@ -108,33 +108,25 @@ var (
 	prefixSubnet = []byte("subnet/s/")
 )
 
-func join(parts ...[]byte) []byte {
-	var k []byte
-	for _, p := range parts {
-		k = append(k, p...)
-	}
-	return k
-}
-
-func subnetKey(id uint64) []byte { return join(prefixSubnet, chain.Uint64Bytes(id)) }
+func subnetKey(id uint64) []byte { return chain.Key(prefixSubnet, chain.Uint64Bytes(id)) }
 func neuronPrefix(id uint64) []byte {
-	return join([]byte("subnet/n/"), chain.Uint64Bytes(id))
+	return chain.Key([]byte("subnet/n/"), chain.Uint64Bytes(id))
 }
 func neuronKey(id uint64, uid uint16) []byte {
 	return binary.BigEndian.AppendUint16(neuronPrefix(id), uid)
 }
 func accountKey(id uint64, a chain.Address) []byte {
-	return join([]byte("subnet/a/"), chain.Uint64Bytes(id), a[:])
+	return chain.Key([]byte("subnet/a/"), chain.Uint64Bytes(id), a[:])
 }
 func commitPrefix(id uint64, uid uint16) []byte {
-	return binary.BigEndian.AppendUint16(join([]byte("subnet/c/"), chain.Uint64Bytes(id)), uid)
+	return binary.BigEndian.AppendUint16(chain.Key([]byte("subnet/c/"), chain.Uint64Bytes(id)), uid)
 }
 func commitKey(id uint64, uid uint16, epoch uint64) []byte {
-	return join(commitPrefix(id, uid), chain.Uint64Bytes(epoch))
+	return chain.Key(commitPrefix(id, uid), chain.Uint64Bytes(epoch))
 }
-func epochPrefix(id uint64) []byte { return join([]byte("subnet/e/"), chain.Uint64Bytes(id)) }
+func epochPrefix(id uint64) []byte { return chain.Key([]byte("subnet/e/"), chain.Uint64Bytes(id)) }
 func epochKey(id, epoch uint64) []byte {
-	return join(epochPrefix(id), chain.Uint64Bytes(epoch))
+	return chain.Key(epochPrefix(id), chain.Uint64Bytes(epoch))
 }
 
 // Pool is the stake pool of a subnet: "subnet/<id>".
@@ -179,11 +171,7 @@ func UIDOf(kv store.KV, id uint64, a chain.Address) (uint16, bool) {
 // Neurons loads every uid of subnet id in uid order.
 func Neurons(kv store.KV, id uint64) []Neuron {
 	var out []Neuron
-	kv.Iterate(neuronPrefix(id), func(_, v []byte) bool {
-		var n Neuron
-		if err := chain.Unmarshal(v, &n); err != nil {
-			panic("subnet: corrupt neuron record: " + err.Error()) // state written by this program
-		}
+	chain.Each(kv, neuronPrefix(id), func(_ []byte, n Neuron) bool {
 		out = append(out, n)
 		return true
 	})
@@ -193,11 +181,7 @@ func Neurons(kv store.KV, id uint64) []Neuron {
 // Subnets loads every subnet in id order.
 func Subnets(kv store.KV) []Subnet {
 	var out []Subnet
-	kv.Iterate(prefixSubnet, func(_, v []byte) bool {
-		var s Subnet
-		if err := chain.Unmarshal(v, &s); err != nil {
-			panic("subnet: corrupt subnet record: " + err.Error())
-		}
+	chain.Each(kv, prefixSubnet, func(_ []byte, s Subnet) bool {
 		out = append(out, s)
 		return true
 	})
@@ -207,11 +191,7 @@ func Subnets(kv store.KV) []Subnet {
 // Commits lists uid's pending commits in subnet id, oldest epoch first.
 func Commits(kv store.KV, id uint64, uid uint16) []Commit {
 	var out []Commit
-	kv.Iterate(commitPrefix(id, uid), func(_, v []byte) bool {
-		var c Commit
-		if err := chain.Unmarshal(v, &c); err != nil {
-			panic("subnet: corrupt commit record: " + err.Error())
-		}
+	chain.Each(kv, commitPrefix(id, uid), func(_ []byte, c Commit) bool {
 		out = append(out, c)
 		return true
 	})
@@ -221,11 +201,7 @@ func Commits(kv store.KV, id uint64, uid uint16) []Commit {
 // Epochs lists the kept epoch records of subnet id, oldest first.
 func Epochs(kv store.KV, id uint64) []EpochRecord {
 	var out []EpochRecord
-	kv.Iterate(epochPrefix(id), func(_, v []byte) bool {
-		var r EpochRecord
-		if err := chain.Unmarshal(v, &r); err != nil {
-			panic("subnet: corrupt epoch record: " + err.Error())
-		}
+	chain.Each(kv, epochPrefix(id), func(_ []byte, r EpochRecord) bool {
 		out = append(out, r)
 		return true
 	})

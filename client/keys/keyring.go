@@ -17,6 +17,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/internal/atomicfile"
 )
 
 // Backend selects how a keyring stores its keys.
@@ -334,7 +335,7 @@ func onlyKeyringFiles(dir string) bool {
 	}
 	for _, e := range entries {
 		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, keyFileSuffix) || strings.HasPrefix(n, ".tmp-")) {
+		if e.IsDir() || !(strings.HasSuffix(n, keyFileSuffix) || strings.HasPrefix(n, ".") && strings.Contains(n, keyFileSuffix+".tmp-")) { // atomicfile's temporaries
 			return false
 		}
 	}
@@ -487,65 +488,14 @@ func (k *Keyring) store(name string, pub []byte, source string, s *secret) (Info
 }
 
 // writeNew writes data as the file of name, mode 0600, atomically and
-// without replacing an existing file: the data goes to a temporary file
-// that is then hard-linked into place (falling back to O_EXCL where the file
-// system has no hard links).
+// without replacing an existing file.
 func (k *Keyring) writeNew(name string, data []byte) error {
-	final := k.path(name)
-	tmp, err := os.CreateTemp(k.dir, ".tmp-"+name+"-*")
-	if err != nil {
-		return fmt.Errorf("key %q: %w", name, err)
-	}
-	tmpName := tmp.Name()
-	defer os.Remove(tmpName)
-	if err := writeSync(tmp, data); err != nil {
-		return fmt.Errorf("key %q: %w", name, err)
-	}
-	err = os.Link(tmpName, final)
-	if err == nil {
-		syncDir(k.dir)
-		return nil
-	}
+	err := atomicfile.WriteNew(k.path(name), data, 0o600)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("key %q: %w", name, ErrKeyExists)
 	}
-	// No hard links here: create the file exclusively instead.
-	fh, err := os.OpenFile(final, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("key %q: %w", name, ErrKeyExists)
-		}
 		return fmt.Errorf("key %q: %w", name, err)
 	}
-	if err := writeSync(fh, data); err != nil {
-		os.Remove(final)
-		return fmt.Errorf("key %q: %w", name, err)
-	}
-	syncDir(k.dir)
 	return nil
-}
-
-// writeSync writes data to f, forces mode 0600, syncs and closes it.
-func writeSync(f *os.File, data []byte) error {
-	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// syncDir makes a new directory entry durable (best effort).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }

@@ -64,6 +64,12 @@ func TestGuardFailsOnPlantedFloat(t *testing.T) {
 	for _, f := range []string{"go.mod", "go.sum"} {
 		copyFile(t, filepath.Join(root, f), filepath.Join(tmp, f))
 	}
+	// Local replacements in go.mod (pure-Go stand-ins) come along.
+	if entries, err := os.ReadDir(filepath.Join(root, "third_party")); err == nil {
+		for _, e := range entries {
+			copyDir(t, filepath.Join(root, "third_party", e.Name()), filepath.Join(tmp, "third_party", e.Name()))
+		}
+	}
 	for _, p := range paths {
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, modulePath), "/")
 		copyDir(t, filepath.Join(root, rel), filepath.Join(tmp, rel))

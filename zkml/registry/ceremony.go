@@ -124,14 +124,14 @@ var (
 	keyCeremonySeq   = []byte("zkml/ceremonyseq")
 )
 
-func ceremonyKey(id uint64) []byte { return cat(prefixCeremony, chain.Uint64Bytes(id)) }
-func cstateKey(id uint64) []byte   { return cat(prefixCState, chain.Uint64Bytes(id)) }
-func ccommonsKey(id uint64) []byte { return cat(prefixCCommons, chain.Uint64Bytes(id)) }
-func copenKey(id uint64) []byte    { return cat(prefixCOpen, chain.Uint64Bytes(id)) }
-func cevalsKey(id uint64) []byte   { return cat(prefixCEvals, chain.Uint64Bytes(id)) }
+func ceremonyKey(id uint64) []byte { return chain.Key(prefixCeremony, chain.Uint64Bytes(id)) }
+func cstateKey(id uint64) []byte   { return chain.Key(prefixCState, chain.Uint64Bytes(id)) }
+func ccommonsKey(id uint64) []byte { return chain.Key(prefixCCommons, chain.Uint64Bytes(id)) }
+func copenKey(id uint64) []byte    { return chain.Key(prefixCOpen, chain.Uint64Bytes(id)) }
+func cevalsKey(id uint64) []byte   { return chain.Key(prefixCEvals, chain.Uint64Bytes(id)) }
 func sealedSpecKey(s Spec) []byte {
 	h := sha256.Sum256(chain.Marshal(s))
-	return cat(prefixSealedSpec, h[:])
+	return chain.Key(prefixSealedSpec, h[:])
 }
 
 // GetCeremony loads a ceremony.

@@ -120,21 +120,16 @@ var (
 	keyModelSeq   = []byte("zkml/modelseq")
 )
 
-func cat(parts ...[]byte) []byte {
-	var out []byte
-	for _, p := range parts {
-		out = append(out, p...)
-	}
-	return out
+func circuitKey(id Hash) []byte         { return chain.Key(prefixCircuit, id[:]) }
+func modelKey(id uint64) []byte         { return chain.Key(prefixModel, chain.Uint64Bytes(id)) }
+func testSetKey(h model.Digest) []byte  { return chain.Key(prefixTestSet, h[:]) }
+func claimPrefix(modelID uint64) []byte { return chain.Key(prefixClaim, chain.Uint64Bytes(modelID)) }
+func claimKey(modelID, seq uint64) []byte {
+	return chain.Key(claimPrefix(modelID), chain.Uint64Bytes(seq))
 }
-func circuitKey(id Hash) []byte           { return cat(prefixCircuit, id[:]) }
-func modelKey(id uint64) []byte           { return cat(prefixModel, chain.Uint64Bytes(id)) }
-func testSetKey(h model.Digest) []byte    { return cat(prefixTestSet, h[:]) }
-func claimPrefix(modelID uint64) []byte   { return cat(prefixClaim, chain.Uint64Bytes(modelID)) }
-func claimKey(modelID, seq uint64) []byte { return cat(claimPrefix(modelID), chain.Uint64Bytes(seq)) }
-func stmtKey(h [32]byte) []byte           { return cat(prefixStmt, h[:]) }
+func stmtKey(h [32]byte) []byte { return chain.Key(prefixStmt, h[:]) }
 func ownedKey(a chain.Address, c model.Digest) []byte {
-	return cat(prefixOwned, a[:], c[:])
+	return chain.Key(prefixOwned, a[:], c[:])
 }
 
 // GetCircuit loads a registered circuit.
@@ -177,11 +172,8 @@ func GetTestSet(kv store.KV, h model.Digest) (TestSet, error) {
 // Claims lists a model's verified claims in the order they were recorded.
 func Claims(kv store.KV, modelID uint64) []Claim {
 	out := []Claim{}
-	kv.Iterate(claimPrefix(modelID), func(_, v []byte) bool {
-		var c Claim
-		if chain.Unmarshal(v, &c) == nil {
-			out = append(out, c)
-		}
+	chain.Each(kv, claimPrefix(modelID), func(_ []byte, c Claim) bool {
+		out = append(out, c)
 		return true
 	})
 	return out
@@ -389,12 +381,9 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 	switch kind {
 	case "circuits":
 		out := []Circuit{}
-		kv.Iterate(prefixCircuit, func(_, v []byte) bool {
-			var c Circuit
-			if chain.Unmarshal(v, &c) == nil {
-				c.Trust = c.trust()
-				out = append(out, c)
-			}
+		chain.Each(kv, prefixCircuit, func(_ []byte, c Circuit) bool {
+			c.Trust = c.trust()
+			out = append(out, c)
 			return true
 		})
 		return out, nil
@@ -406,11 +395,8 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return GetCircuit(kv, id)
 	case "models":
 		out := []Model{}
-		kv.Iterate(prefixModel, func(_, v []byte) bool {
-			var m Model
-			if chain.Unmarshal(v, &m) == nil {
-				out = append(out, m)
-			}
+		chain.Each(kv, prefixModel, func(_ []byte, m Model) bool {
+			out = append(out, m)
 			return true
 		})
 		return out, nil
@@ -435,11 +421,8 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return GetTestSet(kv, h)
 	case "ceremonies":
 		out := []Ceremony{}
-		kv.Iterate(prefixCeremony, func(_, v []byte) bool {
-			var c Ceremony
-			if chain.Unmarshal(v, &c) == nil {
-				out = append(out, c)
-			}
+		chain.Each(kv, prefixCeremony, func(_ []byte, c Ceremony) bool {
+			out = append(out, c)
 			return true
 		})
 		return out, nil
