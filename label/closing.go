@@ -74,10 +74,10 @@ var (
 	prefixChunk   = []byte("label/ca/")
 )
 
-func closingKey(id uint64) []byte  { return cat(prefixClosing, chain.Uint64Bytes(id)) }
-func chunkPrefix(id uint64) []byte { return cat(prefixChunk, chain.Uint64Bytes(id)) }
+func closingKey(id uint64) []byte  { return chain.Key(prefixClosing, chain.Uint64Bytes(id)) }
+func chunkPrefix(id uint64) []byte { return chain.Key(prefixChunk, chain.Uint64Bytes(id)) }
 func chunkKey(id uint64, n uint32) []byte {
-	return cat(chunkPrefix(id), binary.BigEndian.AppendUint32(nil, n))
+	return chain.Key(chunkPrefix(id), binary.BigEndian.AppendUint32(nil, n))
 }
 
 // The limits above; tests lower them to close small jobs over many blocks.
