@@ -76,7 +76,7 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 		writeErr(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "dataset id %q", r.PathValue("id")))
 		return
 	}
-	kv, _, err := host.Snapshot()
+	kv, height, err := host.Snapshot()
 	if err != nil {
 		writeErr(w, http.StatusServiceUnavailable, err)
 		return
@@ -94,6 +94,19 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 		return
 	}
 	g, ok := HasGrant(kv, id, buyer)
+	if scope := r.URL.Query().Get("scope"); scope != "" {
+		// Compute-to-data: a provider assigned to a job reads the job's
+		// input under the job's scoped grant, only while the job lasts.
+		ver, err := strconv.ParseUint(r.URL.Query().Get("version"), 10, 64)
+		if err == nil {
+			err = scopedAccess(kv, id, ver, scope, buyer, height)
+		}
+		if err != nil {
+			writeErr(w, http.StatusForbidden, err)
+			return
+		}
+		g, ok = Grant{Dataset: id, Buyer: buyer, Version: ver}, true
+	}
 	if !ok {
 		writeErr(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "%s holds no grant to dataset %d: buy it first", buyer, id))
 		return
@@ -137,7 +150,7 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host) {
 		cw.WriteAll(records)
 	}
 	w.Header().Set("X-Tenun-Version", strconv.FormatUint(ver, 10))
-	w.Header().Set("X-Tenun-Merkle-Root", hex.EncodeToString(v.Root))
+	w.Header().Set("X-Tenun-Merkle-Root", v.Root.String())
 	w.Write(buf.Bytes())
 }
 
@@ -163,11 +176,14 @@ func authenticate(r *http.Request, chainID string, id uint64, now time.Time) (ch
 	return chain.AddressFromPubKey(pub), nil
 }
 
-// VersionRecords assembles the records of a version from its batches' blobs
-// and checks them against the version's Merkle root.
+// VersionRecords returns the records of a version, from state (where the
+// chain keeps them) or else from its batches' blobs, checked against the
+// version's Merkle root.
 func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v Version) ([][]string, error) {
+	if rows, err := Rows(kv, v.Dataset, v.Count); err == nil {
+		return checkRoot(v, rows)
+	}
 	out := make([][]string, 0, v.Count)
-	hashes := make([][]byte, 0, v.Count)
 	for seq := uint64(1); seq <= v.Batches && uint64(len(out)) < v.Count; seq++ {
 		var b Batch
 		if !chain.Get(kv, batchKey(v.Dataset, seq), &b) {
@@ -186,10 +202,18 @@ func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v Version) (
 				break
 			}
 			out = append(out, recs[i])
-			hashes = append(hashes, RecordHash(recs[i]))
 		}
 	}
-	if !bytes.Equal(MerkleRoot(hashes), v.Root) {
+	return checkRoot(v, out)
+}
+
+// checkRoot returns records if they are the ones v's Merkle root commits to.
+func checkRoot(v Version, out [][]string) ([][]string, error) {
+	hashes := make([]chain.Hash, len(out))
+	for i, rec := range out {
+		hashes[i] = RecordHash(rec)
+	}
+	if MerkleRoot(hashes) != v.Root {
 		return nil, fmt.Errorf("dataset %d version %d: records do not match the committed Merkle root", v.Dataset, v.Version)
 	}
 	return out, nil
