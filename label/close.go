@@ -371,6 +371,13 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		j.Status = StatusForfeited
 	}
 	j.Closed = ctx.Block.Height
+	if j.Source != nil {
+		// A job that labelled nothing still settles: the export's own
+		// writes are dropped and the reason recorded.
+		if err := ctx.Isolated(func(sub *chain.Context) error { return exportResults(sub, j, &res, workers) }); err != nil {
+			ctx.Emit("label_export_error", "job", chain.U64(j.ID), "error", err.Error())
+		}
+	}
 	enc := EncodeResults(&res)
 	j.ResultsCID = chain.BlobCID(enc)
 	ctx.KV.Set(resultKey(j.ID), enc)

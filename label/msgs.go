@@ -69,13 +69,16 @@ type MsgCreateJob struct {
 	BatchSize      uint32 `json:"batch_size" cbor:"17,keyasint"`     // items per assignment round
 	MaxPerWorker   uint32 `json:"max_per_worker" cbor:"18,keyasint"` // items one worker may get in all
 	GoldHash       []byte `json:"gold_hash,omitempty" cbor:"19,keyasint,omitempty"`
+	// Source takes the items from a data-market dataset version (with
+	// ItemCount its record count) instead of Items or ItemsCID.
+	Source *DataSource `json:"source,omitempty" cbor:"20,keyasint,omitempty"`
 }
 
 func (*MsgCreateJob) Type() string { return "label/create-job" }
 
 // Count is the number of items of the job.
 func (m *MsgCreateJob) Count() uint32 {
-	if m.ItemsCID != "" {
+	if m.ItemsCID != "" || m.Source != nil {
 		return m.ItemCount
 	}
 	return uint32(len(m.Items))
@@ -104,7 +107,11 @@ func (m *MsgCreateJob) ValidateBasic() error {
 	default:
 		return bad("item kind %q: want %q or %q", m.ItemKind, KindText, KindGrid)
 	}
-	if m.ItemsCID != "" {
+	if m.Source != nil {
+		if err := m.Source.validate(m); err != nil {
+			return err
+		}
+	} else if m.ItemsCID != "" {
 		if len(m.Items) > 0 {
 			return bad("give inline items or an items CID, not both")
 		}

@@ -49,7 +49,9 @@ type Job struct {
 	Slashed       uint64        `json:"slashed" cbor:"30,keyasint"`
 	ResultsCID    string        `json:"results_cid,omitempty" cbor:"31,keyasint,omitempty"`
 	Closed        int64         `json:"closed,omitempty" cbor:"32,keyasint,omitempty"`
-	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"` // extra answer slots opened by dynamic overlap
+	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"`                      // extra answer slots opened by dynamic overlap
+	Source        *DataSource   `json:"source,omitempty" cbor:"34,keyasint,omitempty"`   // items from a dataset version
+	Labelled      uint64        `json:"labelled,omitempty" cbor:"35,keyasint,omitempty"` // the labelled dataset made at close
 }
 
 // Escrow is the id of the job's escrow.
