@@ -38,6 +38,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 )
@@ -63,6 +64,11 @@ type Model struct {
 	Arch       Arch          `json:"arch" cbor:"5,keyasint"`
 	Height     int64         `json:"height" cbor:"6,keyasint"`
 	Claims     uint64        `json:"claims" cbor:"7,keyasint"` // verified claims recorded so far
+	// ComputeJob and Output: the compute job the model came out of and its
+	// output CID, checked at commit (see ModelSource); zero when committed
+	// by hand.
+	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"8,keyasint,omitempty"`
+	Output     string `json:"output,omitempty" cbor:"9,keyasint,omitempty"`
 }
 
 // TestSet is a registered test set.
@@ -93,6 +99,10 @@ type Claim struct {
 	AccuracyBps *uint32       `json:"accuracy_bps,omitempty" cbor:"8,keyasint,omitempty"`
 	Height      int64         `json:"height" cbor:"9,keyasint"`
 	Prover      chain.Address `json:"prover" cbor:"10,keyasint"`
+	// ComputeJob and Output are the model's (the chain copies them): the
+	// compute job output the claim is about.
+	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"11,keyasint,omitempty"`
+	Output     string `json:"output,omitempty" cbor:"12,keyasint,omitempty"`
 }
 
 // Keys.
@@ -208,6 +218,15 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 	if raw := ctx.KV.Get(ok); raw != nil {
 		return chain.Wrap(chain.ErrConflict, "you already committed %s as model %d", m.Commitment, binary.BigEndian.Uint64(raw))
 	}
+	var job uint64
+	var output string
+	if m.Source != nil {
+		var err error
+		if output, err = checkSource(ctx, m); err != nil {
+			return err
+		}
+		job = m.Source.ComputeJob
+	}
 	var id uint64 = 1
 	if raw := ctx.KV.Get(keyModelSeq); len(raw) == 8 {
 		id = binary.BigEndian.Uint64(raw) + 1
@@ -216,7 +235,13 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 	ctx.KV.Set(ok, chain.Uint64Bytes(id))
 	chain.Put(ctx.KV, modelKey(id), Model{
 		ID: id, Owner: ctx.Sender, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
+		ComputeJob: job, Output: output,
 	})
+	if job != 0 {
+		if err := recordSourceLineage(ctx, job, output, id); err != nil {
+			return err
+		}
+	}
 	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", ctx.Sender.String(), "commitment", m.Commitment.String(),
 		"arch", m.Arch.String(), "name", m.Name)
 	return nil
@@ -262,9 +287,14 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	if !c.Spec.Arch.Equal(mdl.Arch) {
 		return chain.Wrap(chain.ErrInvalidRequest, "circuit %s is for arch %s, model %d is %s", c.ID, c.Spec.Arch, mdl.ID, mdl.Arch)
 	}
+	if (m.ComputeJob != 0 || m.Output != "") && (m.ComputeJob != mdl.ComputeJob || m.Output != mdl.Output) {
+		return chain.Wrap(chain.ErrInvalidRequest, "the claim is about compute job %d output %q, but model %d came out of compute job %d output %q",
+			m.ComputeJob, m.Output, mdl.ID, mdl.ComputeJob, mdl.Output)
+	}
 	claim := Claim{
 		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: c.Spec.Kind, Circuit: c.ID, Commitment: mdl.Commitment,
 		Inference: m.Inference, Accuracy: m.Accuracy, Height: ctx.Block.Height, Prover: ctx.Sender,
+		ComputeJob: mdl.ComputeJob, Output: mdl.Output,
 	}
 	var pub []fr.Element
 	switch {
@@ -320,6 +350,9 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	chain.Put(ctx.KV, modelKey(mdl.ID), mdl)
 	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
 	ctx.KV.Set(sk, chain.Uint64Bytes(claim.Seq))
+	if err := data.RecordEdge(ctx, ModelRef(mdl.ID), ClaimRef(mdl.ID, claim.Seq), data.RelClaim); err != nil {
+		return err
+	}
 	ev := []string{"model", chain.U64(mdl.ID), "claim", chain.U64(claim.Seq), "kind", claim.Kind,
 		"circuit", c.ID.String(), "prover", ctx.Sender.String()}
 	if a := m.Accuracy; a != nil {
