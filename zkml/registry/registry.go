@@ -38,6 +38,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
@@ -214,10 +215,7 @@ func registerCircuit(ctx *chain.Context, m *MsgRegisterCircuit) error {
 }
 
 func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
-	ok := ownedKey(ctx.Sender, m.Commitment)
-	if raw := ctx.KV.Get(ok); raw != nil {
-		return chain.Wrap(chain.ErrConflict, "you already committed %s as model %d", m.Commitment, binary.BigEndian.Uint64(raw))
-	}
+	owner := ctx.Sender
 	var job uint64
 	var output string
 	if m.Source != nil {
@@ -226,6 +224,15 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 			return err
 		}
 		job = m.Source.ComputeJob
+		if prev, ok := ModelOfJob(ctx.KV, job); ok {
+			return chain.Wrap(chain.ErrConflict, "compute job %d's model is already committed as model %d", job, prev.ID)
+		}
+		j, _ := compute.GetJob(ctx.KV, job)
+		owner = j.Tenant // the job's model is its tenant's, whoever brings it
+	}
+	ok := ownedKey(owner, m.Commitment)
+	if raw := ctx.KV.Get(ok); raw != nil {
+		return chain.Wrap(chain.ErrConflict, "%s already committed %s as model %d", owner, m.Commitment, binary.BigEndian.Uint64(raw))
 	}
 	var id uint64 = 1
 	if raw := ctx.KV.Get(keyModelSeq); len(raw) == 8 {
@@ -234,7 +241,7 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 	ctx.KV.Set(keyModelSeq, chain.Uint64Bytes(id))
 	ctx.KV.Set(ok, chain.Uint64Bytes(id))
 	chain.Put(ctx.KV, modelKey(id), Model{
-		ID: id, Owner: ctx.Sender, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
+		ID: id, Owner: owner, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
 		ComputeJob: job, Output: output,
 	})
 	if job != 0 {
@@ -242,7 +249,7 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 			return err
 		}
 	}
-	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", ctx.Sender.String(), "commitment", m.Commitment.String(),
+	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", owner.String(), "commitment", m.Commitment.String(),
 		"arch", m.Arch.String(), "name", m.Name)
 	return nil
 }

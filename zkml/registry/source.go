@@ -7,13 +7,15 @@ import (
 	"encoding/json"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/zkml/model"
 )
 
-// A model out of a compute job. The tenant of a settled compute job commits
-// the model its trainer quantized inside the job: the message carries the
+// A model out of a compute job. Anyone holding a settled compute job's
+// output may commit the model its trainer quantized inside the job, on the
+// tenant's behalf (the tenant owns the record, once): the message carries the
 // job's output archive, the chain checks that it hashes to the job's
 // verified output digest, reads the quantized model file in it, recomputes
 // its commitment and refuses the model unless the commitment is that one.
@@ -126,8 +128,6 @@ func checkSource(ctx *chain.Context, m *MsgCommitModel) (string, error) {
 		return "", err
 	}
 	switch {
-	case j.Tenant != ctx.Sender:
-		return "", chain.Wrap(chain.ErrUnauthorized, "compute job %d belongs to %s: only its tenant commits its model", j.ID, j.Tenant)
 	case j.Status != compute.StatusSettled || j.Result == nil:
 		return "", chain.Wrap(chain.ErrTooEarly, "compute job %d has no verified result (status %s)", j.ID, j.Status)
 	case chain.Hash(sha256.Sum256(s.Archive)) != j.Result.Digest:
@@ -159,8 +159,22 @@ func checkSource(ctx *chain.Context, m *MsgCommitModel) (string, error) {
 	return j.Result.Output, nil
 }
 
-// recordSourceLineage writes the edges job -> output blob -> model.
+func byJobKey(job uint64) []byte { return cat([]byte("zkml/byjob/"), chain.Uint64Bytes(job)) }
+
+// ModelOfJob returns the model committed out of compute job job.
+func ModelOfJob(kv store.KV, job uint64) (Model, bool) {
+	raw := kv.Get(byJobKey(job))
+	if len(raw) != 8 {
+		return Model{}, false
+	}
+	m, err := GetModel(kv, binary.BigEndian.Uint64(raw))
+	return m, err == nil
+}
+
+// recordSourceLineage indexes the model by its job and writes the edges
+// job -> output blob -> model.
 func recordSourceLineage(ctx *chain.Context, job uint64, output string, modelID uint64) error {
+	ctx.KV.Set(byJobKey(job), chain.Uint64Bytes(modelID))
 	if err := data.RecordEdge(ctx, compute.Scope(job), "blob/"+output, data.RelOutput); err != nil {
 		return err
 	}

@@ -80,11 +80,12 @@ func TestModelFromComputeJob(t *testing.T) {
 	}
 	h.mustFail("commitment of another model", 1, commit(f.comm2, job, good), chain.ErrInvalidRequest, "does not match compute job")
 	h.mustFail("archive that is not the job's output", 1, commit(f.comm, job, quantizedArchive(t, f.other)), chain.ErrInvalidRequest, "is not compute job")
-	h.mustFail("someone else's job", 2, commit(f.comm, job, good), chain.ErrUnauthorized, "only its tenant")
 	h.mustFail("unknown job", 1, commit(f.comm, 99, good), chain.ErrNotFound, "compute job 99")
-	h.mustRun(1, commit(f.comm, job, good))
+	// Anyone holding the output may bring it; the model is the tenant's.
+	h.mustRun(2, commit(f.comm, job, good))
+	h.mustFail("the same job's model twice", 1, commit(f.comm, job, good), chain.ErrConflict, "already committed")
 	mdl, err := registry.GetModel(h.kv, 1)
-	if err != nil || mdl.ComputeJob != job || mdl.Output != chain.BlobCID(good) {
+	if byJob, ok := registry.ModelOfJob(h.kv, job); err != nil || !ok || byJob.ID != 1 || mdl.Owner != addr(1) || mdl.ComputeJob != job || mdl.Output != chain.BlobCID(good) {
 		t.Fatalf("model %+v %v", mdl, err)
 	}
 
