@@ -85,3 +85,16 @@ func scopeMember(kv store.KV, scope string, a chain.Address) bool {
 }
 
 func init() { data.RegisterScope("compute-job", scopeMember) }
+
+// PostJob posts a job as ctx.Sender, as the post-job message would
+// (ValidateBasic included): the pipeline domain posts its training stage
+// through it. It returns the job id.
+func PostJob(ctx *chain.Context, m *MsgPostJob) (uint64, error) {
+	if err := m.ValidateBasic(); err != nil {
+		return 0, err
+	}
+	if err := postJob(ctx, m); err != nil {
+		return 0, err
+	}
+	return chain.GetUint64(ctx.KV, keyNextJob), nil
+}

@@ -283,3 +283,34 @@ func scopedAccess(kv store.KV, id, ver uint64, scope string, a chain.Address, h 
 	}
 	return nil
 }
+
+// DelegateGrant gives to (a pipeline's account, acting for from) access to
+// version ver of dataset id, if from may use it; nothing is paid.
+func DelegateGrant(ctx *chain.Context, id, ver uint64, from, to chain.Address) error {
+	if _, _, err := CanUse(ctx.KV, id, ver, from); err != nil {
+		return err
+	}
+	if g, ok := HasGrant(ctx.KV, id, to); ok && g.Version >= ver {
+		return nil
+	}
+	chain.Put(ctx.KV, grantKey(id, to), Grant{Dataset: id, Buyer: to, Version: ver, Height: ctx.Block.Height})
+	ctx.Emit("data_delegate", "dataset", chain.U64(id), "version", chain.U64(ver), "from", from.String(), "to", to.String())
+	return nil
+}
+
+// TransferDataset hands a dataset's curation (and its curator revenue) from
+// one account to another; the pipeline gives the team the labelled dataset
+// its account created.
+func TransferDataset(ctx *chain.Context, id uint64, from, to chain.Address) error {
+	d, err := GetDataset(ctx.KV, id)
+	if err != nil {
+		return err
+	}
+	if d.Owner != from {
+		return chain.Wrap(chain.ErrUnauthorized, "dataset %d is curated by %s, not %s", id, d.Owner, from)
+	}
+	d.Owner = to
+	chain.Put(ctx.KV, dsKey(id), d)
+	ctx.Emit("data_transfer", "dataset", chain.U64(id), "to", to.String())
+	return nil
+}

@@ -119,3 +119,24 @@ func exportResults(ctx *chain.Context, j *Job, res *Results, workers []Worker) e
 	j.Labelled = id
 	return nil
 }
+
+// CreateJob posts a labelling job as ctx.Sender, as the create-job message
+// would (ValidateBasic included): the pipeline domain creates its labelling
+// stage through it. It returns the job id.
+func CreateJob(ctx *chain.Context, m *MsgCreateJob) (uint64, error) {
+	if err := m.ValidateBasic(); err != nil {
+		return 0, err
+	}
+	if err := createJob(ctx, m); err != nil {
+		return 0, err
+	}
+	return chain.GetUint64(ctx.KV, keySeq), nil
+}
+
+// CloseJob closes a job as ctx.Sender, as the close message would.
+func CloseJob(ctx *chain.Context, m *MsgClose) error {
+	if err := m.ValidateBasic(); err != nil {
+		return err
+	}
+	return closeJob(ctx, m)
+}

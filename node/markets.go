@@ -5,6 +5,7 @@ import (
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/pipeline"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
@@ -18,5 +19,6 @@ func Markets() []chain.Domain {
 		label.Domain{},
 		compute.Domain{},
 		registry.Domain{},
+		pipeline.Domain{}, // last: it reads what the markets settled in this block
 	}
 }

@@ -51,6 +51,7 @@ var consensusPackages = []consensusPackage{
 	{path: "subnet"},
 	{path: "label"},
 	{path: "zkml/registry"},
+	{path: "pipeline"},
 }
 
 // moduleRoot is the directory of the go.mod above the test's directory.
