@@ -119,11 +119,17 @@ var addressPrefixChecksum = func() uint32 {
 func (a Address) IsZero() bool { return a == Address{} }
 
 // ParseAddress reads a bech32 address and checks its prefix and length.
+// Only the bech32 checksum is accepted: BIP-173 defines it for version-0
+// data, and accepting bech32m as well would give every account two valid
+// spellings.
 func ParseAddress(s string) (Address, error) {
 	var a Address
-	hrp, data, err := bech32.Decode(s)
+	hrp, data, ver, err := bech32.DecodeGeneric(s)
 	if err != nil {
 		return a, fmt.Errorf("address %q: %w", s, err)
+	}
+	if ver != bech32.Version0 {
+		return a, fmt.Errorf("address %q: bech32m checksum, want bech32 (BIP-173)", s)
 	}
 	if hrp != AddressPrefix {
 		return a, fmt.Errorf("address %q: prefix %q, want %q", s, hrp, AddressPrefix)

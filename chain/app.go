@@ -56,8 +56,8 @@ func setSequence(kv store.KV, a Address, s uint64) {
 // CometBFT's ed25519 batch verifier gives the same verdict as one-by-one
 // verification (both use ZIP-215 rules); its internal random coefficients
 // only speed it up and never change a verdict on valid input, so the result
-// is deterministic. Transactions marked in done are taken as valid (the
-// caller verified them before, see ApplyBlockPrechecked).
+// is deterministic. Transactions marked in done are taken as valid (they
+// came with a VerifiedTx for their bytes).
 func verifySignatures(txs []*Tx, done []bool) []bool {
 	ok := make([]bool, len(txs))
 	todo := 0
@@ -115,29 +115,20 @@ func VerifySignatures(txs []*Tx) []bool {
 
 // ApplyBlock runs a block's transactions in order and then the end-block
 // steps, writing to kv. Each transaction runs in its own write buffer that is
-// applied only if it succeeds.
-func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte) BlockResult {
-	return a.ApplyBlockPrechecked(kv, block, txs, nil)
-}
-
-// ApplyBlockPrechecked is ApplyBlock for a caller that has already decoded
-// some of the transactions and verified their signatures: known(i), when
-// not nil, is txs[i] as DecodeTx returned it from exactly those bytes, with
-// a valid signature (the node keeps what its CheckTx decoded and verified).
-// Decoding and a signature's verdict depend on the bytes alone, so reusing
-// them changes no result; the size limit is still applied here, and the
-// rest are decoded and verified as usual. known may be nil.
-func (a *App) ApplyBlockPrechecked(kv store.KV, block Block, txs [][]byte, known func(i int) *Tx) BlockResult {
+// applied only if it succeeds. verified, when not nil, has one entry per
+// transaction: a VerifiedTx for those bytes (whoever verified them) saves
+// decoding and verifying them again; nil entries, and entries for other
+// bytes or over the size limit, are decoded and verified here. The result
+// is the same either way.
+func (a *App) ApplyBlock(kv store.KV, block Block, txs [][]byte, verified []*VerifiedTx) BlockResult {
 	params := LoadParams(kv)
 	decoded := make([]*Tx, len(txs))
 	decodeErr := make([]error, len(txs))
 	done := make([]bool, len(txs))
 	for i, b := range txs {
-		if known != nil && len(b) <= params.MaxTxBytes {
-			if decoded[i] = known(i); decoded[i] != nil {
-				done[i] = true
-				continue
-			}
+		if i < len(verified) && verified[i].usable(b, params.MaxTxBytes) {
+			decoded[i], done[i] = verified[i].tx, true
+			continue
 		}
 		decoded[i], decodeErr[i] = DecodeTx(b, params.MaxTxBytes)
 	}
@@ -167,29 +158,19 @@ func (a *App) ApplyBlockPrechecked(kv store.KV, block Block, txs [][]byte, known
 // CheckTx decides whether a transaction may enter the mempool: it runs the
 // transaction in full against kv, the node's check state, and keeps its
 // writes there on success so that the same sender's next transaction (with
-// the next sequence) is checked against them.
-func (a *App) CheckTx(kv store.KV, block Block, txBytes []byte) TxResult {
-	return a.CheckTxPrechecked(kv, block, LoadParams(kv), txBytes, nil)
-}
-
-// CheckTxPrechecked is CheckTx for a node that keeps the chain's params
-// (they are fixed at genesis) and may already have decoded txBytes and
-// verified its signature: tx, when not nil, is what DecodeTx returned for
-// exactly these bytes, with a valid signature (checked before the ABCI lock,
-// or on admission when CometBFT rechecks a mempool transaction).
-func (a *App) CheckTxPrechecked(kv store.KV, block Block, params Params, txBytes []byte, tx *Tx) TxResult {
-	if tx != nil && len(txBytes) > params.MaxTxBytes {
-		tx = nil // DecodeTx gives the error
+// the next sequence) is checked against them. params are the chain's (the
+// node keeps them; they are fixed at genesis). verified, when it is a
+// VerifiedTx of exactly txBytes, saves decoding and verifying; otherwise
+// (nil, or other bytes) CheckTx decodes and verifies here.
+func (a *App) CheckTx(kv store.KV, block Block, params Params, txBytes []byte, verified *VerifiedTx) TxResult {
+	if verified.usable(txBytes, params.MaxTxBytes) {
+		return a.deliver(kv, block, params, verified.tx, nil)
 	}
-	var sigErr error
-	if tx == nil {
-		var err error
-		if tx, err = DecodeTx(txBytes, params.MaxTxBytes); err != nil {
-			return failed(err)
-		}
-		sigErr = tx.VerifySignature()
+	tx, err := DecodeTx(txBytes, params.MaxTxBytes)
+	if err != nil {
+		return failed(err)
 	}
-	return a.deliver(kv, block, params, tx, sigErr)
+	return a.deliver(kv, block, params, tx, tx.VerifySignature())
 }
 
 func failed(err error) TxResult { return TxResult{Code: CodeOf(err), Log: err.Error()} }

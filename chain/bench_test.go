@@ -63,7 +63,7 @@ func BenchmarkApplyBlock10k(b *testing.B) {
 	}
 	apply := func(txs [][]byte) {
 		height++
-		res := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: chainID}, txs)
+		res := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: chainID}, txs, nil)
 		for i, r := range res.Txs {
 			if r.Code != 0 {
 				b.Fatalf("block %d tx %d: code %d: %s", height, i, r.Code, r.Log)
@@ -125,11 +125,12 @@ func BenchmarkAddressString(b *testing.B) {
 	}
 }
 
-// ApplyBlockPrechecked with transactions decoded and verified beforehand
-// must give exactly what ApplyBlock gives: the node skips decoding and
-// re-verifying what its CheckTx checked, and no result or state may change
-// because of it.
-func TestApplyBlockPrecheckedMatchesApplyBlock(t *testing.T) {
+// ApplyBlock and CheckTx given VerifiedTxs must give exactly what they give
+// without: the node skips decoding and re-verifying what it checked before,
+// and no result or state may change because of it. A VerifiedTx is used
+// only for its own bytes: handed in for other bytes (here, a transaction
+// with a forged signature) it is ignored, and those bytes are judged afresh.
+func TestVerifiedTxsChangeNoResult(t *testing.T) {
 	const chainID = "tenun-bench"
 	keys := make([]ed25519.PrivKey, 20)
 	g := chain.Genesis{Params: chain.DefaultParams()}
@@ -151,13 +152,15 @@ func TestApplyBlockPrecheckedMatchesApplyBlock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	txs = append(txs, overdraw, txs[5]) // failures must match too: too much, and a replay
-	run := func(known func(int) *chain.Tx) ([]byte, []chain.TxResult) {
+	forged := bytes.Clone(txs[7])
+	forged[len(forged)-1] ^= 1
+	txs = append(txs, overdraw, txs[5], forged) // failures must match too: too much, a replay, a bad signature
+	open := func() (*chain.App, *store.Tree) {
 		tree, err := store.OpenTree("")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tree.Close()
+		t.Cleanup(func() { tree.Close() })
 		app := chain.NewApp(chainID)
 		if err := app.InitGenesis(chain.NewContext(tree, chain.Block{Height: 1, ChainID: chainID}, g.Params), g); err != nil {
 			t.Fatal(err)
@@ -165,35 +168,53 @@ func TestApplyBlockPrecheckedMatchesApplyBlock(t *testing.T) {
 		if _, _, err := tree.Commit(); err != nil {
 			t.Fatal(err)
 		}
-		res := app.ApplyBlockPrechecked(tree, chain.Block{Height: 2, ChainID: chainID}, txs, known)
+		return app, tree
+	}
+	run := func(verified []*chain.VerifiedTx) ([]byte, []chain.TxResult) {
+		app, tree := open()
+		res := app.ApplyBlock(tree, chain.Block{Height: 2, ChainID: chainID}, txs, verified)
 		return tree.WorkingHash(), res.Txs
 	}
 	wantHash, want := run(nil)
-	decode := func(i int) *chain.Tx {
-		tx, err := chain.DecodeTx(txs[i], len(txs[i]))
-		if err != nil || tx.VerifySignature() != nil {
-			t.Fatalf("tx %d: %v", i, err)
+	all, errs := chain.VerifyTxs(txs)
+	for i := range txs[:60] {
+		if errs[i] != nil {
+			t.Fatalf("tx %d: %v", i, errs[i])
 		}
-		return tx
 	}
-	for name, v := range map[string]func(int) *chain.Tx{
-		"all": decode,
-		"even": func(i int) *chain.Tx {
-			if i%2 == 0 {
-				return decode(i)
-			}
-			return nil
-		},
-	} {
+	if errs[len(txs)-1] == nil {
+		t.Fatal("VerifyTxs passed a forged signature")
+	}
+	even := make([]*chain.VerifiedTx, len(txs))
+	for i := range even {
+		if i%2 == 0 {
+			even[i] = all[i]
+		}
+	}
+	misplaced := append([]*chain.VerifiedTx{}, all...)
+	misplaced[len(txs)-1] = all[7] // the valid original, offered for the forged bytes
+	for name, v := range map[string][]*chain.VerifiedTx{"all": all, "even": even, "misplaced": misplaced} {
 		hash, got := run(v)
 		if !bytes.Equal(hash, wantHash) {
-			t.Errorf("%s: app hash %x, ApplyBlock gives %x", name, hash, wantHash)
+			t.Errorf("%s: app hash %x, ApplyBlock alone gives %x", name, hash, wantHash)
 		}
 		for i := range want {
 			if got[i].Code != want[i].Code || got[i].Log != want[i].Log || len(got[i].Events) != len(want[i].Events) {
-				t.Errorf("%s: tx %d: %d %q, ApplyBlock gives %d %q", name, i, got[i].Code, got[i].Log, want[i].Code, want[i].Log)
+				t.Errorf("%s: tx %d: %d %q, ApplyBlock alone gives %d %q", name, i, got[i].Code, got[i].Log, want[i].Code, want[i].Log)
 			}
 		}
+	}
+	if want[len(txs)-1].Code != chain.ErrSignature.Code {
+		t.Fatalf("forged tx: %+v", want[len(txs)-1])
+	}
+	// CheckTx the same way.
+	app, tree := open()
+	next := chain.Block{Height: 2, ChainID: chainID}
+	if r := app.CheckTx(store.NewCache(tree), next, g.Params, forged, all[7]); r.Code != chain.ErrSignature.Code {
+		t.Fatalf("CheckTx took another transaction's VerifiedTx for forged bytes: %+v", r)
+	}
+	if r := app.CheckTx(store.NewCache(tree), next, g.Params, txs[0], all[0]); r.Code != 0 {
+		t.Fatalf("CheckTx with its VerifiedTx: %+v", r)
 	}
 	failures := 0
 	for _, r := range want {

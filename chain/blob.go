@@ -5,6 +5,8 @@ import (
 
 	"github.com/ipfs/go-cid"
 	mh "github.com/multiformats/go-multihash"
+
+	"github.com/tenun-chain/tenun/chain/store"
 )
 
 // Blobs (files, datasets, WASM modules, models) are stored off the state, on
@@ -82,3 +84,66 @@ func RequireBlob(ctx *Context, c string) (BlobRecord, error) {
 	}
 	return r, nil
 }
+
+func blobUsedKey(a Address) []byte { return append([]byte("blob/used/"), a[:]...) }
+
+// BlobBytesUsed is how many bytes of blobs a has registered (and paid for).
+func BlobBytesUsed(kv store.KV, a Address) uint64 { return GetUint64(kv, blobUsedKey(a)) }
+
+// StorageFee is what registering size bytes costs under p.
+func StorageFee(p Params, size uint64) (uint64, error) {
+	if p.StorageFeePerByte != 0 && size > ^uint64(0)/p.StorageFeePerByte {
+		return 0, Wrap(ErrInvalidRequest, "storage fee of %d bytes overflows", size)
+	}
+	return size * p.StorageFeePerByte, nil
+}
+
+// registerPaidBlob records a blob for the sender, charging the storage fee
+// and counting it against the sender's quota.
+func registerPaidBlob(ctx *Context, c string, size uint64) error {
+	used := BlobBytesUsed(ctx.KV, ctx.Sender)
+	if q := ctx.Params.BlobQuotaBytes; q != 0 && (used > q || size > q-used) {
+		return Wrap(ErrInvalidRequest, "blob of %d bytes is over the account's storage quota (%d of %d bytes used)", size, used, q)
+	}
+	fee, err := StorageFee(ctx.Params, size)
+	if err != nil {
+		return err
+	}
+	if fee > 0 {
+		if err := Send(ctx, ctx.Sender, FeeCollector, fee); err != nil {
+			return Wrap(ErrInsufficientFunds, "storage fee of %d%s for %d bytes: %v", fee, Denom, size, err)
+		}
+	}
+	SetUint64(ctx.KV, blobUsedKey(ctx.Sender), used+size)
+	Put(ctx.KV, blobKey(c), BlobRecord{CID: c, Owner: ctx.Sender, Size: size, Height: ctx.Block.Height})
+	ctx.Emit("blob_register", "cid", c, "owner", ctx.Sender.String(), "size", U64(size), "storage_fee", U64(fee))
+	return nil
+}
+
+// NoteBlob records content a market's transaction itself carried (a data
+// batch's records, a labeling job's results), so nodes keep its blob
+// instead of removing it as unregistered. The transaction already paid
+// for its bytes, so there is no storage fee; a known CID is left as is.
+func NoteBlob(ctx *Context, c string, owner Address, size uint64) {
+	if _, ok := GetBlob(ctx, c); ok {
+		return
+	}
+	Put(ctx.KV, blobKey(c), BlobRecord{CID: c, Owner: owner, Size: size, Height: ctx.Block.Height})
+}
+
+// IsBlobRegistered reports whether c has an on-chain record in kv.
+func IsBlobRegistered(kv store.KV, c string) bool {
+	return kv.Get(blobKey(c)) != nil
+}
+
+// BlobUploadSignBytes is what an account signs to upload a blob to a node:
+// the chain, the content's CID and size, and the time of the request (nodes
+// accept a few minutes of skew). Signing the CID binds the signature to the
+// bytes; a replay can only store the same content again.
+func BlobUploadSignBytes(chainID, c string, size uint64, unix int64) []byte {
+	return []byte(fmt.Sprintf("tenun/blob-put/v1\x00%s\x00%s\x00%d\x00%d", chainID, c, size, unix))
+}
+
+// BlobCIDFromMultihash is the CID of content whose sha2-256 multihash is m
+// (a store that hashed a stream computes it without the content at hand).
+func BlobCIDFromMultihash(m mh.Multihash) string { return cid.NewCidV1(cid.Raw, m).String() }

@@ -80,9 +80,7 @@ func (Core) Register(r *Router) {
 			}
 			return nil // registering known content again is harmless
 		}
-		Put(ctx.KV, blobKey(m.CID), BlobRecord{CID: m.CID, Owner: ctx.Sender, Size: m.Size, Height: ctx.Block.Height})
-		ctx.Emit("blob_register", "cid", m.CID, "owner", ctx.Sender.String(), "size", U64(m.Size))
-		return nil
+		return registerPaidBlob(ctx, m.CID, m.Size)
 	})
 }
 

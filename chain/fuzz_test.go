@@ -148,7 +148,7 @@ func applyAndCheck(t *testing.T, app *chain.App, txBytes []byte) chain.TxResult 
 	tree := fuzzState(t, app)
 	defer tree.Close()
 	hash, dump := tree.WorkingHash(), kvDump(tree)
-	res := app.ApplyBlock(tree, chain.Block{Height: 2, ChainID: fuzzChainID}, [][]byte{txBytes})
+	res := app.ApplyBlock(tree, chain.Block{Height: 2, ChainID: fuzzChainID}, [][]byte{txBytes}, nil)
 	r := res.Txs[0]
 	if r.Code != 0 {
 		if !bytes.Equal(hash, tree.WorkingHash()) || dump != kvDump(tree) {

@@ -83,7 +83,7 @@ func (e *testEnv) ctx(kv store.KV) *chain.Context {
 func (e *testEnv) apply(txs ...[]byte) chain.BlockResult {
 	e.t.Helper()
 	e.height++
-	res := e.app.ApplyBlock(e.tree, e.blockAt(e.height), txs)
+	res := e.app.ApplyBlock(e.tree, e.blockAt(e.height), txs, nil)
 	e.mustInvariants()
 	if _, _, err := e.tree.Commit(); err != nil {
 		e.t.Fatal(err)
@@ -187,13 +187,13 @@ func (e *testEnv) mustReject(t testing.TB, txBytes []byte, want *chain.Error) ch
 			t.Fatalf("%s: rejected transaction changed the state:\nbefore:\n%q\nafter:\n%q", path, dump, d)
 		}
 	}
-	ct := e.app.CheckTx(e.tree, e.next(), txBytes)
+	ct := e.app.CheckTx(e.tree, e.next(), chain.LoadParams(e.tree), txBytes, nil)
 	if ct.Code != want.Code {
 		t.Fatalf("CheckTx: code %d (%s), want %d (%s)", ct.Code, ct.Log, want.Code, want.Name)
 	}
 	checkLog(t, ct.Log, want)
 	unchanged("CheckTx")
-	res := e.app.ApplyBlock(e.tree, e.blockAt(e.height), [][]byte{txBytes})
+	res := e.app.ApplyBlock(e.tree, e.blockAt(e.height), [][]byte{txBytes}, nil)
 	r := res.Txs[0]
 	if r.Code != want.Code {
 		t.Fatalf("ApplyBlock: code %d (%s), want %d (%s)", r.Code, r.Log, want.Code, want.Name)

@@ -510,7 +510,7 @@ func (s *scenario) applyBlock(txs [][]byte) chain.BlockResult {
 	s.height++
 	b := chain.Block{Height: s.height, Time: 1_700_000_000 + s.height*5, ChainID: testChainID}
 	withAll := store.NewCache(s.tree)
-	res := s.app.ApplyBlock(withAll, b, txs)
+	res := s.app.ApplyBlock(withAll, b, txs, nil)
 	var accepted [][]byte
 	for i, r := range res.Txs {
 		if r.Code == 0 {
@@ -518,7 +518,7 @@ func (s *scenario) applyBlock(txs [][]byte) chain.BlockResult {
 		}
 	}
 	onlyAccepted := store.NewCache(s.tree)
-	for i, r := range s.app.ApplyBlock(onlyAccepted, b, accepted).Txs {
+	for i, r := range s.app.ApplyBlock(onlyAccepted, b, accepted, nil).Txs {
 		if r.Code != 0 {
 			s.fail("height %d: accepted transaction %d fails without the rejected ones: %s", s.height, i, r.Log)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 )
@@ -298,6 +299,7 @@ func TestEscrow(t *testing.T) {
 func TestBlobRegister(t *testing.T) {
 	p := chain.DefaultParams()
 	p.MaxBlobBytes = 1 << 20
+	p.StorageFeePerByte = 0 // TestBlobStorageFeeAndQuota covers the fee
 	e := newEnv(t, p, account{"alice", 1000}, account{"bob", 1000})
 	content := []byte("hello tenun")
 	cid := chain.BlobCID(content)
@@ -603,5 +605,29 @@ func TestContextIsolated(t *testing.T) {
 	}
 	if strings.Join(types, ",") != "before,kept" {
 		t.Fatalf("events %v; want before,kept", types)
+	}
+}
+
+// BIP-173/350: version-0 data is bech32 only; the same bytes under a bech32m
+// checksum are a second spelling of the account and must be refused.
+func TestAddressRefusesBech32m(t *testing.T) {
+	a := addrOf("alice")
+	conv, err := bech32.ConvertBits(a[:], 8, 5, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := bech32.EncodeM(chain.AddressPrefix, conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m == a.String() {
+		t.Fatal("bech32m spelling equals the bech32 one")
+	}
+	if got, err := chain.ParseAddress(m); err == nil {
+		t.Fatalf("bech32m spelling %s accepted as %s", m, got)
+	}
+	var dec struct{ A chain.Address }
+	if err := json.Unmarshal([]byte(`{"A":"`+m+`"}`), &dec); err == nil {
+		t.Fatal("bech32m spelling accepted in JSON")
 	}
 }

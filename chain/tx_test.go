@@ -73,13 +73,13 @@ func TestCheckTxKeepsWrites(t *testing.T) {
 	check := store.NewCache(e.tree)
 	tx0 := signTx(t, "alice", testChainID, 0, 10, send("bob", 1), "")
 	tx1 := signTx(t, "alice", testChainID, 1, 10, send("bob", 1), "")
-	if r := e.app.CheckTx(check, e.next(), tx0); r.Code != 0 {
+	if r := e.app.CheckTx(check, e.next(), chain.LoadParams(check), tx0, nil); r.Code != 0 {
 		t.Fatalf("tx0: %s", r.Log)
 	}
-	if r := e.app.CheckTx(check, e.next(), tx0); r.Code != chain.ErrSequence.Code {
+	if r := e.app.CheckTx(check, e.next(), chain.LoadParams(check), tx0, nil); r.Code != chain.ErrSequence.Code {
 		t.Fatalf("replayed tx0 in check state: code %d %s", r.Code, r.Log)
 	}
-	if r := e.app.CheckTx(check, e.next(), tx1); r.Code != 0 {
+	if r := e.app.CheckTx(check, e.next(), chain.LoadParams(check), tx1, nil); r.Code != 0 {
 		t.Fatalf("tx1: %s", r.Log)
 	}
 	if chain.Balance(check, addrOf("alice")) != 978 || e.balance("alice") != 1000 {
@@ -472,7 +472,7 @@ func TestAmountOverflow(t *testing.T) {
 			t.Fatal("test setup: balance key layout changed")
 		}
 		hash, dump := e.tree.WorkingHash(), kvDump(e.tree)
-		r := e.app.ApplyBlock(e.tree, e.next(), [][]byte{e.tx("alice", 10, send("bob", 16))}).Txs[0]
+		r := e.app.ApplyBlock(e.tree, e.next(), [][]byte{e.tx("alice", 10, send("bob", 16))}, nil).Txs[0]
 		if r.Code != chain.ErrOverflow.Code {
 			t.Fatalf("code %d %s", r.Code, r.Log)
 		}
@@ -557,9 +557,9 @@ func TestSignatureEdgeCasesBatchMatchesSingle(t *testing.T) {
 		return out
 	}
 	for name, b := range cases {
-		single := e.app.CheckTx(store.NewCache(e.tree), e.next(), b).Code
-		alone := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), [][]byte{b}).Txs[0].Code
-		batch := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), append(fillers(), b)).Txs[4].Code
+		single := e.app.CheckTx(store.NewCache(e.tree), e.next(), chain.LoadParams(e.tree), b, nil).Code
+		alone := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), [][]byte{b}, nil).Txs[0].Code
+		batch := e.app.ApplyBlock(store.NewCache(e.tree), e.next(), append(fillers(), b), nil).Txs[4].Code
 		if single != alone || single != batch {
 			t.Errorf("%s: CheckTx code %d, alone in a block %d, in a batch %d", name, single, alone, batch)
 		}

@@ -24,18 +24,18 @@ func newBankTxCmd() *cobra.Command {
 	var f txFlags
 	send := &cobra.Command{
 		Use:   "send FROM TO AMOUNT",
-		Short: "Send tokens (AMOUNT in utnn, or e.g. 2.5tnn); FROM is a key name",
+		Short: "Send tokens (AMOUNT e.g. 2.5tnn or 2500000utnn); FROM is a key name",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("from") && f.from != args[0] {
 				return fmt.Errorf("FROM %q and --from %q differ", args[0], f.from)
 			}
 			f.from = args[0]
-			to, err := resolveAddress(args[1])
-			if err != nil {
-				return err
-			}
 			amt, err := parseAmount(args[2])
+			if err != nil {
+				return fmt.Errorf("AMOUNT: %w", err)
+			}
+			to, err := resolveAddress(args[1])
 			if err != nil {
 				return err
 			}
@@ -43,8 +43,7 @@ func newBankTxCmd() *cobra.Command {
 		},
 	}
 	addTxFlags(send, &f)
-	send.Flags().SetAnnotation("from", cobra.BashCompOneRequiredFlag, nil) // FROM stands in for --from
-	send.Flags().Lookup("from").Annotations = nil
+	send.Flags().Lookup("from").Usage = "optional: FROM already names the signing key"
 	cmd.AddCommand(send)
 	return cmd
 }

@@ -54,6 +54,13 @@ at most 2x slower than native.`,
 			if !jsonOutput() {
 				fmt.Fprintln(cmd.ErrOrStderr(), "building the trainer and compiling it for the sandbox...")
 			}
+			if cfg.DataPath == "" {
+				p, err := dataFile("")
+				if err != nil {
+					return err
+				}
+				cfg.DataPath = p
+			}
 			sb, err := workload.Bench(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("bench compute: %w", err)
@@ -74,7 +81,7 @@ at most 2x slower than native.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&cfg.DataPath, "data", "", "digits data set (default: datasets/digits/digits.csv.gz found from the working directory)")
+	cmd.Flags().StringVar(&cfg.DataPath, "data", "", "digits data set (default: the set embedded in tenun)")
 	cmd.Flags().IntVar(&cfg.Epochs, "epochs", 30, "training epochs per run")
 	cmd.Flags().IntVar(&cfg.Reps, "reps", 5, "timed runs of each build")
 	cmd.Flags().StringVar(&cfg.CacheDir, "cache-dir", "", "where the trainer builds are cached (default: the user cache dir)")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	labelsets "github.com/tenun-chain/tenun/datasets/labels"
 	"github.com/tenun-chain/tenun/label/truth"
 	"github.com/tenun-chain/tenun/label/truth/floatref"
 )
@@ -55,61 +56,147 @@ var publishedLabels = map[string]map[string]publishedFigure{
 	"temp":      {"majority": {93.6, 0, "MV"}, "dawid-skene": {94.2, 0, "DS"}, "best": {94.2, 0, "DS"}},
 }
 
+// labelBenchReport is everything bench labels measured: single-choice
+// sets, typed sets (ratings, multi-label, boxes) and the close of a large
+// job over many blocks.
+type labelBenchReport struct {
+	Choice []labelBenchRow   `json:"choice"`
+	Typed  []typedBenchRow   `json:"typed"`
+	Close  *labelCloseResult `json:"close,omitempty"`
+}
+
 func newBenchLabelsCmd() *cobra.Command {
 	var dataDir string
-	var repeat int
+	var repeat, closeItems int
+	var synthetic, quiet bool
 	cmd := &cobra.Command{
 		Use:   "labels",
-		Short: "Truth inference on the crowd label sets: accuracy and speed per method, beside published figures",
-		Long: `Runs majority vote, gold-weighted vote (where qualification gold exists),
-fixed-point Dawid-Skene, the best method (hierarchical Dawid-Skene) and a
-float64 Dawid-Skene baseline on every folder of --data holding answers.csv and
-truth.csv. Accuracy and F1 (on label "1", binary sets) are percentages over
-truth items with at least one answer, ties earning fractional credit.
-Seconds are the fastest of --repeat runs of the method alone (no loading).`,
+		Short: "Truth inference per task type (choice, multi-label, ratings, boxes) and the close of a large job",
+		Long: `Scores every folder of --data by the task type its optional task.json names
+({"kind":"rating","min":-100,"max":100}, {"kind":"multi","labels":[...]} or
+{"kind":"box","width":W,"height":H,"labels":[...]}; no file: single choice, as
+the crowd sets). Single choice: majority vote, gold-weighted vote (where
+qualification gold exists), fixed-point Dawid-Skene, the best method
+(hierarchical Dawid-Skene) and a float64 Dawid-Skene baseline; accuracy and F1
+(on label "1", binary sets) in percent over truth items with an answer, ties
+earning fractional credit. Ratings: mean (the baseline), median, the EM model
+of per-worker bias and noise and the quality-weighted mean; MAE and RMSE.
+Multi-label: per-label majority (the baseline) and the chain's method; label
+accuracy and exact match. Boxes: one worker's boxes (the baseline), fusion
+with equal weights and the chain's quality-weighted fusion; mean IoU and
+precision/recall at IoU 0.5, per class. With --synthetic the shipped
+synthetic rating, multi-label and box sets (datasets/labels) run too.
+Seconds are the fastest of --repeat runs of the method alone (no loading).
+
+With --close-items N (0: skip) a job of N items and 5 answers each is closed
+on the chain's state machine: the close runs over blocks, a bounded amount
+of work in each; the longest and mean block times of the close are printed
+beside those of empty blocks measured in the same run.`,
+		Example: `  tenun bench labels
+  tenun bench labels --data ../shared/crowd --close-items 0 -o json
+  tenun bench labels --data ./my-sets --synthetic=false --repeat 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if repeat < 1 {
 				return fmt.Errorf("--repeat %d: want at least 1", repeat)
 			}
-			rows, err := benchLabels(dataDir, repeat, cmd.ErrOrStderr())
-			if err != nil {
+			if dataDir == "" {
+				d, ok := findUp(filepath.Join("shared", "crowd"))
+				if !ok {
+					return fmt.Errorf("no crowd label sets found (a shared/crowd folder here or above): pass --data DIR")
+				}
+				dataDir = d
+			}
+			if closeItems < 0 {
+				return fmt.Errorf("--close-items %d: want 0 (skip) or more", closeItems)
+			}
+			progress := cmd.ErrOrStderr()
+			if quiet {
+				progress = io.Discard
+			}
+			var rep labelBenchReport
+			var err error
+			if rep.Choice, rep.Typed, err = benchLabels(dataDir, repeat, progress); err != nil {
 				return err
 			}
-			return emit(cmd.OutOrStdout(), rows, func(w io.Writer) { printLabelBench(w, rows) })
+			if synthetic {
+				for _, name := range labelsets.Sets {
+					fmt.Fprintf(progress, "bench labels: synthetic %s\n", name)
+					rows, err := benchTypedSet(labelsets.FS(), name, "synth/"+name, repeat)
+					if err != nil {
+						return err
+					}
+					rep.Typed = append(rep.Typed, rows...)
+				}
+			}
+			if closeItems > 0 {
+				if rep.Close, err = benchLabelClose(closeItems, progress); err != nil {
+					return err
+				}
+			}
+			return emit(cmd.OutOrStdout(), rep, func(w io.Writer) {
+				printLabelBench(w, rep.Choice)
+				if len(rep.Typed) > 0 {
+					fmt.Fprintln(w)
+					printTypedBench(w, rep.Typed)
+				}
+				if rep.Close != nil {
+					fmt.Fprintln(w)
+					printLabelClose(w, rep.Close)
+				}
+			})
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "../shared/crowd", "folder of data sets, one sub-folder each")
+	cmd.Flags().StringVar(&dataDir, "data", "", "folder of data sets, one sub-folder each (default: shared/crowd in this folder or a parent)")
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per method; the fastest is reported")
+	cmd.Flags().BoolVar(&synthetic, "synthetic", true, "also score the shipped synthetic rating, multi-label and box sets")
+	cmd.Flags().IntVar(&closeItems, "close-items", 100_000, "items of the job whose close is measured block by block (0: skip)")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
 	return cmd
 }
 
-// benchLabels runs every method on every data set under dir.
-func benchLabels(dir string, repeat int, warn io.Writer) ([]labelBenchRow, error) {
+// benchLabels runs every method on every data set under dir, by the task
+// type of its task.json.
+func benchLabels(dir string, repeat int, progress io.Writer) ([]labelBenchRow, []typedBenchRow, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("bench labels: %w", err)
+		return nil, nil, fmt.Errorf("bench labels: %w", err)
 	}
 	var rows []labelBenchRow
+	var typed []typedBenchRow
+	fsys := os.DirFS(dir)
 	for _, e := range entries { // ReadDir sorts by name
 		if !e.IsDir() {
 			continue
 		}
 		sub := filepath.Join(dir, e.Name())
+		task, err := truth.ReadTask(fsys, e.Name())
+		if err != nil {
+			return nil, nil, fmt.Errorf("bench labels: %w", err)
+		}
 		if !hasFiles(sub, "answers.csv", "truth.csv") {
-			fmt.Fprintf(warn, "bench labels: skipping %s: no answers.csv and truth.csv\n", sub)
+			fmt.Fprintf(progress, "bench labels: skipping %s: no answers.csv and truth.csv\n", sub)
+			continue
+		}
+		fmt.Fprintf(progress, "bench labels: %s (%s)\n", e.Name(), task.Kind)
+		if task.Kind != truth.SetChoice {
+			setRows, err := benchTypedSet(fsys, e.Name(), e.Name(), repeat)
+			if err != nil {
+				return nil, nil, err
+			}
+			typed = append(typed, setRows...)
 			continue
 		}
 		setRows, err := benchLabelSet(sub, e.Name(), repeat)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		rows = append(rows, setRows...)
 	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("bench labels: no data sets under %s", dir)
+	if len(rows) == 0 && len(typed) == 0 {
+		return nil, nil, fmt.Errorf("bench labels: no data sets under %s", dir)
 	}
-	return rows, nil
+	return rows, typed, nil
 }
 
 func hasFiles(dir string, names ...string) bool {

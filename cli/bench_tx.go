@@ -77,7 +77,7 @@ beside the cost of only checking the same blocks' signatures.`,
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Txs, "txs", 100_000, "transactions driven into each app")
-	f.DurationVar(&o.BlockTime, "block-time", 200*time.Millisecond, "CometBFT timeout_commit of both nodes")
+	timeFlag(f, &o.BlockTime, "block-time", 200*time.Millisecond, "CometBFT timeout_commit of both nodes")
 	f.IntVar(&o.Accounts, "accounts", 1000, "funded Tenun sender accounts (generated keys)")
 	f.IntVar(&o.Workers, "workers", txload.DefaultWorkers, "load generator goroutines (concurrent submitters)")
 	f.IntVar(&o.Rounds, "rounds", 1, "run the pair this many times, alternating which app goes first, and show the median round")

@@ -23,6 +23,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/circuit"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func init() { benchCmd.AddCommand(newBenchZkCmd()) }
@@ -92,11 +93,11 @@ the case. If the peer cannot be installed or run the gnark figures still print.`
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", model.DigitsPath, "digits CSV(.gz): first 1,437 rows train, last 360 test")
+	f.StringVar(&data, "data", digitsDefault, "digits CSV(.gz): first 1,437 rows train, last 360 test (default: the set embedded in tenun)")
 	f.StringVar(&cache, "cache", ".cache/zkpeer", "directory for the circom/snarkjs peer (npm packages, powers of tau)")
 	f.StringVar(&only, "only", "a,b,b-generic,c,peer", "cases to run")
 	f.IntVar(&repeat, "repeat", 2, "proofs per case; the fastest is reported")
-	f.DurationVar(&peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
+	timeFlag(f, &peerTimeout, "peer-timeout", 90*time.Minute, "limit for each peer step (npm install, powers of tau, setup, prove); the one-time powers of tau take longest")
 	return cmd
 }
 
@@ -109,11 +110,15 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 	var digits *model.Model
 	var test *model.Dataset
 	if want["b"] || want["b-generic"] || want["c"] || want["peer"] {
-		ds, err := model.LoadCSV(data)
+		path, err := dataFile(data)
+		if err != nil {
+			return nil, err
+		}
+		ds, err := model.LoadCSV(path)
 		if err != nil {
 			return nil, fmt.Errorf("bench zk: %w", err)
 		}
-		train, err := ds.Slice(0, model.DigitsTrainRows)
+		trainSet, err := ds.Slice(0, model.DigitsTrainRows)
 		if err != nil {
 			return nil, err
 		}
@@ -121,11 +126,11 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 			return nil, err
 		}
 		logf("training the digits MLP")
-		f, err := model.Train(train, 10, model.DigitsTrainConfig())
+		f, err := train.Train(trainSet, 10, train.DigitsTrainConfig())
 		if err != nil {
 			return nil, err
 		}
-		if digits, err = model.Quantize(f, train, model.QuantizeConfig{}); err != nil {
+		if digits, err = train.Quantize(f, trainSet, train.QuantizeConfig{}); err != nil {
 			return nil, err
 		}
 	}
@@ -134,7 +139,7 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 	if want["a"] {
 		arch := model.Arch{Sizes: []int{784, 128, 10}, InBits: 8, Shifts: []int{11}}
 		arch.BiasBits = []int{model.DefaultBiasBits(784, 255), model.DefaultBiasBits(128, 255)}
-		m, err := model.RandomModel(arch, 1)
+		m, err := train.RandomModel(arch, 1)
 		if err != nil {
 			return nil, err
 		}

@@ -9,17 +9,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/client/keys"
+	"github.com/tenun-chain/tenun/internal/units"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -60,6 +62,9 @@ func homeConfig() (node.AppConfig, bool) {
 
 func apiAddr() string {
 	if nodeAddr != "" {
+		if a, err := normalizeNode(nodeAddr); err == nil {
+			return a
+		}
 		return nodeAddr
 	}
 	if c, ok := homeConfig(); ok && c.APIAddr != "" {
@@ -83,26 +88,68 @@ func backend() keys.Backend {
 }
 
 func openKeyring() (*keys.Keyring, error) {
-	dir := keyringDir
-	b := backend()
-	if dir == "" {
-		dir = filepath.Join(homeDir, "keyring-"+string(b))
-	}
-	return keys.Open(dir, b, readPassphrase)
+	return keys.Open(keyringPath(), backend(), readPassphrase)
 }
 
-// readPassphrase takes the keyring passphrase from TENUN_PASSPHRASE or the
-// first line of standard input.
+// openKeyringNoPrompt opens the keyring for listing names only (shell
+// completion must never wait for a passphrase).
+func openKeyringNoPrompt() (*keys.Keyring, error) {
+	return keys.Open(keyringPath(), backend(), func() (string, error) {
+		return "", errors.New("no passphrase prompt here")
+	})
+}
+
+func keyringPath() string {
+	if keyringDir != "" {
+		return keyringDir
+	}
+	return filepath.Join(homeDir, "keyring-"+string(backend()))
+}
+
+// stdin is one buffered reader over the command's input, so that prompts
+// answered in a row (passphrase, then mnemonic) from a pipe do not lose
+// each other's lines.
+var (
+	stdin    *bufio.Reader
+	stdinSrc io.Reader
+)
+
+// readLine reads one line of the command's standard input.
+func readLine() (string, error) {
+	src := rootCmd.InOrStdin()
+	if stdin == nil || stdinSrc != src {
+		stdin, stdinSrc = bufio.NewReader(src), src
+	}
+	line, err := stdin.ReadString('\n')
+	if err != nil && line == "" {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// readSecret reads a secret without echo on a terminal, or the next line of
+// a pipe.
+func readSecret(prompt string) (string, error) {
+	fmt.Fprint(os.Stderr, prompt)
+	if rootCmd.InOrStdin() == os.Stdin && stdinIsTerminal() {
+		b, err := term.ReadPassword(int(os.Stdin.Fd()))
+		fmt.Fprintln(os.Stderr)
+		return string(b), err
+	}
+	return readLine()
+}
+
+// readPassphrase takes the keyring passphrase from TENUN_PASSPHRASE, or
+// asks for it (no echo on a terminal; the first line of a pipe).
 func readPassphrase() (string, error) {
 	if p, ok := os.LookupEnv("TENUN_PASSPHRASE"); ok {
 		return p, nil
 	}
-	fmt.Fprint(os.Stderr, "Keyring passphrase: ")
-	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
-	if err != nil && line == "" {
+	p, err := readSecret("Keyring passphrase: ")
+	if err != nil {
 		return "", fmt.Errorf("read passphrase: %w (set TENUN_PASSPHRASE to pass it non-interactively)", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return p, nil
 }
 
 // signer returns the private key of a keyring entry.
@@ -134,62 +181,61 @@ func resolveAddress(s string) (chain.Address, error) {
 	return info.Address, nil
 }
 
-// parseAmount reads "12.5tnn", "1500utnn" or a bare number of utnn.
-func parseAmount(s string) (uint64, error) {
-	s = strings.ToLower(strings.TrimSpace(s))
-	switch {
-	case strings.HasSuffix(s, "utnn"):
-		return strconv.ParseUint(strings.TrimSuffix(s, "utnn"), 10, 64)
-	case strings.HasSuffix(s, "tnn"):
-		num := strings.TrimSuffix(s, "tnn")
-		whole, frac, _ := strings.Cut(num, ".")
-		if len(frac) > 6 {
-			return 0, fmt.Errorf("amount %q: at most 6 decimals", s)
-		}
-		w, err := strconv.ParseUint(whole, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("amount %q: %w", s, err)
-		}
-		frac += strings.Repeat("0", 6-len(frac))
-		f, err := strconv.ParseUint(frac, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("amount %q: %w", s, err)
-		}
-		if w > (1<<64-1-f)/node.TNN {
-			return 0, fmt.Errorf("amount %q overflows", s)
-		}
-		return w*node.TNN + f, nil
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("amount %q: want a number of utnn, or e.g. 12.5tnn", s)
-	}
-	return v, nil
-}
+// parseAmount reads an amount in the one format every amount takes
+// (5tnn, 0.5tnn, 5000000utnn); a bare number is refused.
+func parseAmount(s string) (uint64, error) { return units.ParseAmount(s) }
 
-// formatAmount prints utnn as TNN with 6 decimals.
-func formatAmount(u uint64) string {
-	return fmt.Sprintf("%d.%06d TNN", u/node.TNN, u%node.TNN)
-}
+// formatAmount prints utnn as TNN ("2.5 TNN").
+func formatAmount(u uint64) string { return units.FormatAmount(u) }
 
-// txFlags are shared by every tx command.
+// txFlags are shared by every tx command (the Cosmos SDK's names where they
+// mean the same).
 type txFlags struct {
-	from   string
-	fee    uint64
-	memo   string
-	noWait bool
+	from    string
+	fees    uint64
+	memo    string
+	chainID string
+	noWait  bool
+	yes     bool
+	dryRun  bool
 }
 
 func addTxFlags(cmd *cobra.Command, f *txFlags) {
-	cmd.Flags().StringVar(&f.from, "from", "", "name of the signing key in the keyring (required)")
-	cmd.Flags().Uint64Var(&f.fee, "fee", 0, "fee in utnn (default: the minimum the message needs)")
-	cmd.Flags().StringVar(&f.memo, "memo", "", "memo stored with the transaction")
-	cmd.Flags().BoolVar(&f.noWait, "no-wait", false, "return once the mempool accepts the transaction")
-	cmd.MarkFlagRequired("from")
+	fl := cmd.Flags()
+	addFromFlag(cmd, &f.from, "name of the signing key in the keyring")
+	units.AmountVar(fl, &f.fees, "fees", 0, "fee to pay (default: the minimum the message needs)")
+	fl.Var((*units.Amount)(&f.fees), "fee", "deprecated: use --fees")
+	fl.MarkDeprecated("fee", "use --fees (same amount format)")
+	fl.StringVar(&f.memo, "memo", "", "memo stored with the transaction")
+	fl.StringVar(&f.chainID, "chain-id", "", "refuse to sign unless the node runs this chain")
+	fl.BoolVar(&f.noWait, "no-wait", false, "return once the mempool accepts the transaction")
+	fl.BoolVarP(&f.yes, "yes", "y", false, "do not ask for confirmation before signing")
+	fl.BoolVar(&f.dryRun, "dry-run", false, "run the transaction against the node's check state and print the result without submitting it")
+}
+
+// addFromFlag defines --from (the signing key) with --key as a deprecated
+// alias, for tx commands and agents alike.
+func addFromFlag(cmd *cobra.Command, p *string, usage string) {
+	fl := cmd.Flags()
+	fl.StringVar(p, "from", "", usage+" (required)")
+	fl.StringVar(p, "key", "", "deprecated: use --from")
+	fl.MarkDeprecated("key", "use --from")
+	cmd.RegisterFlagCompletionFunc("from", completeKeyNames)
+}
+
+// requireFrom fails with a clear message when no signing key was given.
+func requireFrom(from string) error {
+	if from == "" {
+		return errors.New("no signing key: pass --from NAME (see `tenun keys list`)")
+	}
+	return nil
 }
 
 // submit signs msg with --from and prints the result.
 func submit(cmd *cobra.Command, f *txFlags, msg chain.Msg) error {
+	if err := requireFrom(f.from); err != nil {
+		return err
+	}
 	key, _, err := signer(f.from)
 	if err != nil {
 		return err
@@ -206,10 +252,21 @@ func submitAs(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg
 
 // submitFor is submitAs that also returns the node's response, for commands
 // that read its events (create-job needs the job id).
-func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
+func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Msg) (api.TxResponse, error) {
 	ctx, cancel := context.WithTimeout(cmd.Context(), 90*time.Second)
 	defer cancel()
-	res, err := newClient().Submit(ctx, key, msg, client.Options{Fee: f.fee, Memo: f.memo, NoWait: f.noWait})
+	c := newClient()
+	if err := checkChainID(ctx, c, f.chainID); err != nil {
+		return api.TxResponse{}, err
+	}
+	opt := client.Options{Fee: f.fees, Memo: f.memo, NoWait: f.noWait}
+	if f.dryRun {
+		return dryRun(cmd, ctx, c, key, msg, opt)
+	}
+	if err := confirmTx(cmd, f, key, msg, opt); err != nil {
+		return api.TxResponse{}, err
+	}
+	res, err := c.Submit(ctx, key, msg, opt)
 	if err != nil {
 		var te *client.TxError
 		if errors.As(err, &te) && jsonOutput() {
@@ -218,18 +275,30 @@ func submitFor(cmd *cobra.Command, f *txFlags, key ed25519.PrivKey, msg chain.Ms
 		return res, err
 	}
 	return res, emit(cmd.OutOrStdout(), res, func(w io.Writer) {
-		fmt.Fprintf(w, "committed %s in block %d\n", res.Hash, res.Height)
-		for _, e := range res.Events {
+		if res.Height == 0 {
+			fmt.Fprintf(w, "accepted into the mempool: %s\n", res.Hash)
+		} else {
+			fmt.Fprintf(w, "committed %s in block %d\n", res.Hash, res.Height)
+		}
+		printEvents(w, res.Events)
+	})
+}
+
+// printEvents prints a transaction's events, one line each, as a table of
+// key=value pairs (the tx event only repeats the sender and type).
+func printEvents(w io.Writer, events []chain.Event) {
+	{
+		for _, e := range events {
 			if e.Type == "tx" {
 				continue
 			}
 			fmt.Fprintf(w, "  %s", e.Type)
 			for _, a := range e.Attrs {
-				fmt.Fprintf(w, " %s=%s", a.Key, a.Value)
+				fmt.Fprintf(w, " %s=%s", a.Key, humanValue(a.Key, a.Value))
 			}
 			fmt.Fprintln(w)
 		}
-	})
+	}
 }
 
 // queryJSON runs a domain query and prints its JSON answer (pretty in both

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/agent"
+	"github.com/tenun-chain/tenun/internal/progress"
 )
 
 func init() {
@@ -63,11 +64,14 @@ func newDataTxCmd() *cobra.Command {
 	create.Flags().StringVar(&m.Description, "description", "", "description")
 	create.Flags().StringVar(&m.License, "license", "CC-BY-4.0", "license")
 	create.Flags().StringVar(&m.Terms, "terms", "", "terms of access")
-	create.Flags().StringVar(&price, "price", "1tnn", "price of an access grant")
-	create.Flags().Uint32Var(&m.CuratorBps, "curator-bps", 1000, "curator's share of each sale in basis points")
+	amountFlag(create.Flags(), &price, "price", "1tnn", "price of an access grant")
+	m.CuratorBps = 1000
+	fractionFlag(create.Flags(), &m.CuratorBps, "curator-share", 10_000, true, "curator's share of each sale (whole basis points)")
+	create.Flags().Uint32Var(&m.CuratorBps, "curator-bps", 1000, "deprecated: use --curator-share")
+	create.Flags().MarkDeprecated("curator-bps", "use --curator-share, e.g. 10%")
 	create.Flags().Uint32Var(&m.MaxBatch, "max-batch", 500, "records per contribution")
 	create.Flags().Uint32Var(&m.RateLimit, "rate-limit", 0, "records per contributor per window (0: none)")
-	create.Flags().Int64Var(&m.RateWindow, "rate-window", 0, "rate window in blocks")
+	blocksFlag(create.Flags(), &m.RateWindow, "rate-window", 0, "rate window")
 	create.MarkFlagRequired("schema")
 
 	var kf txFlags
@@ -99,10 +103,14 @@ func newDataTxCmd() *cobra.Command {
 				}
 				recs = append(recs, r)
 			}
-			if _, err := newClient().BlobPut(cmd.Context(), data.EncodeBatch(recs)); err != nil {
+			key, _, err := signer(kf.from)
+			if err != nil {
 				return err
 			}
-			return submit(cmd, &kf, &data.MsgContribute{Dataset: id, Records: recs})
+			if _, err := newClient().BlobPut(cmd.Context(), key, data.EncodeBatch(recs)); err != nil {
+				return err
+			}
+			return submitAs(cmd, &kf, key, &data.MsgContribute{Dataset: id, Records: recs})
 		},
 	}
 	addTxFlags(contribute, &kf)
@@ -176,10 +184,13 @@ func newContributeCmd() *cobra.Command {
 	var dataset uint64
 	var batch, count int
 	cmd := &cobra.Command{
-		Use:   "contribute --key NAME --dataset ID (--csv FILE | --synthetic vehicle)",
+		Use:   "contribute --from NAME --dataset ID (--csv FILE | --synthetic vehicle)",
 		Short: "Agent: stream records into a dataset in batches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -200,22 +211,35 @@ func newContributeCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("give --csv FILE or --synthetic vehicle")
 			}
-			st, err := agent.Contribute(cmd.Context(), newClient(), k, dataset, src, batch)
+			total := int64(-1)
+			if csvFile == "" {
+				total = int64(count)
+			}
+			bar := progress.New(cmd.ErrOrStderr(), total, "contribute", "records")
+			sent := 0
+			st, err := agent.ContributeWith(cmd.Context(), newClient(), k, dataset, src, batch, func(st agent.ContributeStats) {
+				bar.Add(st.Sent - sent)
+				sent = st.Sent
+			})
+			bar.Finish()
 			if err != nil {
 				return err
+			}
+			if st.Sent > 0 && st.Accepted == 0 {
+				emit(cmd.OutOrStdout(), st, func(w io.Writer) {})
+				return fmt.Errorf("none of the %d records was accepted (last refusal: %s)", st.Sent, st.LastRejection)
 			}
 			return emit(cmd.OutOrStdout(), st, func(w io.Writer) {
 				fmt.Fprintf(w, "sent %d records in %d batches: %d accepted, %d rejected\n", st.Sent, st.Batches, st.Accepted, st.Rejected)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "contributor key name (required)")
+	addFromFlag(cmd, &key, "contributor key name")
 	cmd.Flags().Uint64Var(&dataset, "dataset", 0, "dataset id (required)")
 	cmd.Flags().StringVar(&csvFile, "csv", "", "CSV file with a header row")
 	cmd.Flags().StringVar(&synthetic, "synthetic", "", "synthetic feed: vehicle")
 	cmd.Flags().IntVar(&batch, "batch", 100, "records per batch")
 	cmd.Flags().IntVar(&count, "count", 1000, "records of the synthetic feed")
-	cmd.MarkFlagRequired("key")
 	cmd.MarkFlagRequired("dataset")
 	return cmd
 }
@@ -225,10 +249,13 @@ func newDataCmd() *cobra.Command {
 	var key, format, out string
 	var version uint64
 	dl := &cobra.Command{
-		Use: "download ID --key NAME", Short: "Download a dataset you hold a grant for, through the node's gateway", Args: cobra.ExactArgs(1),
+		Use: "download ID --from NAME", Short: "Download a dataset you hold a grant for, through the node's gateway", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
+				return err
+			}
+			if err := requireFrom(key); err != nil {
 				return err
 			}
 			k, _, err := signer(key)
@@ -246,11 +273,10 @@ func newDataCmd() *cobra.Command {
 			return os.WriteFile(out, b, 0o644)
 		},
 	}
-	dl.Flags().StringVar(&key, "key", "", "key holding the grant (required)")
+	addFromFlag(dl, &key, "key holding the grant")
 	dl.Flags().StringVar(&format, "format", "csv", "csv or jsonl")
 	dl.Flags().Uint64Var(&version, "version", 0, "version (default: the granted one)")
 	dl.Flags().StringVar(&out, "out", "", "write to this file instead of stdout")
-	dl.MarkFlagRequired("key")
 	cmd.AddCommand(dl)
 	return cmd
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -272,13 +271,13 @@ its salt are saved under <home>/label for the close, which reveals them. Example
 	fl.StringVar(&m.ItemKind, "kind", label.KindText, "item kind: text, or grid (square gray image such as an 8x8 digit)")
 	fl.Uint32Var(&m.Redundancy, "redundancy", 3, "answers per item")
 	fl.Uint32Var(&m.MaxRedundancy, "max-redundancy", 5, "answers an uncertain item may get (dynamic overlap)")
-	fl.Float64Var(&confidence, "confidence", 0.9, "posterior confidence below which an item gets another answer")
-	fl.StringVar(&reward, "reward", "1000utnn", "pay per answer at full quality")
-	fl.StringVar(&stake, "stake", "1tnn", "stake an annotator must have bonded in pool label (slashed below the bar)")
-	fl.Int64Var(&m.DeadlineBlocks, "deadline", 600, "blocks during which annotators join and commit")
-	fl.Int64Var(&m.RevealBlocks, "reveal", 200, "blocks after the deadline for reveals")
-	fl.Int64Var(&m.GraceBlocks, "grace", 200, "blocks after the reveals for the requester to close before it forfeits")
-	fl.Float64Var(&quality, "quality", 0.5, "quality bar: workers scoring below it are slashed and unpaid")
+	fractionFloatFlag(fl, &confidence, "confidence", 0.9, "posterior confidence below which an item gets another answer")
+	amountFlag(fl, &reward, "reward", "1000utnn", "pay per answer at full quality")
+	amountFlag(fl, &stake, "stake", "1tnn", "stake an annotator must have bonded in pool label (slashed below the bar)")
+	blocksFlag(fl, &m.DeadlineBlocks, "deadline", 600, "how long annotators may join and commit")
+	blocksFlag(fl, &m.RevealBlocks, "reveal", 200, "time after the deadline for reveals")
+	blocksFlag(fl, &m.GraceBlocks, "grace", 200, "time after the reveals for the requester to close before it forfeits")
+	fractionFloatFlag(fl, &quality, "quality", 0.5, "quality bar: workers scoring below it are slashed and unpaid")
 	fl.Uint32Var(&m.BatchSize, "batch", 20, "items per assignment round")
 	fl.Uint32Var(&m.MaxPerWorker, "max-per-worker", 0, "items one annotator may get in all (0: all)")
 	fl.StringVar(&goldFile, "gold", "", "gold questions: CSV of item,label")
@@ -437,7 +436,7 @@ close without gold: the job is forfeited and its escrow goes to the workers.`,
 			if f.noWait {
 				return nil
 			}
-			cid, err := agent.UploadResults(ctx, c, id)
+			cid, err := agent.UploadResults(ctx, c, key, id)
 			if err != nil {
 				return fmt.Errorf("job %d closed, but the results upload failed: %w", id, err)
 			}
@@ -530,15 +529,18 @@ func newAnnotateCmd() *cobra.Command {
 	var key, listen string
 	var job uint64
 	cmd := &cobra.Command{
-		Use:   "annotate --key NAME [--job ID] [--listen 127.0.0.1:PORT]",
+		Use:   "annotate --from NAME [--job ID] [--listen 127.0.0.1:PORT]",
 		Short: "Serve a local labeling page that labels, commits and reveals with your key",
 		Long: `Serve the labeling page on a local address and open it in a browser. The page shows
 your assigned items one at a time (text, or digit images), label buttons with keyboard
 shortcuts 1..9 (0 for a tenth label), progress and earnings. Each label is committed with
---key's key; the salt is kept under <home>/label, and commits are revealed automatically
+--from's key; the salt is kept under <home>/label, and commits are revealed automatically
 as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT --from NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, addr, err := signer(key)
 			if err != nil {
 				return err
@@ -559,14 +561,12 @@ as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT 
 			a.Logf = func(format string, args ...any) {
 				fmt.Fprintf(log, time.Now().Format("15:04:05 ")+format+"\n", args...)
 			}
-			u := url.URL{Scheme: "http", Host: ln.Addr().String(), Path: "/"}
-			fmt.Fprintf(cmd.OutOrStdout(), "labeling page for %s: %s (Ctrl-C to stop)\n", addr, u.String())
+			fmt.Fprintf(cmd.OutOrStdout(), "labeling page for %s: %s (Ctrl-C to stop)\n", addr, a.URL(ln.Addr().String()))
 			return a.Serve(ctx, ln)
 		},
 	}
-	cmd.Flags().StringVar(&key, "key", "", "annotator key name in the keyring (required)")
+	addFromFlag(cmd, &key, "annotator key name in the keyring")
 	cmd.Flags().Uint64Var(&job, "job", 0, "job to work on (default: the newest open job)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7070", "address of the page (keep it on loopback: it signs with your key)")
-	cmd.MarkFlagRequired("key")
 	return cmd
 }

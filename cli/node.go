@@ -22,31 +22,61 @@ func init() {
 
 func newInitCmd() *cobra.Command {
 	var o node.InitOptions
+	var overwrite bool
 	cmd := &cobra.Command{
-		Use:   "init",
+		Use:   "init [MONIKER]",
 		Short: "Create a single-validator node home (config, keys, genesis)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Example: `  tenun init mynode --chain-id tenun-1
+  tenun init mynode --home ./node0 --base-port 27656
+  tenun init mynode --overwrite          # replace the home's chain (its state is deleted)`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if cmd.Flags().Changed("moniker") && o.Moniker != args[0] {
+					return fmt.Errorf("MONIKER %q and --moniker %q differ", args[0], o.Moniker)
+				}
+				o.Moniker = args[0]
+			}
+			if _, err := os.Stat(filepath.Join(homeDir, "config", "genesis.json")); err == nil {
+				if !overwrite {
+					return fmt.Errorf("%s already holds a chain: pass --overwrite to replace it (its state is deleted; keyrings stay), or choose another --home", homeDir)
+				}
+				if err := removeChainState(homeDir); err != nil {
+					return err
+				}
+			}
 			if err := node.InitHome(homeDir, o); err != nil {
 				return err
 			}
 			c, _ := node.LoadAppConfig(homeDir)
-			return emit(cmd.OutOrStdout(), map[string]any{"home": homeDir, "chain_id": c.ChainID, "api_addr": c.APIAddr}, func(w io.Writer) {
-				fmt.Fprintf(w, "initialised %s for chain %s; run: tenun start --home %s\n", homeDir, c.ChainID, homeDir)
+			return emit(cmd.OutOrStdout(), map[string]any{"home": homeDir, "chain_id": c.ChainID, "moniker": o.Moniker, "api_addr": c.APIAddr}, func(w io.Writer) {
+				fmt.Fprintf(w, "initialised %s (moniker %s) for chain %s; run: tenun start --home %s\n", homeDir, o.Moniker, c.ChainID, homeDir)
 			})
 		},
 	}
 	cmd.Flags().StringVar(&o.ChainID, "chain-id", "tenun-1", "chain id")
-	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name")
+	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name (or give it as MONIKER)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
-	cmd.Flags().DurationVar(&o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
+	timeFlag(cmd.Flags(), &o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
 	cmd.Flags().IntVar(&o.DevAccounts, "dev-accounts", 0, "fund this many well-known dev keys (insecure; for test chains)")
+	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace a chain already in --home (deletes its config and state; keyrings stay)")
 	return cmd
 }
 
+// removeChainState deletes a home's chain (config, state, log), keeping
+// its keyrings.
+func removeChainState(home string) error {
+	for _, p := range []string{"config", "data", "node.log"} {
+		if err := os.RemoveAll(filepath.Join(home, p)); err != nil {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // runNode starts the node in home and blocks until interrupted.
-func runNode(cmd *cobra.Command, home string, banner func(n *node.Node, w io.Writer)) error {
-	n, err := node.Start(home)
+func runNode(cmd *cobra.Command, home string, o node.StartOptions, banner func(n *node.Node, w io.Writer)) error {
+	n, err := node.StartWith(home, o)
 	if err != nil {
 		return err
 	}
@@ -60,7 +90,7 @@ func runNode(cmd *cobra.Command, home string, banner func(n *node.Node, w io.Wri
 		return err
 	}
 	info := map[string]any{
-		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(),
+		"home": home, "chain_id": n.Config.ChainID, "api_addr": n.APIAddr(), "dashboard_url": "http://" + n.APIAddr() + "/",
 		"rpc_addr": n.Comet.Config().RPC.ListenAddress, "log": filepath.Join(home, "node.log"),
 	}
 	emit(cmd.OutOrStdout(), info, func(w io.Writer) { banner(n, w) })
@@ -70,16 +100,27 @@ func runNode(cmd *cobra.Command, home string, banner func(n *node.Node, w io.Wri
 }
 
 func newStartCmd() *cobra.Command {
-	return &cobra.Command{
+	var o node.StartOptions
+	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Run the node in --home (CometBFT and the app in one process, plus the HTTP API)",
-		Args:  cobra.NoArgs,
+		Example: `  tenun start --home ~/.tenun
+  tenun start --home ./node0 --api-addr 0.0.0.0:26658 --rpc-laddr tcp://127.0.0.1:26657 --log-level debug`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runNode(cmd, homeDir, func(n *node.Node, w io.Writer) {
-				fmt.Fprintf(w, "node running: chain %s, API http://%s, CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
+			if _, err := os.Stat(filepath.Join(homeDir, "config", "genesis.json")); err != nil {
+				return fmt.Errorf("%s holds no chain: create one with `tenun init MONIKER --home %s` (or run `tenun devnet`)", homeDir, homeDir)
+			}
+			return runNode(cmd, homeDir, o, func(n *node.Node, w io.Writer) {
+				fmt.Fprintf(w, "node running: chain %s, API http://%s (dashboard at /), CometBFT RPC %s\n", n.Config.ChainID, n.APIAddr(), n.Comet.Config().RPC.ListenAddress)
 			})
 		},
 	}
+	cmd.Flags().StringVar(&o.APIAddr, "api-addr", "", "HTTP API listen address, host:port (default: the home's tenun.json)")
+	cmd.Flags().StringVar(&o.RPCAddr, "rpc-laddr", "", "CometBFT RPC listen address, tcp://host:port (default: the home's config.toml)")
+	cmd.Flags().StringVar(&o.P2PAddr, "p2p-laddr", "", "CometBFT P2P listen address, tcp://host:port (default: the home's config.toml)")
+	cmd.Flags().StringVar(&o.LogLevel, "log-level", "info", "node.log level: debug, info, error or none")
+	return cmd
 }
 
 // DevAccounts is how many dev keys the devnet funds.
@@ -95,6 +136,9 @@ func newDevnetCmd() *cobra.Command {
 		Long: `Run a single-validator development chain. The first run creates it in --home
 (default ~/.tenun) with the dev keys alice, bob, carol, dave and eve funded and
 imported into an unencrypted test keyring; later runs resume it. --reset starts over.`,
+		Example: `  tenun devnet
+  tenun devnet --reset --base-port 36656 --block-time 200ms
+  TENUN_HOME=/tmp/dev tenun devnet`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if reset {
@@ -108,9 +152,17 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 				if err := initDevnet(homeDir, basePort, blockTime); err != nil {
 					return err
 				}
+			} else {
+				for _, f := range []string{"base-port", "block-time"} {
+					if cmd.Flags().Changed(f) {
+						c, _ := node.LoadAppConfig(homeDir)
+						return fmt.Errorf("--%s applies only when the devnet is created; the devnet in %s resumes with its own settings (API %s): pass --reset to start over with the new --%s", f, homeDir, c.APIAddr, f)
+					}
+				}
 			}
-			return runNode(cmd, homeDir, func(n *node.Node, w io.Writer) {
+			return runNode(cmd, homeDir, node.StartOptions{}, func(n *node.Node, w io.Writer) {
 				fmt.Fprintf(w, "Tenun devnet %s is running\n", n.Config.ChainID)
+				fmt.Fprintf(w, "  dashboard:     http://%s/\n", n.APIAddr())
 				fmt.Fprintf(w, "  API:           http://%s\n", n.APIAddr())
 				fmt.Fprintf(w, "  CometBFT RPC:  %s\n", n.Comet.Config().RPC.ListenAddress)
 				fmt.Fprintf(w, "  home:          %s (log: node.log)\n", homeDir)
@@ -123,7 +175,7 @@ imported into an unencrypted test keyring; later runs resume it. --reset starts 
 		},
 	}
 	cmd.Flags().BoolVar(&reset, "reset", false, "delete the devnet's state and keys and start over")
-	cmd.Flags().DurationVar(&blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", 500*time.Millisecond, "pause after each commit")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
 	return cmd
 }
@@ -168,7 +220,9 @@ func newTestnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "testnet",
 		Short: "Write configs for an N-validator network on loopback ports",
-		Args:  cobra.NoArgs,
+		Example: `  tenun testnet --validators 4 --dir ./net
+  tenun testnet --validators 3 --dir ./net --base-port 36656 -o json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			homes, err := node.InitTestnet(out, n, node.InitOptions{ChainID: chainID, DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime})
 			if err != nil {
@@ -192,10 +246,10 @@ func newTestnetCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&n, "validators", 4, "number of validators")
-	cmd.Flags().StringVar(&out, "output", "", "directory to write the homes into (required)")
+	cmd.Flags().StringVar(&out, "dir", "", "directory to write the homes into (required)")
 	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
-	cmd.Flags().DurationVar(&blockTime, "block-time", time.Second, "pause after each commit")
-	cmd.MarkFlagRequired("output")
+	timeFlag(cmd.Flags(), &blockTime, "block-time", time.Second, "pause after each commit")
+	cmd.MarkFlagRequired("dir")
 	return cmd
 }

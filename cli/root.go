@@ -32,11 +32,23 @@ var outputFormat string
 func init() {
 	rootCmd.PersistentFlags().StringVarP(&outputFormat, "output", "o", "text", "output format: text or json")
 	rootCmd.AddCommand(benchCmd, txCmd, queryCmd)
+	rootCmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if outputFormat != "text" && outputFormat != "json" {
+			return fmt.Errorf("-o/--output %q: want text or json (files and folders take --out or --dir)", outputFormat)
+		}
+		if nodeAddr != "" {
+			if _, err := normalizeNode(nodeAddr); err != nil {
+				return err
+			}
+		}
+		return resolveDurations(cmd)
+	}
 }
 
 // Execute runs the root command and prints an error a person can read.
 func Execute() error {
-	err := rootCmd.Execute()
+	applyExamples(rootCmd)
+	err := explain(rootCmd.Execute())
 	if err != nil {
 		fmt.Fprintln(rootCmd.ErrOrStderr(), "Error:", err)
 	}

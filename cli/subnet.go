@@ -122,16 +122,16 @@ func newSubnetTxCmd() *cobra.Command {
 	f.StringVar(&m.Task, "task", "", "what miners serve, e.g. the predict API they answer (required)")
 	f.StringVar(&m.Dataset, "dataset", "", "CID of a registered evaluation data set")
 	f.StringVar(&datasetFile, "dataset-file", "", "upload and register this CSV file as the evaluation data set")
-	f.Uint64Var(&m.Tempo, "tempo", 360, "blocks per epoch")
-	f.StringVar(&regStake, "registration-min-stake", "1tnn", "stake every uid must bond in the subnet's pool")
-	f.StringVar(&valStake, "validator-min-stake", "100tnn", "stake a validator must bond in the subnet's pool")
+	blocksFlag(f, &m.Tempo, "tempo", 360, "length of an epoch")
+	amountFlag(f, &regStake, "registration-min-stake", "1tnn", "stake every uid must bond in the subnet's pool")
+	amountFlag(f, &valStake, "validator-min-stake", "100tnn", "stake a validator must bond in the subnet's pool")
 	f.Uint16Var(&m.MaxUIDs, "max-uids", 256, "most uids the subnet holds")
 	f.Uint64Var(&m.RevealPeriod, "reveal-period", 1, "epochs between a weights commit and its reveal (with --commit-reveal)")
 	f.BoolVar(&hp.CommitReveal, "commit-reveal", false, "validators commit weight hashes and reveal them later")
-	f.Uint16Var(&hp.Kappa, "kappa", hp.Kappa, "consensus majority, out of 65535")
-	f.Uint16Var(&hp.BondsPenalty, "bonds-penalty", hp.BondsPenalty, "bonds penalty, out of 65535")
-	f.Uint64Var(&hp.BondsMovingAverage, "bonds-moving-average", hp.BondsMovingAverage, "EMA weight of the old bond, in millionths")
-	f.Uint64Var(&hp.ActivityCutoffFactorMilli, "activity-cutoff-factor", hp.ActivityCutoffFactorMilli, "activity cutoff in thousandths of a tempo")
+	fractionFlag(f, &hp.Kappa, "kappa", 65535, false, "consensus majority")
+	fractionFlag(f, &hp.BondsPenalty, "bonds-penalty", 65535, false, "bonds penalty")
+	fractionFlag(f, &hp.BondsMovingAverage, "bonds-moving-average", 1_000_000, true, "EMA weight of the old bond")
+	f.Uint64Var(&hp.ActivityCutoffFactorMilli, "activity-cutoff-factor", hp.ActivityCutoffFactorMilli, "activity cutoff in thousandths of a tempo (a factor, may exceed 1)")
 	f.Uint16Var(&hp.MaxAllowedValidators, "max-validators", hp.MaxAllowedValidators, "validator permits (top stake)")
 	f.Uint64Var(&hp.StakeThreshold, "stake-threshold", hp.StakeThreshold, "epoch stake below this (and below --validator-min-stake) counts as 0")
 	f.StringVar(&bondsMode, "bonds-mode", hp.BondsMode.String(), "yuma3 or original")
@@ -160,7 +160,7 @@ func newSubnetTxCmd() *cobra.Command {
 	}
 	addTxFlags(reg, &rf)
 	reg.Flags().StringVar(&role, "role", "", "miner or validator (required)")
-	reg.Flags().StringVar(&stake, "stake", "", "stake to bond now (e.g. 100tnn); what is already bonded counts")
+	amountFlag(reg.Flags(), &stake, "stake", "", "stake to bond now (e.g. 100tnn); what is already bonded counts")
 	reg.Flags().StringVar(&endpoint, "endpoint", "", "miners: http(s) URL of the predict API")
 	reg.MarkFlagRequired("role")
 
@@ -321,10 +321,13 @@ func newMinerCmd() *cobra.Command {
 	var key, modelFile, listen, endpoint, stake string
 	var id uint64
 	run := &cobra.Command{
-		Use:   "run --key NAME --model FILE --subnet ID [--listen ADDR]",
+		Use:   "run --from NAME --model FILE --subnet ID [--listen ADDR]",
 		Short: "Serve a quantized model (tenun-zkml-mlp/v1) at POST /predict and register the endpoint in a subnet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -346,13 +349,13 @@ func newMinerCmd() *cobra.Command {
 			return m.Run(ctx)
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "miner key name (required)")
+	addFromFlag(run, &key, "miner key name")
 	run.Flags().StringVar(&modelFile, "model", "", "quantized model file (required)")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve the predict API on")
 	run.Flags().StringVar(&endpoint, "endpoint", "", "URL to register (default: http://<listen address>)")
-	run.Flags().StringVar(&stake, "stake", "", "stake to bond at registration (default: the subnet's minimum)")
-	for _, f := range []string{"key", "model", "subnet"} {
+	amountFlag(run.Flags(), &stake, "stake", "", "stake to bond at registration (default: the subnet's minimum)")
+	for _, f := range []string{"model", "subnet"} {
 		run.MarkFlagRequired(f)
 	}
 	cmd.AddCommand(run)
@@ -365,10 +368,13 @@ func newValidatorCmd() *cobra.Command {
 	var id uint64
 	var samples int
 	run := &cobra.Command{
-		Use:   "run --key NAME --subnet ID",
+		Use:   "run --from NAME --subnet ID",
 		Short: "Score a subnet's miners on its evaluation data set every epoch and set weights (commit-reveal when the subnet uses it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := requireFrom(key); err != nil {
+				return err
+			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -393,12 +399,11 @@ func newValidatorCmd() *cobra.Command {
 			return err
 		},
 	}
-	run.Flags().StringVar(&key, "key", "", "validator key name (required)")
+	addFromFlag(run, &key, "validator key name")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&strategy, "strategy", string(agent.Honest), "honest, or copier (copies other validators' weights; for experiments)")
-	run.Flags().StringVar(&stake, "stake", "", "stake to bond at registration (default: the subnet's validator minimum)")
+	amountFlag(run.Flags(), &stake, "stake", "", "stake to bond at registration (default: the subnet's validator minimum)")
 	run.Flags().IntVar(&samples, "samples", 64, "evaluation rows per miner per epoch")
-	run.MarkFlagRequired("key")
 	run.MarkFlagRequired("subnet")
 	cmd.AddCommand(run)
 	return cmd

@@ -13,9 +13,11 @@ import (
 	"github.com/consensys/gnark/logger"
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/internal/progress"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func init() { rootCmd.AddCommand(newZkCmd()) }
@@ -54,6 +56,10 @@ multi-party ceremony.`,
 
 // zkLoadRows loads a data file and slices rows "from:to" (either side may be empty).
 func zkLoadRows(path, rows string) (*model.Dataset, error) {
+	path, err := dataFile(path)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := model.LoadCSV(path)
 	if err != nil {
 		return nil, err
@@ -89,13 +95,13 @@ type zkTrainResult struct {
 
 func newZkTrainCmd() *cobra.Command {
 	var data, rows, testRows, out, hidden string
-	cfg := model.DigitsTrainConfig()
+	cfg := train.DigitsTrainConfig()
 	cmd := &cobra.Command{
 		Use:   "train",
 		Short: "Train a float MLP (Adam, seeded) on integer feature rows",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			train, err := zkLoadRows(data, rows)
+			trainSet, err := zkLoadRows(data, rows)
 			if err != nil {
 				return err
 			}
@@ -108,15 +114,18 @@ func newZkTrainCmd() *cobra.Command {
 				cfg.Hidden = append(cfg.Hidden, n)
 			}
 			classes := 0
-			for _, y := range train.Y {
+			for _, y := range trainSet.Y {
 				classes = max(classes, y+1)
 			}
 			start := time.Now()
-			f, err := model.Train(train, classes, cfg)
+			bar := progress.New(cmd.ErrOrStderr(), int64(cfg.Epochs), "zk train", "epochs")
+			cfg.OnEpoch = func(int) { bar.Add(1) }
+			f, err := train.Train(trainSet, classes, cfg)
+			bar.Finish()
 			if err != nil {
 				return err
 			}
-			res := zkTrainResult{Out: out, Sizes: f.Sizes, TrainRows: train.Len(), Seconds: time.Since(start).Seconds()}
+			res := zkTrainResult{Out: out, Sizes: f.Sizes, TrainRows: trainSet.Len(), Seconds: time.Since(start).Seconds()}
 			if testRows != "" {
 				test, err := zkLoadRows(data, testRows)
 				if err != nil {
@@ -125,7 +134,7 @@ func newZkTrainCmd() *cobra.Command {
 				res.TestRows = test.Len()
 				res.FloatAccuracy = float64(f.FloatAccuracy(test, cfg.InScale)) / float64(test.Len())
 			}
-			if err := model.SaveFloat(out, f, cfg.InScale); err != nil {
+			if err := train.SaveFloat(out, f, cfg.InScale); err != nil {
 				return err
 			}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
@@ -137,7 +146,7 @@ func newZkTrainCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) of integer features followed by a label")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) of integer features followed by a label (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "training rows from:to")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report accuracy on (empty: none)")
 	f.StringVar(&hidden, "hidden", "32", "hidden layer widths, comma-separated")
@@ -163,27 +172,32 @@ type zkQuantizeResult struct {
 
 func newZkQuantizeCmd() *cobra.Command {
 	var floatPath, data, rows, testRows, out string
-	var qc model.QuantizeConfig
+	var qc train.QuantizeConfig
 	cmd := &cobra.Command{
 		Use:   "quantize",
 		Short: "Convert a float MLP into an int8 model file and print its commitment",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, inScale, err := model.LoadFloat(floatPath)
+			f, inScale, err := train.LoadFloat(floatPath)
 			if err != nil {
 				return err
 			}
 			if qc.InScale == 0 {
 				qc.InScale = inScale
 			}
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk quantize", 2)
+			defer bar.Finish()
+			bar.Phase("load the calibration rows")
 			calib, err := zkLoadRows(data, rows)
 			if err != nil {
 				return err
 			}
-			m, err := model.Quantize(f, calib, qc)
+			bar.Phase("calibrate and quantize")
+			m, err := train.Quantize(f, calib, qc)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			m.Meta = map[string]any{"source": filepath.Base(floatPath), "in_scale": qc.InScale}
 			res := zkQuantizeResult{Out: out, Arch: m.Arch}
 			if testRows != "" {
@@ -212,13 +226,13 @@ func newZkQuantizeCmd() *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&floatPath, "float", "float.json", "float model from `tenun zk train`")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) with calibration rows")
+	f.StringVar(&floatPath, "float", "float.json", "float model written by tenun zk train")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) with calibration rows (default: the digits set embedded in tenun)")
 	f.StringVar(&rows, "rows", fmt.Sprintf("0:%d", model.DigitsTrainRows), "calibration rows from:to (the training rows)")
 	f.StringVar(&testRows, "test-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "rows to report integer accuracy on (empty: none)")
 	f.IntVar(&qc.InBits, "in-bits", 5, "input width: integer inputs are in [0, 2^in-bits)")
 	f.Float64Var(&qc.InScale, "in-scale", 0, "integer input = float input * in-scale (default: the float model's)")
-	f.Float64Var(&qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
+	fractionFloatFlag(f, &qc.Percentile, "percentile", 0.999, "activation percentile mapped to the top of the 8-bit range")
 	f.StringVar(&out, "out", "model.json", "model file to write")
 	return cmd
 }
@@ -261,20 +275,26 @@ func newZkCompileCmd() *cobra.Command {
 		Short: "Compile the inference or accuracy circuit for a model's arch (writes OUT.ccs and OUT.json)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk compile", 3)
+			defer bar.Finish()
+			bar.Phase("read the model")
 			spec, err := zkSpec(kind, modelPath, rows, embed, data, dataRows)
 			if err != nil {
 				return err
 			}
+			bar.Phase("compile the constraints")
 			start := time.Now()
 			ccs, err := prover.Compile(spec)
 			if err != nil {
 				return err
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the circuit")
 			m, err := prover.SaveCompiled(filepath.Dir(out), filepath.Base(out), spec, ccs)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkCompileResult{Manifest: out + ".json", Spec: spec, Constraints: m.Constraints, PublicInputs: m.PublicInputs, Seconds: secs}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "%s circuit for %s: %d constraints, %d public inputs, compiled in %.1fs -> %s\n",
@@ -290,7 +310,7 @@ func newZkCompileCmd() *cobra.Command {
 	f.StringVar(&modelPath, "model", "model.json", "model file (its arch fixes the circuit; the weights stay out of it)")
 	f.IntVar(&rows, "rows", model.DigitsRows-model.DigitsTrainRows, "test rows of the accuracy statement")
 	f.BoolVar(&embed, "embed", false, "accuracy: compile the test rows (--data, --data-rows) into the circuit: keys then accept only that test set, proving is about twice as fast")
-	f.StringVar(&data, "data", model.DigitsPath, "accuracy with --embed: CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "accuracy with --embed: CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy with --embed: test rows from:to")
 	f.StringVar(&out, "out", "keys/circuit", "output path prefix")
 	return cmd
@@ -317,21 +337,27 @@ Whoever runs it can forge proofs: for a public network run gnark's multi-party
 ceremony (backend/groth16/bn254/mpcsetup) on the same .ccs instead.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk setup", 3)
+			defer bar.Finish()
+			bar.Phase("load the compiled circuit")
 			spec, ccs, _, err := prover.LoadCompiled(manifest)
 			if err != nil {
 				return err
 			}
+			bar.Phase("Groth16 setup")
 			start := time.Now()
 			keys, err := prover.Setup(spec, ccs)
 			if err != nil {
 				return err
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the keys")
 			name := strings.TrimSuffix(filepath.Base(manifest), ".json")
 			m, err := prover.SaveKeys(filepath.Dir(manifest), name, keys, prover.SetupSingleParty)
 			if err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkSetupResult{Manifest: manifest, Seconds: secs, VKBytes: m.VK.Bytes, PKBytes: m.PK.Bytes, Setup: m.Setup, Gnark: m.Gnark, PublicInputs: m.PublicInputs}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "setup in %.1fs: proving key %d bytes, verifying key %d bytes (gnark %s)\n", secs, m.PK.Bytes, m.VK.Bytes, m.Gnark)
@@ -339,7 +365,7 @@ ceremony (backend/groth16/bn254/mpcsetup) on the same .ccs instead.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by `tenun zk compile`")
+	cmd.Flags().StringVar(&manifest, "keys", "keys/circuit.json", "manifest written by tenun zk compile")
 	return cmd
 }
 
@@ -368,6 +394,9 @@ func newZkProveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			bar := progress.Phases(cmd.ErrOrStderr(), "zk prove", 2)
+			defer bar.Finish()
+			bar.Phase("witness and Groth16 proof")
 			start := time.Now()
 			var pf *prover.ProofFile
 			switch keys.Spec.Kind {
@@ -389,9 +418,11 @@ func newZkProveCmd() *cobra.Command {
 				}
 			}
 			secs := time.Since(start).Seconds()
+			bar.Phase("write the proof")
 			if err := pf.Save(out); err != nil {
 				return err
 			}
+			bar.Finish()
 			res := zkProveResult{Out: out, Kind: pf.Kind, Inference: pf.Inference, Accuracy: pf.Accuracy, Seconds: secs, ProofBytes: len(pf.Proof)}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {
 				fmt.Fprintf(w, "proved in %.2fs (%d-byte proof) -> %s\n", secs, len(pf.Proof), out)
@@ -403,7 +434,7 @@ func newZkProveCmd() *cobra.Command {
 	f.StringVar(&manifest, "keys", "keys/circuit.json", "key manifest")
 	f.StringVar(&modelPath, "model", "model.json", "model file")
 	f.StringVar(&input, "input", "", "inference: comma-separated integer inputs")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) for --row or --data-rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) for --row or --data-rows (default: the digits set embedded in tenun)")
 	f.IntVar(&row, "row", model.DigitsTrainRows, "inference: row of --data to use as input (when --input is empty)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy: test rows from:to")
 	f.IntVar(&atLeast, "at-least", -1, "accuracy: claim at least this many correct (default: the true count)")
@@ -523,7 +554,7 @@ func newZkVerifyCmd() *cobra.Command {
 	f.StringVar(&vkPath, "vk", "", "verifying key file (instead of --keys; the proof file's arch is then trusted)")
 	f.StringVar(&proofPath, "proof", "proof.json", "proof file")
 	f.StringVar(&modelPath, "model", "", "also check that the proof names this model file's commitment")
-	f.StringVar(&data, "data", model.DigitsPath, "CSV(.gz) holding the test rows")
+	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", "", "accuracy: recompute the test-set hash from these rows and check it")
 	return cmd
 }

@@ -6,19 +6,22 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/node"
 )
 
 // Client is a connection to one node's API.
@@ -28,6 +31,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
+	minFee  *uint64                  // the chain's params.MinFee, read once
 	seq     map[chain.Address]uint64 // next sequence per local signer
 }
 
@@ -39,7 +43,7 @@ func New(addr string) *Client {
 	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 90 * time.Second}, seq: map[chain.Address]uint64{}}
 }
 
-// APIError is an error answered by the node.
+// APIError is an error answered by the api.
 type APIError struct {
 	Status int
 	Code   uint32 `json:"code"`
@@ -60,6 +64,13 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	return c.DoRequest(req, out)
+}
+
+// DoRequest sends a prepared request (extra headers, say) and decodes a
+// JSON answer into out (when not nil) as Do does.
+func (c *Client) DoRequest(req *http.Request, out any) error {
+	method, path := req.Method, req.URL.Path
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
@@ -69,7 +80,8 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 	if err != nil {
 		return fmt.Errorf("%s %s: read answer: %w", method, path, err)
 	}
-	if resp.StatusCode >= 300 && resp.StatusCode != http.StatusUnprocessableEntity {
+	_, wantsTx := out.(*api.TxResponse)
+	if resp.StatusCode >= 300 && !(wantsTx && txRefusal(resp.StatusCode)) {
 		e := &APIError{Status: resp.StatusCode}
 		if json.Unmarshal(raw, e) != nil || e.Msg == "" {
 			e.Msg = fmt.Sprintf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(raw))
@@ -95,8 +107,8 @@ func (c *Client) Get(ctx context.Context, path string, out any) error {
 }
 
 // Status returns the node's status.
-func (c *Client) Status(ctx context.Context) (node.Status, error) {
-	var s node.Status
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	var s api.Status
 	err := c.Get(ctx, "/status", &s)
 	return s, err
 }
@@ -128,16 +140,14 @@ func (c *Client) Account(ctx context.Context, a chain.Address) (chain.AccountInf
 
 // Balance returns an account's balance in utnn.
 func (c *Client) Balance(ctx context.Context, a chain.Address) (uint64, error) {
-	var b struct {
-		Balance uint64 `json:"balance"`
-	}
+	var b api.Balance
 	err := c.Get(ctx, "/accounts/"+a.String()+"/balance", &b)
 	return b.Balance, err
 }
 
 // Block returns a block by height (0 for the latest).
-func (c *Client) Block(ctx context.Context, height int64) (node.BlockInfo, error) {
-	var b node.BlockInfo
+func (c *Client) Block(ctx context.Context, height int64) (api.BlockInfo, error) {
+	var b api.BlockInfo
 	h := "latest"
 	if height > 0 {
 		h = fmt.Sprint(height)
@@ -147,8 +157,8 @@ func (c *Client) Block(ctx context.Context, height int64) (node.BlockInfo, error
 }
 
 // Tx returns a committed transaction by hex hash.
-func (c *Client) Tx(ctx context.Context, hash string) (node.TxInfo, error) {
-	var t node.TxInfo
+func (c *Client) Tx(ctx context.Context, hash string) (api.TxInfo, error) {
+	var t api.TxInfo
 	err := c.Get(ctx, "/tx/"+hash, &t)
 	return t, err
 }
@@ -164,18 +174,40 @@ func (c *Client) Query(ctx context.Context, domain, path string, params url.Valu
 
 // BroadcastRaw submits signed transaction bytes; with wait it returns once
 // the transaction is in a block.
-func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (node.TxResponse, error) {
+func (c *Client) BroadcastRaw(ctx context.Context, tx []byte, wait bool) (api.TxResponse, error) {
 	path := "/tx"
 	if wait {
 		path += "?wait=commit"
 	}
-	var res node.TxResponse
+	var res api.TxResponse
 	err := c.Do(ctx, http.MethodPost, path, bytes.NewReader(tx), "application/octet-stream", &res)
 	return res, err
 }
 
-// TxError is a transaction the chain rejected.
-type TxError struct{ Res node.TxResponse }
+// txRefusal reports the statuses with which the node refuses a
+// transaction, answering a TxResponse with the chain's code and reason:
+// 409 a duplicate, 413 too large, 422 refused by the rules.
+func txRefusal(status int) bool {
+	return status == http.StatusConflict || status == http.StatusRequestEntityTooLarge || status == http.StatusUnprocessableEntity
+}
+
+// TxError is a transaction the node or the chain refused (a duplicate, too
+// large, or against the rules): Res.Code is the chain's error code and
+// Res.Log the reason. It is not a network failure; resending the same
+// transaction gets the same answer.
+type TxError struct{ Res api.TxResponse }
+
+// IsRefusal reports whether err is an answer from the node refusing the
+// request (a TxError, or an APIError with a 4xx status), as opposed to a
+// network failure or a node that is not ready, which may be retried.
+func IsRefusal(err error) bool {
+	var te *TxError
+	if errors.As(err, &te) {
+		return true
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Status >= 400 && ae.Status < 500 && ae.Status != http.StatusTooManyRequests
+}
 
 func (e *TxError) Error() string {
 	return fmt.Sprintf("transaction rejected (code %d): %s", e.Res.Code, e.Res.Log)
@@ -191,27 +223,26 @@ type Options struct {
 // Submit signs msg with key, using the next sequence, and broadcasts it.
 // Sequences are tracked locally so one key can submit many transactions
 // before they are committed; on a sequence error the cache is refreshed.
-func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (node.TxResponse, error) {
+func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg, opt Options) (api.TxResponse, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
-		return node.TxResponse{}, err
+		return api.TxResponse{}, err
 	}
 	addr := chain.AddressFromPubKey(key.PubKey().Bytes())
 	fee := opt.Fee
 	if fee == 0 {
-		fee = chain.DefaultParams().MinFee
-		if cst, ok := msg.(chain.Coster); ok {
-			fee += cst.ExtraFee()
+		if fee, err = c.MinFee(ctx, msg); err != nil {
+			return api.TxResponse{}, err
 		}
 	}
 	for attempt := 0; ; attempt++ {
 		seq, err := c.nextSequence(ctx, addr)
 		if err != nil {
-			return node.TxResponse{}, err
+			return api.TxResponse{}, err
 		}
 		tx, err := chain.SignTx(key, chainID, seq, fee, msg, opt.Memo)
 		if err != nil {
-			return node.TxResponse{}, err
+			return api.TxResponse{}, err
 		}
 		res, err := c.BroadcastRaw(ctx, tx, !opt.NoWait)
 		if err != nil {
@@ -229,6 +260,39 @@ func (c *Client) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg,
 		}
 		return res, nil
 	}
+}
+
+// Params returns the chain's parameters (GET /query/core/params).
+func (c *Client) Params(ctx context.Context) (chain.Params, error) {
+	var p chain.Params
+	err := c.Query(ctx, "core", "params", nil, &p)
+	return p, err
+}
+
+// MinFee is the least fee the chain takes for msg: its params' MinFee
+// (read once per client) plus the message's extra cost.
+func (c *Client) MinFee(ctx context.Context, msg chain.Msg) (uint64, error) {
+	c.mu.Lock()
+	cached := c.minFee
+	c.mu.Unlock()
+	if cached == nil {
+		p, err := c.Params(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("read the chain's minimum fee: %w", err)
+		}
+		c.mu.Lock()
+		c.minFee = &p.MinFee
+		cached = c.minFee
+		c.mu.Unlock()
+	}
+	fee := *cached
+	if cst, ok := msg.(chain.Coster); ok {
+		var err error
+		if fee, err = chain.AddU64(fee, cst.ExtraFee()); err != nil {
+			return 0, fmt.Errorf("fee of %s: %w", msg.Type(), err)
+		}
+	}
+	return fee, nil
 }
 
 func (c *Client) nextSequence(ctx context.Context, a chain.Address) (uint64, error) {
@@ -260,17 +324,38 @@ func (c *Client) forgetSequence(a chain.Address) {
 	c.mu.Unlock()
 }
 
-// BlobPut uploads content to the node and returns its CID. It does not
-// register the blob on chain; RegisterBlob does both.
-func (c *Client) BlobPut(ctx context.Context, content []byte) (string, error) {
-	var res struct {
-		CID string `json:"cid"`
+// BlobPut uploads content to the node, signed by key's account, which
+// must be able to pay the storage fee when it registers the blob. It does
+// not register the blob on chain; RegisterBlob does both (a node removes
+// content no transaction registers after a grace period).
+func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return "", err
 	}
-	err := c.Do(ctx, http.MethodPost, "/blobs", bytes.NewReader(content), "application/octet-stream", &res)
-	if err == nil && res.CID != chain.BlobCID(content) {
-		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, chain.BlobCID(content))
+	cid := chain.BlobCID(content)
+	now := time.Now().Unix()
+	sig, err := key.Sign(chain.BlobUploadSignBytes(chainID, cid, uint64(len(content)), now))
+	if err != nil {
+		return "", fmt.Errorf("sign upload: %w", err)
 	}
-	return res.CID, err
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/blobs", bytes.NewReader(content))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.Header.Set(api.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
+	req.Header.Set(api.HeaderBlobSignature, hex.EncodeToString(sig))
+	req.Header.Set(api.HeaderBlobTime, strconv.FormatInt(now, 10))
+	req.Header.Set(api.HeaderBlobCID, cid)
+	var res api.BlobPut
+	if err := c.DoRequest(req, &res); err != nil {
+		return "", err
+	}
+	if res.CID != cid {
+		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, cid)
+	}
+	return cid, nil
 }
 
 // BlobGet downloads a blob and checks it against its CID.
@@ -287,7 +372,7 @@ func (c *Client) BlobGet(ctx context.Context, cid string) ([]byte, error) {
 
 // RegisterBlob uploads content and records it on chain, returning the CID.
 func (c *Client) RegisterBlob(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
-	cid, err := c.BlobPut(ctx, content)
+	cid, err := c.BlobPut(ctx, key, content)
 	if err != nil {
 		return "", err
 	}

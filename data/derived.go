@@ -266,9 +266,9 @@ var scopeMembers = map[string]ScopeMember{} // written at init only
 // RegisterScope registers the membership test of a scope kind.
 func RegisterScope(kind string, f ScopeMember) { scopeMembers[kind] = f }
 
-// scopedAccess reports whether a may read version ver of dataset id under
+// ScopedAccess reports whether a may read version ver of dataset id under
 // scope at height h.
-func scopedAccess(kv store.KV, id, ver uint64, scope string, a chain.Address, h int64) error {
+func ScopedAccess(kv store.KV, id, ver uint64, scope string, a chain.Address, h int64) error {
 	g, ok := GetScopedGrant(kv, id, scope)
 	if !ok || g.Version != ver {
 		return chain.Wrap(chain.ErrUnauthorized, "no scoped grant to version %d of dataset %d for %s", ver, id, scope)

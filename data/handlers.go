@@ -36,7 +36,10 @@ func contribute(ctx *chain.Context, m *MsgContribute) error {
 	if d.RateLimit > 0 && ctx.Block.Height >= rw.Start+d.RateWindow {
 		rw = rateWindow{Start: ctx.Block.Height}
 	}
-	b := Batch{Seq: d.Batches + 1, CID: chain.BlobCID(EncodeBatch(m.Records)), Contributor: ctx.Sender, Height: ctx.Block.Height}
+	enc := EncodeBatch(m.Records)
+	b := Batch{Seq: d.Batches + 1, CID: chain.BlobCID(enc), Contributor: ctx.Sender, Height: ctx.Block.Height}
+	// The records came in this transaction: nodes keep the batch's blob.
+	chain.NoteBlob(ctx, b.CID, ctx.Sender, uint64(len(enc)))
 	inBatch := map[chain.Hash]bool{} // lookups only: never ranged over
 	for i, rec := range m.Records {
 		reason := ValidateRecord(d.Schema, rec)

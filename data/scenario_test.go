@@ -12,6 +12,7 @@ import (
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/agent"
+	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/internal/testnode"
 )
 
@@ -137,8 +138,8 @@ func TestDataMarketScenario(t *testing.T) {
 	}
 	// A forged signature (outsider signs, claims the buyer's key) is refused.
 	req, _ := http.NewRequest(http.MethodGet, c.Base()+"/data/1/download", nil)
-	data.SignGatewayRequest(req, net.Keys[outsider], "tenun-test", 1, 0, time.Now())
-	req.Header.Set(data.HeaderPubKey, strings.ToLower(hexOf(net.Keys[buyer].PubKey().Bytes())))
+	gateway.SignGatewayRequest(req, net.Keys[outsider], "tenun-test", time.Now())
+	req.Header.Set(gateway.HeaderPubKey, strings.ToLower(hexOf(net.Keys[buyer].PubKey().Bytes())))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -115,6 +115,13 @@ func GetDataset(kv store.KV, id uint64) (Dataset, error) {
 	return d, nil
 }
 
+// GetBatch loads a dataset's batch by sequence number.
+func GetBatch(kv store.KV, id, seq uint64) (Batch, bool) {
+	var b Batch
+	ok := chain.Get(kv, batchKey(id, seq), &b)
+	return b, ok
+}
+
 // GetVersion loads a dataset version.
 func GetVersion(kv store.KV, id, ver uint64) (Version, error) {
 	var v Version

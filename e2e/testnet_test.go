@@ -17,7 +17,7 @@ func TestFourValidators(t *testing.T) {
 	began := time.Now()
 	dir := workDir(t)
 	base := freeBase(t, 4)
-	runTenun(t, "testnet", "--validators", "4", "--output", filepath.Join(dir, "net"),
+	runTenun(t, "testnet", "--validators", "4", "--dir", filepath.Join(dir, "net"),
 		"--base-port", strconv.Itoa(base), "--block-time", "200ms")
 
 	nodes := make([]*tnode, 4)

@@ -48,6 +48,10 @@ type ItemResult struct {
 	ConfidencePPM uint32 `json:"confidence_ppm" cbor:"3,keyasint"`
 	Votes         uint32 `json:"votes" cbor:"4,keyasint"`
 	Gold          bool   `json:"gold" cbor:"5,keyasint"`
+	// Rating jobs: the value (Label 0 with a verdict); box jobs: the boxes.
+	// Multi-label jobs: Label is the bit mask of the labels judged yes.
+	Value int64 `json:"value,omitempty" cbor:"6,keyasint,omitempty"`
+	Boxes []Box `json:"boxes,omitempty" cbor:"7,keyasint,omitempty"`
 }
 
 // EncodeResults is the canonical bytes of results: the blob content whose
@@ -84,214 +88,106 @@ func closeJob(ctx *chain.Context, m *MsgClose) error {
 	return settle(ctx, &j, gold)
 }
 
-// checkGold verifies the revealed gold against the job's gold hash and
-// returns it as one label per item (truth.NoLabel where none).
-func checkGold(j *Job, m *MsgClose) ([]int, error) {
+// goldSet is the revealed gold, one entry per item where has is set:
+// labels for choice (an index) and multi (a mask), values for ratings,
+// boxes for box jobs.
+type goldSet struct {
+	has    []bool
+	labels []int
+	values []int64
+	boxes  [][]Box
+}
+
+// classes returns the gold as one label per item (truth.NoLabel where
+// none), nil without gold: the single-choice inference's form.
+func (g *goldSet) classes() []int {
+	if g == nil {
+		return nil
+	}
+	out := make([]int, len(g.has))
+	for i := range out {
+		out[i] = truth.NoLabel
+		if g.has[i] {
+			out[i] = g.labels[i]
+		}
+	}
+	return out
+}
+
+// checkGold verifies the revealed gold against the job's gold hash, checks
+// each gold answer as a worker's answer would be checked, and returns it
+// (nil for a job without gold).
+func checkGold(j *Job, m *MsgClose) (*goldSet, error) {
 	if len(j.GoldHash) == 0 {
 		if len(m.GoldItems) > 0 {
 			return nil, chain.Wrap(chain.ErrInvalidRequest, "label job %d committed no gold; close it without gold", j.ID)
 		}
 		return nil, nil
 	}
-	if !sameHash(GoldHash(m.GoldItems, m.GoldLabels, m.Salt), j.GoldHash) {
+	if !sameHash(GoldAnswersHash(m.GoldItems, m.GoldLabels, m.GoldValues, m.GoldBoxes, m.Salt), j.GoldHash) {
 		return nil, chain.Wrap(chain.ErrInvalidRequest, "the gold revealed does not match label job %d's gold hash", j.ID)
 	}
-	gold := make([]int, j.ItemCount)
-	for i := range gold {
-		gold[i] = truth.NoLabel
-	}
-	for n, it := range m.GoldItems {
-		if it >= j.ItemCount || int(m.GoldLabels[n]) >= len(j.Labels) {
-			return nil, chain.Wrap(chain.ErrInvalidRequest, "gold item %d label %d is outside label job %d (%d items, %d labels)",
-				it, m.GoldLabels[n], j.ID, j.ItemCount, len(j.Labels))
+	n := j.ItemCount
+	g := &goldSet{has: make([]bool, n), labels: make([]int, n), values: make([]int64, n), boxes: make([][]Box, n)}
+	task := j.TaskType()
+	for k, it := range m.GoldItems {
+		if it >= n {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "gold item %d is outside label job %d (%d items)", it, j.ID, n)
 		}
-		gold[it] = int(m.GoldLabels[n])
+		var a Answer
+		switch {
+		case task == TaskRating && len(m.GoldValues) > 0:
+			a.Value = m.GoldValues[k]
+		case task == TaskBox && len(m.GoldBoxes) > 0:
+			a.Boxes = m.GoldBoxes[k]
+		case (task == TaskChoice || task == TaskMulti) && len(m.GoldLabels) > 0:
+			a.Label = m.GoldLabels[k]
+		default:
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "the gold of %s job %d must be given as %s", task, j.ID, goldField(task))
+		}
+		if err := j.checkAnswer(it, a); err != nil {
+			return nil, fmt.Errorf("gold: %w", err)
+		}
+		g.has[it], g.labels[it], g.values[it], g.boxes[it] = true, int(a.Label), a.Value, a.Boxes
 	}
-	return gold, nil
+	return g, nil
 }
 
-// infer runs truth.Best with the gold clamped. When no item has two answers
-// and no answer falls on a gold item, nothing tells a worker's reliability
-// apart from the class mix and EM's verdict is arbitrary: then each item
-// keeps its answer (majority vote).
-func infer(a *truth.Answers, gold []int) (*truth.Result, error) {
-	opt := truth.Options{Gold: gold, MaxIter: InferenceMaxIter}
-	for i, n := range a.VotesPerItem() {
-		if n >= 2 || n > 0 && gold != nil && gold[i] != truth.NoLabel {
-			return truth.Best(a, opt)
-		}
+func goldField(task string) string {
+	switch task {
+	case TaskRating:
+		return "gold_values"
+	case TaskBox:
+		return "gold_boxes"
 	}
-	return truth.MajorityVote(a, opt)
+	return "gold_labels"
 }
 
-// collectAnswers gathers the revealed answers in the inference's dense form
-// (workers by join index) and counts each worker's distinct labels.
-func collectAnswers(kv store.KV, j *Job, workers []Worker) (truth.Answers, [][]uint32) {
-	a := truth.Answers{Items: int(j.ItemCount), Workers: len(workers), Classes: len(j.Labels)}
-	index := make(map[chain.Address]int, len(workers)) // lookups only
-	perLabel := make([][]uint32, len(workers))
-	for i, w := range workers {
-		index[w.Address] = i
-		perLabel[i] = make([]uint32, len(j.Labels))
-	}
-	p := taskPrefix(j.ID)
-	kv.Iterate(p, func(k, v []byte) bool {
-		var t Task
-		if chain.Unmarshal(v, &t) != nil || t.State != TaskRevealed {
-			return true
-		}
-		w, ok := index[chain.AddressFromBytes(k[len(p):len(p)+chain.AddressLen])]
-		if !ok {
-			return true
-		}
-		a.List = append(a.List, truth.Answer{Item: int(t.Item), Worker: w, Class: int(t.Label)})
-		perLabel[w][t.Label]++
-		return true
-	})
-	return a, perLabel
-}
-
-// minConfusion bounds confusion probabilities from below in looAccuracy,
-// so that dividing by one stays in 64 bits (2^-16: far below any rate the
-// smoothed inference learns for a worker with answers).
-const minConfusion = truth.One >> 16
-
-// looAccuracy is each worker's leave-one-out accuracy: the mean, over its
-// answers, of the posterior of its label computed from everyone else. The
-// inference's posterior is the prior times each answer's confusion entry,
-// so dividing out the worker's own entry leaves the others' verdict (with
-// the parameters fixed). A spammer cannot vouch for itself this way; gold
-// items stay one-hot, so gold answers count exactly right or wrong. An
-// answer that is its item's only evidence (no gold, no other answer) says
-// nothing either way and is left out; ok[w] is false for a worker with no
-// other answers. O(answers x labels).
-func looAccuracy(tr *truth.Result, a *truth.Answers) (acc []truth.Prob, ok []bool) {
-	k := a.Classes
-	sum := make([]uint64, a.Workers)
-	n := make([]uint64, a.Workers)
-	r := make([]uint64, k)
-	for _, x := range a.List {
-		if it := tr.Items[x.Item]; it.Votes < 2 && !it.Gold || tr.Confusion == nil {
-			continue
-		}
-		post := tr.Row(x.Item)
-		var total uint64
-		for c := range k {
-			conf := max(tr.ConfusionRow(x.Worker, c)[x.Class], minConfusion)
-			r[c] = chain.MulDiv(uint64(post[c]), uint64(truth.One), uint64(conf)) // < 2^48
-			total += r[c]
-		}
-		n[x.Worker]++
-		if total > 0 {
-			sum[x.Worker] += chain.MulDiv(r[x.Class], uint64(truth.One), total)
-		}
-	}
-	acc, ok = make([]truth.Prob, a.Workers), make([]bool, a.Workers)
-	for w := range acc {
-		if n[w] > 0 {
-			acc[w], ok[w] = truth.Prob(sum[w]/n[w]), true
-		}
-	}
-	return acc, ok
-}
-
-// score is a worker's quality in [0, One]: its leave-one-out accuracy
-// (the inference's own estimate when nothing could be checked against
-// others) blended with its gold reputation in proportion to the evidence
-// behind each (answers, gold answers), so a lucky guess on two gold items
-// moves little; then scaled by the share of its commits it revealed
-// (withheld answers count as wrong).
-func score(w *Worker, wr *truth.WorkerResult, loo truth.Prob, goldRep []truth.Prob, idx int) truth.Prob {
-	if w.Committed == 0 {
-		return 0
-	}
-	s := uint64(loo)
-	if g := uint64(wr.GoldAnswers); g > 0 && goldRep != nil {
-		n := uint64(wr.Answers)
-		s = (s*n + uint64(goldRep[idx])*g) / (n + g)
-	}
-	return truth.Prob(chain.MulDiv(s, uint64(w.Revealed), uint64(w.Committed)))
-}
-
-// reasonFor names why a worker below the bar is slashed.
-func reasonFor(w *Worker, wr *truth.WorkerResult, labels []uint32) string {
-	used := 0
-	for _, n := range labels {
-		if n > 0 {
-			used++
-		}
-	}
-	switch {
-	case w.Revealed >= 3 && used == 1:
-		return ReasonOneLabel
-	case w.Revealed >= 3 && wr.Informativeness < randomInformativeness:
-		return ReasonRandom
-	}
-	return ReasonSpam
-}
-
-// settle runs the inference, pays, slashes, refunds and records the
+// settle judges the answers, pays, slashes, refunds and records the
 // results. gold nil with the job past ForfeitAt is a forfeit: no slashing,
 // and the whole escrow goes to the qualifying workers.
-func settle(ctx *chain.Context, j *Job, gold []int) error {
+func settle(ctx *chain.Context, j *Job, gold *goldSet) error {
 	forfeit := ctx.Block.Height >= j.ForfeitAt
 	workers := Workers(ctx.KV, j)
-	a, perLabel := collectAnswers(ctx.KV, j, workers)
-	res := Results{Job: j.ID, Labels: j.Labels, Method: "none", Forfeit: forfeit, Items: make([]ItemResult, j.ItemCount)}
-	for i := range res.Items {
-		res.Items[i] = ItemResult{Item: uint32(i), Label: -1}
-		if gold != nil && gold[i] != truth.NoLabel {
-			res.Items[i] = ItemResult{Item: uint32(i), Label: int32(gold[i]), ConfidencePPM: ppm, Gold: true}
-		}
+	v, err := judge(ctx.KV, j, workers, gold)
+	if err != nil {
+		return chain.Wrap(chain.ErrInternal, "label job %d: %v", j.ID, err)
 	}
-	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
-	scores := make([]truth.Prob, len(workers))
-	var tr *truth.Result
-	if len(a.List) > 0 {
-		var err error
-		if tr, err = infer(&a, gold); err != nil {
-			return chain.Wrap(chain.ErrInternal, "label job %d: inference: %v", j.ID, err)
-		}
-		var goldRep []truth.Prob
-		if gold != nil {
-			goldRep, _ = truth.GoldReputation(&a, gold) // nil when no answer hit a gold item
-		}
-		loo, checked := looAccuracy(tr, &a)
-		for i := range workers {
-			if !checked[i] {
-				loo[i] = tr.Workers[i].Accuracy
-			}
-			scores[i] = score(&workers[i], &tr.Workers[i], loo[i], goldRep, i)
-		}
-		// The labels come from the accepted answers only: a second pass
-		// without the workers below the bar, whose answers are rejected.
-		items := tr
-		accepted := truth.Answers{Items: a.Items, Workers: a.Workers, Classes: a.Classes}
-		for _, x := range a.List {
-			if scores[x.Worker] >= bar {
-				accepted.List = append(accepted.List, x)
-			}
-		}
-		if len(accepted.List) < len(a.List) {
-			items = nil
-			if len(accepted.List) > 0 {
-				if items, err = infer(&accepted, gold); err != nil {
-					return chain.Wrap(chain.ErrInternal, "label job %d: inference over accepted answers: %v", j.ID, err)
-				}
-			}
-		}
-		if items != nil {
-			res.Method = items.Method
-			for i, it := range items.Items {
-				res.Items[i] = ItemResult{Item: uint32(i), Label: int32(it.Label), ConfidencePPM: uint32(it.Confidence.PPM()), Votes: uint32(it.Votes), Gold: it.Gold}
-			}
-		}
+	if err := payOrSlash(ctx, j, workers, v, forfeit); err != nil {
+		return err
 	}
-	escrow := j.Escrow()
+	if err := payOut(ctx, j, workers); err != nil {
+		return err
+	}
+	return record(ctx, j, &Results{Job: j.ID, Labels: j.Labels, Method: v.method, Forfeit: forfeit, Items: v.items})
+}
 
-	// Pay, or slash. A forfeit pays the whole escrow pro rata to
-	// revealed answers x score and slashes nobody: the requester broke
-	// the protocol, so its missing gold must not cost the workers.
+// payOrSlash records each worker's score and decides its pay, or slashes
+// it. A forfeit pays the whole escrow pro rata to revealed answers x score
+// and slashes nobody: the requester broke the protocol, so its missing
+// gold must not cost the workers.
+func payOrSlash(ctx *chain.Context, j *Job, workers []Worker, v *verdict, forfeit bool) error {
+	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
 	var weights []uint64
 	var totalWeight uint64
 	if forfeit {
@@ -300,28 +196,24 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 	for i := range workers {
 		w := &workers[i]
 		w.Settled = true
-		w.ScorePPM = uint32(scores[i].PPM())
-		if tr != nil {
-			wr := &tr.Workers[i]
-			w.AccuracyPPM = uint32(wr.Accuracy.PPM())
-			w.GoldAnswers, w.GoldCorrect = uint32(wr.GoldAnswers), uint32(wr.GoldCorrect)
-		}
+		w.ScorePPM = uint32(v.scores[i].PPM())
+		w.AccuracyPPM = uint32(v.accuracy[i].PPM())
+		w.GoldAnswers, w.GoldCorrect = v.goldAnswers[i], v.goldCorrect[i]
 		switch {
 		case w.Committed == 0:
 			// Joined and did nothing: neither paid nor slashed.
-		case scores[i] >= bar && w.Revealed > 0:
+		case v.scores[i] >= bar && w.Revealed > 0:
 			if forfeit {
-				weights[i] = uint64(w.Revealed) * uint64(scores[i])
+				weights[i] = uint64(w.Revealed) * uint64(v.scores[i])
 				totalWeight += weights[i]
 			} else {
-				w.Paid = chain.MulDiv(uint64(w.Revealed)*j.Reward, uint64(scores[i]), uint64(truth.One))
+				w.Paid = chain.MulDiv(uint64(w.Revealed)*j.Reward, uint64(v.scores[i]), uint64(truth.One))
 			}
 		case !forfeit:
-			wr := &truth.WorkerResult{}
-			if tr != nil {
-				wr = &tr.Workers[i]
+			w.Reason = v.reasons[i]
+			if w.Reason == "" {
+				w.Reason = ReasonSpam
 			}
-			w.Reason = reasonFor(w, wr, perLabel[i])
 			taken, err := chain.Slash(ctx, w.Address, Pool, w.Reason, j.Stake, chain.Address{})
 			if err != nil {
 				return fmt.Errorf("label job %d: slash %s: %w", j.ID, w.Address, err)
@@ -331,55 +223,72 @@ func settle(ctx *chain.Context, j *Job, gold []int) error {
 		}
 	}
 	if forfeit && totalWeight > 0 {
-		pool := chain.EscrowBalance(ctx, escrow)
-		var sum uint64
-		top := -1
-		for i := range workers {
-			if weights[i] == 0 {
-				continue
-			}
-			workers[i].Paid = chain.MulDiv(pool, weights[i], totalWeight)
-			sum += workers[i].Paid
-			if top < 0 || weights[i] > weights[top] {
-				top = i
-			}
-		}
-		workers[top].Paid += pool - sum // rounding dust to the heaviest worker
+		shareForfeit(ctx, j, workers, weights, totalWeight)
 	}
+	return nil
+}
+
+// shareForfeit splits a forfeited job's whole escrow by weight.
+func shareForfeit(ctx *chain.Context, j *Job, workers []Worker, weights []uint64, totalWeight uint64) {
+	pool := chain.EscrowBalance(ctx, j.Escrow())
+	var sum uint64
+	top := -1
+	for i := range workers {
+		if weights[i] == 0 {
+			continue
+		}
+		workers[i].Paid = chain.MulDiv(pool, weights[i], totalWeight)
+		sum += workers[i].Paid
+		if top < 0 || weights[i] > weights[top] {
+			top = i
+		}
+	}
+	workers[top].Paid += pool - sum // rounding dust to the heaviest worker
+}
+
+// payOut releases each worker's pay from escrow, frees the stake the job
+// held and stores the settled worker records.
+func payOut(ctx *chain.Context, j *Job, workers []Worker) error {
 	for i := range workers {
 		w := &workers[i]
 		if w.Paid > 0 {
-			if err := chain.Release(ctx, escrow, w.Address, w.Paid); err != nil {
+			if err := chain.Release(ctx, j.Escrow(), w.Address, w.Paid); err != nil {
 				return fmt.Errorf("label job %d: pay %s: %w", j.ID, w.Address, err)
 			}
 			j.Paid += w.Paid
 		}
-		// The job no longer holds the worker's stake.
 		used := InUse(ctx.KV, w.Address)
 		chain.SetUint64(ctx.KV, inUseKey(w.Address), used-min(used, j.Stake))
 		putWorker(ctx.KV, j.ID, w)
 		ctx.Emit("label_settle", "job", chain.U64(j.ID), "worker", w.Address.String(), "score_ppm", chain.U64(uint64(w.ScorePPM)),
 			"paid", chain.U64(w.Paid), "slashed", chain.U64(w.Slashed), "reason", w.Reason)
 	}
-	refunded, err := chain.Refund(ctx, escrow)
+	return nil
+}
+
+// record refunds the rest of the escrow, closes the job and stores its
+// results with their CID.
+func record(ctx *chain.Context, j *Job, res *Results) error {
+	refunded, err := chain.Refund(ctx, j.Escrow())
 	if err != nil {
 		return fmt.Errorf("label job %d: refund: %w", j.ID, err)
 	}
 	j.Refunded = refunded
 	j.Status = StatusClosed
-	if forfeit {
+	if res.Forfeit {
 		j.Status = StatusForfeited
 	}
 	j.Closed = ctx.Block.Height
 	if j.Source != nil {
 		// A job that labelled nothing still settles: the export's own
 		// writes are dropped and the reason recorded.
-		if err := ctx.Isolated(func(sub *chain.Context) error { return exportResults(sub, j, &res, workers) }); err != nil {
+		if err := ctx.Isolated(func(sub *chain.Context) error { return exportResults(sub, j, res, Workers(sub.KV, j)) }); err != nil {
 			ctx.Emit("label_export_error", "job", chain.U64(j.ID), "error", err.Error())
 		}
 	}
-	enc := EncodeResults(&res)
+	enc := EncodeResults(res)
 	j.ResultsCID = chain.BlobCID(enc)
+	chain.NoteBlob(ctx, j.ResultsCID, j.Requester, uint64(len(enc))) // nodes keep the results' blob
 	ctx.KV.Set(resultKey(j.ID), enc)
 	ctx.KV.Delete(dueKey(j.ForfeitAt, j.ID))
 	putJob(ctx.KV, j)

@@ -41,6 +41,8 @@ func (s *DataSource) Ref() string { return data.DatasetRef(s.Dataset, s.Version)
 func (s *DataSource) validate(m *MsgCreateJob) error {
 	bad := func(format string, args ...any) error { return chain.Wrap(chain.ErrInvalidRequest, format, args...) }
 	switch {
+	case TaskOf(m.Task) != TaskChoice:
+		return bad("a job over a dataset version is a %s job (one label per record), not %s", TaskChoice, TaskOf(m.Task))
 	case len(m.Items) > 0 || m.ItemsCID != "" || m.ItemFormat != "":
 		return bad("a job over a dataset version takes its items from it: give no inline items, items CID or format")
 	case s.Version == 0:

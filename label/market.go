@@ -33,6 +33,8 @@ func createJob(ctx *chain.Context, m *MsgCreateJob) error {
 		BatchSize: m.BatchSize, MaxPerWorker: m.MaxPerWorker, GoldHash: m.GoldHash, Budget: budget,
 		Created: h, CommitEnd: h + m.DeadlineBlocks, RevealEnd: h + m.DeadlineBlocks + m.RevealBlocks,
 		ForfeitAt: h + m.DeadlineBlocks + m.RevealBlocks + m.GraceBlocks, Status: StatusOpen, Source: m.Source,
+		Task: m.Task, RatingMin: m.RatingMin, RatingMax: m.RatingMax, Width: m.Width, Height: m.Height, MaxBoxes: m.MaxBoxes,
+		Instructions: m.Instructions, Examples: m.Examples,
 	}
 	if m.Source != nil {
 		if err := loadSourceItems(ctx, id, m); err != nil {
@@ -228,7 +230,6 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 	if err != nil {
 		return err
 	}
-	k := uint64(len(j.Labels))
 	for _, e := range m.Entries {
 		t, ok := getTask(ctx.KV, j.ID, ctx.Sender, e.Item)
 		switch {
@@ -238,9 +239,11 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 			return chain.Wrap(chain.ErrInvalidRequest, "item %d of label job %d has no commit to reveal", e.Item, j.ID)
 		case t.State == TaskRevealed:
 			return chain.Wrap(chain.ErrConflict, "item %d of label job %d is already revealed", e.Item, j.ID)
-		case uint64(e.Label) >= k:
-			return chain.Wrap(chain.ErrInvalidRequest, "label %d is outside label job %d's label set (%d labels, 0 to %d)", e.Label, j.ID, k, k-1)
-		case !sameHash(CommitHash(j.ID, e.Item, e.Label, e.Salt, ctx.Sender), t.Commit):
+		}
+		if err := j.checkAnswer(e.Item, e.Answer()); err != nil {
+			return err
+		}
+		if !sameHash(CommitAnswerHash(j.ID, e.Item, e.Answer(), e.Salt, ctx.Sender), t.Commit) {
 			return chain.Wrap(chain.ErrInvalidRequest, "reveal of item %d of label job %d does not match its commit", e.Item, j.ID)
 		}
 		it := getItem(ctx.KV, &j, e.Item)
@@ -250,11 +253,16 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 			return chain.Wrap(chain.ErrTooEarly, "item %d of label job %d waits for %d more commits; reveal once they are in or after block %d",
 				e.Item, j.ID, it.Assigned-it.Committed, j.CommitEnd)
 		}
-		t.State, t.Label = TaskRevealed, e.Label
+		t.State, t.Label, t.Value, t.Boxes = TaskRevealed, e.Label, e.Value, e.Boxes
 		putTask(ctx.KV, j.ID, ctx.Sender, &t)
 		it.Revealed++
-		it.Votes[e.Label]++
-		if it.Revealed == it.Need && it.Need < j.MaxRedundancy && ctx.Block.Height <= j.CommitEnd &&
+		choice := j.TaskType() == TaskChoice
+		if choice {
+			it.Votes[e.Label]++
+		}
+		// Dynamic overlap judges single-choice votes only; other task
+		// types get their redundancy.
+		if choice && it.Revealed == it.Need && it.Need < j.MaxRedundancy && ctx.Block.Height <= j.CommitEnd &&
 			overlapConfidence(it.Votes) < truth.Ratio(uint64(j.ConfidencePPM), ppm) {
 			it.Need++
 			j.Overlap++

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/label/truth"
 )
 
 // Pool is the stake pool annotators bond into.
@@ -17,6 +18,12 @@ const (
 	MaxLabels      = 16
 	MaxLabelLen    = 64
 	MaxItems       = 4096
+	MaxBoxes       = truth.MaxBoxesPerAnswer // boxes one answer may draw, at most
+	MaxImageSide   = truth.MaxBoxCoord       // pixels, for box jobs
+	MaxRatingSpan  = 1_000_000               // max - min of a rating job
+	MaxInstructLen = 4096
+	MaxExamples    = 8
+	MaxExampleLen  = 512
 	MaxInlineItems = 2048
 	MaxItemBytes   = 2048
 	MaxRedundancy  = 9
@@ -35,6 +42,33 @@ const (
 	KindText = "text" // a string
 	KindGrid = "grid" // a square grayscale image as numbers, e.g. an 8x8 digit with values 0..16
 )
+
+// Task types: what an answer is.
+const (
+	TaskChoice = "choice" // one label of the set (the default, "")
+	TaskMulti  = "multi"  // each label a yes/no question: the answer is a bit mask over the labels
+	TaskRating = "rating" // an integer in [RatingMin, RatingMax]
+	TaskBox    = "box"    // boxes on a Width x Height image, each with a class from the labels
+)
+
+// Box is one bounding box of an answer, in pixels: X, Y the top-left
+// corner, W and H at least 1, inside the job's image; Class indexes the
+// labels.
+type Box struct {
+	X     uint32 `json:"x" cbor:"1,keyasint"`
+	Y     uint32 `json:"y" cbor:"2,keyasint"`
+	W     uint32 `json:"w" cbor:"3,keyasint"`
+	H     uint32 `json:"h" cbor:"4,keyasint"`
+	Class uint32 `json:"class" cbor:"5,keyasint"`
+}
+
+// Answer is one answer of any task type: Label for choice (an index) and
+// multi (a bit mask), Value for ratings, Boxes for box jobs.
+type Answer struct {
+	Label uint32 `json:"label"`
+	Value int64  `json:"value,omitempty"`
+	Boxes []Box  `json:"boxes,omitempty"`
+}
 
 // Blob item formats.
 const (
@@ -69,9 +103,20 @@ type MsgCreateJob struct {
 	BatchSize      uint32 `json:"batch_size" cbor:"17,keyasint"`     // items per assignment round
 	MaxPerWorker   uint32 `json:"max_per_worker" cbor:"18,keyasint"` // items one worker may get in all
 	GoldHash       []byte `json:"gold_hash,omitempty" cbor:"19,keyasint,omitempty"`
+	// Task is the task type ("" is TaskChoice). Rating jobs declare their
+	// range; box jobs the image size and the most boxes per answer.
+	Task      string `json:"task,omitempty" cbor:"20,keyasint,omitempty"`
+	RatingMin int64  `json:"rating_min,omitempty" cbor:"21,keyasint,omitempty"`
+	RatingMax int64  `json:"rating_max,omitempty" cbor:"22,keyasint,omitempty"`
+	Width     uint32 `json:"width,omitempty" cbor:"23,keyasint,omitempty"`
+	Height    uint32 `json:"height,omitempty" cbor:"24,keyasint,omitempty"`
+	MaxBoxes  uint32 `json:"max_boxes,omitempty" cbor:"25,keyasint,omitempty"`
+	// Instructions and worked examples for the labeling page.
+	Instructions string   `json:"instructions,omitempty" cbor:"26,keyasint,omitempty"`
+	Examples     []string `json:"examples,omitempty" cbor:"27,keyasint,omitempty"`
 	// Source takes the items from a data-market dataset version (with
 	// ItemCount its record count) instead of Items or ItemsCID.
-	Source *DataSource `json:"source,omitempty" cbor:"20,keyasint,omitempty"`
+	Source *DataSource `json:"source,omitempty" cbor:"40,keyasint,omitempty"`
 }
 
 func (*MsgCreateJob) Type() string { return "label/create-job" }
@@ -89,8 +134,8 @@ func (m *MsgCreateJob) ValidateBasic() error {
 	if m.Title == "" || len(m.Title) > MaxTitleLen {
 		return bad("title must be 1 to %d characters", MaxTitleLen)
 	}
-	if len(m.Labels) < 2 || len(m.Labels) > MaxLabels {
-		return bad("%d labels: want 2 to %d", len(m.Labels), MaxLabels)
+	if err := m.validateTask(); err != nil {
+		return err
 	}
 	for i, l := range m.Labels {
 		if l == "" || len(l) > MaxLabelLen {
@@ -215,9 +260,14 @@ func (m *MsgCommit) ValidateBasic() error {
 // RevealEntry opens one commit.
 type RevealEntry struct {
 	Item  uint32 `json:"item" cbor:"1,keyasint"`
-	Label uint32 `json:"label" cbor:"2,keyasint"` // index into the job's labels
+	Label uint32 `json:"label" cbor:"2,keyasint"` // index into the job's labels (choice), bit mask (multi)
 	Salt  []byte `json:"salt" cbor:"3,keyasint"`
+	Value int64  `json:"value,omitempty" cbor:"4,keyasint,omitempty"` // rating jobs
+	Boxes []Box  `json:"boxes,omitempty" cbor:"5,keyasint,omitempty"` // box jobs
 }
+
+// Answer is the entry's answer.
+func (e *RevealEntry) Answer() Answer { return Answer{Label: e.Label, Value: e.Value, Boxes: e.Boxes} }
 
 // MsgReveal reveals committed answers, in increasing item order.
 type MsgReveal struct {
@@ -234,6 +284,9 @@ func (m *MsgReveal) ValidateBasic() error {
 		if len(e.Salt) < MinSaltLen || len(e.Salt) > MaxSaltLen {
 			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: salt must be %d to %d bytes", i, MinSaltLen, MaxSaltLen)
 		}
+		if len(e.Boxes) > MaxBoxes {
+			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: %d boxes, at most %d", i, len(e.Boxes), MaxBoxes)
+		}
 		if i > 0 && e.Item <= m.Entries[i-1].Item {
 			return chain.Wrap(chain.ErrInvalidRequest, "entries must be in increasing item order without repeats (item %d after %d)", e.Item, m.Entries[i-1].Item)
 		}
@@ -249,12 +302,29 @@ type MsgClose struct {
 	GoldItems  []uint32 `json:"gold_items,omitempty" cbor:"2,keyasint,omitempty"`
 	GoldLabels []uint32 `json:"gold_labels,omitempty" cbor:"3,keyasint,omitempty"`
 	Salt       []byte   `json:"salt,omitempty" cbor:"4,keyasint,omitempty"`
+	// Rating and box jobs: the gold answers, one per gold item (GoldLabels
+	// then stays empty; multi-label gold are masks in GoldLabels).
+	GoldValues []int64 `json:"gold_values,omitempty" cbor:"5,keyasint,omitempty"`
+	GoldBoxes  [][]Box `json:"gold_boxes,omitempty" cbor:"6,keyasint,omitempty"`
 }
 
 func (*MsgClose) Type() string { return "label/close" }
 func (m *MsgClose) ValidateBasic() error {
-	if len(m.GoldItems) != len(m.GoldLabels) {
-		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items but %d gold labels", len(m.GoldItems), len(m.GoldLabels))
+	n, kinds := len(m.GoldItems), 0
+	for _, l := range []int{len(m.GoldLabels), len(m.GoldValues), len(m.GoldBoxes)} {
+		if l > 0 {
+			kinds++
+			n = l
+		}
+	}
+	if kinds > 1 || n != len(m.GoldItems) {
+		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items but %d gold labels, %d values, %d box lists: want one answer of one kind per item",
+			len(m.GoldItems), len(m.GoldLabels), len(m.GoldValues), len(m.GoldBoxes))
+	}
+	for i, bs := range m.GoldBoxes {
+		if len(bs) > MaxBoxes {
+			return chain.Wrap(chain.ErrInvalidRequest, "gold item %d has %d boxes, at most %d", i, len(bs), MaxBoxes)
+		}
 	}
 	if len(m.GoldItems) > MaxItems {
 		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items, at most %d", len(m.GoldItems), MaxItems)
@@ -279,25 +349,42 @@ type commitPreimage struct {
 	Label  uint32        `cbor:"3,keyasint"`
 	Salt   []byte        `cbor:"4,keyasint"`
 	Worker chain.Address `cbor:"5,keyasint"`
+	// Typed answers; absent for choice and multi, so those hashes are as before.
+	Value int64 `cbor:"6,keyasint,omitempty"`
+	Boxes []Box `cbor:"7,keyasint,omitempty"`
 }
 
 type goldPreimage struct {
 	Items  []uint32 `cbor:"1,keyasint"`
 	Labels []uint32 `cbor:"2,keyasint"`
 	Salt   []byte   `cbor:"3,keyasint"`
+	Values []int64  `cbor:"4,keyasint,omitempty"`
+	Boxes  [][]Box  `cbor:"5,keyasint,omitempty"`
 }
 
 // CommitHash is what a worker commits for its label of an item.
 func CommitHash(job uint64, item, label uint32, salt []byte, worker chain.Address) []byte {
+	return CommitAnswerHash(job, item, Answer{Label: label}, salt, worker)
+}
+
+// CommitAnswerHash is what a worker commits for its answer to an item, of
+// any task type.
+func CommitAnswerHash(job uint64, item uint32, a Answer, salt []byte, worker chain.Address) []byte {
 	h := sha256.New()
 	h.Write([]byte("tenun/label/commit/v1\x00"))
-	h.Write(chain.Marshal(commitPreimage{Job: job, Item: item, Label: label, Salt: salt, Worker: worker}))
+	h.Write(chain.Marshal(commitPreimage{Job: job, Item: item, Label: a.Label, Salt: salt, Worker: worker, Value: a.Value, Boxes: a.Boxes}))
 	return h.Sum(nil)
 }
 
 // GoldHash is what a requester commits for its gold questions: items in
 // increasing order, their labels, and a secret salt.
 func GoldHash(items, labels []uint32, salt []byte) []byte {
+	return GoldAnswersHash(items, labels, nil, nil, salt)
+}
+
+// GoldAnswersHash is GoldHash for any task type: labels (choice, multi),
+// values (rating) or box lists (box), one per gold item.
+func GoldAnswersHash(items, labels []uint32, values []int64, boxes [][]Box, salt []byte) []byte {
 	if items == nil {
 		items = []uint32{}
 	}
@@ -306,8 +393,63 @@ func GoldHash(items, labels []uint32, salt []byte) []byte {
 	}
 	h := sha256.New()
 	h.Write([]byte("tenun/label/gold/v1\x00"))
-	h.Write(chain.Marshal(goldPreimage{Items: items, Labels: labels, Salt: salt}))
+	h.Write(chain.Marshal(goldPreimage{Items: items, Labels: labels, Salt: salt, Values: values, Boxes: boxes}))
 	return h.Sum(nil)
 }
 
 func sameHash(a, b []byte) bool { return bytes.Equal(a, b) }
+
+// TaskOf is a task type with the default filled in.
+func TaskOf(t string) string {
+	if t == "" {
+		return TaskChoice
+	}
+	return t
+}
+
+// validateTask checks the task type and its parameters, the labels, the
+// instructions and the examples.
+func (m *MsgCreateJob) validateTask() error {
+	bad := func(format string, args ...any) error { return chain.Wrap(chain.ErrInvalidRequest, format, args...) }
+	minLabels := 2
+	switch TaskOf(m.Task) {
+	case TaskChoice:
+	case TaskMulti, TaskBox:
+		minLabels = 1 // one yes/no question; one box class
+	case TaskRating:
+		minLabels = 0
+		if m.RatingMax <= m.RatingMin || m.RatingMax-m.RatingMin > MaxRatingSpan || m.RatingMin < -MaxRatingSpan || m.RatingMax > MaxRatingSpan {
+			return bad("rating range [%d, %d]: want min < max, a span of at most %d and both within ±%d", m.RatingMin, m.RatingMax, MaxRatingSpan, MaxRatingSpan)
+		}
+	default:
+		return bad("task %q: want %q, %q, %q or %q", m.Task, TaskChoice, TaskMulti, TaskRating, TaskBox)
+	}
+	if TaskOf(m.Task) != TaskRating && (m.RatingMin != 0 || m.RatingMax != 0) {
+		return bad("a rating range is for rating jobs only")
+	}
+	if TaskOf(m.Task) == TaskBox {
+		if m.Width == 0 || m.Height == 0 || m.Width > MaxImageSide || m.Height > MaxImageSide {
+			return bad("image size %dx%d: want 1 to %d pixels a side", m.Width, m.Height, MaxImageSide)
+		}
+		if m.MaxBoxes == 0 || m.MaxBoxes > MaxBoxes {
+			return bad("max boxes %d: want 1 to %d", m.MaxBoxes, MaxBoxes)
+		}
+	} else if m.Width != 0 || m.Height != 0 || m.MaxBoxes != 0 {
+		return bad("image size and max boxes are for box jobs only")
+	}
+	if len(m.Labels) < minLabels || len(m.Labels) > MaxLabels {
+		return bad("%d labels: want %d to %d for a %s job", len(m.Labels), minLabels, MaxLabels, TaskOf(m.Task))
+	}
+	if len(m.Instructions) > MaxInstructLen {
+		return bad("instructions are %d bytes, at most %d", len(m.Instructions), MaxInstructLen)
+	}
+	if len(m.Examples) > MaxExamples {
+		return bad("%d examples, at most %d", len(m.Examples), MaxExamples)
+	}
+	for i, e := range m.Examples {
+		if e == "" || len(e) > MaxExampleLen {
+			return bad("example %d must be 1 to %d bytes", i, MaxExampleLen)
+		}
+	}
+	return nil
+}

@@ -113,7 +113,7 @@ func TestAdversarialMarketOnNode(t *testing.T) {
 	}
 	// The requester stores the results blob; its CID is the one the chain
 	// computed in consensus.
-	cid, err := agent.UploadResults(ctx, c, id)
+	cid, err := agent.UploadResults(ctx, c, req, id)
 	if err != nil {
 		t.Fatal(err)
 	}

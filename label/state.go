@@ -49,9 +49,64 @@ type Job struct {
 	Slashed       uint64        `json:"slashed" cbor:"30,keyasint"`
 	ResultsCID    string        `json:"results_cid,omitempty" cbor:"31,keyasint,omitempty"`
 	Closed        int64         `json:"closed,omitempty" cbor:"32,keyasint,omitempty"`
-	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"`                      // extra answer slots opened by dynamic overlap
-	Source        *DataSource   `json:"source,omitempty" cbor:"34,keyasint,omitempty"`   // items from a dataset version
-	Labelled      uint64        `json:"labelled,omitempty" cbor:"35,keyasint,omitempty"` // the labelled dataset made at close
+	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"` // extra answer slots opened by dynamic overlap
+	// Task type and its parameters (see MsgCreateJob); "" is TaskChoice.
+	Task         string      `json:"task,omitempty" cbor:"34,keyasint,omitempty"`
+	RatingMin    int64       `json:"rating_min,omitempty" cbor:"35,keyasint,omitempty"`
+	RatingMax    int64       `json:"rating_max,omitempty" cbor:"36,keyasint,omitempty"`
+	Width        uint32      `json:"width,omitempty" cbor:"37,keyasint,omitempty"`
+	Height       uint32      `json:"height,omitempty" cbor:"38,keyasint,omitempty"`
+	MaxBoxes     uint32      `json:"max_boxes,omitempty" cbor:"39,keyasint,omitempty"`
+	Instructions string      `json:"instructions,omitempty" cbor:"40,keyasint,omitempty"`
+	Examples     []string    `json:"examples,omitempty" cbor:"41,keyasint,omitempty"`
+	Source       *DataSource `json:"source,omitempty" cbor:"50,keyasint,omitempty"`   // items from a dataset version
+	Labelled     uint64      `json:"labelled,omitempty" cbor:"51,keyasint,omitempty"` // the labelled dataset made at close
+}
+
+// TaskType is the job's task type, the default filled in.
+func (j *Job) TaskType() string { return TaskOf(j.Task) }
+
+// checkAnswer refuses an answer that does not fit the job's task: a label
+// outside the set, a mask with bits beyond the labels, a rating outside the
+// range, too many boxes, a box outside the image or of an unknown class.
+func (j *Job) checkAnswer(item uint32, a Answer) error {
+	bad := func(format string, args ...any) error {
+		return chain.Wrap(chain.ErrInvalidRequest, "item %d of label job %d: "+format, append([]any{item, j.ID}, args...)...)
+	}
+	k := uint64(len(j.Labels))
+	typed := a.Value != 0 || len(a.Boxes) > 0
+	switch j.TaskType() {
+	case TaskChoice:
+		if uint64(a.Label) >= k {
+			return chain.Wrap(chain.ErrInvalidRequest, "label %d is outside label job %d's label set (%d labels, 0 to %d)", a.Label, j.ID, k, k-1)
+		}
+	case TaskMulti:
+		if uint64(a.Label)>>k != 0 {
+			return bad("label mask %#x has bits beyond the %d labels", a.Label, k)
+		}
+	case TaskRating:
+		if a.Value < j.RatingMin || a.Value > j.RatingMax {
+			return bad("rating %d is outside the range [%d, %d]", a.Value, j.RatingMin, j.RatingMax)
+		}
+		typed = a.Label != 0 || len(a.Boxes) > 0
+	case TaskBox:
+		if uint32(len(a.Boxes)) > j.MaxBoxes {
+			return bad("%d boxes, at most %d", len(a.Boxes), j.MaxBoxes)
+		}
+		for n, b := range a.Boxes {
+			if b.W == 0 || b.H == 0 || uint64(b.X)+uint64(b.W) > uint64(j.Width) || uint64(b.Y)+uint64(b.H) > uint64(j.Height) {
+				return bad("box %d (%d,%d %dx%d) is empty or outside the %dx%d image", n, b.X, b.Y, b.W, b.H, j.Width, j.Height)
+			}
+			if uint64(b.Class) >= k {
+				return bad("box %d has class %d, outside the %d labels", n, b.Class, k)
+			}
+		}
+		typed = a.Label != 0 || a.Value != 0
+	}
+	if typed {
+		return bad("the answer has fields a %s job does not take", j.TaskType())
+	}
+	return nil
 }
 
 // Escrow is the id of the job's escrow.
@@ -93,6 +148,8 @@ type Task struct {
 	Commit    []byte `json:"commit,omitempty" cbor:"4,keyasint,omitempty"`
 	Committed int64  `json:"committed,omitempty" cbor:"5,keyasint,omitempty"` // height
 	Label     uint32 `json:"label" cbor:"6,keyasint"`                         // meaningful once revealed
+	Value     int64  `json:"value,omitempty" cbor:"7,keyasint,omitempty"`     // rating jobs, once revealed
+	Boxes     []Box  `json:"boxes,omitempty" cbor:"8,keyasint,omitempty"`     // box jobs, once revealed
 }
 
 // itemState counts an item's answer slots and revealed votes.

@@ -53,10 +53,10 @@ type ABCI struct {
 	// prechecked holds, by sha256, transactions this node decoded and whose
 	// signatures it found valid, before the ABCI lock (PreverifyTx) or in
 	// CheckTx, so that neither CheckTx, CometBFT's recheck nor FinalizeBlock
-	// decodes or verifies them again (see chain.App.CheckTxPrechecked and
-	// ApplyBlockPrechecked); a block's transactions leave it.
+	// decodes or verifies them again (chain.VerifiedTx, which CheckTx and
+	// ApplyBlock take); a block's transactions leave it.
 	precheckedMu sync.Mutex
-	prechecked   map[[32]byte]*chain.Tx
+	prechecked   map[[32]byte]*chain.VerifiedTx
 	sigs         *sigBatcher
 }
 
@@ -64,7 +64,7 @@ type ABCI struct {
 // never reach a block (dropped on recheck) are forgotten when it fills.
 const maxPrechecked = 1 << 17
 
-func (a *ABCI) remember(h [32]byte, tx *chain.Tx) {
+func (a *ABCI) remember(h [32]byte, tx *chain.VerifiedTx) {
 	a.precheckedMu.Lock()
 	defer a.precheckedMu.Unlock()
 	if len(a.prechecked) >= maxPrechecked {
@@ -79,7 +79,7 @@ func (a *ABCI) forget(h [32]byte) {
 	delete(a.prechecked, h)
 }
 
-func (a *ABCI) lookup(h [32]byte) *chain.Tx {
+func (a *ABCI) lookup(h [32]byte) *chain.VerifiedTx {
 	a.precheckedMu.Lock()
 	defer a.precheckedMu.Unlock()
 	return a.prechecked[h]
@@ -92,16 +92,14 @@ func (a *ABCI) lookup(h [32]byte) *chain.Tx {
 // records valid transactions: anything else is left for CheckTx to judge
 // and reject with its reason.
 func (a *ABCI) PreverifyTx(txBytes []byte) {
-	tx, err := chain.DecodeTx(txBytes, len(txBytes)) // CheckTx applies the size limit
-	if err != nil || !a.sigs.verify(tx) {
-		return
+	if v := a.sigs.verify(txBytes); v != nil { // CheckTx applies the size limit
+		a.remember(sha256.Sum256(txBytes), v)
 	}
-	a.remember(sha256.Sum256(txBytes), tx)
 }
 
 // NewABCI wraps app over the durable tree.
 func NewABCI(app *chain.App, tree *store.Tree) *ABCI {
-	a := &ABCI{app: app, tree: tree, prechecked: make(map[[32]byte]*chain.Tx), sigs: newSigBatcher()}
+	a := &ABCI{app: app, tree: tree, prechecked: make(map[[32]byte]*chain.VerifiedTx), sigs: newSigBatcher()}
 	a.committed.Store(tree.Version())
 	// After a restart the mempool checks against the last committed height
 	// until the next block arrives (its time comes with that block).
@@ -162,12 +160,12 @@ func (a *ABCI) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respo
 	if tx == nil && req.Type == abci.CheckTxType_New {
 		// Not seen before the lock (a caller that bypassed the
 		// preverifying client): decode and verify here, once.
-		if d, err := chain.DecodeTx(req.Tx, len(req.Tx)); err == nil && d.VerifySignature() == nil {
-			tx = d
+		if v, err := chain.VerifyTx(req.Tx); err == nil {
+			tx = v
 			a.remember(h, tx)
 		}
 	}
-	r := a.app.CheckTxPrechecked(a.check, next, a.params, req.Tx, tx)
+	r := a.app.CheckTx(a.check, next, a.params, req.Tx, tx)
 	if r.Code != 0 {
 		// Refused or dropped: it is not in the mempool, so no block of
 		// ours will carry it from there; keep nothing for it.
@@ -212,7 +210,7 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 	for _, m := range req.Misbehavior {
 		block.Misbehaving = append(block.Misbehaving, chain.AddressFromBytes(m.Validator.Address))
 	}
-	known := make([]*chain.Tx, len(req.Txs))
+	known := make([]*chain.VerifiedTx, len(req.Txs))
 	a.precheckedMu.Lock()
 	for i, tx := range req.Txs {
 		h := sha256.Sum256(tx)
@@ -222,7 +220,7 @@ func (a *ABCI) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) 
 	a.precheckedMu.Unlock()
 	a.treeMu.Lock()
 	defer a.treeMu.Unlock()
-	res := a.app.ApplyBlockPrechecked(a.tree, block, req.Txs, func(i int) *chain.Tx { return known[i] })
+	res := a.app.ApplyBlock(a.tree, block, req.Txs, known)
 	a.lastBlock = block
 	out := &abci.ResponseFinalizeBlock{
 		TxResults: make([]*abci.ExecTxResult, len(res.Txs)),

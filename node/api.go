@@ -10,68 +10,35 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/mempool"
+
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/node/ext"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 )
 
-// The HTTP API speaks JSON. Errors are {"error": "...", "code": N} with an
-// HTTP status that matches (400 bad input, 404 unknown, 422 rejected tx).
+// The API's request and response types are in package api, shared with
+// the client. These aliases keep older callers compiling.
+type (
+	// Deprecated: use api.TxResponse.
+	TxResponse = api.TxResponse
+	// Deprecated: use api.TxInfo.
+	TxInfo = api.TxInfo
+	// Deprecated: use api.BlockInfo.
+	BlockInfo = api.BlockInfo
+	// Deprecated: use api.Status.
+	Status = api.Status
+)
 
-// TxResponse is the API's answer to a submitted transaction.
-type TxResponse struct {
-	Hash   string        `json:"hash"`
-	Code   uint32        `json:"code"`
-	Log    string        `json:"log"`
-	Height int64         `json:"height,omitempty"`
-	Events []chain.Event `json:"events,omitempty"`
-}
-
-// TxInfo is a committed transaction with its decoded body and result.
-type TxInfo struct {
-	Hash     string          `json:"hash"`
-	Height   int64           `json:"height"`
-	Index    uint32          `json:"index"`
-	Code     uint32          `json:"code"`
-	Log      string          `json:"log"`
-	Sender   chain.Address   `json:"sender"`
-	ChainID  string          `json:"chain_id"`
-	Sequence uint64          `json:"sequence"`
-	Fee      uint64          `json:"fee"`
-	Type     string          `json:"type"`
-	Msg      json.RawMessage `json:"msg"`
-	Memo     string          `json:"memo,omitempty"`
-	Events   []chain.Event   `json:"events"`
-}
-
-// BlockInfo summarises a block.
-type BlockInfo struct {
-	Height   int64    `json:"height"`
-	Time     string   `json:"time"`
-	Hash     string   `json:"hash"`
-	AppHash  string   `json:"app_hash"` // state after the previous block
-	Proposer string   `json:"proposer"`
-	Txs      []string `json:"txs"`
-}
-
-// Status is the node's view of the chain.
-type Status struct {
-	ChainID      string `json:"chain_id"`
-	Height       int64  `json:"height"`
-	AppHash      string `json:"app_hash"`
-	APIAddr      string `json:"api_addr"`
-	RPCAddr      string `json:"rpc_addr"`
-	CatchingUp   bool   `json:"catching_up"`
-	NodeID       string `json:"node_id"`
-	ValidatorCnt int    `json:"validators"`
-}
-
-// ChainID, Snapshot and Blob make the node an ext.Host for domains that
-// serve HTTP routes of their own.
+// ChainID, Snapshot and Blob make the node an ext.Host for the markets'
+// HTTP extensions (node/markets.go).
 func (n *Node) ChainID() string { return n.Config.ChainID }
 
 // Snapshot is the last committed state.
@@ -84,6 +51,7 @@ func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /status", n.handleStatus)
 	mux.HandleFunc("POST /tx", n.handleSubmit)
+	mux.HandleFunc("POST /simulate", n.handleSimulate)
 	mux.HandleFunc("GET /tx/{hash}", n.handleTx)
 	mux.HandleFunc("GET /accounts/{addr}", n.handleAccount)
 	mux.HandleFunc("GET /accounts/{addr}/balance", n.handleBalance)
@@ -91,20 +59,24 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("POST /blobs", n.handleBlobPut)
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
-	for _, d := range n.ABCI.App().Router().Domains() {
-		if x, ok := d.(ext.HTTPExtension); ok {
-			x.RegisterHTTP(mux, n)
-		}
+	for _, x := range HTTPExtensions() {
+		x.RegisterHTTP(mux, n)
+	}
+	if err := n.startServices(mux); err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", n.Config.APIAddr)
 	if err != nil {
 		return fmt.Errorf("API listen on %s: %w", n.Config.APIAddr, err)
 	}
 	n.apiLn = ln
-	n.api = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go n.api.Serve(ln)
+	n.api = httpguard.Serve(ln, mux, APILimits, func(err error) { n.logger().Error("API server stopped", "err", err) })
 	return nil
 }
+
+// APILimits are the timeouts and caps of the node's HTTP API (the market
+// gateways included); tests shorten them.
+var APILimits = httpguard.Default
 
 // WriteJSON writes v with status 200.
 func WriteJSON(w http.ResponseWriter, v any) {
@@ -116,7 +88,7 @@ func WriteJSON(w http.ResponseWriter, v any) {
 func WriteError(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "code": chain.CodeOf(err)})
+	json.NewEncoder(w).Encode(api.Error{Error: err.Error(), Code: chain.CodeOf(err)})
 }
 
 func statusFor(err error) int {
@@ -142,7 +114,7 @@ func (n *Node) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if vals != nil {
 		cnt = vals.Total
 	}
-	WriteJSON(w, Status{
+	WriteJSON(w, api.Status{
 		ChainID:      n.Config.ChainID,
 		Height:       st.SyncInfo.LatestBlockHeight,
 		AppHash:      strings.ToUpper(hex.EncodeToString(st.SyncInfo.LatestAppHash)),
@@ -163,14 +135,13 @@ const maxSubmitBody = 4 << 20
 func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxSubmitBody+1))
 	if err != nil || len(body) > maxSubmitBody {
-		WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrTxTooLarge, "request body over %d bytes", maxSubmitBody))
+		writeTxResponse(w, http.StatusRequestEntityTooLarge, api.TxResponse{Code: chain.ErrTxTooLarge.Code,
+			Log: chain.Wrap(chain.ErrTxTooLarge, "request body over %d bytes", maxSubmitBody).Error()})
 		return
 	}
 	txBytes := body
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var req struct {
-			Tx string `json:"tx"`
-		}
+		var req api.SubmitRequest
 		if err := json.Unmarshal(body, &req); err != nil {
 			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrDecode, "request: %v", err))
 			return
@@ -182,23 +153,71 @@ func (n *Node) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	res, err := n.Submit(r.Context(), txBytes, r.URL.Query().Get("wait") == "commit")
 	if err != nil {
-		WriteError(w, http.StatusServiceUnavailable, err)
+		status, refusal := n.submitFailure(err)
+		if refusal != nil {
+			res.Code, res.Log = refusal.Code, err.Error()
+			writeTxResponse(w, status, res)
+			return
+		}
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		WriteError(w, status, err)
 		return
 	}
-	if res.Code != 0 {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusUnprocessableEntity)
-		json.NewEncoder(w).Encode(res)
-		return
+	switch {
+	case res.Code == chain.ErrTxTooLarge.Code:
+		writeTxResponse(w, http.StatusRequestEntityTooLarge, res)
+	case res.Code != 0:
+		writeTxResponse(w, http.StatusUnprocessableEntity, res) // refused by the rules
+	default:
+		WriteJSON(w, res)
 	}
-	WriteJSON(w, res)
+}
+
+func writeTxResponse(w http.ResponseWriter, status int, res api.TxResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(res)
+}
+
+// submitFailure maps a failed hand-over to the mempool to an HTTP status
+// that says what happened: the mempool's refusals (a duplicate, a
+// transaction too large) are refusals with a chain code, answered as a
+// TxResponse like the rules' refusals; 503 is only for a node not ready.
+func (n *Node) submitFailure(err error) (int, *chain.Error) {
+	var tooLarge mempool.ErrTxTooLarge
+	var full mempool.ErrMempoolIsFull
+	switch {
+	case errors.Is(err, mempool.ErrTxInCache):
+		return http.StatusConflict, chain.ErrConflict
+	case errors.As(err, &tooLarge):
+		return http.StatusRequestEntityTooLarge, chain.ErrTxTooLarge
+	case errors.As(err, &full):
+		return http.StatusTooManyRequests, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout, nil
+	case !n.Ready():
+		return http.StatusServiceUnavailable, nil
+	}
+	return http.StatusInternalServerError, nil
+}
+
+// Ready reports whether the node can take transactions and answer from
+// current state: it has committed a block and is not catching up.
+func (n *Node) Ready() bool {
+	if n.ABCI.committed.Load() < 1 || n.Comet == nil || !n.Comet.IsRunning() {
+		return false
+	}
+	st, err := n.RPC.Status(context.Background())
+	return err == nil && !st.SyncInfo.CatchingUp
 }
 
 // Submit hands a transaction to the mempool and, with wait, returns once it
 // is committed (or rejected in the block).
-func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxResponse, error) {
+func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (api.TxResponse, error) {
 	hash := chain.TxHash(txBytes)
-	out := TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
+	out := api.TxResponse{Hash: strings.ToUpper(hex.EncodeToString(hash[:]))}
 	res, err := n.RPC.BroadcastTxSync(ctx, txBytes)
 	if err != nil {
 		return out, fmt.Errorf("broadcast: %w", err)
@@ -228,12 +247,12 @@ func (n *Node) Submit(ctx context.Context, txBytes []byte, wait bool) (TxRespons
 }
 
 // TxInfo looks a committed transaction up by hash.
-func (n *Node) TxInfo(ctx context.Context, hash []byte) (TxInfo, error) {
+func (n *Node) TxInfo(ctx context.Context, hash []byte) (api.TxInfo, error) {
 	res, err := n.RPC.Tx(ctx, hash, false)
 	if err != nil {
-		return TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
+		return api.TxInfo{}, chain.Wrap(chain.ErrNotFound, "transaction %X: %v", hash, err)
 	}
-	info := TxInfo{
+	info := api.TxInfo{
 		Hash: strings.ToUpper(hex.EncodeToString(hash)), Height: res.Height, Index: res.Index,
 		Code: res.TxResult.Code, Log: res.TxResult.Log,
 	}
@@ -304,7 +323,7 @@ func (n *Node) handleBalance(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	WriteJSON(w, map[string]any{"address": a, "balance": chain.Balance(kv, a), "denom": chain.Denom, "height": h})
+	WriteJSON(w, api.Balance{Address: a, Balance: chain.Balance(kv, a), Denom: chain.Denom, Height: h})
 }
 
 func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
@@ -323,7 +342,7 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := res.Block
-	info := BlockInfo{
+	info := api.BlockInfo{
 		Height: b.Height, Time: b.Time.UTC().Format(time.RFC3339Nano), Hash: res.BlockID.Hash.String(),
 		AppHash: b.AppHash.String(), Proposer: b.ProposerAddress.String(), Txs: []string{},
 	}
@@ -333,22 +352,135 @@ func (n *Node) handleBlock(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, info)
 }
 
+// BlobUploadSkew is how far a signed upload's time may be from the node's.
+const BlobUploadSkew = 5 * time.Minute
+
+// handleBlobPut stores an upload signed by an account that can pay the
+// storage fee for it and for its other unregistered uploads, within its
+// quota. The body is streamed to disk and must hash to the signed CID.
 func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
-	kv, _, err := n.ABCI.Snapshot()
-	limit := int64(chain.DefaultParams().MaxBlobBytes)
-	if err == nil {
-		limit = int64(chain.LoadParams(kv).MaxBlobBytes)
-	}
-	c, size, err := n.Blobs.PutReader(r.Body, limit)
-	if err != nil {
-		WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
+	// A web page can POST text/plain (or a form) across origins without a
+	// preflight; the binary content type and the custom headers below force
+	// one, which this server never grants.
+	if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
+		WriteError(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "cross-origin upload refused"))
 		return
 	}
-	WriteJSON(w, map[string]any{"cid": c, "size": size})
+	if ct := r.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		WriteError(w, http.StatusUnsupportedMediaType, chain.Wrap(chain.ErrInvalidRequest, "blob uploads must be Content-Type: application/octet-stream, not %q", ct))
+		return
+	}
+	kv, _, err := n.ABCI.Snapshot()
+	if err != nil {
+		WriteError(w, http.StatusServiceUnavailable, chain.Wrap(chain.ErrInternal, "no committed state yet: %v", err))
+		return
+	}
+	params := chain.LoadParams(kv)
+	size := r.ContentLength
+	if size <= 0 {
+		WriteError(w, http.StatusLengthRequired, chain.Wrap(chain.ErrInvalidRequest, "a blob upload needs a Content-Length of at least 1 byte"))
+		return
+	}
+	if uint64(size) > params.MaxBlobBytes {
+		WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrInvalidRequest, "blob of %d bytes is over the %d byte limit", size, params.MaxBlobBytes))
+		return
+	}
+	owner, c, err := n.checkUploadSignature(r, uint64(size))
+	if err != nil {
+		WriteError(w, http.StatusUnauthorized, err)
+		return
+	}
+	if chain.IsBlobRegistered(kv, c) && n.Blobs.Has(c) {
+		WriteJSON(w, api.BlobPut{CID: c, Size: size}) // nothing to store or pay
+		return
+	}
+	release, err := n.Blobs.Acquire()
+	if err != nil {
+		w.Header().Set("Retry-After", "1")
+		WriteError(w, http.StatusTooManyRequests, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
+		return
+	}
+	defer release()
+	registered := func(c string) bool { return chain.IsBlobRegistered(kv, c) }
+	used := chain.BlobBytesUsed(kv, owner)
+	balance := chain.Balance(kv, owner)
+	status := http.StatusOK
+	reserve := n.Blobs.Reserve
+	if chain.IsBlobRegistered(kv, c) { // paid for already: a copy for this node
+		reserve = func(chain.Address, string, int64, time.Time, func(string) bool, func(int64) error) (func(), error) {
+			return func() {}, nil
+		}
+	}
+	cancel, err := reserve(owner, c, size, time.Now(), registered, func(pending int64) error {
+		if q := params.BlobQuotaBytes; q != 0 && used+uint64(pending) > q {
+			status = http.StatusRequestEntityTooLarge
+			return chain.Wrap(chain.ErrInvalidRequest, "upload of %d bytes is over the storage quota of %s: %d bytes registered, %d uploaded and not yet registered, quota %d",
+				size, owner, used, uint64(pending)-uint64(size), q)
+		}
+		fee, err := chain.StorageFee(params, uint64(pending))
+		if err == nil && (fee > ^uint64(0)-params.MinFee || balance < fee+params.MinFee) {
+			status = http.StatusPaymentRequired
+			return chain.Wrap(chain.ErrInsufficientFunds, "%s has %d%s, registering its %d unregistered bytes costs %d%s plus the fee",
+				owner, balance, chain.Denom, pending, fee, chain.Denom)
+		}
+		return err
+	})
+	if err != nil {
+		WriteError(w, status, err)
+		return
+	}
+	if err := n.Blobs.PutStream(r.Body, c, size); err != nil {
+		cancel()
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
+		case errors.Is(err, ErrBlobSize), errors.Is(err, ErrBlobMismatch):
+			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
+		default:
+			WriteError(w, http.StatusInternalServerError, chain.Wrap(chain.ErrInternal, "%v", err))
+		}
+		return
+	}
+	WriteJSON(w, api.BlobPut{CID: c, Size: size})
+}
+
+// checkUploadSignature returns the paying account and the signed CID.
+func (n *Node) checkUploadSignature(r *http.Request, size uint64) (chain.Address, string, error) {
+	pub, err := hex.DecodeString(r.Header.Get(api.HeaderBlobSigner))
+	if err != nil || len(pub) != 32 {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "a blob upload must be signed: %s must be a 32-byte hex ed25519 public key", api.HeaderBlobSigner)
+	}
+	sig, err := hex.DecodeString(r.Header.Get(api.HeaderBlobSignature))
+	if err != nil || len(sig) != 64 {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be a 64-byte hex signature", api.HeaderBlobSignature)
+	}
+	unix, err := strconv.ParseInt(r.Header.Get(api.HeaderBlobTime), 10, 64)
+	if err != nil {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s must be unix seconds", api.HeaderBlobTime)
+	}
+	if d := time.Since(time.Unix(unix, 0)); d > BlobUploadSkew || d < -BlobUploadSkew {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "upload signed %v from the node's time; the limit is %v", d.Round(time.Second), BlobUploadSkew)
+	}
+	c := r.Header.Get(api.HeaderBlobCID)
+	if _, err := chain.ParseBlobCID(c); err != nil {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "%s: %v", api.HeaderBlobCID, err)
+	}
+	if !ed25519.PubKey(pub).VerifySignature(chain.BlobUploadSignBytes(n.Config.ChainID, c, size, unix), sig) {
+		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "upload signature does not verify for this chain, CID, size and time")
+	}
+	return chain.AddressFromPubKey(pub), c, nil
+}
+
+// sameOrigin reports whether an Origin header names the host the request
+// was sent to.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == host
 }
 
 func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
-	b, err := n.Blobs.Get(r.PathValue("cid"))
+	f, size, err := n.Blobs.Open(r.PathValue("cid"))
 	switch {
 	case errors.Is(err, ErrBlobNotFound):
 		WriteError(w, http.StatusNotFound, chain.Wrap(chain.ErrNotFound, "%v", err))
@@ -357,8 +489,10 @@ func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, statusFor(err), err)
 		return
 	}
+	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Write(b)
+	w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	io.Copy(w, f)
 }
 
 func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {

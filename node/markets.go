@@ -1,9 +1,11 @@
 package node
 
 import (
+	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/pipeline"
 	"github.com/tenun-chain/tenun/subnet"
@@ -20,5 +22,14 @@ func Markets() []chain.Domain {
 		compute.Domain{},
 		registry.Domain{},
 		pipeline.Domain{}, // last: it reads what the markets settled in this block
+	}
+}
+
+// HTTPExtensions lists the node-side HTTP routes of the markets. They run
+// outside consensus, so they live in packages of their own, not in the
+// domains.
+func HTTPExtensions() []ext.HTTPExtension {
+	return []ext.HTTPExtension{
+		gateway.Extension{},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	cfg "github.com/cometbft/cometbft/config"
@@ -61,11 +62,57 @@ type Node struct {
 	api    *http.Server
 	apiLn  net.Listener
 	logOut *os.File
+	log    cmtlog.Logger
+	stop   chan struct{}
+	bg     sync.WaitGroup
+
+	services []Service // see services.go
+}
+
+// BlobGrace is how long an uploaded blob may stay unregistered before the
+// node removes it; BlobSweepEvery is how often it looks. Tests shorten them.
+var (
+	BlobGrace      = time.Hour
+	BlobSweepEvery = time.Minute
+)
+
+// sweepBlobs removes unregistered uploads past BlobGrace until Stop.
+func (n *Node) sweepBlobs() {
+	defer n.bg.Done()
+	t := time.NewTicker(BlobSweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.stop:
+			return
+		case <-t.C:
+		}
+		kv, _, err := n.ABCI.Snapshot()
+		if err != nil {
+			continue
+		}
+		removed, err := n.Blobs.Sweep(func(c string) bool { return chain.IsBlobRegistered(kv, c) }, BlobGrace, time.Now())
+		if err != nil {
+			n.logger().Error("blob sweep", "err", err)
+		} else if removed > 0 {
+			n.logger().Info("removed unregistered blobs past the grace period", "count", removed, "grace", BlobGrace.String())
+		}
+	}
+}
+
+func (n *Node) logger() cmtlog.Logger {
+	if n.log == nil {
+		return cmtlog.NewNopLogger()
+	}
+	return n.log
 }
 
 // Start opens the home directory written by InitHome and runs the node until
 // Stop. Markets are the domains the chain runs besides its core.
-func Start(home string) (*Node, error) {
+func Start(home string) (*Node, error) { return StartWith(home, StartOptions{}) }
+
+// StartWith is Start with the operator's overrides (see StartOptions).
+func StartWith(home string, o StartOptions) (*Node, error) {
 	ac, err := LoadAppConfig(home)
 	if err != nil {
 		return nil, err
@@ -73,6 +120,10 @@ func Start(home string) (*Node, error) {
 	ccfg := cfg.DefaultConfig()
 	ccfg.SetRoot(home)
 	if err := loadCometConfig(home, ccfg); err != nil {
+		return nil, err
+	}
+	logLevel, err := o.apply(&ac, ccfg)
+	if err != nil {
 		return nil, err
 	}
 	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
@@ -91,7 +142,7 @@ func Start(home string) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("open node log: %w", err)
 	}
-	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), cmtlog.AllowInfo())
+	logger := cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(logOut)), logLevel)
 	// A crash can leave the last committed block unindexed (see replay.go).
 	if from, to, err := repairTxIndex(ccfg); err != nil {
 		logger.Error("repair of the tx index failed", "err", err)
@@ -116,11 +167,14 @@ func Start(home string) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("start CometBFT node: %w", err)
 	}
-	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: logger}
 	if err := n.startAPI(); err != nil {
 		n.Stop()
 		return nil, err
 	}
+	n.stop = make(chan struct{})
+	n.bg.Add(1)
+	go n.sweepBlobs()
 	return n, nil
 }
 
@@ -158,7 +212,12 @@ func (n *Node) WaitForHeight(ctx context.Context, h int64) error {
 
 // Stop shuts the API and CometBFT down and closes the state.
 func (n *Node) Stop() error {
-	var errs []error
+	errs := []error{n.stopServices()}
+	if n.stop != nil {
+		close(n.stop)
+		n.bg.Wait()
+		n.stop = nil
+	}
 	if n.api != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		errs = append(errs, n.api.Shutdown(ctx))

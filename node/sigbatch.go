@@ -25,8 +25,8 @@ import (
 // sees batches of one.)
 //
 // A batch with a bad signature in it falls back to checking each signature
-// of that batch alone (chain.VerifySignatures), so a verdict is always the
-// one VerifySignature gives; a flood of bad signatures costs about twice
+// of that batch alone (chain.VerifyTxs), so a verdict is always the
+// one chain.VerifyTx gives; a flood of bad signatures costs about twice
 // what it would one by one, and is refused at admission all the same.
 type sigBatcher struct {
 	mu         sync.Mutex
@@ -36,8 +36,8 @@ type sigBatcher struct {
 }
 
 type sigJob struct {
-	tx   *chain.Tx
-	ok   bool
+	raw  []byte
+	v    *chain.VerifiedTx // nil: it does not decode or its signature is bad
 	done chan struct{}
 }
 
@@ -54,16 +54,17 @@ func newSigBatcher() *sigBatcher {
 	return &sigBatcher{maxRunners: max(1, runtime.GOMAXPROCS(0))}
 }
 
-// verify reports whether tx's signature is valid, as tx.VerifySignature()
-// would; it may verify other callers' transactions on the way.
-func (b *sigBatcher) verify(tx *chain.Tx) bool {
-	job := &sigJob{tx: tx, done: make(chan struct{})}
+// verify decodes txBytes and checks its signature, as chain.VerifyTx
+// would, returning nil for a transaction that fails either; it may verify
+// other callers' transactions on the way.
+func (b *sigBatcher) verify(txBytes []byte) *chain.VerifiedTx {
+	job := &sigJob{raw: txBytes, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, job)
 	if b.running > 0 && (b.running >= b.maxRunners || len(b.queue) < extraRunnerQueue) {
 		b.mu.Unlock()
 		<-job.done
-		return job.ok
+		return job.v
 	}
 	b.running++
 	for len(b.queue) > 0 {
@@ -80,7 +81,7 @@ func (b *sigBatcher) verify(tx *chain.Tx) bool {
 	b.running--
 	b.mu.Unlock()
 	<-job.done
-	return job.ok
+	return job.v
 }
 
 func isDone(j *sigJob) bool {
@@ -93,13 +94,13 @@ func isDone(j *sigJob) bool {
 }
 
 func runBatch(batch []*sigJob) {
-	txs := make([]*chain.Tx, len(batch))
+	raw := make([][]byte, len(batch))
 	for i, j := range batch {
-		txs[i] = j.tx
+		raw[i] = j.raw
 	}
-	ok := chain.VerifySignatures(txs)
+	verified, _ := chain.VerifyTxs(raw)
 	for i, j := range batch {
-		j.ok = ok[i]
+		j.v = verified[i]
 		close(j.done)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // The pure rules over an in-memory store with every market the pipeline
@@ -158,7 +159,7 @@ func buildFixture(dir string) (*fixture, error) {
 	f := &fixture{arch: model.Arch{Sizes: []int{16, 8, 10}, InBits: 5, Shifts: []int{5}}}
 	f.arch.BiasBits = []int{model.DefaultBiasBits(16, 31), model.DefaultBiasBits(8, 255)}
 	var err error
-	if f.m, err = model.RandomModel(f.arch, 1); err != nil {
+	if f.m, err = train.RandomModel(f.arch, 1); err != nil {
 		return nil, err
 	}
 	if f.comm, err = f.m.ComputeCommitment(); err != nil {

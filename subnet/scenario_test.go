@@ -16,6 +16,7 @@ import (
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/subnet/agent"
 	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 const digitsPath = "../datasets/digits/digits.csv.gz"
@@ -25,15 +26,15 @@ const digitsPath = "../datasets/digits/digits.csv.gz"
 // `tenun miner run --model FILE` does.
 func trainMiner(t *testing.T, ds *model.Dataset, rows, epochs int, path string) *model.Model {
 	t.Helper()
-	train, err := ds.Slice(0, rows)
+	trainSet, err := ds.Slice(0, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := model.Train(train, 10, model.TrainConfig{Hidden: []int{16}, Epochs: epochs, Seed: 7})
+	f, err := train.Train(trainSet, 10, train.TrainConfig{Hidden: []int{16}, Epochs: epochs, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := model.Quantize(f, train, model.QuantizeConfig{})
+	q, err := train.Quantize(f, trainSet, train.QuantizeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

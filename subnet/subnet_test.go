@@ -74,7 +74,7 @@ func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr
 // domain's end-block step) and moves to the next height.
 func (h *harness) endBlock() {
 	h.t.Helper()
-	res := h.app.ApplyBlock(h.kv, h.block(), nil)
+	res := h.app.ApplyBlock(h.kv, h.block(), nil, nil)
 	for _, e := range res.Events {
 		if e.Type == "end_block_error" || e.Type == "subnet_epoch_error" {
 			h.t.Fatalf("block %d: %s %v", h.height, e.Type, e.Attrs)

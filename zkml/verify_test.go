@@ -12,6 +12,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/circuit"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // tinyArch keeps setups in tests around a second.
@@ -56,7 +57,7 @@ func randomInput(rng *rand.Rand, a model.Arch) []int {
 
 func mustModel(t *testing.T, seed uint64) *model.Model {
 	t.Helper()
-	m, err := model.RandomModel(tinyArch(), seed)
+	m, err := train.RandomModel(tinyArch(), seed)
 	if err != nil {
 		t.Fatal(err)
 	}

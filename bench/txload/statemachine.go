@@ -118,7 +118,7 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		height := int64(b + 2)
 		c0, ok3 := processCPU()
 		t0 := time.Now()
-		out := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: BenchChainID}, txs)
+		out := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: BenchChainID}, txs, nil)
 		t1 := time.Now()
 		if _, _, err := tree.Commit(); err != nil {
 			return nil, err

@@ -150,7 +150,7 @@ func (c *Challenger) Check(ctx context.Context, j compute.Job) (bool, error) {
 		_, err := c.cfg.Client.Submit(ctx, c.cfg.Key, msg, client.Options{})
 		return err
 	}
-	if err := storeBlob(ctx, c.cfg.Client, claim.Archive, submit); err != nil {
+	if err := storeBlob(ctx, c.cfg.Client, c.cfg.Key, claim.Archive, submit); err != nil {
 		return false, err
 	}
 	if err := submit(&compute.MsgChallenge{Job: j.ID, Digest: claim.Digest, Output: claim.CID}); err != nil {

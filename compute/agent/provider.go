@@ -13,11 +13,11 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
-	"github.com/tenun-chain/tenun/node"
 )
 
 // Cheat modes of the provider agent. They exist so tests and demos can show
@@ -151,7 +151,7 @@ func (p *Provider) submit(ctx context.Context, msg chain.Msg, wait bool) error {
 	defer p.txMu.Unlock()
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		var res node.TxResponse
+		var res api.TxResponse
 		res, err = p.cfg.Client.Submit(ctx, p.cfg.Key, msg, client.Options{NoWait: !wait})
 		if err == nil {
 			p.lastTx.Store(max(res.Height, p.height.Load()))
@@ -406,15 +406,15 @@ func (p *Provider) execute(ctx context.Context, j compute.Job) (Outcome, error) 
 func (p *Provider) storeOutput(ctx context.Context, out Outcome) error {
 	// Without waiting: our reveal comes later in sequence order, so the
 	// registration is in place by the time the reveal is checked.
-	return storeBlob(ctx, p.cfg.Client, out.Archive, func(msg chain.Msg) error {
+	return storeBlob(ctx, p.cfg.Client, p.cfg.Key, out.Archive, func(msg chain.Msg) error {
 		return p.submit(ctx, msg, false)
 	})
 }
 
 // storeBlob uploads content and registers it with submit unless the chain
 // already knows it.
-func storeBlob(ctx context.Context, c *client.Client, content []byte, submit func(chain.Msg) error) error {
-	cid, err := c.BlobPut(ctx, content)
+func storeBlob(ctx context.Context, c *client.Client, key ed25519.PrivKey, content []byte, submit func(chain.Msg) error) error {
+	cid, err := c.BlobPut(ctx, key, content)
 	if err != nil {
 		return fmt.Errorf("upload output: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/compute/sandbox/sandboxtest"
 )
 
 // withBody is TinyModule with its _start body replaced (no locals).
@@ -30,6 +31,10 @@ func TestExecuteRecordsReproducibleFailures(t *testing.T) {
 		{"trap", withBody(0x00), compute.FuelPerUnit, "trap"},                    // unreachable
 		{"fuel", withBody(0x03, 0x40, 0x0c, 0x00, 0x0b), 1000, "fuel-exhausted"}, // loop forever
 		{"invalid", []byte("not wasm"), compute.FuelPerUnit, "invalid-module"},
+		// A tenant's kernel call with an out-of-bounds pointer is the job's
+		// own failure: every provider reveals "trap" and is paid, none slashed.
+		{"kernel trap", sandboxtest.CallModule(sandbox.KernelModule, "matmul", sandboxtest.MatMulParams, nil,
+			sandboxtest.MatMul(0, 64, 64, 64, 1, 0, 0, 65536)), compute.FuelPerUnit, "trap"},
 	} {
 		blobs := map[string][]byte{chain.BlobCID(tc.module): tc.module}
 		fetch := func(_ context.Context, cid string) ([]byte, error) {

@@ -389,7 +389,7 @@ func TestScenarioFalseChallengeCostsTheBond(t *testing.T) {
 	}
 	bond := j.Challenge.Bond
 	// The challenger paid the bond and two fees (its claim's blob, the challenge).
-	if lost := cBefore - s.balance(challenger); lost != bond+2*minFee {
+	if lost := cBefore - s.balance(challenger); lost != bond+2*minFee+s.storageFee(j.Challenge.Output, challenger) {
 		t.Errorf("challenger lost %d, want the bond %d and two fees", lost, bond)
 	}
 	var worker compute.Assignment
@@ -448,10 +448,23 @@ func TestScenarioChallengerCatchesWrongResult(t *testing.T) {
 	if w.Verdict != compute.VerdictSlashed || w.Paid != 0 || w.SlashedBy != stakeBefore/5 {
 		t.Errorf("cheat's assignment %+v", w)
 	}
-	if gain := s.balance(challenger) - cBefore; gain != stakeBefore/5-2*minFee {
+	if gain := s.balance(challenger) - cBefore; gain != stakeBefore/5-2*minFee-s.storageFee(j.Challenge.Output, challenger) {
 		t.Errorf("challenger gained %d, want the slashed %d less two fees", gain, stakeBefore/5)
 	}
 	if sl := s.slashes(cheat); len(sl) != 1 || sl[0].Beneficiary != s.net.Addr(challenger) {
 		t.Errorf("cheat's slash records %+v", sl)
 	}
+}
+
+// storageFee is what account i paid to register blob cid (nothing when
+// someone else registered it first).
+func (s *scenario) storageFee(cid string, i int) uint64 {
+	var rec chain.BlobRecord
+	if err := s.net.Client.Query(s.ctx, "core", "blob/"+cid, nil, &rec); err != nil {
+		s.t.Fatalf("blob %s: %v", cid, err)
+	}
+	if rec.Owner != s.net.Addr(i) {
+		return 0
+	}
+	return rec.Size * chain.DefaultParams().StorageFeePerByte
 }

@@ -104,8 +104,21 @@ type section struct {
 
 // meter returns module, checked, with fuel metering added; see the comment above.
 func meter(module []byte) ([]byte, error) {
+	out, info, err := meterInfo(module)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkImports(info); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// meterInfo is meter without the import check, returning what the
+// structure check learnt.
+func meterInfo(module []byte) ([]byte, moduleInfo, error) {
 	if len(module) < 8 || !bytes.Equal(module[:8], []byte("\x00asm\x01\x00\x00\x00")) {
-		return nil, fmt.Errorf("%w: not a version 1 wasm binary", errMeter)
+		return nil, moduleInfo{}, fmt.Errorf("%w: not a version 1 wasm binary", errMeter)
 	}
 	var sections []section
 	r := reader{b: module[8:]}
@@ -114,16 +127,16 @@ func meter(module []byte) ([]byte, error) {
 		id := r.byte()
 		body := r.bytes(int(r.u32()))
 		if r.err != nil {
-			return nil, fmt.Errorf("%w: section %d: %v", errMeter, id, r.err)
+			return nil, moduleInfo{}, fmt.Errorf("%w: section %d: %v", errMeter, id, r.err)
 		}
 		if id == secCustom {
 			continue
 		}
 		if id > secDataCount {
-			return nil, fmt.Errorf("%w: unsupported section %d", errMeter, id)
+			return nil, moduleInfo{}, fmt.Errorf("%w: unsupported section %d", errMeter, id)
 		}
 		if rank := sectionRank(id); rank <= last {
-			return nil, fmt.Errorf("%w: section %d out of order or repeated", errMeter, id)
+			return nil, moduleInfo{}, fmt.Errorf("%w: section %d out of order or repeated", errMeter, id)
 		} else {
 			last = rank
 		}
@@ -131,7 +144,7 @@ func meter(module []byte) ([]byte, error) {
 	}
 	info, err := checkStructure(sections)
 	if err != nil {
-		return nil, err
+		return nil, info, err
 	}
 
 	fuelIndex := uint32(info.importedGlobals + info.definedGlobals)
@@ -165,13 +178,13 @@ func meter(module []byte) ([]byte, error) {
 			body, err = meterCode(body, fuelCheck(fuelIndex))
 		}
 		if err != nil {
-			return nil, err
+			return nil, info, err
 		}
 		out = append(out, s.id)
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	return out, nil
+	return out, info, nil
 }
 
 func insertSection(sections []section, s section) []section {

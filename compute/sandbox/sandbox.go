@@ -37,7 +37,9 @@
 // MaxFunctionLocals locals, and every count in the binary must be backed by
 // bytes before wazero sees it (wazero preallocates by declared counts). The
 // guest's call stack is capped by wazero (deep recursion traps). Modules may
-// import only wasi_snapshot_preview1 functions.
+// import only wasi_snapshot_preview1 functions and the deterministic tensor
+// kernels of KernelModule (kernels.go); Check refuses anything else before a
+// job is posted.
 //
 // Modules are compiled with wazero's optimizing compiler and kept compiled in
 // memory by SHA-256 of their bytes, and on disk across processes when
@@ -271,6 +273,10 @@ func New(ctx context.Context, cfg Config) (*Sandbox, error) {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, s.rt); err != nil {
 		_ = s.Close(ctx)
 		return nil, fmt.Errorf("sandbox: instantiate WASI: %w", err)
+	}
+	if err := instantiateKernels(ctx, s.rt); err != nil {
+		_ = s.Close(ctx)
+		return nil, fmt.Errorf("sandbox: instantiate %s: %w", KernelModule, err)
 	}
 	return s, nil
 }
@@ -611,6 +617,9 @@ func (s *Sandbox) compileChecked(ctx context.Context, module []byte) (mod wazero
 	}()
 	metered, err := meter(module)
 	if err != nil {
+		if errors.Is(err, ErrInvalidModule) {
+			return nil, 0, err
+		}
 		return nil, 0, fmt.Errorf("%w: %w", ErrInvalidModule, err)
 	}
 	mod, err = s.rt.CompileModule(ctx, metered)
@@ -626,8 +635,8 @@ func (s *Sandbox) compileChecked(ctx context.Context, module []byte) (mod wazero
 
 func checkModule(mod wazero.CompiledModule) error {
 	for _, f := range mod.ImportedFunctions() {
-		if m, name, _ := f.Import(); m != wasi_snapshot_preview1.ModuleName {
-			return fmt.Errorf("%w: imports %s.%s; only %s is provided", ErrInvalidModule, m, name, wasi_snapshot_preview1.ModuleName)
+		if m, name, _ := f.Import(); m != wasi_snapshot_preview1.ModuleName && m != KernelModule {
+			return fmt.Errorf("%w: imports %s.%s; only %s and %s are provided", ErrInvalidModule, m, name, wasi_snapshot_preview1.ModuleName, KernelModule)
 		}
 	}
 	for _, m := range mod.ImportedMemories() {

@@ -1,10 +1,15 @@
 package sandbox
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
 // Bounds on what a module may make the host allocate outside its linear
@@ -26,6 +31,14 @@ type moduleInfo struct {
 	importedGlobals int
 	definedGlobals  int
 	hasMemory       bool
+	types           []string     // signature of each type, as signature() writes it
+	funcImports     []funcImport // in import order
+}
+
+// funcImport is one imported function.
+type funcImport struct {
+	module, name string
+	typeIndex    uint32
 }
 
 // checkStructure decodes every section of a WebAssembly 2.0 module far enough
@@ -46,16 +59,16 @@ func checkStructure(sections []section) (moduleInfo, error) {
 				if form := r.byte(); form != 0x60 {
 					r.fail(fmt.Errorf("type form %#x", form))
 				}
-				r.bytes(int(r.count())) // parameter types, one byte each
-				r.bytes(int(r.count())) // result types
+				params := r.bytes(int(r.count())) // parameter types, one byte each
+				results := r.bytes(int(r.count()))
+				info.types = append(info.types, signature(params, results))
 			}
 		case secImport:
 			for n := r.count(); n > 0 && r.err == nil; n-- {
-				r.name()
-				r.name()
+				mod, name := r.name(), r.name()
 				switch kind := r.byte(); kind {
 				case 0x00: // function: type index
-					r.u32()
+					info.funcImports = append(info.funcImports, funcImport{string(mod), string(name), r.u32()})
 				case 0x01: // table: reference type, limits
 					r.byte()
 					r.limits()
@@ -389,4 +402,72 @@ func (r *reader) simdOp() {
 	default:
 		r.fail(fmt.Errorf("unsupported 0xfd opcode %d", sub))
 	}
+}
+
+// wasiSignatures maps each WASI preview1 function wazero provides to its
+// signature, read once from wazero's own host module.
+var wasiSignatures = sync.OnceValues(func() (map[string]string, error) {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	mod, err := wasi_snapshot_preview1.Instantiate(ctx, rt)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: instantiate WASI: %w", err)
+	}
+	defer mod.Close(ctx)
+	sigs := map[string]string{}
+	for name, def := range rt.Module(wasi_snapshot_preview1.ModuleName).ExportedFunctionDefinitions() {
+		sigs[name] = signature(def.ParamTypes(), def.ResultTypes())
+	}
+	return sigs, nil
+})
+
+// checkImports refuses a module that imports a function the sandbox does
+// not provide, or with another signature: such a module could never run,
+// so it is refused before it is posted or compiled.
+func checkImports(info moduleInfo) error {
+	wasi, err := wasiSignatures()
+	if err != nil {
+		return err
+	}
+	for _, imp := range info.funcImports {
+		var have map[string]string
+		switch imp.module {
+		case wasi_snapshot_preview1.ModuleName:
+			have = wasi
+		case KernelModule:
+			if !littleEndian {
+				return fmt.Errorf("%w: imports %s.%s; the kernels are not available on this (big-endian) host", ErrInvalidModule, imp.module, imp.name)
+			}
+			have = kernelSignatures
+		default:
+			return fmt.Errorf("%w: imports %s.%s; only %s and %s are provided", ErrInvalidModule, imp.module, imp.name, wasi_snapshot_preview1.ModuleName, KernelModule)
+		}
+		want, ok := have[imp.name]
+		if !ok {
+			return fmt.Errorf("%w: imports unknown function %s.%s", ErrInvalidModule, imp.module, imp.name)
+		}
+		if int(imp.typeIndex) >= len(info.types) {
+			return fmt.Errorf("%w: import %s.%s has type %d of %d", ErrInvalidModule, imp.module, imp.name, imp.typeIndex, len(info.types))
+		}
+		if got := info.types[imp.typeIndex]; got != want {
+			return fmt.Errorf("%w: imports %s.%s as %s; it is %s", ErrInvalidModule, imp.module, imp.name, got, want)
+		}
+	}
+	return nil
+}
+
+// Check tells whether module could run in the sandbox without compiling it:
+// its structure, its size and that it imports only functions the sandbox
+// provides, with their signatures. Clients run it before posting a job, so
+// a module that can never run is refused before anyone pays for it.
+func Check(module []byte) error {
+	if len(module) == 0 || len(module) > MaxModuleBytes {
+		return fmt.Errorf("%w: module is %d bytes; it must be 1 to %d", ErrInvalidModule, len(module), MaxModuleBytes)
+	}
+	_, info, err := meterInfo(module)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	return checkImports(info)
 }

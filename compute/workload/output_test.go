@@ -8,6 +8,7 @@ import (
 
 	"github.com/tenun-chain/tenun/compute/workload"
 	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // The trainer's outputs are what zkML reads: the float model in its float
@@ -29,7 +30,7 @@ func TestTrainerOutputIsZKMLModel(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f, inScale, err := model.LoadFloat(filepath.Join(dir, workload.ModelFile))
+	f, inScale, err := train.LoadFloat(filepath.Join(dir, workload.ModelFile))
 	if err != nil || inScale != 16 || len(f.Sizes) != 3 || f.Sizes[1] != 16 {
 		t.Fatalf("float model: %v (in_scale %v)", err, inScale)
 	}

@@ -12,24 +12,46 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	_ "embed" // trainer source
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/compute/sdk"
 )
 
-//go:embed trainer/main.go
-var trainerSource []byte
+// trainerFiles are the trainer's sources: main.go (the pure-Go training
+// loops) and kernels.go (training on the sandbox's tensor kernels, built
+// with the tenunkernels tag).
+//
+//go:embed trainer/*.go
+var trainerFiles embed.FS
+
+// KernelsTag is the build tag that makes the trainer train with the tensor
+// kernels (package job) instead of its own loops.
+const KernelsTag = "tenunkernels"
+
+func trainerSources() map[string][]byte {
+	files := map[string][]byte{}
+	entries, _ := fs.ReadDir(trainerFiles, "trainer")
+	for _, e := range entries {
+		if b, err := fs.ReadFile(trainerFiles, "trainer/"+e.Name()); err == nil && !strings.HasSuffix(e.Name(), "_test.go") {
+			files[e.Name()] = b
+		}
+	}
+	return files
+}
 
 // TrainerDataName is the input file name TrainerJob mounts the data set as.
 const TrainerDataName = "digits.csv.gz"
@@ -90,21 +112,67 @@ func TrainerJob(module, data []byte, opts TrainerOptions, limits sandbox.Limits)
 // BuildTrainer builds the trainer for GOOS=wasip1 GOARCH=wasm into cacheDir
 // (the user cache dir's tenun/workload when empty) and returns the path of
 // the .wasm file. A build for the same source and toolchain is reused.
+// This is the pure-wasm trainer: its own loops, no kernels.
 func BuildTrainer(cacheDir string) (string, error) {
-	return build(cacheDir, "trainer", trainerSource, "wasip1", "wasm")
+	return build(cacheDir, "trainer", trainerSources(), "", "wasip1", "wasm")
 }
 
 // BuildTrainerNative builds the trainer for the host, as the baseline the
 // sandbox is measured against; see BuildTrainer.
 func BuildTrainerNative(cacheDir string) (string, error) {
-	return build(cacheDir, "trainer", trainerSource, "", "")
+	return build(cacheDir, "trainer", trainerSources(), "", "", "")
 }
 
-// BuildWasm builds any single-file Go main package that uses only the
-// standard library for GOOS=wasip1 GOARCH=wasm, cached like BuildTrainer.
+// BuildTrainerKernels builds the trainer that trains on the sandbox's
+// tensor kernels, for wasm (native false) or for the host (native true,
+// the same kernels as plain Go calls).
+func BuildTrainerKernels(cacheDir string, native bool) (string, error) {
+	goos, goarch := "wasip1", "wasm"
+	if native {
+		goos, goarch = "", ""
+	}
+	return build(cacheDir, "trainer-kernels", trainerSources(), KernelsTag, goos, goarch)
+}
+
+// BuildWasm builds any single-file Go main package for GOOS=wasip1
+// GOARCH=wasm, cached like BuildTrainer; it may import the job SDK
+// (github.com/tenun-chain/tenun/compute/sdk/job) and the standard library.
 // name only labels the cached file.
 func BuildWasm(cacheDir, name string, mainSource []byte) (string, error) {
-	return build(cacheDir, name, mainSource, "wasip1", "wasm")
+	return build(cacheDir, name, map[string][]byte{"main.go": mainSource}, "", "wasip1", "wasm")
+}
+
+// BuildGo builds a Go main package of one or more files (name -> source)
+// that may import the job SDK, for wasm or for the host.
+func BuildGo(cacheDir, name string, files map[string][]byte, native bool) (string, error) {
+	goos, goarch := "wasip1", "wasm"
+	if native {
+		goos, goarch = "", ""
+	}
+	return build(cacheDir, name, files, "", goos, goarch)
+}
+
+// sdkTree returns the job SDK's Go sources laid out as the module
+// sdk.GoModule, so a throwaway build can replace that module with it.
+func sdkTree() (map[string][]byte, error) {
+	tree := map[string][]byte{"go.mod": []byte("module " + sdk.GoModule + "\n\ngo 1.22\n")}
+	for dir, rel := range sdk.GoDirs {
+		entries, err := fs.ReadDir(sdk.Files, dir)
+		if err != nil {
+			return nil, fmt.Errorf("workload: SDK sources: %w", err)
+		}
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), "_test.go") || !strings.HasSuffix(e.Name(), ".go") {
+				continue
+			}
+			b, err := fs.ReadFile(sdk.Files, dir+"/"+e.Name())
+			if err != nil {
+				return nil, fmt.Errorf("workload: SDK sources: %w", err)
+			}
+			tree[rel+"/"+e.Name()] = b
+		}
+	}
+	return tree, nil
 }
 
 // buildMu keeps one process from running the same build twice at once;
@@ -116,7 +184,7 @@ var buildMu sync.Mutex
 // module hash; -s -w drop symbols and DWARF, which shortens wazero's compile.
 var buildFlags = []string{"-trimpath", "-ldflags=-s -w"}
 
-func build(cacheDir, name string, source []byte, goos, goarch string) (string, error) {
+func build(cacheDir, name string, files map[string][]byte, tags, goos, goarch string) (string, error) {
 	if !validName(name) {
 		return "", fmt.Errorf("workload: program name %q: use letters, digits, '-' and '_'", name)
 	}
@@ -145,10 +213,34 @@ func build(cacheDir, name string, source []byte, goos, goarch string) (string, e
 	}
 	goos, goarch = fields[1], fields[2]
 
+	// The program in a throwaway module whose only dependency is the job
+	// SDK, replaced by the sources embedded in this binary: the build does
+	// not depend on (or disturb) the go.mod of whatever directory we run
+	// from, and needs no network.
+	sdkFiles, err := sdkTree()
+	if err != nil {
+		return "", err
+	}
+	tree := map[string][]byte{"go.mod": []byte("module tenun.example/" + name + "\n\ngo 1.22\n\nrequire " + sdk.GoModule +
+		" v0.0.0\n\nreplace " + sdk.GoModule + " => ./sdk\n")}
+	for p, b := range files {
+		tree[p] = b
+	}
+	for p, b := range sdkFiles {
+		tree["sdk/"+p] = b
+	}
+	flags := buildFlags
+	if tags != "" {
+		flags = append(slices.Clone(flags), "-tags="+tags)
+	}
+
 	h := sha256.New()
-	for _, part := range [][]byte{source, []byte(target), []byte(strings.Join(buildFlags, " "))} {
-		fmt.Fprintf(h, "%d:", len(part))
-		h.Write(part)
+	for _, p := range slices.Sorted(maps.Keys(tree)) {
+		fmt.Fprintf(h, "%d:%s%d:", len(p), p, len(tree[p]))
+		h.Write(tree[p])
+	}
+	for _, part := range []string{target, strings.Join(flags, " ")} {
+		fmt.Fprintf(h, "%d:%s", len(part), part)
 	}
 	ext := ""
 	if goarch == "wasm" {
@@ -169,17 +261,17 @@ func build(cacheDir, name string, source []byte, goos, goarch string) (string, e
 		return "", fmt.Errorf("workload: temp dir: %w", err)
 	}
 	defer os.RemoveAll(src)
-	// A throwaway module with no dependencies, so the build does not depend
-	// on (or disturb) the go.mod of whatever directory we run from.
-	gomod := "module tenun.example/" + name + "\n\ngo 1.22\n"
-	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte(gomod), 0o644); err != nil {
-		return "", fmt.Errorf("workload: write go.mod: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(src, "main.go"), source, 0o644); err != nil {
-		return "", fmt.Errorf("workload: write %s source: %w", name, err)
+	for p, b := range tree {
+		full := filepath.Join(src, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return "", fmt.Errorf("workload: write %s source: %w", name, err)
+		}
+		if err := os.WriteFile(full, b, 0o644); err != nil {
+			return "", fmt.Errorf("workload: write %s source: %w", name, err)
+		}
 	}
 	tmp := filepath.Join(cacheDir, fmt.Sprintf(".%s.%d.tmp", filepath.Base(out), os.Getpid()))
-	args := append(append([]string{"build"}, buildFlags...), "-o", tmp, ".")
+	args := append(append([]string{"build"}, flags...), "-o", tmp, ".")
 	cmd := exec.Command(goBin, args...)
 	cmd.Dir = src
 	cmd.Env = env

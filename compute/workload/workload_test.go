@@ -3,13 +3,18 @@ package workload_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/compute/sdk/kernels"
 	"github.com/tenun-chain/tenun/compute/workload"
 )
 
@@ -126,5 +131,155 @@ func TestFindDigits(t *testing.T) {
 	}
 	if _, err := workload.FindDigits(t.TempDir()); !errors.Is(err, workload.ErrNoData) && err != nil {
 		t.Errorf("FindDigits in an empty tree: %v", err)
+	}
+}
+
+// The trainer built on the tensor kernels writes the same bytes in the
+// sandbox (kernels as host functions) as natively (kernels as Go calls),
+// and the same fuel on every run.
+func TestKernelTrainerSandboxMatchesNative(t *testing.T) {
+	data := digits(t)
+	wasmPath, err := workload.BuildTrainerKernels("", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativePath, err := workload.BuildTrainerKernels("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sandbox.Check(module); err != nil {
+		t.Fatalf("kernel trainer refused by Check: %v", err)
+	}
+	opts := workload.TrainerOptions{Quick: true}
+	job := workload.TrainerJob(module, data, opts, sandbox.Limits{})
+	ctx := context.Background()
+	first, err := sandbox.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, first.Stderr)
+	}
+	second, err := sandbox.Run(ctx, job)
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, second.Stderr)
+	}
+	if first.Digest() != second.Digest() || first.FuelUsed != second.FuelUsed {
+		t.Errorf("two sandbox runs differ: fuel %d and %d", first.FuelUsed, second.FuelUsed)
+	}
+	nat, err := workload.RunTrainerNative(ctx, nativePath, data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sandbox.OutputDigest(nat.Outputs) != first.Digest() {
+		t.Errorf("native and sandboxed kernel trainers wrote different outputs:\nnative %s\nsandbox %s",
+			nat.Outputs[workload.MetricsFile], first.Outputs[workload.MetricsFile])
+	}
+	var m struct {
+		TestAccuracy float64 `json:"test_accuracy"`
+	}
+	if err := json.Unmarshal(first.Outputs[workload.MetricsFile], &m); err != nil || m.TestAccuracy < 0.85 {
+		t.Errorf("kernel trainer's test accuracy %v (err %v), want >= 0.85", m.TestAccuracy, err)
+	}
+}
+
+// The C k-means job, built by clang for wasm32-wasi and natively, writes
+// the same bytes in the sandbox as natively.
+func TestKMeansSandboxMatchesNative(t *testing.T) {
+	wasmPath, err := workload.BuildKMeans("", false)
+	if errors.Is(err, workload.ErrNoClang) {
+		t.Skipf("SKIPPED: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativePath, err := workload.BuildKMeans("", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, err := workload.PlainDigits(digits(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := workload.KMeansOptions{Restarts: 2, Iters: 30}
+	ctx := context.Background()
+	res, err := sandbox.Run(ctx, workload.KMeansJob(module, csv, opts, sandbox.Limits{}))
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, res.Stderr)
+	}
+	nat, err := workload.RunNative(ctx, nativePath, map[string][]byte{workload.KMeansDataName: csv}, opts.Args())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sandbox.OutputDigest(nat.Outputs) != res.Digest() {
+		t.Errorf("native and sandboxed k-means differ:\nnative %s\nsandbox %s", nat.Outputs["metrics.json"], res.Outputs["metrics.json"])
+	}
+	var m struct {
+		Purity float64 `json:"purity"`
+	}
+	if err := json.Unmarshal(res.Outputs["metrics.json"], &m); err != nil || m.Purity < 0.6 {
+		t.Errorf("purity %v (err %v), want >= 0.6", m.Purity, err)
+	}
+	// Bad data is refused with a non-zero exit, the job's own failure.
+	if _, err := sandbox.Run(ctx, workload.KMeansJob(module, []byte("1,2,3\n"), opts, sandbox.Limits{})); !errors.Is(err, sandbox.ErrExit) {
+		t.Errorf("bad CSV: %v, want a non-zero exit", err)
+	}
+}
+
+// The C SDK's kernel declarations reach the sandbox's host functions: a C
+// job multiplies two matrices with tenun_matmul and gets the bits package
+// kernels computes.
+func TestCSDKKernels(t *testing.T) {
+	src := []byte(`#include "tenun.h"
+int main(void) {
+  static double a[6], b[12], c[8];
+  for (int i = 0; i < 6; i++) a[i] = i * 0.1 - 0.2;
+  for (int i = 0; i < 12; i++) b[i] = 1.0 / (i + 1);
+  tenun_matmul(TENUN_TRANS_B, 2, 4, 3, 0.5, a, b, c);
+  double s = tenun_sum(8, c);
+  tenun_progress(1, 1);
+  return tenun_output("c.bin", c, sizeof c) || tenun_output("sum.bin", &s, sizeof s);
+}
+`)
+	wasmPath, err := workload.BuildC("", "ckernels", src, false)
+	if errors.Is(err, workload.ErrNoClang) {
+		t.Skipf("SKIPPED: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := sandbox.Run(context.Background(), sandbox.Job{Module: module})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Stderr)
+	}
+	a, b, c := make([]float64, 6), make([]float64, 12), make([]float64, 8)
+	for i := range a {
+		a[i] = float64(i)*0.1 - 0.2
+	}
+	for i := range b {
+		b[i] = 1.0 / float64(i+1)
+	}
+	kernels.MatMul(kernels.TransB, 2, 4, 3, 0.5, a, b, c)
+	var want []byte
+	for _, v := range c {
+		want = binary.LittleEndian.AppendUint64(want, math.Float64bits(v))
+	}
+	if !bytes.Equal(res.Outputs["c.bin"], want) {
+		t.Errorf("C job's product %x, kernels.MatMul %x", res.Outputs["c.bin"], want)
+	}
+	if got := res.Outputs["sum.bin"]; !bytes.Equal(got, binary.LittleEndian.AppendUint64(nil, math.Float64bits(kernels.Sum(c)))) {
+		t.Errorf("C job's sum %x", got)
+	}
+	if !bytes.Contains(res.Stderr, []byte("progress 1/1")) {
+		t.Errorf("no progress line in %q", res.Stderr)
 	}
 }

@@ -14,9 +14,11 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/data"
-	"github.com/tenun-chain/tenun/node"
+	"github.com/tenun-chain/tenun/data/gateway"
 )
 
 // Source yields records one at a time; io.EOF ends it.
@@ -97,13 +99,15 @@ type ContributeStats struct {
 	Sent     int `json:"sent"`
 	Accepted int `json:"accepted"`
 	Rejected int `json:"rejected"`
+	// LastRejection is why the chain refused the last batch it refused whole.
+	LastRejection string `json:"last_rejection,omitempty"`
 }
 
 // SubmitBatch uploads a batch's blob (the gateway serves records from it)
 // and submits it to dataset.
-func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (node.TxResponse, error) {
-	if _, err := c.BlobPut(ctx, data.EncodeBatch(records)); err != nil {
-		return node.TxResponse{}, fmt.Errorf("upload batch: %w", err)
+func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (api.TxResponse, error) {
+	if _, err := c.BlobPut(ctx, key, data.EncodeBatch(records)); err != nil {
+		return api.TxResponse{}, fmt.Errorf("upload batch: %w", err)
 	}
 	return c.Submit(ctx, key, &data.MsgContribute{Dataset: dataset, Records: records}, client.Options{})
 }
@@ -111,6 +115,14 @@ func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dat
 // Contribute streams records from src to dataset in batches of batchSize:
 // each batch is uploaded as a blob (for the gateway) and submitted.
 func Contribute(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, src Source, batchSize int) (ContributeStats, error) {
+	return ContributeWith(ctx, c, key, dataset, src, batchSize, nil)
+}
+
+// ContributeWith is Contribute that reports the totals after each batch
+// (for a progress bar). A batch the chain refuses whole counts as
+// rejected, except when no batch can succeed (the dataset does not exist,
+// or the signer may not contribute): then it stops with that error.
+func ContributeWith(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, src Source, batchSize int, onBatch func(ContributeStats)) (ContributeStats, error) {
 	var st ContributeStats
 	var batch [][]string
 	flush := func() error {
@@ -121,9 +133,16 @@ func Contribute(ctx context.Context, c *client.Client, key ed25519.PrivKey, data
 		st.Batches++
 		st.Sent += len(batch)
 		if err != nil {
-			if _, ok := err.(*client.TxError); ok {
+			if te, ok := err.(*client.TxError); ok {
+				if te.Res.Code == chain.ErrNotFound.Code || te.Res.Code == chain.ErrUnauthorized.Code {
+					return fmt.Errorf("dataset %d: %w", dataset, err)
+				}
 				st.Rejected += len(batch) // the whole batch was refused
+				st.LastRejection = te.Res.Log
 				batch = nil
+				if onBatch != nil {
+					onBatch(st)
+				}
 				return nil
 			}
 			return err
@@ -142,6 +161,9 @@ func Contribute(ctx context.Context, c *client.Client, key ed25519.PrivKey, data
 			}
 		}
 		batch = nil
+		if onBatch != nil {
+			onBatch(st)
+		}
 		return nil
 	}
 	for {
@@ -177,7 +199,7 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	if err != nil {
 		return nil, err
 	}
-	if err := data.SignGatewayRequest(req, key, chainID, dataset, version, time.Now()); err != nil {
+	if err := gateway.SignGatewayRequest(req, key, chainID, time.Now()); err != nil {
 		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)

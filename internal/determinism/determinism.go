@@ -2,7 +2,8 @@
 // different states from the same blocks: floating point, goroutines and
 // channels, map iteration order, the wall clock, random numbers, and the
 // sync package. Consensus packages must not use them; the test in this
-// package runs the checker over every consensus package.
+// package finds every consensus package itself (ConsensusPackages, from the
+// chain's registered domains) and runs the checker over each.
 //
 // A finding can be accepted where the use is known to be harmless (a map
 // range whose keys are sorted before use, say) with a comment on the same
@@ -152,6 +153,30 @@ func Load(dir string, patterns ...string) ([]*Package, error) {
 	for _, lp := range roots {
 		out = append(out, typeCheck(fset, imp, lp))
 	}
+	return out, nil
+}
+
+// ConsensusPackages lists the packages of module (its import path) that the
+// roots import, directly or not, roots included, sorted: with the chain and
+// its registered domains as roots, every package of the module that runs
+// inside consensus. Dependencies outside the module are not listed (their
+// authors answer for them; see Limits). It runs go list from dir.
+func ConsensusPackages(dir, module string, roots ...string) ([]string, error) {
+	args := append([]string{"list", "-deps", "-f", "{{.ImportPath}}", "--"}, roots...)
+	cmd := exec.Command(goCommand(), args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go list -deps %v: %v\n%s", roots, err, stderr.String())
+	}
+	var out []string
+	for _, p := range strings.Fields(stdout.String()) {
+		if p == module || strings.HasPrefix(p, module+"/") {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
 	return out, nil
 }
 

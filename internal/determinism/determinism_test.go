@@ -5,26 +5,22 @@ package determinism_test
 // the wall clock, random numbers and sync (see determinism.go for the rules
 // and for how map ranges are found).
 //
-// HOW TO ADD A PACKAGE. Append its directory, relative to the module root,
-// to consensusPackages below:
-//
-//	{path: "label"},
-//
-// Leave optional false: a required package that is missing or does not
-// compile fails the test. optional: true is only for a package that is
-// still being written (it is skipped, with a log line, until it exists and
-// compiles); drop it once the package lands. If a finding is harmless,
-// prefer an inline comment on its line,
+// The guard finds the consensus packages itself (guard_test.go): the chain
+// and every domain node.NewApp registers are the roots, and every package of
+// this module they import, directly or not, is checked. A new market, or a
+// new library a market imports, is covered the moment it is imported; there
+// is no table to forget. If a finding is harmless, put a comment on its line,
 //
 //	for k := range m { //determinism:allow keys are sorted below
 //
-// and use the allow table of the entry only for code you cannot edit.
-// Market packages to add when they exist: label, compute, data, zkml, subnet.
+// Code that needs floats, clocks or goroutines does not belong in a package
+// a domain imports: move it out (as data/gateway and zkml/train are).
 
 import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,27 +28,6 @@ import (
 
 	"github.com/tenun-chain/tenun/internal/determinism"
 )
-
-type consensusPackage struct {
-	path     string // directory relative to the module root
-	optional bool   // skip while missing or not compiling (work in progress)
-	// allow accepts findings by "file.go Func rule" (Func as in Finding.Func)
-	// with the reason, for code that cannot carry an inline directive.
-	allow map[string]string
-}
-
-var consensusPackages = []consensusPackage{
-	{path: "chain"},
-	{path: "chain/store"},
-	{path: "yuma", optional: true},
-	{path: "label/truth"},
-	{path: "data"},
-	{path: "compute"},
-	{path: "subnet"},
-	{path: "label"},
-	{path: "zkml/registry"},
-	{path: "pipeline"},
-}
 
 // moduleRoot is the directory of the go.mod above the test's directory.
 func moduleRoot(t *testing.T) string {
@@ -74,77 +49,24 @@ func moduleRoot(t *testing.T) string {
 }
 
 func TestConsensusPackagesAreDeterministic(t *testing.T) {
-	root := moduleRoot(t)
-	var patterns []string
-	present := map[string]bool{}
-	for _, cp := range consensusPackages {
-		if hasGoFiles(filepath.Join(root, cp.path)) {
-			present[cp.path] = true
-			patterns = append(patterns, "./"+cp.path)
-		}
-	}
-	pkgs, err := determinism.Load(root, patterns...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byDir := map[string]*determinism.Package{}
+	pkgs, findings := guard(t, moduleRoot(t))
+	var names []string
 	for _, p := range pkgs {
-		rel, err := filepath.Rel(root, p.Dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		byDir[filepath.ToSlash(rel)] = p
+		names = append(names, strings.TrimPrefix(p.ImportPath, modulePath+"/"))
 	}
-	for _, cp := range consensusPackages {
-		t.Run(cp.path, func(t *testing.T) {
-			p := byDir[cp.path]
-			switch {
-			case !present[cp.path] || p == nil:
-				if cp.optional {
-					t.Skipf("%s: no Go files yet (optional entry)", cp.path)
-				}
-				t.Fatalf("consensus package %s has no Go files", cp.path)
-			case p.Err != nil:
-				if cp.optional {
-					t.Skipf("%s does not compile yet (optional entry): %v", cp.path, p.Err)
-				}
-				t.Fatalf("%s: %v", cp.path, p.Err)
-			}
-			used := map[string]bool{}
-			n := 0
-			for _, f := range determinism.Check(p) {
-				key := filepath.Base(f.Pos.Filename) + " " + f.Func + " " + f.Rule
-				if _, ok := cp.allow[key]; ok {
-					used[key] = true
-					continue
-				}
-				n++
-				t.Errorf("%s", f)
-			}
-			for key := range cp.allow {
-				if !used[key] {
-					t.Errorf("allow entry %q matches nothing: remove it", key)
-				}
-			}
-			if n > 0 {
-				t.Logf("%d findings. Fix them, or if one is harmless add %q and the reason on its line.", n, determinism.AllowDirective)
-			}
-			t.Logf("%s: %d files checked", cp.path, len(p.Files))
-		})
-	}
-}
-
-func hasGoFiles(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return false
-	}
-	for _, e := range entries {
-		if n := e.Name(); strings.HasSuffix(n, ".go") && !strings.HasSuffix(n, "_test.go") {
-			return true
+	t.Logf("consensus packages: %s", strings.Join(names, " "))
+	// The domains' own libraries are found, not listed by hand.
+	for _, want := range []string{"chain", "chain/store", "yuma", "label/truth", "subnet", "zkml", "zkml/model", "zkml/registry"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("guard did not find consensus package %s", want)
 		}
 	}
-	return false
+	for _, f := range findings {
+		t.Errorf("%s", f)
+	}
+	if len(findings) > 0 {
+		t.Logf("%d findings. Fix them, or if one is harmless add %q and the reason on its line.", len(findings), determinism.AllowDirective)
+	}
 }
 
 // TestCheckerFindsEachConstruct runs the checker over testdata/forbidden,

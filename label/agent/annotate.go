@@ -2,7 +2,10 @@ package agent
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/subtle"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 	"github.com/tenun-chain/tenun/label"
 )
 
@@ -44,12 +48,36 @@ type Annotator struct {
 	items   map[string][]Item // parsed blob items by CID
 	message string            // last error or notice, shown on the page
 	txMu    sync.Mutex        // one transaction at a time: sequences stay in order
+	token   string            // per-run secret the page's API calls carry
 }
 
 // NewAnnotator returns an annotator for key on the node c talks to.
 func NewAnnotator(c *client.Client, key ed25519.PrivKey, secrets *Secrets, job uint64) *Annotator {
 	return &Annotator{C: c, Key: key, Secrets: secrets, Job: job, RevealEvery: time.Second,
-		addr: chain.AddressFromPubKey(key.PubKey().Bytes()), items: map[string][]Item{}}
+		addr: chain.AddressFromPubKey(key.PubKey().Bytes()), items: map[string][]Item{}, token: newToken()}
+}
+
+// newToken is a fresh per-run secret, as notebook servers print in their
+// URL: any local process can reach a loopback port, but only whoever saw
+// the URL can make the page sign.
+func newToken() string {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("labeling page token: %v", err)) // the OS has no randomness to give
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// TokenHeader carries the page's per-run token on its API calls.
+const TokenHeader = "Tenun-Token"
+
+// Token is this run's secret; the page's API refuses calls without it.
+func (a *Annotator) Token() string { return a.token }
+
+// URL is the page's address on a server listening at hostport, token included.
+func (a *Annotator) URL(hostport string) string {
+	u := url.URL{Scheme: "http", Host: hostport, Path: "/", RawQuery: url.Values{"token": {a.token}}.Encode()}
+	return u.String()
 }
 
 // Address is the worker's address.
@@ -100,7 +128,21 @@ func (a *Annotator) Handler() http.Handler {
 		}
 		a.reply(w, r, a.Label(r.Context(), req.Item, req.Label))
 	})
-	return localOnly(mux)
+	return localOnly(a.requireToken(mux))
+}
+
+// requireToken refuses API calls that do not carry the run's token. The
+// page itself (static files) is served without it: it holds no secret and
+// reads the token from its own URL.
+func (a *Annotator) requireToken(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") &&
+			subtle.ConstantTimeCompare([]byte(r.Header.Get(TokenHeader)), []byte(a.token)) != 1 {
+			http.Error(w, "missing or wrong token: open the URL tenun annotate printed", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // localOnly refuses requests that did not come from a page on this
@@ -137,7 +179,8 @@ func localOnly(next http.Handler) http.Handler {
 
 // Serve runs the page on ln and the reveal loop until ctx ends.
 func (a *Annotator) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := httpguard.Server(a.Handler(), httpguard.Local)
+	ln = httpguard.Listener(ln, httpguard.Local)
 	go a.RevealLoop(ctx)
 	go func() {
 		<-ctx.Done()

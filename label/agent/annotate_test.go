@@ -91,7 +91,7 @@ func TestAnnotatePageInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	go ann.Serve(ctx, ln)
-	url := "http://" + ln.Addr().String() + "/"
+	url := ann.URL(ln.Addr().String())
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(bin),

@@ -8,6 +8,8 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/label"
@@ -28,13 +30,14 @@ func FetchResults(ctx context.Context, l Ledger, job uint64) (label.ResultsView,
 }
 
 // UploadResults stores a closed job's canonical results encoding on the
-// node as the blob the job's results CID names, and returns the CID.
-func UploadResults(ctx context.Context, c *client.Client, job uint64) (string, error) {
+// node as the blob the job's results CID names, and returns the CID; key
+// signs the upload.
+func UploadResults(ctx context.Context, c *client.Client, key ed25519.PrivKey, job uint64) (string, error) {
 	r, err := FetchResults(ctx, ClientLedger{C: c}, job)
 	if err != nil {
 		return "", err
 	}
-	cid, err := c.BlobPut(ctx, label.EncodeResults(&r.Results))
+	cid, err := c.BlobPut(ctx, key, label.EncodeResults(&r.Results))
 	if err != nil {
 		return "", fmt.Errorf("upload results of label job %d: %w", job, err)
 	}

@@ -88,7 +88,8 @@ func TestSecretsSurviveReopen(t *testing.T) {
 }
 
 func TestPageRefusesOtherSites(t *testing.T) {
-	h := NewAnnotator(nil, ed25519.GenPrivKey(), nil, 1).Handler()
+	a := NewAnnotator(nil, ed25519.GenPrivKey(), nil, 1)
+	h := a.Handler()
 	for _, c := range []struct {
 		host, origin, ctype string
 		want                int
@@ -103,10 +104,54 @@ func TestPageRefusesOtherSites(t *testing.T) {
 			req.Header.Set("Origin", c.origin)
 		}
 		req.Header.Set("Content-Type", c.ctype)
+		req.Header.Set(TokenHeader, a.Token())
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != c.want {
 			t.Errorf("%+v: HTTP %d, want %d", c, rec.Code, c.want)
 		}
+	}
+}
+
+// Any local process can reach the loopback port; before the per-run token
+// a POST from one without an Origin header made the page sign. Now every
+// API call without the token is refused, whatever its Host and Origin.
+func TestPageRefusesCallsWithoutToken(t *testing.T) {
+	a := NewAnnotator(nil, ed25519.GenPrivKey(), nil, 1)
+	other := NewAnnotator(nil, ed25519.GenPrivKey(), nil, 1)
+	if a.Token() == "" || a.Token() == other.Token() {
+		t.Fatalf("tokens %q and %q: want a fresh one per run", a.Token(), other.Token())
+	}
+	h := a.Handler()
+	for _, c := range []struct {
+		method, path, token string
+		want                int
+	}{
+		{"POST", "/api/join", "", 401},
+		{"POST", "/api/more", "", 401},
+		{"POST", "/api/label", "", 401},
+		{"POST", "/api/label", other.Token(), 401},
+		{"GET", "/api/state", "", 401},
+		{"POST", "/api/label", a.Token(), 400}, // past the token: the body is checked
+	} {
+		req := httptest.NewRequest(c.method, "http://127.0.0.1:7070"+c.path, strings.NewReader(`{"item":`))
+		req.Header.Set("Content-Type", "application/json")
+		if c.token != "" {
+			req.Header.Set(TokenHeader, c.token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != c.want {
+			t.Errorf("%+v: HTTP %d (%s), want %d", c, rec.Code, strings.TrimSpace(rec.Body.String()), c.want)
+		}
+	}
+	// The page itself loads without the token (it reads it from its URL).
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "http://127.0.0.1:7070/", nil))
+	if rec.Code != 200 {
+		t.Fatalf("page: HTTP %d", rec.Code)
+	}
+	if u := a.URL("127.0.0.1:7070"); !strings.Contains(u, "token="+a.Token()) {
+		t.Fatalf("URL %s lacks the token", u)
 	}
 }

@@ -18,18 +18,18 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/label"
-	"github.com/tenun-chain/tenun/node"
 )
 
 // Ledger is the chain as an annotation agent sees it: submit a message, read
 // a label query, know the height. *ClientLedger talks to a node; *MemLedger
 // is an in-memory chain for fast simulations.
 type Ledger interface {
-	Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error)
+	Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg) (api.TxResponse, error)
 	Query(ctx context.Context, path string, params url.Values, out any) error
 	Height(ctx context.Context) (int64, error)
 }
@@ -48,7 +48,7 @@ type ClientLedger struct {
 // TxTimeout: it may or may not have been committed; read the state.
 var ErrUnconfirmed = errors.New("transaction not confirmed in time")
 
-func (l ClientLedger) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
+func (l ClientLedger) Submit(ctx context.Context, key ed25519.PrivKey, msg chain.Msg) (api.TxResponse, error) {
 	if l.TxTimeout <= 0 {
 		return l.C.Submit(ctx, key, msg, client.Options{})
 	}
@@ -103,7 +103,7 @@ func (m *MemLedger) block() chain.Block {
 }
 
 // Submit signs msg and applies it as the only transaction of the next block.
-func (m *MemLedger) Submit(_ context.Context, key ed25519.PrivKey, msg chain.Msg) (node.TxResponse, error) {
+func (m *MemLedger) Submit(_ context.Context, key ed25519.PrivKey, msg chain.Msg) (api.TxResponse, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	sender := chain.AddressFromPubKey(key.PubKey().Bytes())
@@ -113,11 +113,11 @@ func (m *MemLedger) Submit(_ context.Context, key ed25519.PrivKey, msg chain.Msg
 	}
 	tx, err := chain.SignTx(key, m.chainID, chain.Sequence(m.kv, sender), fee, msg, "")
 	if err != nil {
-		return node.TxResponse{}, err
+		return api.TxResponse{}, err
 	}
-	r := m.app.ApplyBlock(m.kv, m.block(), [][]byte{tx}).Txs[0]
+	r := m.app.ApplyBlock(m.kv, m.block(), [][]byte{tx}, nil).Txs[0]
 	hash := chain.TxHash(tx)
-	res := node.TxResponse{Hash: fmt.Sprintf("%X", hash[:]), Code: r.Code, Log: r.Log, Height: m.height, Events: r.Events}
+	res := api.TxResponse{Hash: fmt.Sprintf("%X", hash[:]), Code: r.Code, Log: r.Log, Height: m.height, Events: r.Events}
 	m.height++
 	if r.Code != 0 {
 		return res, &client.TxError{Res: res}
@@ -130,7 +130,7 @@ func (m *MemLedger) Advance(n int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for range n {
-		m.app.ApplyBlock(m.kv, m.block(), nil)
+		m.app.ApplyBlock(m.kv, m.block(), nil, nil)
 		m.height++
 	}
 }

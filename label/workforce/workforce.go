@@ -36,6 +36,8 @@ func (k Kind) String() string {
 		return "constant"
 	case Copier:
 		return "copier"
+	case Lazy:
+		return "lazy"
 	}
 	return fmt.Sprintf("Kind(%d)", int(k))
 }

@@ -8,7 +8,6 @@ package agent
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 	"github.com/tenun-chain/tenun/subnet"
 )
 
@@ -109,12 +109,9 @@ func (m *Miner) Start(ctx context.Context) (uint16, string, error) {
 	if endpoint == "" {
 		endpoint = "http://" + ln.Addr().String()
 	}
-	m.srv = &http.Server{Handler: MinerHandler(m.Model), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.logf("miner: serve: %v", err)
-		}
-	}()
+	// Validators' requests are small; the guard's timeouts and connection
+	// cap keep slow or idle clients from holding the miner open.
+	m.srv = httpguard.Serve(ln, MinerHandler(m.Model), httpguard.Local, func(err error) { m.logf("miner: serve: %v", err) })
 	uid, err := Register(ctx, m.Client, m.Key, m.Subnet, subnet.RoleMiner, m.Stake, endpoint)
 	if err != nil {
 		m.srv.Close()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func smallArch() model.Arch {
@@ -34,7 +35,7 @@ func TestPeerEndToEnd(t *testing.T) {
 	if os.Getenv("ZK_PEER") == "" {
 		t.Skip("set ZK_PEER=1 to run circom and snarkjs")
 	}
-	m, err := model.RandomModel(smallArch(), 1)
+	m, err := train.RandomModel(smallArch(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}

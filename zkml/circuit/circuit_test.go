@@ -10,6 +10,7 @@ import (
 	"github.com/consensys/gnark/test"
 
 	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 var field = ecc.BN254.ScalarField()
@@ -70,7 +71,7 @@ func TestSpongeMatchesPlainGo(t *testing.T) {
 // saturated activations.
 func TestInferenceMatchesPlain(t *testing.T) {
 	arch := tinyArch()
-	m, err := model.RandomModel(arch, 1)
+	m, err := train.RandomModel(arch, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func countActivations(t *testing.T, m *model.Model, x []int, neg, mid, sat *int)
 // in the circuit.
 func TestArgmaxTies(t *testing.T) {
 	arch := tinyArch()
-	m, err := model.RandomModel(arch, 5)
+	m, err := train.RandomModel(arch, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,8 +157,8 @@ func TestArgmaxTies(t *testing.T) {
 
 func TestInferenceRejectsWrongCommitment(t *testing.T) {
 	arch := tinyArch()
-	m, _ := model.RandomModel(arch, 1)
-	other, _ := model.RandomModel(arch, 2)
+	m, _ := train.RandomModel(arch, 1)
+	other, _ := train.RandomModel(arch, 2)
 	x := randomInput(rand.New(rand.NewPCG(4, 4)), arch)
 	a, _, err := InferenceAssignment(m, x)
 	if err != nil {
@@ -181,7 +182,7 @@ func TestAccuracyCircuit(t *testing.T) {
 
 func testAccuracyCircuit(t *testing.T) {
 	arch := tinyArch()
-	m, _ := model.RandomModel(arch, 9)
+	m, _ := train.RandomModel(arch, 9)
 	rng := rand.New(rand.NewPCG(5, 6))
 	ds := &model.Dataset{}
 	for range 5 {
@@ -260,14 +261,14 @@ func TestDigitsModelMatchesPlain(t *testing.T) {
 	if err != nil {
 		t.Fatalf("digits data not available: %v", err)
 	}
-	train, _ := ds.Slice(0, model.DigitsTrainRows)
-	cfg := model.DigitsTrainConfig()
+	trainSet, _ := ds.Slice(0, model.DigitsTrainRows)
+	cfg := train.DigitsTrainConfig()
 	cfg.Epochs = 10 // the semantics check does not need a good model
-	f, err := model.Train(train, 10, cfg)
+	f, err := train.Train(trainSet, 10, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Quantize(f, train, model.QuantizeConfig{})
+	m, err := train.Quantize(f, trainSet, train.QuantizeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestTwoHiddenLayers(t *testing.T) {
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.RandomModel(a, 4)
+	m, err := train.RandomModel(a, 4)
 	if err != nil {
 		t.Fatal(err)
 	}

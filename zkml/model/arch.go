@@ -1,8 +1,8 @@
 // Package model holds quantized MLP models for zero-knowledge inference:
-// the architecture and its arithmetic bounds, the JSON model file format, a
-// float trainer and a quantizer, plain integer inference, and the Poseidon2
-// commitments (model commitment, test-set hash) that proofs name as public
-// inputs.
+// the architecture and its arithmetic bounds, the JSON model file format,
+// plain integer inference, and the Poseidon2 commitments (model commitment,
+// test-set hash) that proofs name as public inputs. It is float-free and
+// imported by consensus; the float trainer and quantizer live in zkml/train.
 //
 // # Integer semantics (what every proof is about)
 //

@@ -98,7 +98,7 @@ func TestArchValidate(t *testing.T) {
 }
 
 func TestSaveLoadCommitment(t *testing.T) {
-	m, err := RandomModel(tinyArch(), 3)
+	m, err := patternModel(tinyArch(), 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,36 +140,37 @@ func TestDigestText(t *testing.T) {
 }
 
 func mustRandom(t *testing.T) *Model {
-	m, err := RandomModel(tinyArch(), 1)
+	m, err := patternModel(tinyArch(), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-// TestTrainQuantizeDigits trains on the first 1,437 digits and checks the
-// quantized model on the 360-row test split.
-func TestTrainQuantizeDigits(t *testing.T) {
-	ds, err := LoadCSV("../../datasets/digits/digits.csv.gz")
-	if err != nil {
-		t.Fatalf("digits data not available: %v", err)
+// patternModel fills arch with int8 weights and small biases from an integer
+// generator (xorshift), so this package's tests need neither math/rand nor
+// zkml/train (which imports this package).
+func patternModel(arch Arch, seed uint64) (*Model, error) {
+	x := seed*0x9e3779b97f4a7c15 + 1
+	next := func() uint64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return x
 	}
-	train, _ := ds.Slice(0, DigitsTrainRows)
-	test, _ := ds.Slice(DigitsTrainRows, DigitsRows)
-	f, err := Train(train, 10, DigitsTrainConfig())
-	if err != nil {
-		t.Fatal(err)
+	m := &Model{Format: FormatName, Arch: arch.Clone(), Layers: make([]Layer, arch.NumLayers())}
+	for l := range m.Layers {
+		nIn, nOut := arch.Sizes[l], arch.Sizes[l+1]
+		ly := Layer{Weights: make([][]int, nOut), Bias: make([]int64, nOut)}
+		span := uint64(1) << (arch.BiasBits[l] - 4)
+		for j := range nOut {
+			ly.Weights[j] = make([]int, nIn)
+			for i := range nIn {
+				ly.Weights[j][i] = int(next()%256) - WeightOffset
+			}
+			ly.Bias[j] = int64(next()%(2*span)) - int64(span)
+		}
+		m.Layers[l] = ly
 	}
-	m, err := Quantize(f, train, QuantizeConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	correct, err := m.Accuracy(test)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("quantized %s: %d/%d = %.1f%% on the test split", m.Arch, correct, test.Len(), 100*float64(correct)/float64(test.Len()))
-	if 10*correct < 9*test.Len() {
-		t.Fatalf("accuracy %d/%d below 90%%", correct, test.Len())
-	}
+	return m, m.Validate()
 }

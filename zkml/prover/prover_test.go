@@ -9,6 +9,7 @@ import (
 
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 func tinyArch() model.Arch {
@@ -51,7 +52,7 @@ func TestKeyFilesAndProofFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mdl, _ := model.RandomModel(tinyArch(), 3)
+	mdl, _ := train.RandomModel(tinyArch(), 3)
 	rng := rand.New(rand.NewPCG(1, 1))
 	x := make([]int, 8)
 	for i := range x {
@@ -104,7 +105,7 @@ func TestKeyFilesAndProofFile(t *testing.T) {
 	// Keys for one arch refuse a model of another.
 	other := tinyArch()
 	other.Shifts[0]++
-	om, _ := model.RandomModel(other, 1)
+	om, _ := train.RandomModel(other, 1)
 	if _, err := loaded.ProveInference(om, x); err == nil {
 		t.Fatal("model of another arch proved")
 	}

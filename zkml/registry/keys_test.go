@@ -13,6 +13,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // Groth16 setup is the slow part of every test here, so each circuit is set
@@ -120,10 +121,10 @@ func getTiny(t *testing.T) *tinyFixture {
 func buildTiny(t *testing.T) (*tinyFixture, error) {
 	f := &tinyFixture{arch: tinyArch()}
 	var err error
-	if f.m, err = model.RandomModel(f.arch, 1); err != nil {
+	if f.m, err = train.RandomModel(f.arch, 1); err != nil {
 		return nil, err
 	}
-	if f.other, err = model.RandomModel(f.arch, 2); err != nil {
+	if f.other, err = train.RandomModel(f.arch, 2); err != nil {
 		return nil, err
 	}
 	if f.comm, err = f.m.ComputeCommitment(); err != nil {

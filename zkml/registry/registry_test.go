@@ -308,7 +308,7 @@ func TestFeeCoversVerification(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res := app.ApplyBlock(kv, chain.Block{Height: 2, ChainID: "t"}, [][]byte{tx}).Txs[0]
+		res := app.ApplyBlock(kv, chain.Block{Height: 2, ChainID: "t"}, [][]byte{tx}, nil).Txs[0]
 		if res.Code == 0 {
 			seq++
 		}

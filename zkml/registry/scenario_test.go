@@ -16,6 +16,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
+	"github.com/tenun-chain/tenun/zkml/train"
 )
 
 // digitsTrain is the smallest digits MLP found to reach 90% on the 360
@@ -23,8 +24,8 @@ import (
 // peaks at 324, 64-10-10 also at 330). The accuracy circuit grows ~3k
 // constraints per hidden unit over a ~90k base (unpacking and hashing the
 // test set), so the hidden width is what the setup time depends on.
-func digitsTrain() model.TrainConfig {
-	return model.TrainConfig{Hidden: []int{8}, Epochs: 60, Seed: 3, Noise: 0.2}
+func digitsTrain() train.TrainConfig {
+	return train.TrainConfig{Hidden: []int{8}, Epochs: 60, Seed: 3, Noise: 0.2}
 }
 
 // TestDigitsAccuracyOnDevnet is the end-to-end claim: a digits MLP is
@@ -48,7 +49,7 @@ func TestDigitsAccuracyOnDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	train, err := ds.Slice(0, model.DigitsTrainRows)
+	trainSet, err := ds.Slice(0, model.DigitsTrainRows)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,11 +57,11 @@ func TestDigitsAccuracyOnDevnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fm, err := model.Train(train, 10, digitsTrain())
+	fm, err := train.Train(trainSet, 10, digitsTrain())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := model.Quantize(fm, train, model.QuantizeConfig{})
+	m, err := train.Quantize(fm, trainSet, train.QuantizeConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}

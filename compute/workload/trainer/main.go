@@ -77,6 +77,10 @@ func main() {
 	}
 }
 
+// trainKernels, set by kernels.go in builds with -tags tenunkernels, trains
+// with the sandbox's tensor kernels instead of the pure-Go loops below.
+var trainKernels func(m *model, ds *dataset, train, test []int, cfg config, rng *splitmix64) (epochLoss []float64, trainEval, testEval evaluation)
+
 func run(cfg config) error {
 	if cfg.epochs < 0 || cfg.hidden < 1 || cfg.batch < 1 || cfg.holdout < 0 || cfg.holdout >= 100 || !(cfg.lr > 0) {
 		return errors.New("invalid hyperparameters: need epochs>=0, hidden>=1, batch>=1, 0<=holdout<100, lr>0")
@@ -95,15 +99,20 @@ func run(cfg config) error {
 	}
 
 	m := newModel(cfg.hidden, &ds.perm, &rng)
-	b := newBatch(min(cfg.batch, len(train)), m.stride)
-	epochLoss := make([]float64, 0, cfg.epochs)
-	for range cfg.epochs {
-		rng.shuffle(train)
-		epochLoss = append(epochLoss, m.trainEpoch(ds, train, cfg.batch, cfg.lr, b))
+	var epochLoss []float64
+	var trainEval, testEval evaluation
+	if trainKernels != nil {
+		epochLoss, trainEval, testEval = trainKernels(m, ds, train, test, cfg, &rng)
+	} else {
+		b := newBatch(min(cfg.batch, len(train)), m.stride)
+		epochLoss = make([]float64, 0, cfg.epochs)
+		for range cfg.epochs {
+			rng.shuffle(train)
+			epochLoss = append(epochLoss, m.trainEpoch(ds, train, cfg.batch, cfg.lr, b))
+		}
+		trainEval = m.evaluate(ds, train, b)
+		testEval = m.evaluate(ds, test, b)
 	}
-
-	trainEval := m.evaluate(ds, train, b)
-	testEval := m.evaluate(ds, test, b)
 
 	if err := os.MkdirAll(cfg.outDir, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)

@@ -11,10 +11,15 @@ function tnn(utnn) {
   return `${whole}.${frac.replace(/0{1,4}$/, "")} TNN`;
 }
 
+// The server's per-run token, from the URL `tenun annotate` printed.
+const token = new URLSearchParams(location.search).get("token") || "";
+
 async function call(method, path, body) {
+  const headers = { "Tenun-Token": token };
+  if (body) headers["Content-Type"] = "application/json";
   const res = await fetch(path, {
     method,
-    headers: body ? { "Content-Type": "application/json" } : {},
+    headers,
     body: body ? JSON.stringify(body) : undefined,
   });
   const data = await res.json();
