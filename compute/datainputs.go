@@ -23,7 +23,13 @@ type DataInput struct {
 	Name    string `json:"name" cbor:"1,keyasint"`
 	Dataset uint64 `json:"dataset" cbor:"2,keyasint"`
 	Version uint64 `json:"version" cbor:"3,keyasint"`
+	// Columns the job reads, in this order (empty: all); the gateway
+	// serves only these.
+	Columns []string `json:"columns,omitempty" cbor:"4,keyasint,omitempty"`
 }
+
+// MaxDataColumns bounds the columns a dataset input names.
+const MaxDataColumns = 256
 
 // Scope is the scope of a job's data grants.
 func Scope(job uint64) string { return "compute-job/" + chain.U64(job) }
@@ -35,6 +41,14 @@ func validateDataInputs(in []DataInput, files []Input) error {
 	for i, d := range in {
 		if err := validInputName(d.Name); err != nil {
 			return err
+		}
+		if len(d.Columns) > MaxDataColumns {
+			return chain.Wrap(chain.ErrInvalidRequest, "dataset input %q: %d columns, at most %d", d.Name, len(d.Columns), MaxDataColumns)
+		}
+		for _, c := range d.Columns {
+			if c == "" || len(c) > MaxInputName || strings.ContainsRune(c, ',') {
+				return chain.Wrap(chain.ErrInvalidRequest, "dataset input %q: column name %q", d.Name, c)
+			}
 		}
 		if d.Version == 0 {
 			return chain.Wrap(chain.ErrInvalidRequest, "dataset input %q: version must be 1 or more", d.Name)

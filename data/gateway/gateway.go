@@ -170,13 +170,34 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 		writeErr(w, http.StatusInternalServerError, err)
 		return
 	}
+	schema := d.Schema
+	if cols := r.URL.Query().Get("columns"); cols != "" {
+		// A projection (a training job's input takes the columns it reads);
+		// the Merkle root header still names the whole version.
+		idx, err := data.ColumnIndexes(d, strings.Split(cols, ","))
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, err)
+			return
+		}
+		schema = make([]data.Column, len(idx))
+		for k, i := range idx {
+			schema[k] = d.Schema[i]
+		}
+		for n, rec := range records {
+			out := make([]string, len(idx))
+			for k, i := range idx {
+				out[k] = rec[i]
+			}
+			records[n] = out
+		}
+	}
 	var buf bytes.Buffer
 	if r.URL.Query().Get("format") == "jsonl" {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		enc := json.NewEncoder(&buf)
 		for _, rec := range records {
 			obj := make(map[string]string, len(rec))
-			for i, c := range d.Schema {
+			for i, c := range schema {
 				obj[c.Name] = rec[i]
 			}
 			enc.Encode(obj)
@@ -184,8 +205,8 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 	} else {
 		w.Header().Set("Content-Type", "text/csv")
 		cw := csv.NewWriter(&buf)
-		header := make([]string, len(d.Schema))
-		for i, c := range d.Schema {
+		header := make([]string, len(schema))
+		for i, c := range schema {
 			header[i] = c.Name
 		}
 		cw.Write(header)
