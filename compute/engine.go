@@ -481,6 +481,9 @@ func plantSpotCheck(ctx *chain.Context, settled *Job) error {
 			return nil
 		}
 	}
+	if len(src.Data) > 0 {
+		return nil // its data is open to its own scope only: no re-run
+	}
 	cost := src.MaxCost()
 	if chain.Balance(ctx.KV, SpotPool) < cost {
 		return nil // the pool cannot fund it; no check this time

@@ -131,7 +131,10 @@ func postJob(ctx *chain.Context, m *MsgPostJob) error {
 		ID: id, Tenant: ctx.Sender, Spec: m.Spec, MaxPrice: m.MaxPrice, Redundancy: m.Redundancy,
 		Timeout: m.Timeout, DeadlineBlocks: m.DeadlineBlocks, ChallengeBlocks: m.ChallengeBlocks,
 		Units: m.Spec.Units(), Budget: budget, Posted: ctx.Block.Height, Deadline: ctx.Block.Height + m.DeadlineBlocks,
-		Status: StatusRunning, Stage: StageWork, Want: m.Redundancy, Assignments: []Assignment{},
+		Status: StatusRunning, Stage: StageWork, Want: m.Redundancy, Assignments: []Assignment{}, Data: m.Data,
+	}
+	if err := openDataInputs(ctx, &j); err != nil {
+		return err
 	}
 	ctx.Emit("compute_job", "id", chain.U64(id), "tenant", ctx.Sender.String(), "budget", chain.U64(budget),
 		"redundancy", chain.U64(uint64(m.Redundancy)))

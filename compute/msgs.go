@@ -217,6 +217,9 @@ type MsgPostJob struct {
 	DeadlineBlocks int64 `json:"deadline_blocks" cbor:"5,keyasint"`
 	// ChallengeBlocks is the challenge window of an optimistic (r = 1) result.
 	ChallengeBlocks int64 `json:"challenge_blocks,omitempty" cbor:"6,keyasint,omitempty"`
+	// Data are dataset versions the job reads (compute-to-data); the
+	// tenant must curate each dataset or hold a grant to it.
+	Data []DataInput `json:"data,omitempty" cbor:"7,keyasint,omitempty"`
 }
 
 func (*MsgPostJob) Type() string { return "compute/post_job" }
@@ -230,6 +233,9 @@ const PostJobFee = 90
 func (*MsgPostJob) ExtraFee() uint64 { return PostJobFee }
 func (m *MsgPostJob) ValidateBasic() error {
 	if err := m.Spec.validate(); err != nil {
+		return err
+	}
+	if err := validateDataInputs(m.Data, m.Spec.Inputs); err != nil {
 		return err
 	}
 	switch {

@@ -142,6 +142,8 @@ type Job struct {
 	// Idle counts consecutive matching passes that found no provider for
 	// an open slot; retries back off with it (see nextDue).
 	Idle uint32 `json:"idle,omitempty" cbor:"27,keyasint,omitempty"`
+	// Data are the dataset versions the job reads (see DataInput).
+	Data []DataInput `json:"data,omitempty" cbor:"28,keyasint,omitempty"`
 }
 
 func (j *Job) final() bool {

@@ -41,8 +41,14 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return out, nil
 	}
 	if kind == "lineage" {
-		edges, versions := Trace(kv, arg)
-		return map[string]any{"ref": arg, "edges": edges, "versions": versions}, nil
+		edges, versions, claims := Trace(kv, arg)
+		if edges == nil {
+			edges = []Edge{}
+		}
+		if claims == nil {
+			claims = []Edge{}
+		}
+		return map[string]any{"ref": arg, "edges": edges, "versions": versions, "unverified": claims}, nil
 	}
 	id, err := strconv.ParseUint(arg, 10, 64)
 	if err != nil {

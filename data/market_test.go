@@ -1,7 +1,6 @@
 package data
 
 import (
-	"bytes"
 	"github.com/tenun-chain/tenun/internal/domaintest"
 	"testing"
 
@@ -131,12 +130,12 @@ func TestDecimalParsing(t *testing.T) {
 }
 
 func TestMerkleRootSensitivity(t *testing.T) {
-	a := [][]byte{{1}, {2}, {3}}
-	b := [][]byte{{1}, {3}, {2}}
-	if bytes.Equal(MerkleRoot(a), MerkleRoot(b)) {
+	a := []chain.Hash{{1}, {2}, {3}}
+	b := []chain.Hash{{1}, {3}, {2}}
+	if MerkleRoot(a) == MerkleRoot(b) {
 		t.Fatal("order must change the root")
 	}
-	if bytes.Equal(MerkleRoot(a), MerkleRoot(a[:2])) {
+	if MerkleRoot(a) == MerkleRoot(a[:2]) {
 		t.Fatal("dropping a leaf must change the root")
 	}
 }

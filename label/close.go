@@ -289,6 +289,13 @@ func record(ctx *chain.Context, j *Job, res *Results) error {
 		j.Status = StatusForfeited
 	}
 	j.Closed = ctx.Block.Height
+	if j.Source != nil {
+		// A job that labelled nothing still settles: the export's own
+		// writes are dropped and the reason recorded.
+		if err := ctx.Isolated(func(sub *chain.Context) error { return exportResults(sub, j, res, Workers(sub.KV, j)) }); err != nil {
+			ctx.Emit("label_export_error", "job", chain.U64(j.ID), "error", err.Error())
+		}
+	}
 	enc := EncodeResults(res)
 	j.ResultsCID = chain.BlobCID(enc)
 	chain.NoteBlob(ctx, j.ResultsCID, j.Requester, uint64(len(enc))) // nodes keep the results' blob

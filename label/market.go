@@ -32,9 +32,14 @@ func createJob(ctx *chain.Context, m *MsgCreateJob) error {
 		ConfidencePPM: m.ConfidencePPM, Reward: m.Reward, Stake: m.Stake, QualityPPM: m.QualityPPM,
 		BatchSize: m.BatchSize, MaxPerWorker: m.MaxPerWorker, GoldHash: m.GoldHash, Budget: budget,
 		Created: h, CommitEnd: h + m.DeadlineBlocks, RevealEnd: h + m.DeadlineBlocks + m.RevealBlocks,
-		ForfeitAt: h + m.DeadlineBlocks + m.RevealBlocks + m.GraceBlocks, Status: StatusOpen,
+		ForfeitAt: h + m.DeadlineBlocks + m.RevealBlocks + m.GraceBlocks, Status: StatusOpen, Source: m.Source,
 		Task: m.Task, RatingMin: m.RatingMin, RatingMax: m.RatingMax, Width: m.Width, Height: m.Height, MaxBoxes: m.MaxBoxes,
 		Instructions: m.Instructions, Examples: m.Examples,
+	}
+	if m.Source != nil {
+		if err := loadSourceItems(ctx, id, m); err != nil {
+			return err
+		}
 	}
 	if err := chain.Lock(ctx, ctx.Sender, j.Escrow(), budget); err != nil {
 		return fmt.Errorf("lock the budget of label job %d: %w", id, err)

@@ -115,13 +115,16 @@ type MsgCreateJob struct {
 	// Instructions and worked examples for the labeling page.
 	Instructions string   `json:"instructions,omitempty" cbor:"26,keyasint,omitempty"`
 	Examples     []string `json:"examples,omitempty" cbor:"27,keyasint,omitempty"`
+	// Source takes the items from a data-market dataset version (with
+	// ItemCount its record count) instead of Items or ItemsCID.
+	Source *DataSource `json:"source,omitempty" cbor:"40,keyasint,omitempty"`
 }
 
 func (*MsgCreateJob) Type() string { return "label/create-job" }
 
 // Count is the number of items of the job.
 func (m *MsgCreateJob) Count() uint32 {
-	if m.ItemsCID != "" {
+	if m.ItemsCID != "" || m.Source != nil {
 		return m.ItemCount
 	}
 	return uint32(len(m.Items))
@@ -150,7 +153,11 @@ func (m *MsgCreateJob) ValidateBasic() error {
 	default:
 		return bad("item kind %q: want %q or %q", m.ItemKind, KindText, KindGrid)
 	}
-	if m.ItemsCID != "" {
+	if m.Source != nil {
+		if err := m.Source.validate(m); err != nil {
+			return err
+		}
+	} else if m.ItemsCID != "" {
 		if len(m.Items) > 0 {
 			return bad("give inline items or an items CID, not both")
 		}

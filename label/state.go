@@ -51,14 +51,16 @@ type Job struct {
 	Closed        int64         `json:"closed,omitempty" cbor:"32,keyasint,omitempty"`
 	Overlap       uint64        `json:"overlap" cbor:"33,keyasint"` // extra answer slots opened by dynamic overlap
 	// Task type and its parameters (see MsgCreateJob); "" is TaskChoice.
-	Task         string   `json:"task,omitempty" cbor:"34,keyasint,omitempty"`
-	RatingMin    int64    `json:"rating_min,omitempty" cbor:"35,keyasint,omitempty"`
-	RatingMax    int64    `json:"rating_max,omitempty" cbor:"36,keyasint,omitempty"`
-	Width        uint32   `json:"width,omitempty" cbor:"37,keyasint,omitempty"`
-	Height       uint32   `json:"height,omitempty" cbor:"38,keyasint,omitempty"`
-	MaxBoxes     uint32   `json:"max_boxes,omitempty" cbor:"39,keyasint,omitempty"`
-	Instructions string   `json:"instructions,omitempty" cbor:"40,keyasint,omitempty"`
-	Examples     []string `json:"examples,omitempty" cbor:"41,keyasint,omitempty"`
+	Task         string      `json:"task,omitempty" cbor:"34,keyasint,omitempty"`
+	RatingMin    int64       `json:"rating_min,omitempty" cbor:"35,keyasint,omitempty"`
+	RatingMax    int64       `json:"rating_max,omitempty" cbor:"36,keyasint,omitempty"`
+	Width        uint32      `json:"width,omitempty" cbor:"37,keyasint,omitempty"`
+	Height       uint32      `json:"height,omitempty" cbor:"38,keyasint,omitempty"`
+	MaxBoxes     uint32      `json:"max_boxes,omitempty" cbor:"39,keyasint,omitempty"`
+	Instructions string      `json:"instructions,omitempty" cbor:"40,keyasint,omitempty"`
+	Examples     []string    `json:"examples,omitempty" cbor:"41,keyasint,omitempty"`
+	Source       *DataSource `json:"source,omitempty" cbor:"50,keyasint,omitempty"`   // items from a dataset version
+	Labelled     uint64      `json:"labelled,omitempty" cbor:"51,keyasint,omitempty"` // the labelled dataset made at close
 }
 
 // TaskType is the job's task type, the default filled in.

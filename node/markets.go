@@ -7,6 +7,7 @@ import (
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/data/gateway"
 	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/pipeline"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
@@ -20,6 +21,7 @@ func Markets() []chain.Domain {
 		label.Domain{},
 		compute.Domain{},
 		registry.Domain{},
+		pipeline.Domain{}, // last: it reads what the markets settled in this block
 	}
 }
 

@@ -58,8 +58,9 @@ const TrainerDataName = "digits.csv.gz"
 
 // Output files the trainer writes.
 const (
-	ModelFile   = "model.json"
-	MetricsFile = "metrics.json"
+	ModelFile     = "model.json"     // float model, zkML's float format
+	QuantizedFile = "quantized.json" // the model quantized for zkML (its commitment is what claims name)
+	MetricsFile   = "metrics.json"
 )
 
 // TrainerOptions are the trainer's hyperparameters; zero values keep the

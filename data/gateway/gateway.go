@@ -107,7 +107,7 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 		writeErr(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "dataset id %q", r.PathValue("id")))
 		return
 	}
-	kv, _, err := host.Snapshot()
+	kv, height, err := host.Snapshot()
 	if err != nil {
 		writeErr(w, http.StatusServiceUnavailable, err)
 		return
@@ -126,6 +126,19 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 		return
 	}
 	g, ok := data.HasGrant(kv, id, buyer)
+	if scope := r.URL.Query().Get("scope"); scope != "" {
+		// Compute-to-data: a provider assigned to a job reads the job's
+		// input under the job's scoped grant, only while the job lasts.
+		ver, err := strconv.ParseUint(r.URL.Query().Get("version"), 10, 64)
+		if err == nil {
+			err = data.ScopedAccess(kv, id, ver, scope, buyer, height)
+		}
+		if err != nil {
+			writeErr(w, http.StatusForbidden, err)
+			return
+		}
+		g, ok = data.Grant{Dataset: id, Buyer: buyer, Version: ver}, true
+	}
 	if !ok {
 		writeErr(w, http.StatusForbidden, chain.Wrap(chain.ErrUnauthorized, "%s holds no grant to dataset %d: buy it first", buyer, id))
 		return
@@ -157,13 +170,34 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 		writeErr(w, http.StatusInternalServerError, err)
 		return
 	}
+	schema := d.Schema
+	if cols := r.URL.Query().Get("columns"); cols != "" {
+		// A projection (a training job's input takes the columns it reads);
+		// the Merkle root header still names the whole version.
+		idx, err := data.ColumnIndexes(d, strings.Split(cols, ","))
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, err)
+			return
+		}
+		schema = make([]data.Column, len(idx))
+		for k, i := range idx {
+			schema[k] = d.Schema[i]
+		}
+		for n, rec := range records {
+			out := make([]string, len(idx))
+			for k, i := range idx {
+				out[k] = rec[i]
+			}
+			records[n] = out
+		}
+	}
 	var buf bytes.Buffer
 	if r.URL.Query().Get("format") == "jsonl" {
 		w.Header().Set("Content-Type", "application/x-ndjson")
 		enc := json.NewEncoder(&buf)
 		for _, rec := range records {
 			obj := make(map[string]string, len(rec))
-			for i, c := range d.Schema {
+			for i, c := range schema {
 				obj[c.Name] = rec[i]
 			}
 			enc.Encode(obj)
@@ -171,15 +205,15 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 	} else {
 		w.Header().Set("Content-Type", "text/csv")
 		cw := csv.NewWriter(&buf)
-		header := make([]string, len(d.Schema))
-		for i, c := range d.Schema {
+		header := make([]string, len(schema))
+		for i, c := range schema {
 			header[i] = c.Name
 		}
 		cw.Write(header)
 		cw.WriteAll(records)
 	}
 	w.Header().Set("X-Tenun-Version", strconv.FormatUint(ver, 10))
-	w.Header().Set("X-Tenun-Merkle-Root", hex.EncodeToString(v.Root))
+	w.Header().Set("X-Tenun-Merkle-Root", v.Root.String())
 	w.Write(buf.Bytes())
 }
 
@@ -200,11 +234,14 @@ func authenticate(r *http.Request, chainID string, now time.Time) (chain.Address
 	return chain.AddressFromPubKey(pub), nonce, nil
 }
 
-// VersionRecords assembles the records of a version from its batches' blobs
-// and checks them against the version's Merkle root.
+// VersionRecords returns the records of a version, from state (where the
+// chain keeps them) or else from its batches' blobs, checked against the
+// version's Merkle root.
 func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v data.Version) ([][]string, error) {
+	if rows, err := data.Rows(kv, v.Dataset, v.Count); err == nil {
+		return checkRoot(v, rows)
+	}
 	out := make([][]string, 0, v.Count)
-	hashes := make([][]byte, 0, v.Count)
 	for seq := uint64(1); seq <= v.Batches && uint64(len(out)) < v.Count; seq++ {
 		b, ok := data.GetBatch(kv, v.Dataset, seq)
 		if !ok {
@@ -223,10 +260,18 @@ func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v data.Versi
 				break
 			}
 			out = append(out, recs[i])
-			hashes = append(hashes, data.RecordHash(recs[i]))
 		}
 	}
-	if !bytes.Equal(data.MerkleRoot(hashes), v.Root) {
+	return checkRoot(v, out)
+}
+
+// checkRoot returns records if they are the ones v's Merkle root commits to.
+func checkRoot(v data.Version, out [][]string) ([][]string, error) {
+	hashes := make([]chain.Hash, len(out))
+	for i, rec := range out {
+		hashes[i] = data.RecordHash(rec)
+	}
+	if data.MerkleRoot(hashes) != v.Root {
 		return nil, fmt.Errorf("dataset %d version %d: records do not match the committed Merkle root", v.Dataset, v.Version)
 	}
 	return out, nil

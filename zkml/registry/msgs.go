@@ -232,12 +232,30 @@ type MsgCommitModel struct {
 	Commitment model.Digest `json:"commitment" cbor:"1,keyasint"`
 	Arch       Arch         `json:"arch" cbor:"2,keyasint"`
 	Name       string       `json:"name" cbor:"3,keyasint"`
+	// Source, when set, names the compute job the model came out of; the
+	// chain checks the commitment against the job's verified output.
+	Source *ModelSource `json:"source,omitempty" cbor:"4,keyasint,omitempty"`
 }
 
 func (*MsgCommitModel) Type() string { return "zkml/commit-model" }
+
+// ExtraFee covers checking a source: hashing the archive, decoding the
+// model and recomputing its commitment.
+func (m *MsgCommitModel) ExtraFee() uint64 {
+	if m.Source == nil {
+		return 0
+	}
+	return ModelCommitFee + ArchiveFeePerKiB*uint64((len(m.Source.Archive)+1023)/1024)
+}
+
 func (m *MsgCommitModel) ValidateBasic() error {
 	if m.Name == "" || len(m.Name) > MaxNameLen {
 		return chain.Wrap(chain.ErrInvalidRequest, "name must be 1 to %d characters", MaxNameLen)
+	}
+	if m.Source != nil {
+		if err := m.Source.validate(); err != nil {
+			return err
+		}
 	}
 	if _, err := m.Commitment.Element(); err != nil {
 		return chain.Wrap(chain.ErrInvalidRequest, "commitment: %v", err)
@@ -381,6 +399,11 @@ type MsgSubmitProof struct {
 	Inference *InferenceClaim `json:"inference,omitempty" cbor:"3,keyasint,omitempty"`
 	Accuracy  *AccuracyClaim  `json:"accuracy,omitempty" cbor:"4,keyasint,omitempty"`
 	Proof     []byte          `json:"proof" cbor:"5,keyasint"`
+	// ComputeJob and Output, when given, say which compute job's output the
+	// claim is about; the chain refuses them unless the model came out of
+	// exactly that job and output.
+	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"6,keyasint,omitempty"`
+	Output     string `json:"output,omitempty" cbor:"7,keyasint,omitempty"`
 }
 
 func (*MsgSubmitProof) Type() string { return "zkml/submit-proof" }

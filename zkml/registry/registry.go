@@ -42,6 +42,8 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/compute"
+	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 )
@@ -73,6 +75,11 @@ type Model struct {
 	Arch       Arch          `json:"arch" cbor:"5,keyasint"`
 	Height     int64         `json:"height" cbor:"6,keyasint"`
 	Claims     uint64        `json:"claims" cbor:"7,keyasint"` // verified claims recorded so far
+	// ComputeJob and Output: the compute job the model came out of and its
+	// output CID, checked at commit (see ModelSource); zero when committed
+	// by hand.
+	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"8,keyasint,omitempty"`
+	Output     string `json:"output,omitempty" cbor:"9,keyasint,omitempty"`
 }
 
 // TestSet is a registered test set.
@@ -107,6 +114,10 @@ type Claim struct {
 	// every claim shown says whether its key came from a ceremony.
 	Ceremony uint64 `json:"ceremony,omitempty" cbor:"20,keyasint,omitempty"`
 	Trust    string `json:"trust" cbor:"21,keyasint"`
+	// ComputeJob and Output are the model's (the chain copies them): the
+	// compute job output the claim is about.
+	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"11,keyasint,omitempty"`
+	Output     string `json:"output,omitempty" cbor:"12,keyasint,omitempty"`
 }
 
 // Keys.
@@ -226,9 +237,24 @@ func registerCircuit(ctx *chain.Context, m *MsgRegisterCircuit) error {
 }
 
 func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
-	ok := ownedKey(ctx.Sender, m.Commitment)
+	owner := ctx.Sender
+	var job uint64
+	var output string
+	if m.Source != nil {
+		var err error
+		if output, err = checkSource(ctx, m); err != nil {
+			return err
+		}
+		job = m.Source.ComputeJob
+		if prev, ok := ModelOfJob(ctx.KV, job); ok {
+			return chain.Wrap(chain.ErrConflict, "compute job %d's model is already committed as model %d", job, prev.ID)
+		}
+		j, _ := compute.GetJob(ctx.KV, job)
+		owner = j.Tenant // the job's model is its tenant's, whoever brings it
+	}
+	ok := ownedKey(owner, m.Commitment)
 	if raw := ctx.KV.Get(ok); raw != nil {
-		return chain.Wrap(chain.ErrConflict, "you already committed %s as model %d", m.Commitment, binary.BigEndian.Uint64(raw))
+		return chain.Wrap(chain.ErrConflict, "%s already committed %s as model %d", owner, m.Commitment, binary.BigEndian.Uint64(raw))
 	}
 	var id uint64 = 1
 	if raw := ctx.KV.Get(keyModelSeq); len(raw) == 8 {
@@ -237,9 +263,15 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 	ctx.KV.Set(keyModelSeq, chain.Uint64Bytes(id))
 	ctx.KV.Set(ok, chain.Uint64Bytes(id))
 	chain.Put(ctx.KV, modelKey(id), Model{
-		ID: id, Owner: ctx.Sender, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
+		ID: id, Owner: owner, Name: m.Name, Commitment: m.Commitment, Arch: m.Arch, Height: ctx.Block.Height,
+		ComputeJob: job, Output: output,
 	})
-	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", ctx.Sender.String(), "commitment", m.Commitment.String(),
+	if job != 0 {
+		if err := recordSourceLineage(ctx, job, output, id); err != nil {
+			return err
+		}
+	}
+	ctx.Emit("zkml_model", "id", chain.U64(id), "owner", owner.String(), "commitment", m.Commitment.String(),
 		"arch", m.Arch.String(), "name", m.Name)
 	return nil
 }
@@ -289,10 +321,15 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	if cid, ok := SealedCeremonyFor(ctx.KV, c.Spec); ok && c.Ceremony == 0 {
 		return chain.Wrap(chain.ErrUnauthorized, "circuit %s is from a %s; ceremony %d sealed the circuit for this spec: prove under it", c.ID, TrustSingleParty, cid)
 	}
+	if (m.ComputeJob != 0 || m.Output != "") && (m.ComputeJob != mdl.ComputeJob || m.Output != mdl.Output) {
+		return chain.Wrap(chain.ErrInvalidRequest, "the claim is about compute job %d output %q, but model %d came out of compute job %d output %q",
+			m.ComputeJob, m.Output, mdl.ID, mdl.ComputeJob, mdl.Output)
+	}
 	claim := Claim{
 		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: c.Spec.Kind, Circuit: c.ID, Commitment: mdl.Commitment,
 		Inference: m.Inference, Accuracy: m.Accuracy, Height: ctx.Block.Height, Prover: ctx.Sender,
 		Ceremony: c.Ceremony, Trust: c.trust(),
+		ComputeJob: mdl.ComputeJob, Output: mdl.Output,
 	}
 	var pub []fr.Element
 	switch {
@@ -348,6 +385,9 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	chain.Put(ctx.KV, modelKey(mdl.ID), mdl)
 	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
 	ctx.KV.Set(sk, chain.Uint64Bytes(claim.Seq))
+	if err := data.RecordEdge(ctx, ModelRef(mdl.ID), ClaimRef(mdl.ID, claim.Seq), data.RelClaim); err != nil {
+		return err
+	}
 	ev := []string{"model", chain.U64(mdl.ID), "claim", chain.U64(claim.Seq), "kind", claim.Kind,
 		"circuit", c.ID.String(), "prover", ctx.Sender.String()}
 	if a := m.Accuracy; a != nil {

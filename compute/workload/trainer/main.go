@@ -1,7 +1,8 @@
 // Command trainer is the reference workload of Tenun's compute market: it
 // trains a small multilayer perceptron (64 inputs, one ReLU hidden layer,
 // softmax over 10 classes) on the 8x8 handwritten digits data set and writes
-// the model and its metrics as JSON.
+// the model (float, zkML's float format), the model quantized for zkML, and
+// its metrics as JSON.
 //
 // It is built for GOOS=wasip1 GOARCH=wasm and run in the sandbox, and natively
 // as the benchmark baseline. Both must write the same bytes, on every run and
@@ -118,6 +119,9 @@ func run(cfg config) error {
 	}
 	if err := os.WriteFile(filepath.Join(cfg.outDir, "model.json"), m.json(), 0o644); err != nil {
 		return fmt.Errorf("write model: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.outDir, "quantized.json"), m.quantize(ds, train).json(), 0o644); err != nil {
+		return fmt.Errorf("write quantized model: %w", err)
 	}
 	metrics := metricsJSON(cfg, len(ds.labels), len(train), len(test), epochLoss, trainEval, testEval)
 	if err := os.WriteFile(filepath.Join(cfg.outDir, "metrics.json"), metrics, 0o644); err != nil {
@@ -885,43 +889,227 @@ func (j *jsonBuf) floats(vs []float64) {
 	j.b = append(j.b, ']')
 }
 
+// floatLayers returns the weights in natural pixel order: w[0][j][i]
+// connects pixel i to hidden unit j, w[1][k][j] hidden unit j to class k.
+func (m *model) floatLayers() (w [2][][]float64, b [2][]float64) {
+	w[0] = make([][]float64, m.hidden)
+	for j := range m.hidden {
+		w[0][j] = make([]float64, numInputs)
+		for i := range numInputs {
+			w[0][j][i] = *m.w1At(j, m.place[i])
+		}
+	}
+	w[1] = make([][]float64, numClasses)
+	for k := range numClasses {
+		w[1][k] = make([]float64, m.hidden)
+		for j := range m.hidden {
+			w[1][k][j] = *m.w2At(k, j)
+		}
+	}
+	b[0] = append([]float64{}, m.b1[:m.hidden]...)
+	b[1] = append([]float64{}, m.b2[:]...)
+	return w, b
+}
+
+// json is the float model in zkML's float format ("tenun-zkml-float/v1":
+// `tenun zk quantize --float` reads it): sizes, the input scale (integer
+// pixel = float input x in_scale), weights[layer][out][in], bias[layer][out].
 func (m *model) json() []byte {
+	w, b := m.floatLayers()
 	var j jsonBuf
 	j.raw("{")
 	j.key(true, "format")
-	j.str("tenun-mlp/v1")
-	j.key(false, "inputs")
+	j.str("tenun-zkml-float/v1")
+	j.key(false, "sizes")
+	j.raw("[")
 	j.int(numInputs)
-	j.key(false, "input_scale")
-	j.float(1.0 / pixelMax)
-	j.key(false, "hidden")
+	j.raw(",")
 	j.int(m.hidden)
-	j.key(false, "hidden_activation")
-	j.str("relu")
-	j.key(false, "classes")
+	j.raw(",")
 	j.int(numClasses)
-	j.key(false, "w1")
-	j.b = append(j.b, '[')
-	for i := range m.hidden * numInputs {
-		if i > 0 {
-			j.b = append(j.b, ',')
+	j.raw("]")
+	j.key(false, "in_scale")
+	j.int(pixelMax)
+	j.key(false, "weights")
+	j.raw("[")
+	for l := range w {
+		if l > 0 {
+			j.raw(",")
 		}
-		j.float(*m.w1At(i/numInputs, m.place[i%numInputs]))
-	}
-	j.b = append(j.b, ']')
-	j.key(false, "b1")
-	j.floats(m.b1[:m.hidden])
-	j.key(false, "w2")
-	j.b = append(j.b, '[')
-	for i := range numClasses * m.hidden {
-		if i > 0 {
-			j.b = append(j.b, ',')
+		j.raw("[")
+		for r, row := range w[l] {
+			if r > 0 {
+				j.raw(",")
+			}
+			j.floats(row)
 		}
-		j.float(*m.w2At(i/m.hidden, i%m.hidden))
+		j.raw("]")
 	}
-	j.b = append(j.b, ']')
-	j.key(false, "b2")
-	j.floats(m.b2[:])
+	j.raw("]")
+	j.key(false, "bias")
+	j.raw("[")
+	j.floats(b[0])
+	j.raw(",")
+	j.floats(b[1])
+	j.raw("]")
+	j.raw("\n}\n")
+	return j.b
+}
+
+// Quantization inside the job, so that the job's verified output holds the
+// integer model zkML proves and the chain commits to: the same rules as
+// zkml/model.Quantize (int8 weights at 127/max|W| per layer, biases in the
+// accumulator scale, the hidden shift from the 99.9th percentile of positive
+// pre-activations on the training rows, 8-bit saturating activations, 5-bit
+// inputs). Written as "tenun-zkml-mlp/v1" without the commitment, which
+// readers (and the chain) recompute.
+const (
+	qInBits     = 5
+	qActBits    = 8
+	qActMax     = 1<<qActBits - 1
+	qWeightOff  = 128
+	qMaxFlag    = 12
+	qPercentile = 0.999
+)
+
+func bitLen(v uint64) int {
+	n := 0
+	for v != 0 {
+		v >>= 1
+		n++
+	}
+	return n
+}
+
+type quantized struct {
+	sizes    [3]int
+	shift    int
+	biasBits [2]int
+	w        [2][][]int
+	b        [2][]int64
+}
+
+func (m *model) quantize(ds *dataset, rows []int) quantized {
+	w, b := m.floatLayers()
+	q := quantized{sizes: [3]int{numInputs, m.hidden, numClasses}}
+	inMax := [2]int64{1<<qInBits - 1, qActMax}
+	for l := range 2 {
+		q.biasBits[l] = bitLen(uint64(int64(q.sizes[l])*inMax[l]*qWeightOff)) + 1
+	}
+	// acts: integer inputs of the current layer on the calibration rows.
+	acts := make([][]int64, len(rows))
+	for r, s := range rows {
+		acts[r] = make([]int64, numInputs)
+		row := ds.row(s)
+		for i := range numInputs {
+			p := m.place[i]
+			acts[r][i] = int64(math.Round(row[p/4][p%4] * pixelMax))
+		}
+	}
+	inScale := float64(pixelMax)
+	for l := range 2 {
+		maxW := 0.0
+		for _, row := range w[l] {
+			for _, v := range row {
+				maxW = max(maxW, math.Abs(v))
+			}
+		}
+		ws := 1.0
+		if maxW > 0 {
+			ws = 127 / maxW
+		}
+		bmax := float64(int64(1)<<(q.biasBits[l]-1) - 1)
+		q.w[l] = make([][]int, len(w[l]))
+		q.b[l] = make([]int64, len(w[l]))
+		for j, row := range w[l] {
+			q.w[l][j] = make([]int, len(row))
+			for i, v := range row {
+				q.w[l][j][i] = int(math.Max(-127, math.Min(127, math.Round(v*ws))))
+			}
+			q.b[l][j] = int64(math.Max(-bmax, math.Min(bmax, math.Round(float64(b[l][j]*ws)*inScale))))
+		}
+		if l == 1 {
+			break
+		}
+		zs := make([][]int64, len(acts))
+		var pos []int64
+		for r, x := range acts {
+			zs[r] = make([]int64, len(q.w[l]))
+			for j, row := range q.w[l] {
+				z := q.b[l][j]
+				for i, v := range row {
+					z += int64(v) * x[i]
+				}
+				zs[r][j] = z
+				if z > 0 {
+					pos = append(pos, z)
+				}
+			}
+		}
+		shift := 0
+		if len(pos) > 0 {
+			slices.Sort(pos)
+			p := pos[min(len(pos)-1, int(qPercentile*float64(len(pos))))]
+			shift = max(0, bitLen(uint64(p))-qActBits)
+		}
+		zb := bitLen(uint64(int64(q.sizes[0])*inMax[0]*qWeightOff) + 1<<(q.biasBits[0]-1))
+		q.shift = min(max(shift, zb+1-qActBits-qMaxFlag), zb-qActBits)
+		inScale = inScale * ws / float64(int64(1)<<q.shift)
+	}
+	return q
+}
+
+func (q quantized) json() []byte {
+	var j jsonBuf
+	j.raw("{")
+	j.key(true, "format")
+	j.str("tenun-zkml-mlp/v1")
+	j.key(false, "arch")
+	j.raw("{\"sizes\":[")
+	j.int(q.sizes[0])
+	j.raw(",")
+	j.int(q.sizes[1])
+	j.raw(",")
+	j.int(q.sizes[2])
+	j.raw("],\"in_bits\":")
+	j.int(qInBits)
+	j.raw(",\"shifts\":[")
+	j.int(q.shift)
+	j.raw("],\"bias_bits\":[")
+	j.int(q.biasBits[0])
+	j.raw(",")
+	j.int(q.biasBits[1])
+	j.raw("]}")
+	j.key(false, "layers")
+	j.raw("[")
+	for l := range 2 {
+		if l > 0 {
+			j.raw(",")
+		}
+		j.raw("{\"weights\":[")
+		for r, row := range q.w[l] {
+			if r > 0 {
+				j.raw(",")
+			}
+			j.raw("[")
+			for i, v := range row {
+				if i > 0 {
+					j.raw(",")
+				}
+				j.int(v)
+			}
+			j.raw("]")
+		}
+		j.raw("],\"bias\":[")
+		for i, v := range q.b[l] {
+			if i > 0 {
+				j.raw(",")
+			}
+			j.b = strconv.AppendInt(j.b, v, 10)
+		}
+		j.raw("]}")
+	}
+	j.raw("]")
 	j.raw("\n}\n")
 	return j.b
 }

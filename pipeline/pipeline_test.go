@@ -1,0 +1,403 @@
+package pipeline_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/compute"
+	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/pipeline"
+	"github.com/tenun-chain/tenun/zkml/model"
+	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/registry"
+	"github.com/tenun-chain/tenun/zkml/train"
+)
+
+// The pure rules over an in-memory store with every market the pipeline
+// drives: messages run as transactions would, blocks end with each
+// domain's end-block step in the node's order.
+
+func addr(b byte) chain.Address { return domaintest.Addr(b) }
+
+// Accounts.
+const (
+	team         = 1
+	contributorA = 2
+	contributorB = 3
+	annotatorA   = 6
+	annotatorB   = 7
+	providerA    = 8
+	providerB    = 9
+	prover_      = 10
+	outsider     = 11
+)
+
+type harness struct {
+	t      *testing.T
+	kv     *store.Memory
+	app    *chain.App
+	height int64
+}
+
+func domains() []chain.Domain {
+	return []chain.Domain{data.Domain{}, label.Domain{}, compute.Domain{}, registry.Domain{}, pipeline.Domain{}}
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", domains()...), height: 2}
+	g := chain.Genesis{Params: chain.DefaultParams()}
+	for i := byte(1); i <= outsider; i++ {
+		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 100_000_000})
+	}
+	if err := h.app.InitGenesis(chain.NewContext(h.kv, h.block(), chain.DefaultParams()), g); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func (h *harness) block() chain.Block {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(h.height))
+	return chain.Block{Height: h.height, ChainID: "t", Seed: sha256.Sum256(b[:])}
+}
+
+func (h *harness) run(sender byte, msg chain.Msg) error {
+	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
+}
+
+func (h *harness) must(sender byte, msg chain.Msg) {
+	h.t.Helper()
+	if err := h.run(sender, msg); err != nil {
+		h.t.Fatalf("%s from %d at %d: %v", msg.Type(), sender, h.height, err)
+	}
+}
+
+func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
+	h.t.Helper()
+	domaintest.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
+}
+
+func (h *harness) next() {
+	h.t.Helper()
+	cache := store.NewCache(h.kv)
+	ctx := chain.NewContext(cache, h.block(), chain.DefaultParams())
+	for _, d := range domains() {
+		if eb, ok := d.(chain.EndBlocker); ok {
+			if err := eb.EndBlock(ctx); err != nil {
+				h.t.Fatal(err)
+			}
+		}
+	}
+	for _, e := range ctx.Events() {
+		if e.Type == "pipeline_error" || e.Type == "compute_end_block_error" {
+			h.t.Fatalf("end block %d: %+v", h.height, e)
+		}
+	}
+	cache.Write()
+	h.height++
+	if err := chain.CheckInvariants(h.kv); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) pipe(id uint64) pipeline.Pipeline {
+	h.t.Helper()
+	p, err := pipeline.Get(h.kv, id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+func (h *harness) advanceUntil(what string, max int, done func() bool) {
+	h.t.Helper()
+	for i := 0; !done(); i++ {
+		if i == max {
+			h.t.Fatalf("%s: not after %d blocks", what, max)
+		}
+		h.next()
+	}
+}
+
+// fixture: a 16-8-10 model, its 4-row accuracy circuit and test set.
+type fixture struct {
+	arch    model.Arch
+	m       *model.Model
+	comm    model.Digest
+	regArch registry.Arch
+	ds      *model.Dataset
+	vk      []byte
+	gnark   string
+	keys    *prover.Keys
+	archive []byte
+}
+
+var (
+	fixOnce sync.Once
+	fix     *fixture
+	fixErr  error
+)
+
+func getFixture(t *testing.T) *fixture {
+	fixOnce.Do(func() { fix, fixErr = buildFixture(t.TempDir()) })
+	if fixErr != nil {
+		t.Fatal(fixErr)
+	}
+	return fix
+}
+
+func buildFixture(dir string) (*fixture, error) {
+	f := &fixture{arch: model.Arch{Sizes: []int{16, 8, 10}, InBits: 5, Shifts: []int{5}}}
+	f.arch.BiasBits = []int{model.DefaultBiasBits(16, 31), model.DefaultBiasBits(8, 255)}
+	var err error
+	if f.m, err = train.RandomModel(f.arch, 1); err != nil {
+		return nil, err
+	}
+	if f.comm, err = f.m.ComputeCommitment(); err != nil {
+		return nil, err
+	}
+	if f.regArch, err = registry.ArchOf(f.arch); err != nil {
+		return nil, err
+	}
+	f.ds = &model.Dataset{}
+	for r := range 4 {
+		x := make([]int, 16)
+		for i := range x {
+			x[i] = (r*7 + i*3) % 32
+		}
+		p, _ := f.m.Predict(x)
+		f.ds.X, f.ds.Y = append(f.ds.X, x), append(f.ds.Y, p)
+	}
+	spec := prover.Spec{Kind: prover.KindAccuracy, Arch: f.arch, Rows: 4}
+	ccs, err := prover.Compile(spec)
+	if err != nil {
+		return nil, err
+	}
+	if f.keys, err = prover.Setup(spec, ccs); err != nil {
+		return nil, err
+	}
+	if _, err := prover.SaveKeys(dir, "acc", f.keys, prover.SetupSingleParty); err != nil {
+		return nil, err
+	}
+	var man *prover.Manifest
+	if f.vk, man, err = prover.LoadVerifyingKey(filepath.Join(dir, "acc.json")); err != nil {
+		return nil, err
+	}
+	f.gnark = man.Gnark
+	b, err := json.Marshal(f.m)
+	if err != nil {
+		return nil, err
+	}
+	f.archive = sandbox.ArchiveOutputs(map[string][]byte{registry.QuantizedFile: b})
+	return f, nil
+}
+
+func (f *fixture) rows() [][]uint32 {
+	out := make([][]uint32, f.ds.Len())
+	for r := range f.ds.X {
+		for _, v := range f.ds.X[r] {
+			out[r] = append(out[r], uint32(v))
+		}
+		out[r] = append(out[r], uint32(f.ds.Y[r]))
+	}
+	return out
+}
+
+var module = []byte("\x00asm trainer")
+
+// world sets up a raw dataset of 4 records curated by the team, the
+// training module, the accuracy circuit and test set, and two providers.
+func world(t *testing.T) (*harness, *fixture, model.Digest) {
+	f := getFixture(t)
+	h := newHarness(t)
+	h.must(team, &data.MsgCreate{Name: "pixels", Price: 1000, MaxBatch: 10, Schema: []data.Column{{Name: "text", Type: data.TypeString, Required: true, MaxLen: 20}}})
+	h.must(contributorA, &data.MsgContribute{Dataset: 1, Records: [][]string{{"zero"}, {"one"}, {"two"}}})
+	h.must(contributorB, &data.MsgContribute{Dataset: 1, Records: [][]string{{"three"}}})
+	h.must(team, &data.MsgSnapshot{Dataset: 1})
+	h.must(team, &chain.MsgRegisterBlob{CID: chain.BlobCID(module), Size: uint64(len(module))})
+	h.must(prover_, &registry.MsgRegisterCircuit{Spec: registry.Spec{Kind: registry.KindAccuracy, Arch: f.regArch, Rows: 4}, VerifyingKey: f.vk, Gnark: f.gnark})
+	tsh, err := f.arch.TestSetHash(f.ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.must(outsider, &registry.MsgRegisterTestSet{Hash: tsh, Shape: registry.ShapeOf(f.regArch), Name: "public-4", Rows: f.rows()})
+	for _, p := range []byte{providerA, providerB} {
+		h.must(p, &compute.MsgRegister{CPUCores: 4, MemoryMB: 1024, Price: 1, Stake: 1_000_000})
+	}
+	return h, f, tsh
+}
+
+func spec(tsh model.Digest) pipeline.Spec {
+	return pipeline.Spec{
+		Name: "digits", Stages: []string{"label", "train", "prove"},
+		Dataset: &pipeline.DatasetSpec{Dataset: 1, Version: 1},
+		Label: &pipeline.LabelSpec{Title: "which digit", Labels: []string{"0", "1", "2", "3"}, ItemKind: label.KindText,
+			Redundancy: 2, MaxRedundancy: 2, ConfidencePPM: 500_000, Reward: 100, Stake: 1000,
+			DeadlineBlocks: 10, RevealBlocks: 10, GraceBlocks: 10, QualityPPM: 300_000, BatchSize: 4, MaxPerWorker: 4,
+			DatasetName: "pixels labelled", Price: 5000, AnnotatorBps: 2500},
+		Train: &pipeline.TrainSpec{Module: chain.BlobCID(module), InputName: "train.csv", MemoryBytes: 1 << 20, Fuel: compute.FuelPerUnit,
+			WallSeconds: 10, MaxOutputBytes: 1 << 20, MaxPrice: 10, Redundancy: 2, Timeout: 5, DeadlineBlocks: 50},
+		Prove: &pipeline.ProveSpec{TestSet: tsh, MinAccuracyBps: 7000, DeadlineBlocks: 20},
+	}
+}
+
+// Budget of the spec over 4 items: label 4 x 2 x 100 = 800, train
+// (2 + 2 tie-breakers) x 10 x 1 unit = 40.
+const need = 840
+
+func TestRefusalsChangeNothing(t *testing.T) {
+	h, _, tsh := world(t)
+	s := spec(tsh)
+	mk := func(mut func(s *pipeline.Spec), budget uint64) *pipeline.MsgCreate {
+		c := s
+		l, tr, p := *s.Label, *s.Train, *s.Prove
+		c.Label, c.Train, c.Prove = &l, &tr, &p
+		c.Stages = append([]string{}, s.Stages...)
+		if mut != nil {
+			mut(&c)
+		}
+		return &pipeline.MsgCreate{Spec: c, Budget: budget}
+	}
+	h.mustFail("missing stage", team, mk(func(s *pipeline.Spec) { s.Stages = []string{"label", "train"} }, need), chain.ErrInvalidRequest, "missing stage")
+	h.mustFail("unknown stage", team, mk(func(s *pipeline.Spec) { s.Stages = []string{"label", "finetune", "prove"} }, need), chain.ErrInvalidRequest, `unknown stage "finetune"`)
+	h.mustFail("stage without its section", team, mk(func(s *pipeline.Spec) { s.Train = nil }, need), chain.ErrInvalidRequest, "no train section")
+	h.mustFail("budget below the stages' sum", team, mk(nil, need-1), chain.ErrInsufficientFunds, "below the stages' sum 840")
+	h.mustFail("unknown module", team, mk(func(s *pipeline.Spec) { s.Train.Module = chain.BlobCID([]byte("nobody uploaded this")) }, need), chain.ErrNotFound, "training module")
+	h.mustFail("test set that does not exist", team, mk(func(s *pipeline.Spec) { s.Prove.TestSet = model.Digest{1} }, need), chain.ErrNotFound, "test set")
+	h.mustFail("dataset without a grant", outsider, mk(nil, need), chain.ErrUnauthorized, "buy version 1")
+	// A second pipeline cannot spend the first one's escrow: each locks its own.
+	bal := chain.Balance(h.kv, addr(team))
+	h.must(team, mk(nil, bal-need+1)) // leaves less than a second pipeline needs
+	h.mustFail("second pipeline over the same funds", team, mk(nil, need), chain.ErrInsufficientFunds, "")
+}
+
+// One pipeline through every stage with no action by the team.
+func TestPipelineRunsItself(t *testing.T) {
+	h, f, tsh := world(t)
+	const budget = 5000
+	before := chain.Balance(h.kv, addr(team))
+	h.must(team, &pipeline.MsgCreate{Spec: spec(tsh), Budget: budget})
+	p := h.pipe(1)
+	if p.Stage != pipeline.StageLabel || p.LabelJob != 1 {
+		t.Fatalf("pipeline %+v", p)
+	}
+	// The annotators work the labelling job the pipeline created.
+	truth := map[uint32]uint32{0: 0, 1: 1, 2: 2, 3: 3}
+	for _, w := range []byte{annotatorA, annotatorB} {
+		h.must(w, &chain.MsgBond{Pool: label.Pool, Amount: 1000})
+		h.must(w, &label.MsgJoin{Job: 1})
+	}
+	salt := func(w byte, it uint32) []byte {
+		return []byte{w, byte(it), 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't'}
+	}
+	for _, w := range []byte{annotatorA, annotatorB} {
+		c := &label.MsgCommit{Job: 1}
+		for _, tk := range label.WorkerTasks(h.kv, 1, addr(w)) {
+			c.Entries = append(c.Entries, label.CommitEntry{Item: tk.Item, Hash: label.CommitHash(1, tk.Item, truth[tk.Item], salt(w, tk.Item), addr(w))})
+		}
+		h.must(w, c)
+	}
+	for _, w := range []byte{annotatorA, annotatorB} {
+		r := &label.MsgReveal{Job: 1}
+		for _, tk := range label.WorkerTasks(h.kv, 1, addr(w)) {
+			r.Entries = append(r.Entries, label.RevealEntry{Item: tk.Item, Label: truth[tk.Item], Salt: salt(w, tk.Item)})
+		}
+		h.must(w, r)
+	}
+	h.advanceUntil("training stage", 30, func() bool { return h.pipe(1).Stage == pipeline.StageTrain })
+	p = h.pipe(1)
+	cj, err := compute.GetJob(h.kv, p.ComputeJob)
+	if err != nil || len(cj.Data) != 1 || cj.Data[0].Dataset != p.Labelled || len(cj.Assignments) != 2 {
+		t.Fatalf("training job %+v %v", cj, err)
+	}
+	if d, _ := data.GetDataset(h.kv, p.Labelled); d.Owner != addr(team) {
+		t.Fatalf("labelled dataset owned by %s", d.Owner)
+	}
+	// The providers return the trained model.
+	digest, cid := chain.Hash(sha256.Sum256(f.archive)), chain.BlobCID(f.archive)
+	h.must(providerA, &chain.MsgRegisterBlob{CID: cid, Size: uint64(len(f.archive))})
+	for _, a := range cj.Assignments {
+		h.must(a.Provider[0], &compute.MsgCommit{Job: cj.ID, Commit: compute.CommitHash(cj.ID, a.Provider, digest, cid, chain.Hash{a.Provider[0]})})
+	}
+	for _, a := range cj.Assignments {
+		h.must(a.Provider[0], &compute.MsgReveal{Job: cj.ID, Digest: digest, Output: cid, Salt: chain.Hash{a.Provider[0]}})
+	}
+	h.next()
+	if h.pipe(1).Stage != pipeline.StageProve {
+		t.Fatalf("after training: %+v", h.pipe(1))
+	}
+	// A prover (not the team) brings the model and its accuracy proof.
+	h.must(prover_, &registry.MsgCommitModel{Commitment: f.comm, Arch: f.regArch, Name: "digits", Source: &registry.ModelSource{ComputeJob: cj.ID, Archive: f.archive}})
+	pf, err := f.keys.ProveAccuracy(f.m, f.ds, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	accID := registry.CircuitID(registry.Spec{Kind: registry.KindAccuracy, Arch: f.regArch, Rows: 4}, f.vk)
+	h.mustFail("claim about another job's output", prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID + 7, Output: cid,
+		Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}}, chain.ErrInvalidRequest, "came out of compute job")
+	h.must(prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID, Output: cid,
+		Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}})
+	h.next()
+	p = h.pipe(1)
+	if p.Status != pipeline.StatusCompleted || p.Model != 1 || p.Claim != 1 {
+		t.Fatalf("pipeline %+v", p)
+	}
+	var spent uint64
+	for _, st := range p.Stages {
+		spent += st.Spent
+	}
+	if p.Refunded != budget-spent {
+		t.Fatalf("refunded %d, budget %d, spent %d", p.Refunded, budget, spent)
+	}
+	if got := before - chain.Balance(h.kv, addr(team)); got < spent || got > spent+200 { // fees
+		t.Fatalf("team paid %d for %d spent", got, spent)
+	}
+	lin, err := pipeline.Lineage(h.kv, pipeline.Ref(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	who := map[chain.Address]bool{}
+	for _, c := range lin.Contributors {
+		who[c.Address] = true
+	}
+	for _, a := range lin.Annotators {
+		if a.Paid > 0 {
+			who[a.Address] = true
+		}
+	}
+	for _, pr := range lin.Providers {
+		if pr.Paid > 0 {
+			who[pr.Address] = true
+		}
+	}
+	for _, b := range []byte{contributorA, contributorB, annotatorA, annotatorB, providerA, providerB} {
+		if !who[addr(b)] {
+			t.Errorf("lineage misses account %d: %+v", b, lin)
+		}
+	}
+}
+
+// A stage that ends without its result ends the pipeline with the reason
+// recorded, and the unspent budget (here all of it) comes back.
+func TestExpiredStageRefunds(t *testing.T) {
+	h, _, tsh := world(t)
+	before := chain.Balance(h.kv, addr(team))
+	h.must(team, &pipeline.MsgCreate{Spec: spec(tsh), Budget: 3000})
+	h.advanceUntil("pipeline end", 40, func() bool { return h.pipe(1).Status != pipeline.StatusRunning })
+	p := h.pipe(1)
+	if p.Status != pipeline.StatusFailed || p.Reason != "label job 1 produced no labelled data" || p.Refunded != 3000 {
+		t.Fatalf("pipeline %+v", p)
+	}
+	if chain.Balance(h.kv, addr(team)) != before || chain.Balance(h.kv, p.Account) != 0 {
+		t.Fatal("the unspent budget did not all come back")
+	}
+}
