@@ -109,8 +109,10 @@ beside those of empty blocks measured in the same run.`,
 			}
 			var rep labelBenchReport
 			var err error
-			if rep.Choice, rep.Typed, err = benchLabels(dataDir, repeat, progress); err != nil {
-				return err
+			if dataDir != "" {
+				if rep.Choice, rep.Typed, err = benchLabels(dataDir, repeat, progress); err != nil {
+					return err
+				}
 			}
 			if synthetic {
 				for _, name := range labelsets.Sets {
@@ -128,7 +130,9 @@ beside those of empty blocks measured in the same run.`,
 				}
 			}
 			return emit(cmd.OutOrStdout(), rep, func(w io.Writer) {
-				printLabelBench(w, rep.Choice)
+				if len(rep.Choice) > 0 {
+					printLabelBench(w, rep.Choice)
+				}
 				if len(rep.Typed) > 0 {
 					fmt.Fprintln(w)
 					printTypedBench(w, rep.Typed)
@@ -140,7 +144,7 @@ beside those of empty blocks measured in the same run.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "../shared/crowd", "folder of data sets, one sub-folder each")
+	cmd.Flags().StringVar(&dataDir, "data", "../shared/crowd", `folder of data sets, one sub-folder each ("": none)`)
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per method; the fastest is reported")
 	cmd.Flags().BoolVar(&synthetic, "synthetic", true, "also score the shipped synthetic rating, multi-label and box sets")
 	cmd.Flags().IntVar(&closeItems, "close-items", 100_000, "items of the job whose close is measured block by block (0: skip)")
