@@ -100,7 +100,9 @@ beside those of empty blocks measured in the same run.`,
 			if repeat < 1 {
 				return fmt.Errorf("--repeat %d: want at least 1", repeat)
 			}
-			if dataDir == "" {
+			if dataDir == "none" {
+				dataDir = ""
+			} else if dataDir == "" {
 				d, ok := findUp(filepath.Join("shared", "crowd"))
 				if !ok {
 					return fmt.Errorf("no crowd label sets found (a shared/crowd folder here or above): pass --data DIR")
@@ -116,8 +118,10 @@ beside those of empty blocks measured in the same run.`,
 			}
 			var rep labelBenchReport
 			var err error
-			if rep.Choice, rep.Typed, err = benchLabels(dataDir, repeat, progress); err != nil {
-				return err
+			if dataDir != "" {
+				if rep.Choice, rep.Typed, err = benchLabels(dataDir, repeat, progress); err != nil {
+					return err
+				}
 			}
 			if synthetic {
 				for _, name := range labelsets.Sets {
@@ -135,7 +139,9 @@ beside those of empty blocks measured in the same run.`,
 				}
 			}
 			return emit(cmd.OutOrStdout(), rep, func(w io.Writer) {
-				printLabelBench(w, rep.Choice)
+				if len(rep.Choice) > 0 {
+					printLabelBench(w, rep.Choice)
+				}
 				if len(rep.Typed) > 0 {
 					fmt.Fprintln(w)
 					printTypedBench(w, rep.Typed)
@@ -147,10 +153,10 @@ beside those of empty blocks measured in the same run.`,
 			})
 		},
 	}
-	cmd.Flags().StringVar(&dataDir, "data", "", "folder of data sets, one sub-folder each (default: shared/crowd in this folder or a parent)")
+	cmd.Flags().StringVar(&dataDir, "data", "", "folder of data sets, one sub-folder each (default: shared/crowd in this folder or a parent; none: only the synthetic sets)")
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per method; the fastest is reported")
 	cmd.Flags().BoolVar(&synthetic, "synthetic", true, "also score the shipped synthetic rating, multi-label and box sets")
-	cmd.Flags().IntVar(&closeItems, "close-items", 100_000, "items of the job whose close is measured block by block (0: skip)")
+	cmd.Flags().IntVar(&closeItems, "close-items", 20_000, "items of the job whose close is measured block by block (0: skip; up to 100,000, whose set-up takes long)")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
 	return cmd
 }

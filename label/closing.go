@@ -29,7 +29,7 @@ import (
 // (the oldest first); others wait their turn.
 const (
 	MaxOneBlockAnswers        = 16_384
-	CloseCollectPerBlock      = 100_000
+	CloseCollectPerBlock      = 10_000
 	CloseAnswerRoundsPerBlock = 1_000_000
 )
 
