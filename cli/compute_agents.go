@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,7 +23,7 @@ func agentLogf(w io.Writer) func(string, ...any) {
 
 func newProviderCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "provider", Short: "Compute provider agent"}
-	var key, price, stake, cheat string
+	var key, price, stake, cheat, stateDir string
 	var capa agent.Capacity
 	var poll time.Duration
 	run := &cobra.Command{
@@ -48,7 +49,10 @@ and never answers (replaced after the timeout, and slashed).`,
 			if err != nil {
 				return err
 			}
-			cfg := agent.Config{Client: newClient(), Key: k, Cheat: cheat, Poll: poll, Logf: agentLogf(cmd.ErrOrStderr())}
+			if stateDir == "" {
+				stateDir = filepath.Join(homeDir, "agent-state", "provider-"+key)
+			}
+			cfg := agent.Config{Client: newClient(), Key: k, Cheat: cheat, Poll: poll, Logf: agentLogf(cmd.ErrOrStderr()), StateDir: stateDir}
 			if cfg.Price, err = parseAmount(price); err != nil {
 				return err
 			}
@@ -84,6 +88,7 @@ and never answers (replaced after the timeout, and slashed).`,
 	amountFlag(run.Flags(), &price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
 	amountFlag(run.Flags(), &stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
 	run.Flags().StringVar(&cheat, "cheat", "", "misbehave, for tests and demos: wrong or silent")
+	run.Flags().StringVar(&stateDir, "state-dir", "", "where commit salts and pending reveals are kept across restarts (default: <home>/agent-state/provider-<key>)")
 	run.Flags().Uint32Var(&capa.CPUCores, "cpus", 0, "cores offered (default: this machine's)")
 	run.Flags().Uint64Var(&capa.MemoryMB, "memory-mb", 0, "memory offered in MiB (default: this machine's)")
 	run.Flags().Uint32Var(&capa.GPUs, "gpus", 0, "GPUs offered (default: found by nvidia-smi)")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/internal/durable"
 )
 
 // Cheat modes of the provider agent. They exist so tests and demos can show
@@ -40,6 +43,11 @@ type Config struct {
 	Cheat    string
 	Poll     time.Duration    // how often to look for assignments (default 200ms)
 	Sandbox  *sandbox.Sandbox // nil: sandbox.Default()
+	// StateDir, when set, keeps each commitment's salt and reveal on disk
+	// (fsynced before the commitment is sent), so a provider restarted
+	// between commit and reveal still reveals, and is paid instead of
+	// slashed for a timeout. Without it a restart loses them.
+	StateDir string
 	// Logf, when set, receives one line per notable event.
 	Logf func(format string, args ...any)
 }
@@ -57,6 +65,8 @@ type ProviderStats struct {
 type Provider struct {
 	cfg    Config
 	addr   chain.Address
+	state  durable.Dir
+	swept  bool // records of jobs that no longer list us removed (once, at the first poll)
 	blobs  *blobCache
 	slots  chan struct{} // sandbox runs at once
 	params compute.Params
@@ -111,8 +121,13 @@ func NewProvider(cfg Config) (*Provider, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	state, err := durable.Open(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("provider agent: %w", err)
+	}
 	runs := min(int(cfg.Capacity.CPUCores), runtime.NumCPU())
 	return &Provider{
+		state: state,
 		cfg:   cfg,
 		addr:  chain.AddressFromPubKey(cfg.Key.PubKey().Bytes()),
 		blobs: newBlobCache(cfg.Client, 512<<20),
@@ -242,6 +257,10 @@ func (p *Provider) step(ctx context.Context) error {
 	for _, j := range jobs {
 		listed[j.ID] = true
 	}
+	if !p.swept {
+		p.swept = true
+		p.sweepRecords(listed)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	// Jobs that no longer list us are over for us: the chain never assigns
@@ -269,9 +288,22 @@ func (p *Provider) step(ctx context.Context) error {
 		case p.cfg.Cheat == CheatSilent:
 			p.logf("job %d: taking it and staying silent (cheat)", j.ID)
 		case a.Status != compute.AssignAssigned:
-			// Committed before a restart: the salt is gone, so the reveal
-			// cannot be made; the chain will replace us.
-			p.logf("job %d: committed by an earlier run; cannot reveal", j.ID)
+			// Committed before a restart: reveal from the record kept on
+			// disk; without one the salt is gone and the chain will
+			// replace us.
+			rec, ok := p.loadCommit(j.ID, j.Stage)
+			if !ok {
+				p.logf("job %d: committed by an earlier run with no record of its salt; cannot reveal", j.ID)
+				break
+			}
+			p.logf("job %d (%s): committed before a restart; revealing from the saved record", j.ID, j.Stage)
+			t.updates = make(chan *compute.Job, 1)
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.commitReveal(ctx, *j, t, rec, true)
+			}()
+			t.send(j)
 		default:
 			t.updates = make(chan *compute.Job, 1)
 			p.wg.Add(1)
@@ -328,13 +360,76 @@ func (p *Provider) work(ctx context.Context, j compute.Job, t *task) {
 		fail("%v", err)
 		return
 	}
-	var salt compute.Hash
-	if _, err := rand.Read(salt[:]); err != nil {
-		fail("salt: %v", err)
+	// The same salt as an earlier run's commitment if there was one (the
+	// output is the same, so the commitment is too); a new one otherwise,
+	// on disk before the commitment goes out.
+	rec, ok := p.loadCommit(j.ID, stage)
+	if !ok || rec.Digest != out.Digest || rec.Output != out.CID {
+		rec = commitRecord{Job: j.ID, Stage: stage, Digest: out.Digest, Output: out.CID}
+		if _, err := rand.Read(rec.Salt[:]); err != nil {
+			fail("salt: %v", err)
+			return
+		}
+		if err := p.state.Save(commitKey(j.ID), rec); err != nil {
+			fail("keep the salt before committing: %v", err)
+			return
+		}
+	}
+	p.commitReveal(ctx, j, t, rec, false)
+}
+
+// commitRecord is what a provider must not forget between its commitment
+// and its reveal.
+type commitRecord struct {
+	Job    uint64       `json:"job"`
+	Stage  string       `json:"stage"`
+	Digest compute.Hash `json:"digest"`
+	Output string       `json:"output"`
+	Salt   compute.Hash `json:"salt"`
+}
+
+func commitKey(job uint64) string { return "provider-job-" + strconv.FormatUint(job, 10) }
+
+// loadCommit returns the saved record of job's commitment in stage.
+func (p *Provider) loadCommit(job uint64, stage string) (commitRecord, bool) {
+	var rec commitRecord
+	ok, err := p.state.Load(commitKey(job), &rec)
+	if err != nil {
+		p.logf("job %d: %v", job, err)
+		return rec, false
+	}
+	return rec, ok && rec.Job == job && rec.Stage == stage
+}
+
+// sweepRecords removes the records of jobs that ended while the agent was
+// down.
+func (p *Provider) sweepRecords(listed map[uint64]bool) {
+	keys, err := p.state.Keys("provider-job-")
+	if err != nil {
+		p.logf("state: %v", err)
 		return
 	}
-	commitMsg := &compute.MsgCommit{Job: j.ID, Commit: compute.CommitHash(j.ID, p.addr, out.Digest, out.CID, salt)}
-	revealMsg := &compute.MsgReveal{Job: j.ID, Digest: out.Digest, Output: out.CID, Salt: salt}
+	for _, k := range keys {
+		id, err := strconv.ParseUint(strings.TrimPrefix(k, "provider-job-"), 10, 64)
+		if err == nil && !listed[id] {
+			_ = p.state.Remove(k)
+		}
+	}
+}
+
+// commitReveal commits rec (unless committed says an earlier run did) and
+// reveals it once reveals open, resending either if its effect does not
+// show; it returns when the job stops listing us.
+func (p *Provider) commitReveal(ctx context.Context, j compute.Job, t *task, rec commitRecord, committed bool) {
+	fail := func(format string, args ...any) {
+		if ctx.Err() == nil {
+			p.logf("job %d: "+format, append([]any{j.ID}, args...)...)
+			p.count(func(s *ProviderStats) { s.Errors++ })
+		}
+	}
+	stage := rec.Stage
+	commitMsg := &compute.MsgCommit{Job: j.ID, Commit: compute.CommitHash(j.ID, p.addr, rec.Digest, rec.Output, rec.Salt)}
+	revealMsg := &compute.MsgReveal{Job: j.ID, Digest: rec.Digest, Output: rec.Output, Salt: rec.Salt}
 	var sent chain.Msg // the last message sent, and when
 	var sentAt int64
 	send := func(m chain.Msg) bool {
@@ -345,11 +440,15 @@ func (p *Provider) work(ctx context.Context, j compute.Job, t *task) {
 		sent, sentAt = m, p.height.Load()
 		return true
 	}
-	if !send(commitMsg) {
-		return
+	if committed {
+		sent, sentAt = commitMsg, p.height.Load()
+	} else {
+		if !send(commitMsg) {
+			return
+		}
+		p.count(func(s *ProviderStats) { s.Committed++ })
+		p.logf("job %d (%s): committed digest %s", j.ID, stage, rec.Digest.String()[:16])
 	}
-	p.count(func(s *ProviderStats) { s.Committed++ })
-	p.logf("job %d (%s): committed digest %s", j.ID, stage, out.Digest.String()[:16])
 	for {
 		var cur *compute.Job
 		select {
@@ -360,9 +459,12 @@ func (p *Provider) work(ctx context.Context, j compute.Job, t *task) {
 		if cur == nil {
 			if sent == revealMsg {
 				p.count(func(s *ProviderStats) { s.Revealed++ })
-				p.logf("job %d (%s): revealed %s", j.ID, stage, out.CID)
+				p.logf("job %d (%s): revealed %s", j.ID, stage, rec.Output)
 			} else {
 				p.logf("job %d: the assignment ended before our reveal", j.ID)
+			}
+			if err := p.state.Remove(commitKey(j.ID)); err != nil {
+				p.logf("job %d: %v", j.ID, err)
 			}
 			return
 		}

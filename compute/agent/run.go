@@ -111,6 +111,13 @@ func Execute(ctx context.Context, sb *sandbox.Sandbox, spec compute.Spec, fetch 
 		}
 	}
 	res, runErr := sb.Run(ctx, SandboxJob(spec, module, inputs))
+	return OutcomeOf(res, runErr)
+}
+
+// OutcomeOf is the result a provider stands behind for a sandbox run: its
+// outputs, or the archive naming a reproducible failure; an error when the
+// failure depends on this machine (time limits, cancellation).
+func OutcomeOf(res sandbox.Result, runErr error) (Outcome, error) {
 	if runErr == nil {
 		o := NewOutcome(res.Outputs)
 		o.Run = res
