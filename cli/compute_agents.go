@@ -5,8 +5,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"syscall"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"

@@ -100,7 +100,6 @@ func newPipelineQueryCmd() *cobra.Command {
 	}
 }
 
-
 func printPipeline(w io.Writer, p *pipeline.Pipeline) {
 	fmt.Fprintf(w, "pipeline %d %q: %s (stage %s), budget %s, refunded %s\n", p.ID, p.Spec.Name, p.Status, p.Stage,
 		formatAmount(p.Budget), formatAmount(p.Refunded))
