@@ -224,6 +224,11 @@ WASI (needs a Go toolchain) on datasets/digits/digits.csv.gz (or --data).`,
 			if module == "" {
 				return fmt.Errorf("give --module FILE|CID or --trainer")
 			}
+			// Refuse a module the sandbox could never run (unknown imports,
+			// bad structure) before anyone pays for it.
+			if err := checkModuleArg(ctx, c, module); err != nil {
+				return err
+			}
 			var err error
 			if m.Spec.Module, err = blobArg(ctx, c, f.from, module); err != nil {
 				return fmt.Errorf("module: %w", err)
