@@ -317,6 +317,10 @@ func startKV(home string, signed bool) (*running, error) {
 	if err != nil {
 		return nil, err
 	}
+	// CometBFT registers its Prometheus metrics in the process-wide registry,
+	// and the bench starts several nodes in one process: the baselines run
+	// without them (Tenun's node serves its own registry, see node/metrics.go).
+	ccfg.Instrumentation.Prometheus = false
 	app := kvstore.NewPersistentApplication(filepath.Join(home, "data", "app"))
 	var clients proxy.ClientCreator = proxy.NewLocalClientCreator(app)
 	if signed {
