@@ -348,8 +348,33 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.visit("/lineage/model/1", "svg.graph")
 	var boxes int
 	b.eval(`document.querySelectorAll('svg.graph g.node').length`, &boxes)
-	if want := 3 + len(contrib.Shares); boxes != want {
-		t.Fatalf("lineage graph has %d nodes, want %d: the contributors, the dataset, the labeling job and the model", boxes, want)
+	// The graph draws every node of the chain's trace: the edges the chain
+	// recorded, the hand-made links it keeps apart as unverified claims, and
+	// the contributors behind each version reached.
+	var trace struct {
+		Edges      []data.Edge    `json:"edges"`
+		Unverified []data.Edge    `json:"unverified"`
+		Versions   []data.Version `json:"versions"`
+	}
+	q("data", "lineage/model/1", &trace)
+	nodes := map[string]bool{}
+	for _, e := range append(trace.Edges, trace.Unverified...) {
+		nodes[e.From], nodes[e.To] = true, true
+	}
+	for _, v := range trace.Versions {
+		nodes[fmt.Sprintf("dataset/%d@%d", v.Dataset, v.Version)] = true
+		for _, c := range v.Contributors {
+			nodes[c.Contributor.String()] = true
+		}
+	}
+	if len(trace.Unverified) == 0 {
+		t.Fatal("the hand-made link to model/1 is not shown as an unverified claim")
+	}
+	if want := len(nodes); boxes != want {
+		t.Fatalf("lineage graph has %d nodes, want %d (the chain's trace: %+v)", boxes, want, trace)
+	}
+	if b.rowsWith("#unverified", "trained") != 1 {
+		t.Fatal("the unverified claim is not listed")
 	}
 	b.shot("lineage")
 

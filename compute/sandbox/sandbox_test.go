@@ -107,8 +107,8 @@ func TestTrainerDeterministicAndMatchesNative(t *testing.T) {
 	if second.CompileTime != 0 {
 		t.Errorf("second run compiled again (%v); want the cached module", second.CompileTime)
 	}
-	if len(first.Outputs) != 2 || first.Outputs[workload.ModelFile] == nil || first.Outputs[workload.MetricsFile] == nil {
-		t.Fatalf("outputs = %v, want %s and %s", keys(first.Outputs), workload.ModelFile, workload.MetricsFile)
+	if len(first.Outputs) != 3 || first.Outputs[workload.ModelFile] == nil || first.Outputs[workload.MetricsFile] == nil || first.Outputs[workload.QuantizedFile] == nil {
+		t.Fatalf("outputs = %v, want %s, %s and %s", keys(first.Outputs), workload.ModelFile, workload.MetricsFile, workload.QuantizedFile)
 	}
 	if first.Digest() != second.Digest() || !bytes.Equal(first.Stdout, second.Stdout) {
 		t.Fatal("two sandbox runs of the same job differ")

@@ -397,13 +397,19 @@ async function dataset(_, id) {
 async function lineage(_, ref) {
   const l = await api('/query/data/lineage/' + encodeURIComponent(ref).replace(/%2F/g, '/'));
   // Contributors stand behind each dataset version the trace reaches.
-  const drawn = l.edges.concat((l.versions || []).flatMap((v) => (v.contributors || []).map((c) => (
+  // Edges that users asserted by hand (tx data link) are drawn too, marked
+  // unverified: the chain recorded the claim, not the relation.
+  const unverified = (l.unverified || []).map((e) => Object.assign({}, e, { relation: 'unverified: ' + e.relation }));
+  const drawn = l.edges.concat(unverified, (l.versions || []).flatMap((v) => (v.contributors || []).map((c) => (
     { from: c.contributor, to: 'dataset/' + v.dataset + '@' + v.version, relation: c.records + ' records' }))));
   show(h('h1', {}, 'Lineage of ', h('span', { class: 'mono' }, ref)),
     drawn.length ? graph(drawn) : h('p', { class: 'muted', id: 'no-lineage' }, 'No lineage edges recorded for this reference.'),
     h('h2', {}, 'Edges'), table([
       { h: 'from', f: (e) => h('span', { class: 'mono' }, e.from) }, { h: 'relation', f: (e) => e.relation }, { h: 'to', f: (e) => h('span', { class: 'mono' }, e.to) },
-      { h: 'by', f: (e) => addrLink(e.actor) }, { h: 'height', f: (e) => blockLink(e.height) }], l.edges, { id: 'edges' }));
+      { h: 'by', f: (e) => addrLink(e.actor) }, { h: 'height', f: (e) => blockLink(e.height) }], l.edges, { id: 'edges' }),
+    h('h2', {}, 'Unverified claims'), table([
+      { h: 'from', f: (e) => h('span', { class: 'mono' }, e.from) }, { h: 'relation', f: (e) => e.relation }, { h: 'to', f: (e) => h('span', { class: 'mono' }, e.to) },
+      { h: 'by', f: (e) => addrLink(e.actor) }, { h: 'height', f: (e) => blockLink(e.height) }], l.unverified || [], { id: 'unverified' }));
 }
 async function labelJobs() {
   const jobs = await api('/query/label/jobs');
