@@ -45,7 +45,7 @@ var (
 func crowdRuns(t *testing.T) map[string]*setRun {
 	t.Helper()
 	if _, err := os.Stat(crowdDir); err != nil {
-		t.Skipf("reference data not found at %s: %v", crowdDir, err)
+		t.Skipf("SKIPPING the real crowd label sets: not found at %s (they are research fixtures kept in ../shared/crowd, not shipped with the repo): %v", crowdDir, err)
 	}
 	runsOnce.Do(func() { runs, runsErr = computeRuns() })
 	if runsErr != nil {
@@ -185,7 +185,7 @@ func TestFixedMatchesFloat(t *testing.T) {
 func loadSRel(b *testing.B) *truth.Answers {
 	d, err := truth.LoadDir(filepath.Join(crowdDir, "s_rel"), truth.LoadOptions{})
 	if err != nil {
-		b.Skipf("s_rel not available: %v", err)
+		b.Skipf("SKIPPING: the s_rel crowd set (../shared/crowd, not shipped) is not available: %v", err)
 	}
 	return &d.Answers
 }
