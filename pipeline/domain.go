@@ -18,7 +18,10 @@ func (Domain) Register(r *chain.Router) { chain.Handle(r, create) }
 // EndBlock advances running pipelines stage by stage.
 func (Domain) EndBlock(ctx *chain.Context) error { return endBlock(ctx) }
 
-// Query answers: pipeline/<id> | lineage/<ref> (ref: pipeline/<id>,
+// maxListed bounds the pipelines query.
+const maxListed = 1000
+
+// Query answers: pipelines | pipeline/<id> | lineage/<ref> (ref: pipeline/<id>,
 // model/<id>, claim/<model>.<seq>, dataset/<id>@<v>, label-job/<id>,
 // compute-job/<id>, blob/<cid>).
 func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) {
@@ -32,6 +35,14 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 		return Get(kv, id)
 	case "lineage":
 		return Lineage(kv, arg)
+	case "pipelines":
+		// Newest last, at most maxListed: a page for people, not an export.
+		out := []Pipeline{}
+		chain.Each(kv, prefixPipe, func(_ []byte, p Pipeline) bool {
+			out = append(out, p)
+			return len(out) < maxListed
+		})
+		return out, nil
 	}
 	return nil, chain.Wrap(chain.ErrNotFound, "no pipeline query %q", path)
 }

@@ -290,6 +290,11 @@ func TestPipelineRunsItself(t *testing.T) {
 	if p.Stage != pipeline.StageLabel || p.LabelJob != 1 {
 		t.Fatalf("pipeline %+v", p)
 	}
+	// The dashboard's list: the pipeline as the chain holds it.
+	listed, err := pipeline.Domain{}.Query(h.kv, "pipelines", nil)
+	if l, ok := listed.([]pipeline.Pipeline); err != nil || !ok || len(l) != 1 || l[0].ID != 1 || l[0].Stage != p.Stage || l[0].Budget != budget {
+		t.Fatalf("pipelines query = %+v, %v", listed, err)
+	}
 	// The annotators work the labelling job the pipeline created.
 	truth := map[uint32]uint32{0: 0, 1: 1, 2: 2, 3: 3}
 	for _, w := range []byte{annotatorA, annotatorB} {

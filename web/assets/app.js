@@ -554,8 +554,9 @@ async function pipelines() {
   const list = await maybe('/query/pipeline/pipelines', null);
   if (list === null) { show(h('h1', {}, 'Pipelines'), h('p', { class: 'muted', id: 'no-pipelines' }, 'This chain runs no pipeline market.')); return; }
   show(h('h1', {}, 'Pipelines'), table([
-    { h: 'id', f: (x) => a('#/pipeline/' + x.id, String(x.id)) }, { h: 'name', f: (x) => x.name || x.title || '' },
-    { h: 'owner', f: (x) => addrLink(x.owner) }, { h: 'status', f: (x) => x.status || '' }], list, { id: 'pipelines' }));
+    { h: 'id', f: (x) => a('#/pipeline/' + x.id, String(x.id)) }, { h: 'name', f: (x) => (x.spec && x.spec.name) || '' },
+    { h: 'owner', f: (x) => addrLink(x.owner) }, { h: 'status', f: (x) => x.status || '' }, { h: 'stage', f: (x) => x.stage || '' },
+    { h: 'budget', num: true, f: (x) => String(x.budget) }, { h: 'reason', f: (x) => x.reason || '' }], list, { id: 'pipelines' }));
 }
 async function pipeline(_, id) {
   const p = await api('/query/pipeline/pipeline/' + encodeURIComponent(id));
