@@ -237,10 +237,7 @@ func requireFrom(from string) error {
 
 // submit signs msg with --from and prints the result.
 func submit(cmd *cobra.Command, f *txFlags, msg chain.Msg) error {
-	if err := requireFrom(f.from); err != nil {
-		return err
-	}
-	key, _, err := signer(f.from)
+	key, _, err := signer(f.from) // refuses an empty --from with the same message
 	if err != nil {
 		return err
 	}

@@ -42,9 +42,6 @@ running the job (outvoted or challenged, and slashed); "silent" takes jobs
 and never answers (replaced after the timeout, and slashed).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -106,9 +103,6 @@ func newChallengerCmd() *cobra.Command {
 		Short: "Re-run optimistic results in their challenge window and challenge those that differ",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err

@@ -188,9 +188,6 @@ func newContributeCmd() *cobra.Command {
 		Short: "Agent: stream records into a dataset in batches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -253,9 +250,6 @@ func newDataCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
-				return err
-			}
-			if err := requireFrom(key); err != nil {
 				return err
 			}
 			k, _, err := signer(key)

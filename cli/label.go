@@ -538,9 +538,6 @@ shortcuts 1..9 (0 for a tenth label), progress and earnings. Each label is commi
 as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT --from NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, addr, err := signer(key)
 			if err != nil {
 				return err

@@ -325,9 +325,6 @@ func newMinerCmd() *cobra.Command {
 		Short: "Serve a quantized model (tenun-zkml-mlp/v1) at POST /predict and register the endpoint in a subnet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
@@ -372,9 +369,6 @@ func newValidatorCmd() *cobra.Command {
 		Short: "Score a subnet's miners on its evaluation data set every epoch and set weights (commit-reveal when the subnet uses it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := requireFrom(key); err != nil {
-				return err
-			}
 			k, _, err := signer(key)
 			if err != nil {
 				return err
