@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/client/keys"
 	"github.com/tenun-chain/tenun/node"
 )
@@ -31,6 +32,7 @@ func newInitCmd() *cobra.Command {
 		Short: "Create a single-validator node home (config, keys, genesis)",
 		Example: `  tenun init mynode --chain-id tenun-1
   tenun init mynode --home ./node0 --base-port 27656
+  tenun init mynode --db-backend pebbledb  # Pebble for the app state and CometBFT's stores
   tenun init mynode --overwrite          # replace the home's chain (its state is deleted)`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -61,6 +63,7 @@ func newInitCmd() *cobra.Command {
 	cmd.Flags().StringVar(&o.Moniker, "moniker", "node0", "node name (or give it as MONIKER)")
 	cmd.Flags().IntVar(&o.BasePort, "base-port", 26656, "P2P port; CometBFT RPC and the API take the next two")
 	timeFlag(cmd.Flags(), &o.BlockTime, "block-time", time.Second, "pause after each commit (CometBFT timeout_commit)")
+	cmd.Flags().StringVar(&o.DBBackend, "db-backend", store.DefaultBackend, "database of the app state and CometBFT's stores: goleveldb or pebbledb (config.toml db_backend)")
 	cmd.Flags().IntVar(&o.DevAccounts, "dev-accounts", 0, "fund this many well-known dev keys (insecure; for test chains)")
 	cmd.Flags().BoolVar(&overwrite, "overwrite", false, "replace a chain already in --home (deletes its config and state; keyrings stay)")
 	return cmd
@@ -223,19 +226,20 @@ func importDevKeys(dir string, n int) error {
 
 func newTestnetCmd() *cobra.Command {
 	var n, basePort int
-	var out, chainID string
+	var out, chainID, dbBackend string
 	var blockTime time.Duration
 	cmd := &cobra.Command{
 		Use:   "testnet",
 		Short: "Write configs for an N-validator network on loopback ports",
 		Example: `  tenun testnet --validators 4 --dir ./net
-  tenun testnet --validators 3 --dir ./net --base-port 36656 -o json`,
+  tenun testnet --validators 3 --dir ./net --base-port 36656 -o json
+  tenun testnet --validators 4 --dir ./net --db-backend pebbledb`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := os.Stat(filepath.Join(out, "node0", "config", "genesis.json")); err == nil {
 				return fmt.Errorf("%s already holds a testnet: remove it, or pass another --dir", out)
 			}
-			homes, err := node.InitTestnet(out, n, node.InitOptions{ChainID: chainID, DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime})
+			homes, err := node.InitTestnet(out, n, node.InitOptions{ChainID: chainID, DevAccounts: DevAccounts, BasePort: basePort, BlockTime: blockTime, DBBackend: dbBackend})
 			if err != nil {
 				return err
 			}
@@ -261,6 +265,7 @@ func newTestnetCmd() *cobra.Command {
 	cmd.Flags().StringVar(&chainID, "chain-id", "tenun-testnet", "chain id")
 	cmd.Flags().IntVar(&basePort, "base-port", 26656, "node i listens on base-port+10*i and the next two ports")
 	timeFlag(cmd.Flags(), &blockTime, "block-time", time.Second, "pause after each commit")
+	cmd.Flags().StringVar(&dbBackend, "db-backend", store.DefaultBackend, "database of the app state and CometBFT's stores: goleveldb or pebbledb (config.toml db_backend)")
 	cmd.MarkFlagRequired("dir")
 	return cmd
 }

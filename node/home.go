@@ -13,6 +13,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/client/keys"
 )
 
@@ -36,6 +37,10 @@ type InitOptions struct {
 	// commit before the next height.
 	BlockTime time.Duration
 	Params    chain.Params
+	// DBBackend is config.toml's db_backend: "goleveldb" or "pebbledb"
+	// (store.Backends; "" = store.DefaultBackend), for the app state and
+	// CometBFT's stores alike.
+	DBBackend string
 	// ExtraAccounts are funded in genesis besides the dev keys and the
 	// validators (benchmarks fund thousands of generated keys this way).
 	ExtraAccounts []chain.GenesisAccount
@@ -53,6 +58,9 @@ func (o *InitOptions) defaults() {
 	}
 	if o.BlockTime == 0 {
 		o.BlockTime = 500 * time.Millisecond
+	}
+	if o.DBBackend == "" {
+		o.DBBackend = store.DefaultBackend
 	}
 	if o.Params == (chain.Params{}) {
 		o.Params = chain.DefaultParams()
@@ -82,6 +90,9 @@ func InitTestnet(dir string, n int, o InitOptions) ([]string, error) {
 }
 
 func initNetwork(homes []string, o InitOptions) ([]string, error) {
+	if err := store.CheckBackend(o.DBBackend); err != nil {
+		return nil, err
+	}
 	type nodeKeys struct {
 		cfg  *cfg.Config
 		id   p2p.ID
@@ -163,6 +174,7 @@ func initNetwork(homes []string, o InitOptions) ([]string, error) {
 		c.Instrumentation.Prometheus = true
 		c.Instrumentation.PrometheusListenAddr = fmt.Sprintf("127.0.0.1:%d", nd.port+3)
 		c.LogLevel = "info"
+		c.DBBackend = o.DBBackend
 		cfg.WriteConfigFile(filepath.Join(homes[i], "config", "config.toml"), c)
 		if err := doc.SaveAs(c.GenesisFile()); err != nil {
 			return nil, fmt.Errorf("write genesis: %w", err)

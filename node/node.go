@@ -144,7 +144,11 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 	if o.LogLevel != "" {
 		logLevel = o.LogLevel
 	}
-	tree, err := store.OpenTree(filepath.Join(home, "data", "app"))
+	backend, err := checkDBBackend(ccfg)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := store.OpenTreeOn(filepath.Join(home, "data", "app"), backend)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +209,7 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 	}
 	ccfg.Instrumentation.Prometheus = false
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, PreverifyingClients(a, a.PreverifyTx),
-		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
+		nm.DefaultGenesisDocProviderFunc(ccfg), DBProvider,
 		cometMetrics(ccfg.Instrumentation, metricsAddr != ""), logger)
 	if err != nil {
 		tree.Close()

@@ -213,7 +213,7 @@ func repairTxIndex(c *cfg.Config) (from, to int64, err error) {
 	if c.TxIndex.Indexer != "kv" {
 		return 0, 0, nil
 	}
-	open := func(id string) (dbm.DB, error) { return cfg.DefaultDBProvider(&cfg.DBContext{ID: id, Config: c}) }
+	open := func(id string) (dbm.DB, error) { return DBProvider(&cfg.DBContext{ID: id, Config: c}) }
 	bsDB, err := open("blockstore")
 	if err != nil {
 		return 0, 0, err

@@ -8,7 +8,8 @@ import (
 	idb "github.com/cosmos/iavl/db"
 )
 
-// Tree is the durable state: one IAVL tree over a LevelDB directory. Its root
+// Tree is the durable state: one IAVL tree over a goleveldb or Pebble
+// directory (see backend.go). Its root
 // hash is the app hash, so every key in the state is committed each block.
 // Storage errors panic: a node that cannot read its own state must stop, not
 // guess.
@@ -17,18 +18,21 @@ type Tree struct {
 	tree *iavl.MutableTree
 }
 
-// OpenTree opens (or creates) the tree in dir and loads the latest version.
-// An empty dir opens in memory (tests).
-func OpenTree(dir string) (*Tree, error) {
+// OpenTree opens (or creates) the tree in dir on goleveldb and loads the
+// latest version. An empty dir opens in memory (tests).
+func OpenTree(dir string) (*Tree, error) { return OpenTreeOn(dir, BackendGoLevelDB) }
+
+// OpenTreeOn is OpenTree on the database backend named (see Backends).
+func OpenTreeOn(dir, backend string) (*Tree, error) {
 	var db dbm.DB
 	if dir == "" {
 		db = dbm.NewMemDB()
 	} else {
-		ldb, err := dbm.NewGoLevelDB("state", dir, nil)
+		d, err := OpenDB("state", dir, backend)
 		if err != nil {
-			return nil, fmt.Errorf("open state db in %s: %w", dir, err)
+			return nil, fmt.Errorf("open %s state db in %s: %w", backend, dir, err)
 		}
-		db = ldb
+		db = d
 	}
 	// Sync makes SaveVersion fsync, so a version reported committed survives
 	// a SIGKILL or power loss.
