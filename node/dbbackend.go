@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	cmtdb "github.com/cometbft/cometbft-db"
 	cfg "github.com/cometbft/cometbft/config"
@@ -60,7 +61,18 @@ func checkDBBackend(ccfg *cfg.Config) (string, error) {
 }
 
 // DBProvider opens CometBFT's stores with config.toml's db_backend.
-func DBProvider(ctx *cfg.DBContext) (cmtdb.DB, error) {
+func DBProvider(ctx *cfg.DBContext) (cmtdb.DB, error) { return (&openDBs{}).provide(ctx) }
+
+// openDBs remembers the Pebble stores a node opened: CometBFT's Stop
+// closes its block and state stores but not the tx index, and Pebble, unlike
+// goleveldb, refuses a second open of a folder in the same process (tests
+// and benchmarks restart nodes in-process).
+type openDBs struct {
+	mu  sync.Mutex
+	dbs []*cometPebble
+}
+
+func (o *openDBs) provide(ctx *cfg.DBContext) (cmtdb.DB, error) {
 	if ctx.Config.DBBackend != store.BackendPebble {
 		return cfg.DefaultDBProvider(ctx)
 	}
@@ -68,26 +80,51 @@ func DBProvider(ctx *cfg.DBContext) (cmtdb.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pebble %s in %s: %w", ctx.ID, ctx.Config.DBDir(), err)
 	}
-	return cometPebble{db.(*cosmosdb.PebbleDB)}, nil
+	d := &cometPebble{PebbleDB: db.(*cosmosdb.PebbleDB)}
+	o.mu.Lock()
+	o.dbs = append(o.dbs, d)
+	o.mu.Unlock()
+	return d, nil
+}
+
+// closeAll closes every store still open.
+func (o *openDBs) closeAll() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var errs []error
+	for _, d := range o.dbs {
+		errs = append(errs, d.Close())
+	}
+	o.dbs = nil
+	return errors.Join(errs...)
 }
 
 // cometPebble is cosmos-db's Pebble database as a cometbft-db database:
 // the two interfaces are the same but for their batch and iterator types'
-// names and Compact.
-type cometPebble struct{ *cosmosdb.PebbleDB }
+// names and Compact. Close may be called twice (pebble panics on that).
+type cometPebble struct {
+	*cosmosdb.PebbleDB
+	once sync.Once
+	err  error
+}
 
-var _ cmtdb.DB = cometPebble{}
+var _ cmtdb.DB = (*cometPebble)(nil)
 
-func (d cometPebble) Iterator(start, end []byte) (cmtdb.Iterator, error) {
+func (d *cometPebble) Close() error {
+	d.once.Do(func() { d.err = d.PebbleDB.Close() })
+	return d.err
+}
+
+func (d *cometPebble) Iterator(start, end []byte) (cmtdb.Iterator, error) {
 	return d.PebbleDB.Iterator(start, end)
 }
 
-func (d cometPebble) ReverseIterator(start, end []byte) (cmtdb.Iterator, error) {
+func (d *cometPebble) ReverseIterator(start, end []byte) (cmtdb.Iterator, error) {
 	return d.PebbleDB.ReverseIterator(start, end)
 }
 
-func (d cometPebble) NewBatch() cmtdb.Batch { return d.PebbleDB.NewBatch() }
+func (d *cometPebble) NewBatch() cmtdb.Batch { return d.PebbleDB.NewBatch() }
 
-func (d cometPebble) Compact(start, end []byte) error {
+func (d *cometPebble) Compact(start, end []byte) error {
 	return d.PebbleDB.DB().Compact(start, end, true)
 }

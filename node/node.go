@@ -68,6 +68,7 @@ type Node struct {
 	Metrics *metrics.Metrics
 
 	tree   *store.Tree
+	dbs    *openDBs // CometBFT's Pebble stores, closed by Stop
 	api    *http.Server
 	metSrv *http.Server
 	metLn  net.Listener
@@ -208,8 +209,9 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 		metricsAddr = ccfg.Instrumentation.PrometheusListenAddr
 	}
 	ccfg.Instrumentation.Prometheus = false
+	dbs := &openDBs{}
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, PreverifyingClients(a, a.PreverifyTx),
-		nm.DefaultGenesisDocProviderFunc(ccfg), DBProvider,
+		nm.DefaultGenesisDocProviderFunc(ccfg), dbs.provide,
 		cometMetrics(ccfg.Instrumentation, metricsAddr != ""), logger)
 	if err != nil {
 		tree.Close()
@@ -220,7 +222,7 @@ func StartWith(home string, o StartOptions) (*Node, error) {
 		tree.Close()
 		return nil, fmt.Errorf("start CometBFT node: %w", err)
 	}
-	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: appLog, Metrics: met}
+	n := &Node{Home: home, Config: ac, Comet: comet, ABCI: a, Blobs: blobs, RPC: rpclocal.New(comet), tree: tree, logOut: logOut, log: appLog, Metrics: met, dbs: dbs}
 
 	if err := n.startAPI(); err != nil {
 		n.Stop()
@@ -296,6 +298,9 @@ func (n *Node) Stop() error {
 	if n.Comet != nil && n.Comet.IsRunning() {
 		errs = append(errs, n.Comet.Stop())
 		n.Comet.Wait()
+	}
+	if n.dbs != nil {
+		errs = append(errs, n.dbs.closeAll())
 	}
 	errs = append(errs, n.tree.Close())
 	if n.logOut != nil {
