@@ -81,6 +81,7 @@ beside the cost of only checking the same blocks' signatures.`,
 	f.IntVar(&o.Accounts, "accounts", 1000, "funded Tenun sender accounts (generated keys)")
 	f.IntVar(&o.Workers, "workers", txload.DefaultWorkers, "load generator goroutines (concurrent submitters)")
 	f.IntVar(&o.Rounds, "rounds", 1, "run the pair this many times, alternating which app goes first, and show the median round")
+	f.StringVar(&o.DBBackend, "db", "", "db_backend of every node: goleveldb or pebbledb (default: a new home's)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the nodes' temp homes (node.log) and print where")
 	f.BoolVar(&withNodes, "nodes", true, "run the node comparison (Tenun vs kvstore)")
 	f.BoolVar(&withSM, "state-machine", true, "run the state-machine-only figure")
@@ -121,7 +122,8 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 		fmt.Fprintln(w, "  tx/s: code-0 transactions in the blocks after the first one carrying transactions (warm-up) up to the last")
 		fmt.Fprintln(w, "  (a small remainder block excluded), over the time between those commits. overall: every committed")
 		fmt.Fprintln(w, "  transaction from the first broadcast to the last commit. cpu us/tx: process CPU time per transaction.")
-		fmt.Fprintln(w, "  Tenun's state is an IAVL tree fsync'd each commit; kvstore writes goleveldb without fsync.")
+		fmt.Fprintln(w, "  Tenun's state is an IAVL tree fsync'd each commit; kvstore's app state is goleveldb without fsync;")
+		fmt.Fprintln(w, "  CometBFT's stores (and Tenun's tree) use the db_backend shown.")
 	}
 	if s := r.StateMachine; s != nil {
 		if r.Nodes != nil {

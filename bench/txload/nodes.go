@@ -41,6 +41,9 @@ type Options struct {
 	Timeout   time.Duration // per app; 0 = derived from Txs
 	Progress  io.Writer     // one line per phase; nil = quiet
 	Keep      bool          // keep the temp homes (their node.log) for inspection
+	// DBBackend is every node's db_backend (Tenun's app state and all
+	// CometBFT stores): "goleveldb" or "pebbledb"; "" = the default.
+	DBBackend string
 	// Rounds runs the pair this many times, alternating which app goes
 	// first, and reports the round with the median ratio: on a machine
 	// other programs share, load drifts between one app's turn and the
@@ -216,7 +219,7 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	} else {
 		logf("homes kept in %s", root)
 	}
-	initOpts := node.InitOptions{ChainID: BenchChainID, BlockTime: o.BlockTime, ExtraAccounts: GenesisAccounts(keys)}
+	initOpts := node.InitOptions{ChainID: BenchChainID, BlockTime: o.BlockTime, ExtraAccounts: GenesisAccounts(keys), DBBackend: o.DBBackend}
 	apps := []struct {
 		name  string
 		start startFunc
@@ -341,7 +344,7 @@ func startKV(home string, signed bool) (*running, error) {
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, clients,
-		nm.DefaultGenesisDocProviderFunc(ccfg), cfg.DefaultDBProvider,
+		nm.DefaultGenesisDocProviderFunc(ccfg), node.DBProvider,
 		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
 	if err != nil {
 		app.Close()
