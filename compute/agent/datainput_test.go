@@ -78,8 +78,8 @@ func TestScenarioProvidersReadDatasetInputs(t *testing.T) {
 	s.startProvider(p1, agent.CheatNone)
 	s.startProvider(p2, agent.CheatNone)
 	res, err := c.Submit(s.ctx, key, &compute.MsgPostJob{
-		Spec: compute.Spec{Module: modCID, MemoryBytes: sandbox.DefaultMemoryBytes, Fuel: 50 * compute.FuelPerUnit, WallSeconds: 60, MaxOutputBytes: 1 << 20},
-		Data: []compute.DataInput{{Name: "plates.csv", Dataset: 1, Version: 1, Columns: []string{"plate"}}},
+		Spec:     compute.Spec{Module: modCID, MemoryBytes: sandbox.DefaultMemoryBytes, Fuel: 50 * compute.FuelPerUnit, WallSeconds: 60, MaxOutputBytes: 1 << 20},
+		Data:     []compute.DataInput{{Name: "plates.csv", Dataset: 1, Version: 1, Columns: []string{"plate"}}},
 		MaxPrice: jobPrice, Redundancy: 2, Timeout: 200, DeadlineBlocks: 4000,
 	}, client.Options{})
 	if err != nil {

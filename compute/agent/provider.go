@@ -19,8 +19,8 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
-	dataagent "github.com/tenun-chain/tenun/data/agent"
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	dataagent "github.com/tenun-chain/tenun/data/agent"
 	"github.com/tenun-chain/tenun/internal/durable"
 )
 
