@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"os"
 	"path/filepath"
@@ -500,7 +501,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	}
 
 	begin := time.Now()
-	cpuBegin, cpuOK := processCPU()
+	cpuBegin, cpuOK := cputime.Process()
 	var wg sync.WaitGroup
 	var errs firstError
 	for _, s := range streams {
@@ -532,7 +533,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	case <-allCommitted:
 	case <-ctx.Done():
 	}
-	cpuEnd, _ := processCPU()
+	cpuEnd, _ := cputime.Process()
 	cancel()
 	blocks := <-blocksCh
 

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -260,11 +261,11 @@ func (p *plainRunner) run(ctx context.Context, opts TrainerOptions) (wall, cpu t
 		WithFSConfig(wazero.NewFSConfig().WithDirMount(p.dir, "/d"))
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	cpu0, cpuOK := threadCPU()
+	cpu0, cpuOK := cputime.Thread()
 	start := time.Now()
 	mod, err := p.rt.InstantiateModule(ctx, p.mod, cfg)
 	wall = time.Since(start)
-	if cpu1, ok := threadCPU(); ok && cpuOK {
+	if cpu1, ok := cputime.Thread(); ok && cpuOK {
 		cpu = cpu1 - cpu0
 	}
 	if mod != nil {
