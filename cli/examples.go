@@ -16,7 +16,8 @@ var examples = map[string]string{
 	"tenun bench labels": `  tenun bench labels --data ./crowd
   tenun bench labels --repeat 1 -o json`,
 	"tenun bench tx": `  tenun bench tx
-  tenun bench tx --txs 20000 --accounts 200 -o json
+  tenun bench tx --validators 4 --state-machine=false
+  tenun bench tx --block-txs 0 --txs 20000 --accounts 200 -o json   # unbounded blocks
   tenun bench tx --db pebbledb --state-machine=false   # Pebble for every store`,
 	"tenun bench yuma": `  tenun bench yuma
   tenun bench yuma --sizes 256,1024 --runs 3 -o json`,
