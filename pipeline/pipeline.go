@@ -107,7 +107,7 @@ func trainMsg(s *Spec, labelled uint64) *compute.MsgPostJob {
 		Spec: compute.Spec{Module: t.Module, Args: t.Args, Seed: t.Seed, MemoryBytes: t.MemoryBytes, Fuel: t.Fuel,
 			WallSeconds: t.WallSeconds, MaxOutputBytes: t.MaxOutputBytes},
 		MaxPrice: t.MaxPrice, Redundancy: t.Redundancy, Timeout: t.Timeout, DeadlineBlocks: t.DeadlineBlocks, ChallengeBlocks: t.ChallengeBlocks,
-		Data: []compute.DataInput{{Name: t.InputName, Dataset: labelled, Version: 1}},
+		Data: []compute.DataInput{{Name: t.InputName, Dataset: labelled, Version: 1, Columns: t.Columns}},
 	}
 }
 
