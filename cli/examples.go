@@ -18,6 +18,8 @@ var examples = map[string]string{
 	"tenun demo": `  tenun demo
   tenun demo --exit -o json > summary.json
   tenun demo --home ./demo-chain --verbose`,
+	"tenun bench pipeline": `  tenun bench pipeline
+  tenun bench pipeline -q -o json`,
 	"tenun bench tx": `  tenun bench tx
   tenun bench tx --validators 4 --state-machine=false
   tenun bench tx --block-txs 0 --txs 20000 --accounts 200 -o json   # unbounded blocks

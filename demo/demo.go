@@ -65,6 +65,11 @@ type Options struct {
 	Progress io.Writer
 	// Logf receives the agents' own log lines (nil: dropped).
 	Logf func(format string, args ...any)
+	// ByHand drives the same stages without a pipeline: the team posts the
+	// labelling job, closes it, posts the training job and enters the model
+	// itself, as a team would without Tenun's pipeline (tenun bench
+	// pipeline compares the two).
+	ByHand bool
 }
 
 func (o *Options) defaults() {
@@ -161,8 +166,12 @@ type Run struct {
 	Home      string
 	Dashboard string
 	Summary   *Summary
+	// TeamTxs is how many transactions the team signed from the labelling
+	// stage to the served model.
+	TeamTxs int
 
 	o       Options
+	sent    [16]int // transactions each participant signed
 	c       *client.Client
 	people  []Participant
 	start   time.Time
@@ -241,6 +250,7 @@ func (r *Run) agent(ctx context.Context, name string, fn func(context.Context) e
 
 func (r *Run) submit(ctx context.Context, who int, msg chain.Msg) (uint64, error) {
 	res, err := r.c.Submit(ctx, r.people[who].key, msg, client.Options{})
+	r.sent[who]++
 	if err != nil {
 		return 0, fmt.Errorf("%s by %s: %w", msg.Type(), r.people[who].Name, err)
 	}
@@ -295,7 +305,10 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 
 	// 1. Raw data: the team curates a dataset, contributors send rows, and
 	// the chain validates each record on entry.
-	t := time.Now()
+	mark, err := r.mark(ctx)
+	if err != nil {
+		return nil, err
+	}
 	schema := make([]data.Column, pixelCols)
 	for i := range schema {
 		schema[i] = data.Column{Name: "p" + strconv.Itoa(i), Type: data.TypeInt, Required: true, Min: "0", Max: "16"}
@@ -350,11 +363,12 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 		return nil, fmt.Errorf("version 1 holds %d records, the demo expected %d", ver.Count, len(accepted))
 	}
 	r.stepf("data", "dataset 1 version 1: %d records accepted, %d refused on entry (duplicates, out of range, missing column)", ver.Count, len(bad)-4)
-	sum.Stages = append(sum.Stages, StageTime{Stage: "data", Seconds: time.Since(t).Seconds()})
+	if mark, err = r.endStage(ctx, sum, "data", mark); err != nil {
+		return nil, err
+	}
 
 	// 2. What the pipeline needs in place: the trainer module, a public
 	// test set, a subnet for the model, and the compute providers.
-	t = time.Now()
 	r.stepf("setup", "building the trainer for WASI (cached after the first run)")
 	path, err := workload.BuildTrainer("")
 	if err != nil {
@@ -401,11 +415,12 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 		r.agent(ctx, "provider "+r.people[i].Name, p.Run)
 	}
 	r.stepf("setup", "trainer module, public test set of %d rows, subnet 1 and three compute providers are ready", test.Len())
-	sum.Stages = append(sum.Stages, StageTime{Stage: "setup", Seconds: time.Since(t).Seconds()})
+	if mark, err = r.endStage(ctx, sum, "setup", mark); err != nil {
+		return nil, err
+	}
 
 	// 3. The pipeline: declared once, its whole budget escrowed in one
 	// transaction; the chain runs the stages.
-	t = time.Now()
 	labels := make([]string, 10)
 	for i := range labels {
 		labels[i] = strconv.Itoa(i)
@@ -432,14 +447,23 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 		Prove: &pipeline.ProveSpec{TestSet: tsh, MinAccuracyBps: minAccuracyBps, DeadlineBlocks: 600, AllowSingleParty: true},
 		Serve: &pipeline.ServeSpec{Subnet: 1, RoyaltyBps: 2000, DataBps: 5000},
 	}
-	if _, err := r.submit(ctx, team, &pipeline.MsgCreate{Spec: spec, Budget: budget}); err != nil {
-		return nil, err
+	teamBefore := r.sent[team]
+	var p pipeline.Pipeline
+	if r.o.ByHand {
+		if _, err := r.submit(ctx, team, pipeline.LabelMsg(&spec, items)); err != nil {
+			return nil, err
+		}
+		p.LabelJob = 1 // a fresh chain's first job
+		r.stepf("label", "by hand: the team posted label job %d over dataset 1 version 1 (%d items, 3 answers each)", p.LabelJob, items)
+	} else {
+		if _, err := r.submit(ctx, team, &pipeline.MsgCreate{Spec: spec, Budget: budget}); err != nil {
+			return nil, err
+		}
+		if p, err = r.waitPipeline(ctx, "the labelling job", func(p pipeline.Pipeline) bool { return p.LabelJob != 0 }); err != nil {
+			return nil, err
+		}
+		r.stepf("pipeline", "pipeline 1 created: %s escrowed; label job %d opened over dataset 1 version 1 (%d items, 3 answers each)", formatTNN(budget), p.LabelJob, items)
 	}
-	p, err := r.waitPipeline(ctx, "the labelling job", func(p pipeline.Pipeline) bool { return p.LabelJob != 0 })
-	if err != nil {
-		return nil, err
-	}
-	r.stepf("pipeline", "pipeline 1 created: %s escrowed; label job %d opened over dataset 1 version 1 (%d items, 3 answers each)", formatTNN(budget), p.LabelJob, items)
 
 	// 4. Labelling: four annotators work the job; the chain infers the
 	// labels, scores and pays or slashes them, and publishes the labelled
@@ -465,32 +489,42 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 			r.o.Logf("annotators: %v", err)
 		}
 	}()
-	p, err = r.waitPipeline(ctx, "the labelled dataset", func(p pipeline.Pipeline) bool { return p.Stage != pipeline.StageLabel })
+	if r.o.ByHand {
+		err = r.closeByHand(ctx, &p, &spec)
+	} else {
+		p, err = r.waitPipeline(ctx, "the labelled dataset", func(p pipeline.Pipeline) bool { return p.Stage != pipeline.StageLabel })
+	}
 	simWG.Wait()
 	if err != nil {
 		return nil, err
 	}
 	r.stepf("label", "label job %d closed: labelled dataset %d published; training job %d posted over it", p.LabelJob, p.Labelled, p.ComputeJob)
-	sum.Stages = append(sum.Stages, StageTime{Stage: "label", Seconds: time.Since(t).Seconds()})
+	if mark, err = r.endStage(ctx, sum, "label", mark); err != nil {
+		return nil, err
+	}
 
 	// 5. Training: the providers fetch the labelled version through the
 	// gateway under the job's scoped grant, run the trainer, and commit and
 	// reveal; the made-up model is outvoted.
-	t = time.Now()
-	p, err = r.waitPipeline(ctx, "the trained model", func(p pipeline.Pipeline) bool { return p.Stage != pipeline.StageTrain })
+	var job compute.Job
+	if r.o.ByHand {
+		job, err = r.waitJob(ctx, p.ComputeJob)
+	} else {
+		p, err = r.waitPipeline(ctx, "the trained model", func(p pipeline.Pipeline) bool { return p.Stage != pipeline.StageTrain })
+		if err == nil {
+			err = r.c.Query(ctx, "compute", fmt.Sprintf("job/%d", p.ComputeJob), nil, &job)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}
-	var job compute.Job
-	if err := r.c.Query(ctx, "compute", fmt.Sprintf("job/%d", p.ComputeJob), nil, &job); err != nil {
+	r.stepf("train", "compute job %d settled: model %s agreed by %d providers", job.ID, job.Result.Output, agreeing(job))
+	if mark, err = r.endStage(ctx, sum, "train", mark); err != nil {
 		return nil, err
 	}
-	r.stepf("train", "compute job %d settled: model %s agreed by %d providers", job.ID, job.Result.Output, agreeing(job))
-	sum.Stages = append(sum.Stages, StageTime{Stage: "train", Seconds: time.Since(t).Seconds()})
 
 	// 6. Proof: the prover commits to the model in the job's output and
 	// proves its accuracy on the public test set; the chain verifies.
-	t = time.Now()
 	archive, err := r.c.BlobGet(ctx, job.Result.Output)
 	if err != nil {
 		return nil, err
@@ -503,12 +537,20 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err = r.waitPipeline(ctx, "the subnet entry", func(p pipeline.Pipeline) bool { return p.Status == pipeline.StatusCompleted })
+	if r.o.ByHand {
+		err = r.enterByHand(ctx, &p, &spec, sum)
+	} else {
+		p, err = r.waitPipeline(ctx, "the subnet entry", func(p pipeline.Pipeline) bool { return p.Status == pipeline.StatusCompleted })
+	}
 	if err != nil {
 		return nil, err
 	}
 	r.stepf("prove", "claim %d verified on chain: %s accuracy on %d rows (proof %.1fs, verification %.1f ms)", p.Claim, formatBps(p.Accuracy), test.Len(), proof.ProveSeconds, proof.VerifyMillis)
-	sum.Stages = append(sum.Stages, StageTime{Stage: "prove", Seconds: time.Since(t).Seconds()})
+	if mark, err = r.endStage(ctx, sum, "prove", mark); err != nil {
+		return nil, err
+	}
+
+	r.TeamTxs = r.sent[team] - teamBefore
 
 	// The labelled dataset earns too: a buyer pays its price, split by
 	// the shares declared when it was made (raw contributors, annotators).
@@ -519,20 +561,133 @@ func (r *Run) run(ctx context.Context) (*Summary, error) {
 
 	// 7. Serving: the model entered subnet 1; miners serve it and pay it a
 	// royalty, validators score them.
-	t = time.Now()
 	r.stepf("serve", "model %d entered subnet 1 as model %d; two miners serve it, two validators score them", p.Model, p.Served)
 	if err := r.serve(ctx, mdl, p.Served); err != nil {
 		return nil, err
 	}
-	sum.Stages = append(sum.Stages, StageTime{Stage: "serve", Seconds: time.Since(t).Seconds()})
+	if mark, err = r.endStage(ctx, sum, "serve", mark); err != nil {
+		return nil, err
+	}
 	r.stepf("serve", "%d epochs run", r.o.Epochs)
 
-	if err := sum.read(ctx, r.c, r.people); err != nil {
+	if err := sum.read(ctx, r.c, r.people, r.o.ByHand); err != nil {
 		return nil, err
 	}
 	sum.Seconds = time.Since(r.start).Seconds()
 	r.stepf("done", "summary read back from chain state at height %d", sum.Height)
 	return sum, nil
+}
+
+// closeByHand is the label stage without a pipeline: the team waits for
+// the answers (the rule the pipeline applies), closes its job and posts the
+// training job over the labelled dataset.
+func (r *Run) closeByHand(ctx context.Context, p *pipeline.Pipeline, spec *pipeline.Spec) error {
+	for {
+		var j label.Job
+		if err := r.c.Query(ctx, "label", fmt.Sprintf("job/%d", p.LabelJob), nil, &j); err != nil {
+			return err
+		}
+		st, err := r.c.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if (st.Height > j.CommitEnd && j.Revealed == j.Committed && j.Committed > 0) || st.Height > j.RevealEnd {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if _, err := r.submit(ctx, team, &label.MsgClose{Job: p.LabelJob}); err != nil {
+		return err
+	}
+	var j label.Job
+	if err := r.c.Query(ctx, "label", fmt.Sprintf("job/%d", p.LabelJob), nil, &j); err != nil {
+		return err
+	}
+	if j.Labelled == 0 {
+		return fmt.Errorf("label job %d produced no labelled data", j.ID)
+	}
+	p.Labelled = j.Labelled
+	if _, err := r.submit(ctx, team, pipeline.TrainMsg(spec, p.Labelled)); err != nil {
+		return err
+	}
+	p.ComputeJob = 1
+	return nil
+}
+
+func (r *Run) waitJob(ctx context.Context, id uint64) (compute.Job, error) {
+	for {
+		var j compute.Job
+		if err := r.c.Query(ctx, "compute", fmt.Sprintf("job/%d", id), nil, &j); err != nil {
+			return j, err
+		}
+		switch j.Status {
+		case compute.StatusSettled:
+			return j, nil
+		case compute.StatusExpired, compute.StatusFailed:
+			return j, fmt.Errorf("compute job %d %s: %s", j.ID, j.Status, j.Note)
+		}
+		select {
+		case <-ctx.Done():
+			return j, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// enterByHand is the serve stage without a pipeline: the team, tenant of
+// the training job, enters the verified model into the subnet itself.
+func (r *Run) enterByHand(ctx context.Context, p *pipeline.Pipeline, spec *pipeline.Spec, sum *Summary) error {
+	id, ok := modelOfJob(ctx, r.c, p.ComputeJob)
+	if !ok {
+		return fmt.Errorf("no model of compute job %d", p.ComputeJob)
+	}
+	var claims []registry.Claim
+	if err := r.c.Query(ctx, "zkml", fmt.Sprintf("claims/%d", id), nil, &claims); err != nil {
+		return err
+	}
+	if len(claims) == 0 || claims[0].AccuracyBps == nil || *claims[0].AccuracyBps < spec.Prove.MinAccuracyBps {
+		return fmt.Errorf("model %d has no claim meeting %d bps: %+v", id, spec.Prove.MinAccuracyBps, claims)
+	}
+	sv := spec.Serve
+	if _, err := r.submit(ctx, team, &subnet.MsgEnterModel{Subnet: sv.Subnet, Model: id, Claim: claims[0].Seq, RoyaltyBps: sv.RoyaltyBps, DataBps: sv.DataBps}); err != nil {
+		return err
+	}
+	p.Model, p.Claim, p.Accuracy, p.Served = id, claims[0].Seq, *claims[0].AccuracyBps, 1
+	return nil
+}
+
+// mark is where a stage began: the time and the chain's height.
+type mark struct {
+	at     time.Time
+	height int64
+}
+
+func (r *Run) mark(ctx context.Context) (mark, error) {
+	st, err := r.c.Status(ctx)
+	return mark{at: time.Now(), height: st.Height}, err
+}
+
+// endStage records the stage that began at m: wall time, blocks and the
+// transactions they carried. It returns the next stage's mark.
+func (r *Run) endStage(ctx context.Context, sum *Summary, stage string, m mark) (mark, error) {
+	end, err := r.mark(ctx)
+	if err != nil {
+		return end, err
+	}
+	st := StageTime{Stage: stage, Seconds: end.at.Sub(m.at).Seconds(), Blocks: end.height - m.height}
+	for h := m.height + 1; h <= end.height; h++ {
+		b, err := r.c.Block(ctx, h)
+		if err != nil {
+			return end, err
+		}
+		st.Txs += len(b.Txs)
+	}
+	sum.Stages = append(sum.Stages, st)
+	return end, nil
 }
 
 // prove runs the prover's part: circuit setup (single-party, as a devnet
@@ -580,7 +735,6 @@ func (r *Run) prove(ctx context.Context, sum *Summary, m *model.Model, test *mod
 		}
 		modelID = mm
 	}
-	t = time.Now()
 	pf, err := keys.ProveAccuracy(m, test, -1)
 	if err != nil {
 		return nil, fmt.Errorf("prove accuracy: %w", err)
@@ -590,7 +744,6 @@ func (r *Run) prove(ctx context.Context, sum *Summary, m *model.Model, test *mod
 	if err != nil {
 		return nil, err
 	}
-	t = time.Now()
 	if err := zkml.Verify(vk, pf.Proof, pub); err != nil {
 		return nil, fmt.Errorf("the proof does not verify: %w", err)
 	}

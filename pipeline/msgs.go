@@ -197,8 +197,8 @@ func (m *MsgCreate) ValidateBasic() error {
 		return bad("test set hash: %v", err)
 	}
 	// The stages' own messages check the rest of their parameters.
-	if err := labelMsg(s, max(s.Label.MaxPerWorker, 1)).ValidateBasic(); err != nil {
+	if err := LabelMsg(s, max(s.Label.MaxPerWorker, 1)).ValidateBasic(); err != nil {
 		return err
 	}
-	return trainMsg(s, 1).ValidateBasic()
+	return TrainMsg(s, 1).ValidateBasic()
 }
