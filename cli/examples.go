@@ -68,7 +68,11 @@ var examples = map[string]string{
 	"tenun query subnet info":    `  tenun query subnet info 1`,
 	"tenun query subnet metagraph": `  tenun query subnet metagraph 1
   tenun query subnet metagraph 1 -o json`,
-	"tenun query subnet subnets":  `  tenun query subnet subnets`,
+	"tenun query subnet subnets": `  tenun query subnet subnets`,
+	"tenun query subnet models":  `  tenun query subnet models 1`,
+	"tenun query subnet model":   `  tenun query subnet model 1 1 -o json`,
+	"tenun tx subnet enter-model": `  tenun tx subnet enter-model 1 --model 1 --claim 1 --from alice
+  tenun tx subnet enter-model 1 --model 1 --claim 1 --royalty 20% --data-share 60% --from alice`,
 	"tenun query tx":              `  tenun query tx 5F3A...C2 -o json`,
 	"tenun query zkml ceremonies": `  tenun query zkml ceremonies -o json`,
 	"tenun query zkml ceremony":   `  tenun query zkml ceremony 1`,
@@ -110,6 +114,7 @@ var examples = map[string]string{
 	"tenun tx subnet create": `  tenun tx subnet create --task "digits predict API" --dataset-file eval.csv --tempo 10m --from alice
   tenun tx subnet create --task digits --dataset bafkrei... --kappa 50% --from alice`,
 	"tenun tx subnet register": `  tenun tx subnet register 1 --role miner --endpoint http://127.0.0.1:8090 --from bob
+  tenun tx subnet register 1 --role miner --endpoint http://127.0.0.1:8090 --serves 1 --from bob
   tenun tx subnet register 1 --role validator --stake 100tnn --from carol`,
 	"tenun tx subnet reveal-weights": `  tenun tx subnet reveal-weights 1 --uids 0,1 --values 100,50 --salt 9a3c... --from carol`,
 	"tenun tx subnet set-weights":    `  tenun tx subnet set-weights 1 --uids 0,1 --values 100,50 --from carol`,

@@ -57,7 +57,9 @@ func newPipelineTxCmd() *cobra.Command {
 		Short: "Declare a pipeline (dataset, labelling, training, accuracy to prove) and escrow its whole budget",
 		Long: `Create a pipeline from a spec file (YAML or JSON): the dataset version and the
 columns annotators see, the labelling parameters and the labelled dataset's terms, the
-training module and its parameters, and the accuracy to prove on a registered test set.
+training module and its parameters, the accuracy to prove on a registered test set (a claim
+counts only under a sealed multi-party ceremony unless prove.allow_single_party is true, as on
+a devnet), and optionally serve: the subnet the verified model enters, with its royalty.
 The whole budget is escrowed in this one transaction; the chain then runs every stage
 itself and refunds what the stages did not spend. Follow it with ` + "`tenun query pipeline ID`" + `.`,
 		Example: `  tenun tx pipeline create digits.yaml --budget 50tnn --from alice
@@ -115,5 +117,11 @@ func printPipeline(w io.Writer, p *pipeline.Pipeline) {
 	}
 	if p.Model != 0 {
 		fmt.Fprintf(w, "  model %d, claim %d: %d.%02d%% proven on the test set\n", p.Model, p.Claim, p.Accuracy/100, p.Accuracy%100)
+	}
+	if p.Trust != "" {
+		fmt.Fprintf(w, "  trust: %s\n", p.Trust)
+	}
+	if p.Served != 0 {
+		fmt.Fprintf(w, "  served: model %d of subnet %d\n", p.Served, p.Spec.Serve.Subnet)
 	}
 }

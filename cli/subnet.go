@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"strconv"
 	"strings"
@@ -140,8 +139,9 @@ func newSubnetTxCmd() *cobra.Command {
 
 	var rf txFlags
 	var role, stake, endpoint string
+	var serves uint64
 	reg := &cobra.Command{
-		Use:   "register SUBNET --role miner|validator [--stake AMOUNT] [--endpoint URL]",
+		Use:   "register SUBNET --role miner|validator [--stake AMOUNT] [--endpoint URL] [--serves MODEL]",
 		Short: "Register in a subnet, bonding --stake into its pool subnet/SUBNET",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -155,14 +155,41 @@ func newSubnetTxCmd() *cobra.Command {
 					return err
 				}
 			}
-			return submit(cmd, &rf, &subnet.MsgRegister{Subnet: id, Role: role, Stake: amt, Endpoint: endpoint})
+			return submit(cmd, &rf, &subnet.MsgRegister{Subnet: id, Role: role, Stake: amt, Endpoint: endpoint, Model: serves})
 		},
 	}
 	addTxFlags(reg, &rf)
 	reg.Flags().StringVar(&role, "role", "", "miner or validator (required)")
 	amountFlag(reg.Flags(), &stake, "stake", "", "stake to bond now (e.g. 100tnn); what is already bonded counts")
 	reg.Flags().StringVar(&endpoint, "endpoint", "", "miners: http(s) URL of the predict API")
+	reg.Flags().Uint64Var(&serves, "serves", 0, "miners: the entered model (its number in the subnet) served; its royalty share of the emission flows back to it")
 	reg.MarkFlagRequired("role")
+
+	var ef txFlags
+	var enter subnet.MsgEnterModel
+	enterCmd := &cobra.Command{
+		Use:   "enter-model SUBNET --model ID --claim SEQ [--royalty 10%] [--data-share 50%]",
+		Short: "Enter a verified model (a zkml registry model with a verified claim) into a subnet; miners serving it pay it --royalty of their emission, --data-share of that to the data it was trained on",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := parseID(args[0])
+			if err != nil {
+				return err
+			}
+			m := enter
+			m.Subnet = id
+			return submit(cmd, &ef, &m)
+		},
+	}
+	addTxFlags(enterCmd, &ef)
+	enterCmd.Flags().Uint64Var(&enter.Model, "model", 0, "zkml registry model id (required)")
+	enterCmd.Flags().Uint64Var(&enter.Claim, "claim", 0, "the seq of its verified claim (required)")
+	enter.RoyaltyBps, enter.DataBps = 1000, 5000
+	fractionFlag(enterCmd.Flags(), &enter.RoyaltyBps, "royalty", 10_000, true, "share of each serving miner's emission paid to the model")
+	fractionFlag(enterCmd.Flags(), &enter.DataBps, "data-share", 10_000, true, "share of the royalty paid to the model's training data, by the shares its dataset versions declared")
+	for _, f := range []string{"model", "claim"} {
+		enterCmd.MarkFlagRequired(f)
+	}
 
 	var sf txFlags
 	var sw weightFlags
@@ -252,7 +279,7 @@ func newSubnetTxCmd() *cobra.Command {
 	reveal.Flags().StringVar(&revealSalt, "salt", "", "the salt of the commit, in hex (required)")
 	reveal.MarkFlagRequired("salt")
 
-	cmd.AddCommand(create, reg, set, commit, reveal)
+	cmd.AddCommand(create, reg, enterCmd, set, commit, reveal)
 	return cmd
 }
 
@@ -283,6 +310,7 @@ func newSubnetQueryCmd() *cobra.Command {
 		{"info ID", "A subnet: task, data set, tempo, hyperparameters, epoch schedule, accrued and minted emission", "info/"},
 		{"epochs ID", "The recent epochs of a subnet: per uid stake, consensus, incentive, dividends and emission", "epochs/"},
 		{"commits ID", "Pending weight commits of a subnet", "commits/"},
+		{"models ID", "The verified models entered into a subnet: claim, royalty, serving miners, and what their revenue paid whom", "models/"},
 	} {
 		q := q
 		cmd.AddCommand(&cobra.Command{Use: q.use, Short: q.short, Args: cobra.ExactArgs(1),
@@ -291,6 +319,10 @@ func newSubnetQueryCmd() *cobra.Command {
 	cmd.AddCommand(&cobra.Command{Use: "epoch ID N", Short: "One epoch's record", Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return queryJSON(cmd, "subnet", "epoch/"+args[0]+"/"+args[1], nil)
+		}})
+	cmd.AddCommand(&cobra.Command{Use: "model ID SEQ", Short: "One entered model and what its revenue paid whom", Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return queryJSON(cmd, "subnet", "model/"+args[0]+"/"+args[1], nil)
 		}})
 	cmd.AddCommand(&cobra.Command{
 		Use: "metagraph ID", Short: "Every uid: account, role, endpoint, stake, last consensus/incentive/dividends/emission, total earned", Args: cobra.ExactArgs(1),
@@ -319,9 +351,9 @@ func newSubnetQueryCmd() *cobra.Command {
 func newMinerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "miner", Short: "Subnet miner agent"}
 	var key, modelFile, listen, endpoint, stake string
-	var id uint64
+	var id, serves uint64
 	run := &cobra.Command{
-		Use:   "run --from NAME --model FILE --subnet ID [--listen ADDR]",
+		Use:   "run --from NAME --model FILE --subnet ID [--listen ADDR] [--serves MODEL]",
 		Short: "Serve a quantized model (tenun-zkml-mlp/v1) at POST /predict and register the endpoint in a subnet",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -339,19 +371,24 @@ func newMinerCmd() *cobra.Command {
 					return err
 				}
 			}
+			logf, err := agentLogf(cmd, "miner")
+			if err != nil {
+				return err
+			}
 			ctx, cancel := signalContext(cmd.Context())
 			defer cancel()
-			m := &agent.Miner{Client: newClient(), Key: k, Subnet: id, Model: mdl, Listen: listen, Endpoint: endpoint, Stake: amt,
-				Logf: log.New(cmd.ErrOrStderr(), "", log.LstdFlags).Printf}
+			m := &agent.Miner{Client: newClient(), Key: k, Subnet: id, Model: mdl, Listen: listen, Endpoint: endpoint, Stake: amt, Serves: serves, Logf: logf}
 			return m.Run(ctx)
 		},
 	}
 	addFromFlag(run, &key, "miner key name")
+	addLogFlags(run)
 	run.Flags().StringVar(&modelFile, "model", "", "quantized model file (required)")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve the predict API on")
 	run.Flags().StringVar(&endpoint, "endpoint", "", "URL to register (default: http://<listen address>)")
 	amountFlag(run.Flags(), &stake, "stake", "", "stake to bond at registration (default: the subnet's minimum)")
+	run.Flags().Uint64Var(&serves, "serves", 0, "the entered model (its number in the subnet) this miner serves")
 	for _, f := range []string{"model", "subnet"} {
 		run.MarkFlagRequired(f)
 	}
@@ -382,10 +419,13 @@ func newValidatorCmd() *cobra.Command {
 					return err
 				}
 			}
+			logf, err := agentLogf(cmd, "validator")
+			if err != nil {
+				return err
+			}
 			ctx, cancel := signalContext(cmd.Context())
 			defer cancel()
-			v := &agent.Validator{Client: newClient(), Key: k, Subnet: id, Strategy: agent.Strategy(strategy), Stake: amt, Samples: samples,
-				Logf: log.New(cmd.ErrOrStderr(), "", log.LstdFlags).Printf}
+			v := &agent.Validator{Client: newClient(), Key: k, Subnet: id, Strategy: agent.Strategy(strategy), Stake: amt, Samples: samples, Logf: logf}
 			err = v.Run(ctx)
 			st := v.Stats()
 			fmt.Fprintf(cmd.ErrOrStderr(), "validator uid %d: %d evaluations, %d weight sets, %d commits, %d reveals, %d copies, %d errors\n",
@@ -394,6 +434,7 @@ func newValidatorCmd() *cobra.Command {
 		},
 	}
 	addFromFlag(run, &key, "validator key name")
+	addLogFlags(run)
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&strategy, "strategy", string(agent.Honest), "honest, or copier (copies other validators' weights; for experiments)")
 	amountFlag(run.Flags(), &stake, "stake", "", "stake to bond at registration (default: the subnet's validator minimum)")

@@ -63,6 +63,14 @@ func checkDBBackend(ccfg *cfg.Config) (string, error) {
 // DBProvider opens CometBFT's stores with config.toml's db_backend.
 func DBProvider(ctx *cfg.DBContext) (cmtdb.DB, error) { return (&openDBs{}).provide(ctx) }
 
+// TrackedDBProvider is DBProvider for a node that will be stopped and
+// started again in this process: closeAll, called after CometBFT's Stop,
+// closes the Pebble stores Stop leaves open.
+func TrackedDBProvider() (provide func(*cfg.DBContext) (cmtdb.DB, error), closeAll func() error) {
+	o := &openDBs{}
+	return o.provide, o.closeAll
+}
+
 // openDBs remembers the Pebble stores a node opened: CometBFT's Stop
 // closes its block and state stores but not the tx index, and Pebble, unlike
 // goleveldb, refuses a second open of a folder in the same process (tests

@@ -8,6 +8,7 @@ import (
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
 
@@ -54,6 +55,9 @@ func step(ctx *chain.Context, id uint64) error {
 		err = stepTrain(ctx, &p)
 	case StageProve:
 		err = stepProve(ctx, &p)
+	}
+	if err == nil && p.Status == StatusRunning && p.Stage == StageServe {
+		err = stepServe(ctx, &p)
 	}
 	if err != nil {
 		return err
@@ -149,19 +153,27 @@ func spentOf(j *compute.Job) uint64 {
 
 func stepProve(ctx *chain.Context, p *Pipeline) error {
 	m, ok := registry.ModelOfJob(ctx.KV, p.ComputeJob)
-	best := uint32(0)
+	best, untrusted := uint32(0), ""
 	if ok {
 		p.Model = m.ID
 		for _, c := range registry.Claims(ctx.KV, m.ID) {
 			if c.Kind != registry.KindAccuracy || c.Accuracy == nil || c.AccuracyBps == nil || c.Accuracy.TestSet != p.Spec.Prove.TestSet {
 				continue
 			}
+			if err := trusted(ctx, p, c); err != nil {
+				untrusted = err.Error()
+				continue
+			}
 			if *c.AccuracyBps >= p.Spec.Prove.MinAccuracyBps {
-				p.Claim, p.Accuracy = c.Seq, *c.AccuracyBps
+				p.Claim, p.Accuracy, p.Trust = c.Seq, *c.AccuracyBps, c.Trust
 				p.current().Ref = registry.ClaimRef(m.ID, c.Seq)
 				p.settleStage(ctx, 0)
 				if err := data.RecordEdge(ctx, registry.ClaimRef(m.ID, c.Seq), Ref(p.ID), "stage"); err != nil {
 					return err
+				}
+				if p.Spec.Serves() {
+					p.begin(ctx, StageServe, "", 0)
+					return nil
 				}
 				return finish(ctx, p, StatusCompleted, "")
 			}
@@ -175,7 +187,43 @@ func stepProve(ctx *chain.Context, p *Pipeline) error {
 	if best > 0 {
 		return fail(ctx, p, fmt.Sprintf("accuracy target unmet: best proven %d bps on the test set, target %d bps", best, p.Spec.Prove.MinAccuracyBps))
 	}
+	if untrusted != "" {
+		return fail(ctx, p, "no accuracy claim under a trusted setup: "+untrusted)
+	}
 	return fail(ctx, p, fmt.Sprintf("no verified accuracy claim on the test set by block %d", p.Deadline))
+}
+
+// trusted applies the spec's setup rule to a claim.
+func trusted(ctx *chain.Context, p *Pipeline, c registry.Claim) error {
+	if p.Spec.Prove.AllowSingleParty {
+		return nil
+	}
+	need := int(p.Spec.Prove.MinContributors)
+	if need == 0 {
+		need = DefaultMinContributors
+	}
+	return registry.RequireTrustedClaim(ctx.KV, c, need)
+}
+
+// stepServe enters the verified model into the spec's subnet as the
+// pipeline, its owner receiving the owner's part of the royalties. It
+// takes one step: the subnet takes the model or says why not.
+func stepServe(ctx *chain.Context, p *Pipeline) error {
+	sv := p.Spec.Serve
+	var seq uint64
+	err := as(ctx, p, func(sub *chain.Context) error {
+		var err error
+		seq, err = subnet.EnterModel(sub, subnet.Entry{Subnet: sv.Subnet, Model: p.Model, Claim: p.Claim,
+			RoyaltyBps: sv.RoyaltyBps, DataBps: sv.DataBps, Owner: p.Owner})
+		return err
+	})
+	p.settleStage(ctx, 0)
+	if err != nil {
+		return fail(ctx, p, "subnet "+chain.U64(sv.Subnet)+" refused the model: "+err.Error())
+	}
+	p.Served = seq
+	p.current().Ref = subnet.ModelRef(sv.Subnet, seq)
+	return finish(ctx, p, StatusCompleted, "")
 }
 
 func fail(ctx *chain.Context, p *Pipeline, reason string) error {

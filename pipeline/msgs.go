@@ -24,6 +24,7 @@ const (
 	StageLabel = "label"
 	StageTrain = "train"
 	StageProve = "prove"
+	StageServe = "serve" // optional: the verified model enters a subnet
 )
 
 // Limits.
@@ -82,14 +83,37 @@ type TrainSpec struct {
 
 // ProveSpec is the accuracy the model must prove, on which registered test
 // set, within how many blocks of the training job's result.
+//
+// Only a claim under a trusted setup counts (registry.RequireTrustedClaim:
+// a sealed on-chain ceremony with MinContributors per phase, one of them
+// neither prover nor model owner). AllowSingleParty admits claims under
+// keys from one party's setup, for devnets and demos: the pipeline's Trust
+// says so wherever it is shown.
 type ProveSpec struct {
-	TestSet        model.Digest `json:"test_set" yaml:"test_set" cbor:"1,keyasint"`
-	MinAccuracyBps uint32       `json:"min_accuracy_bps" yaml:"min_accuracy_bps" cbor:"2,keyasint"`
-	DeadlineBlocks int64        `json:"deadline_blocks" yaml:"deadline_blocks" cbor:"3,keyasint"`
+	TestSet          model.Digest `json:"test_set" yaml:"test_set" cbor:"1,keyasint"`
+	MinAccuracyBps   uint32       `json:"min_accuracy_bps" yaml:"min_accuracy_bps" cbor:"2,keyasint"`
+	DeadlineBlocks   int64        `json:"deadline_blocks" yaml:"deadline_blocks" cbor:"3,keyasint"`
+	MinContributors  uint32       `json:"min_contributors,omitempty" yaml:"min_contributors,omitempty" cbor:"4,keyasint,omitempty"` // default 2
+	AllowSingleParty bool         `json:"allow_single_party,omitempty" yaml:"allow_single_party,omitempty" cbor:"5,keyasint,omitempty"`
+}
+
+// DefaultMinContributors is a ceremony's contributors per phase when the
+// spec names none: one besides whoever might cheat.
+const DefaultMinContributors = 2
+
+// ServeSpec enters the verified model into a subnet: miners serving it pay
+// RoyaltyBps of their emission to it, DataBps of that to its training data
+// (raw contributors and annotators, by the labelled version's shares), the
+// rest to the pipeline's owner.
+type ServeSpec struct {
+	Subnet     uint64 `json:"subnet" yaml:"subnet" cbor:"1,keyasint"`
+	RoyaltyBps uint32 `json:"royalty_bps" yaml:"royalty_bps" cbor:"2,keyasint"`
+	DataBps    uint32 `json:"data_bps" yaml:"data_bps" cbor:"3,keyasint"`
 }
 
 // Spec is a whole workflow. Stages lists the stages in order; each listed
-// stage needs its section, and label, train and prove are all required.
+// stage needs its section; label, train and prove are required, serve is
+// optional.
 type Spec struct {
 	Name    string       `json:"name" yaml:"name" cbor:"1,keyasint"`
 	Stages  []string     `json:"stages" yaml:"stages" cbor:"2,keyasint"`
@@ -97,7 +121,11 @@ type Spec struct {
 	Label   *LabelSpec   `json:"label" yaml:"label" cbor:"4,keyasint"`
 	Train   *TrainSpec   `json:"train" yaml:"train" cbor:"5,keyasint"`
 	Prove   *ProveSpec   `json:"prove" yaml:"prove" cbor:"6,keyasint"`
+	Serve   *ServeSpec   `json:"serve,omitempty" yaml:"serve,omitempty" cbor:"7,keyasint,omitempty"`
 }
+
+// Serves says whether the spec lists the serve stage.
+func (s *Spec) Serves() bool { return len(s.Stages) == 4 }
 
 // MsgCreate creates a pipeline and escrows its whole budget.
 type MsgCreate struct {
@@ -116,19 +144,31 @@ func (m *MsgCreate) ValidateBasic() error {
 	if s.Name == "" || len(s.Name) > MaxNameLen {
 		return bad("pipeline name must be 1 to %d characters", MaxNameLen)
 	}
-	want := []string{StageLabel, StageTrain, StageProve}
+	want := []string{StageLabel, StageTrain, StageProve, StageServe}
 	for i, st := range s.Stages {
 		switch st {
-		case StageLabel, StageTrain, StageProve:
+		case StageLabel, StageTrain, StageProve, StageServe:
 		default:
-			return bad("unknown stage %q: a pipeline has the stages %v", st, want)
+			return bad("unknown stage %q: a pipeline has the stages %v (serve optional)", st, want)
 		}
 		if i >= len(want) || st != want[i] {
-			return bad("stages %v: want %v, in that order", s.Stages, want)
+			return bad("stages %v: want %v, in that order (serve optional)", s.Stages, want)
 		}
 	}
-	if len(s.Stages) != len(want) {
-		return bad("stages %v: missing stage(s), want %v", s.Stages, want)
+	if len(s.Stages) < 3 {
+		return bad("stages %v: missing stage(s), want %v (serve optional)", s.Stages, want)
+	}
+	if s.Serves() != (s.Serve != nil) {
+		if s.Serve == nil {
+			return bad("stage serve has no serve section")
+		}
+		return bad("a serve section without the serve stage in stages")
+	}
+	if s.Serve != nil && (s.Serve.RoyaltyBps > 10_000 || s.Serve.DataBps > 10_000) {
+		return bad("serve royalty_bps and data_bps must be 0 to 10000")
+	}
+	if s.Prove != nil && s.Prove.MinContributors > 1000 {
+		return bad("prove min_contributors must be at most 1000")
 	}
 	switch {
 	case s.Dataset == nil:

@@ -9,6 +9,7 @@ import (
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
 
@@ -51,6 +52,11 @@ type Pipeline struct {
 	Refunded   uint64        `json:"refunded" cbor:"17,keyasint"`
 	Created    int64         `json:"created" cbor:"18,keyasint"`
 	Ended      int64         `json:"ended,omitempty" cbor:"19,keyasint,omitempty"`
+	// Trust is the accepted claim's circuit trust (registry.TrustCeremony
+	// or, where the spec allowed it, TrustSingleParty).
+	Trust string `json:"trust,omitempty" cbor:"20,keyasint,omitempty"`
+	// Served is the model's seq in the serve stage's subnet.
+	Served uint64 `json:"served,omitempty" cbor:"21,keyasint,omitempty"`
 }
 
 // EscrowID names a pipeline's escrow.
@@ -131,6 +137,11 @@ func create(ctx *chain.Context, m *MsgCreate) error {
 	}
 	if _, err := registry.GetTestSet(ctx.KV, s.Prove.TestSet); err != nil {
 		return err
+	}
+	if s.Serve != nil {
+		if _, err := subnet.GetSubnet(ctx.KV, s.Serve.Subnet); err != nil {
+			return err
+		}
 	}
 	items := uint32(v.Count)
 	lab, train, err := stageBudgets(s, items)

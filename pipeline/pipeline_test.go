@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/tenun-chain/tenun/internal/domaintest"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/pipeline"
+	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
@@ -49,7 +51,7 @@ type harness struct {
 }
 
 func domains() []chain.Domain {
-	return []chain.Domain{data.Domain{}, label.Domain{}, compute.Domain{}, registry.Domain{}, pipeline.Domain{}}
+	return []chain.Domain{data.Domain{}, label.Domain{}, compute.Domain{}, registry.Domain{}, pipeline.Domain{}, subnet.Domain{}}
 }
 
 func newHarness(t *testing.T) *harness {
@@ -246,7 +248,8 @@ func spec(tsh model.Digest) pipeline.Spec {
 			DatasetName: "pixels labelled", Price: 5000, AnnotatorBps: 2500},
 		Train: &pipeline.TrainSpec{Module: chain.BlobCID(module), InputName: "train.csv", MemoryBytes: 1 << 20, Fuel: compute.FuelPerUnit,
 			WallSeconds: 10, MaxOutputBytes: 1 << 20, MaxPrice: 10, Redundancy: 2, Timeout: 5, DeadlineBlocks: 50},
-		Prove: &pipeline.ProveSpec{TestSet: tsh, MinAccuracyBps: 7000, DeadlineBlocks: 20},
+		// The fixture's circuit has single-party keys: allowed, and marked.
+		Prove: &pipeline.ProveSpec{TestSet: tsh, MinAccuracyBps: 7000, DeadlineBlocks: 20, AllowSingleParty: true},
 	}
 }
 
@@ -274,6 +277,11 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	h.mustFail("unknown module", team, mk(func(s *pipeline.Spec) { s.Train.Module = chain.BlobCID([]byte("nobody uploaded this")) }, need), chain.ErrNotFound, "training module")
 	h.mustFail("test set that does not exist", team, mk(func(s *pipeline.Spec) { s.Prove.TestSet = model.Digest{1} }, need), chain.ErrNotFound, "test set")
 	h.mustFail("dataset without a grant", outsider, mk(nil, need), chain.ErrUnauthorized, "buy version 1")
+	h.mustFail("serve stage without its section", team, mk(func(s *pipeline.Spec) { s.Stages = append(s.Stages, pipeline.StageServe) }, need), chain.ErrInvalidRequest, "no serve section")
+	h.mustFail("serve section without its stage", team, mk(func(s *pipeline.Spec) { s.Serve = &pipeline.ServeSpec{Subnet: 1} }, need), chain.ErrInvalidRequest, "without the serve stage")
+	h.mustFail("serve into a subnet that does not exist", team, mk(func(s *pipeline.Spec) {
+		s.Stages, s.Serve = append(s.Stages, pipeline.StageServe), &pipeline.ServeSpec{Subnet: 9, RoyaltyBps: 1000}
+	}, need), chain.ErrNotFound, "subnet 9")
 	// A second pipeline cannot spend the first one's escrow: each locks its own.
 	bal := chain.Balance(h.kv, addr(team))
 	h.must(team, mk(nil, bal-need+1)) // leaves less than a second pipeline needs
@@ -281,11 +289,31 @@ func TestRefusalsChangeNothing(t *testing.T) {
 }
 
 // One pipeline through every stage with no action by the team.
-func TestPipelineRunsItself(t *testing.T) {
+func TestPipelineRunsItself(t *testing.T) { runsItself(t, false, true) }
+
+// The same pipeline with the serve stage: its verified model enters a
+// subnet, and what the model earns there flows back.
+func TestPipelineServesItsModel(t *testing.T) { runsItself(t, true, true) }
+
+// A spec that does not allow single-party keys ignores a claim under
+// them: the prove stage ends at its deadline, saying why.
+func TestSinglePartyClaimIsNotTrusted(t *testing.T) { runsItself(t, false, false) }
+
+func runsItself(t *testing.T, serve, allowSingleParty bool) {
 	h, f, tsh := world(t)
 	const budget = 5000
+	sp := spec(tsh)
+	sp.Prove.AllowSingleParty = allowSingleParty
+	if serve {
+		eval := []byte("1,2,0\n")
+		h.must(team, &chain.MsgRegisterBlob{CID: chain.BlobCID(eval), Size: uint64(len(eval))})
+		hp := subnet.DefaultHyperparams()
+		h.must(outsider, &subnet.MsgCreate{Task: "digits", Dataset: chain.BlobCID(eval), Tempo: 3, Yuma: &hp, RegistrationMinStake: 100, ValidatorMinStake: 1000, MaxUIDs: 8})
+		sp.Stages = append(sp.Stages, pipeline.StageServe)
+		sp.Serve = &pipeline.ServeSpec{Subnet: 1, RoyaltyBps: 3333, DataBps: 7777}
+	}
 	before := chain.Balance(h.kv, addr(team))
-	h.must(team, &pipeline.MsgCreate{Spec: spec(tsh), Budget: budget})
+	h.must(team, &pipeline.MsgCreate{Spec: sp, Budget: budget})
 	p := h.pipe(1)
 	if p.Stage != pipeline.StageLabel || p.LabelJob != 1 {
 		t.Fatalf("pipeline %+v", p)
@@ -352,9 +380,20 @@ func TestPipelineRunsItself(t *testing.T) {
 	h.must(prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID, Output: cid,
 		Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}})
 	h.next()
+	if !allowSingleParty {
+		h.advanceUntil("prove deadline", 30, func() bool { return h.pipe(1).Status != pipeline.StatusRunning })
+		p = h.pipe(1)
+		if p.Status != pipeline.StatusFailed || p.Claim != 0 || !strings.Contains(p.Reason, "no accuracy claim under a trusted setup") || !strings.Contains(p.Reason, "single-party") {
+			t.Fatalf("pipeline with an untrusted claim: %+v", p)
+		}
+		return
+	}
 	p = h.pipe(1)
-	if p.Status != pipeline.StatusCompleted || p.Model != 1 || p.Claim != 1 {
+	if p.Status != pipeline.StatusCompleted || p.Model != 1 || p.Claim != 1 || p.Trust != registry.TrustSingleParty {
 		t.Fatalf("pipeline %+v", p)
+	}
+	if serve && (p.Served != 1 || p.Stage != pipeline.StageServe || p.Stages[3].Ref != subnet.ModelRef(1, 1)) {
+		t.Fatalf("serve stage: %+v", p)
 	}
 	var spent uint64
 	for _, st := range p.Stages {
@@ -387,6 +426,136 @@ func TestPipelineRunsItself(t *testing.T) {
 	for _, b := range []byte{contributorA, contributorB, annotatorA, annotatorB, providerA, providerB} {
 		if !who[addr(b)] {
 			t.Errorf("lineage misses account %d: %+v", b, lin)
+		}
+	}
+	if serve {
+		servedModelEarns(t, h, p)
+	}
+}
+
+// servedModelEarns enters the pipeline's verified model into a subnet,
+// where miners serve it: the royalty on their emission flows back to the
+// team, the raw contributors and the annotators, by the shares the
+// labelled version declared, to the unit.
+func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
+	enter := &subnet.MsgEnterModel{Subnet: 1, Model: p.Model, Claim: p.Claim, RoyaltyBps: 3333, DataBps: 7777}
+	// Refusals: each changes nothing.
+	h.mustFail("a miner serving a model never entered", providerA, &subnet.MsgRegister{Subnet: 1, Role: subnet.RoleMiner, Stake: 100, Endpoint: "http://127.0.0.1:9000", Model: 2}, chain.ErrNotFound, "no entered model 2")
+	h.mustFail("a claim that does not exist", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model, Claim: p.Claim + 1, RoyaltyBps: 1000}, chain.ErrNotFound, "no verified claim")
+	h.mustFail("a model nobody committed", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model + 1, Claim: 1, RoyaltyBps: 1000}, chain.ErrNotFound, "")
+	h.mustFail("someone else's model", outsider, enter, chain.ErrUnauthorized, "neither owns model")
+	h.mustFail("royalty above the whole", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model, Claim: p.Claim, RoyaltyBps: 10_001}, chain.ErrInvalidRequest, "0 to 10000")
+	domaintest.MustReject(t, h.kv, "the same model twice", chain.ErrConflict, "already entered", func() error {
+		ctx := chain.NewContext(store.NewCache(h.kv), h.block(), chain.DefaultParams())
+		ctx.Sender = p.Account // the tenant of the training job, as the serve stage was
+		_, err := subnet.EnterModel(ctx, subnet.Entry{Subnet: 1, Model: p.Model, Claim: p.Claim, Owner: p.Owner})
+		return err
+	})
+	sm, err := subnet.GetServedModel(h.kv, 1, 1)
+	if err != nil || sm.ComputeJob != p.ComputeJob || len(sm.Sources) != 1 || sm.Sources[0].Ref != data.DatasetRef(p.Labelled, 1) || sm.Owner != addr(team) {
+		t.Fatalf("entered model %+v, %v", sm, err)
+	}
+	for _, m := range []byte{providerA, providerB} {
+		h.must(m, &subnet.MsgRegister{Subnet: 1, Role: subnet.RoleMiner, Stake: 100, Endpoint: "http://127.0.0.1:9000", Model: 1})
+	}
+	for _, v := range []byte{prover_, outsider} {
+		h.must(v, &subnet.MsgRegister{Subnet: 1, Role: subnet.RoleValidator, Stake: 10_000})
+	}
+	h.next() // weights set in the miners' registration block would not count
+	for _, v := range []byte{prover_, outsider} {
+		h.must(v, &subnet.MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1}, Values: []uint16{100, 77}})
+	}
+	before := map[chain.Address]uint64{}
+	for _, b := range []byte{team, contributorA, contributorB, annotatorA, annotatorB} {
+		before[addr(b)] = chain.Balance(h.kv, addr(b))
+	}
+	const blocks = 15
+	for i := 0; i < blocks; i++ {
+		h.next()
+	}
+	sm, _ = subnet.GetServedModel(h.kv, 1, 1)
+	var royalties uint64
+	for _, uid := range []uint16{0, 1} {
+		n, err := subnet.GetNeuron(h.kv, 1, uid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Royalty == 0 || n.Royalty >= n.EarnedIncentive {
+			t.Fatalf("uid %d paid a royalty of %d out of %d server emission", uid, n.Royalty, n.EarnedIncentive)
+		}
+		royalties += n.Royalty
+	}
+	if sm.Earned != royalties {
+		t.Fatalf("model earned %d, miners paid %d", sm.Earned, royalties)
+	}
+	// Every unit of revenue is in exactly one account's record, and each
+	// record is what that account's balance grew by.
+	var recorded uint64
+	got := map[chain.Address]uint64{}
+	for _, r := range subnet.Revenues(h.kv, 1, 1) {
+		recorded += r.Amount
+		got[r.Address] += r.Amount
+	}
+	if recorded != royalties {
+		t.Fatalf("revenue records add up to %d of %d", recorded, royalties)
+	}
+	for _, b := range []byte{team, contributorA, contributorB, annotatorA, annotatorB} {
+		if got[addr(b)] == 0 {
+			t.Errorf("account %d earned nothing from the served model: %+v", b, subnet.Revenues(h.kv, 1, 1))
+		}
+		if d := chain.Balance(h.kv, addr(b)) - before[addr(b)]; d != got[addr(b)] {
+			t.Errorf("account %d balance grew %d, revenue record %d", b, d, got[addr(b)])
+		}
+	}
+	// The data's part is data_bps of the royalties, within a unit per epoch
+	// and miner of rounding, which the owner takes.
+	dataPaid := recorded - got[addr(team)]
+	if want := royalties * 7777 / 10_000; dataPaid > want || want-dataPaid > 2*blocks {
+		t.Errorf("data paid %d of %d royalties, want about %d", dataPaid, royalties, want)
+	}
+	lin, err := pipeline.Lineage(h.kv, pipeline.Ref(p.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inLineage uint64
+	for _, r := range lin.Revenue {
+		inLineage += r.Amount
+	}
+	if inLineage != royalties {
+		t.Errorf("the pipeline's lineage shows %d of %d royalties", inLineage, royalties)
+	}
+	if served, err := pipeline.Lineage(h.kv, subnet.ModelRef(1, 1)); err != nil || len(served.Revenue) != len(lin.Revenue) || len(served.Contributors) == 0 {
+		t.Errorf("lineage of the served model: %+v, %v", served, err)
+	}
+	t.Logf("royalties %d: team %d, contributors %d %d, annotators %d %d", royalties, got[addr(team)],
+		got[addr(contributorA)], got[addr(contributorB)], got[addr(annotatorA)], got[addr(annotatorB)])
+}
+
+// RoyaltySplit pays every unit: owner plus every share is the amount,
+// for odd amounts and shares.
+func TestRoyaltySplitIsExact(t *testing.T) {
+	srcs := []subnet.RevenueSource{
+		{Ref: "dataset/1@1", Shares: []data.Share{{Contributor: addr(2), Records: 3}, {Contributor: addr(3), Records: 1}, {Contributor: addr(4), Records: 7}}},
+		{Ref: "dataset/2@1", Shares: []data.Share{{Contributor: addr(5), Records: 1}}},
+		{Ref: "dataset/3@1", Shares: nil},
+	}
+	for _, amount := range []uint64{0, 1, 2, 3, 7, 101, 9_999, 1_000_003, 1<<62 + 17} {
+		for _, bps := range []uint32{0, 1, 3333, 7777, 10_000} {
+			for n := 0; n <= len(srcs); n++ {
+				owner, paid := subnet.RoyaltySplit(amount, bps, srcs[:n])
+				sum := owner
+				for _, p := range paid {
+					for _, v := range p {
+						sum += v
+					}
+				}
+				if sum != amount {
+					t.Fatalf("amount %d bps %d sources %d: paid %d", amount, bps, n, sum)
+				}
+				if n == 0 && owner != amount {
+					t.Fatalf("no sources: owner %d of %d", owner, amount)
+				}
+			}
 		}
 	}
 }

@@ -7,9 +7,10 @@
 // BlockReward). Consensus code: integers only, no map ranges, no clock.
 //
 // Messages: subnet/create, subnet/register, subnet/set-weights,
-// subnet/commit-weights, subnet/reveal-weights. Queries (GET
-// /query/subnet/...): subnets, info/<id>, metagraph/<id>, epochs/<id>,
-// epoch/<id>/<n>, commits/<id>. The miner and validator agents are in
+// subnet/commit-weights, subnet/reveal-weights, subnet/enter-model (a
+// verified model, whose miners pay a royalty back to it: models.go).
+// Queries (GET /query/subnet/...): subnets, info/<id>, metagraph/<id>,
+// epochs/<id>, epoch/<id>/<n>, commits/<id>, models/<id>, model/<id>/<seq>. The miner and validator agents are in
 // subnet/agent.
 package subnet
 
@@ -32,6 +33,7 @@ func (Domain) Register(r *chain.Router) {
 	chain.Handle(r, setWeights)
 	chain.Handle(r, commitWeights)
 	chain.Handle(r, revealWeights)
+	chain.Handle(r, enterModel)
 }
 
 // Info is a subnet with its current stake and population.
@@ -59,8 +61,26 @@ func parseID(s string) (uint64, error) {
 	return id, nil
 }
 
+// ModelView is an entered model with what its revenue paid whom.
+type ModelView struct {
+	ServedModel
+	Ref      string    `json:"ref"`
+	Miners   []uint16  `json:"miners"` // uids serving it
+	Revenues []Revenue `json:"revenues"`
+}
+
+func modelView(kv store.KV, m ServedModel) ModelView {
+	v := ModelView{ServedModel: m, Ref: ModelRef(m.Subnet, m.Seq), Miners: []uint16{}, Revenues: Revenues(kv, m.Subnet, m.Seq)}
+	for _, n := range Neurons(kv, m.Subnet) {
+		if n.Model == m.Seq {
+			v.Miners = append(v.Miners, n.UID)
+		}
+	}
+	return v
+}
+
 // Query answers: subnets | info/<id> | metagraph/<id> | epochs/<id> |
-// epoch/<id>/<n> | commits/<id>.
+// epoch/<id>/<n> | commits/<id> | models/<id> | model/<id>/<seq>.
 func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) {
 	kind, rest, _ := strings.Cut(path, "/")
 	if kind == "subnets" {
@@ -116,6 +136,22 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 			return nil, chain.Wrap(chain.ErrNotFound, "subnet %d keeps no record of epoch %d", id, n)
 		}
 		return r, nil
+	case "models":
+		out := []ModelView{}
+		for _, m := range ServedModels(kv, id) {
+			out = append(out, modelView(kv, m))
+		}
+		return out, nil
+	case "model":
+		seq, err := strconv.ParseUint(sub, 10, 64)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "model %q: want a number", sub)
+		}
+		m, err := GetServedModel(kv, id, seq)
+		if err != nil {
+			return nil, err
+		}
+		return modelView(kv, m), nil
 	case "commits":
 		out := []Commit{}
 		for uid := uint16(0); uid < s.N; uid++ {

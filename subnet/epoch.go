@@ -178,11 +178,18 @@ func runEpoch(ctx *chain.Context, s *Subnet) error {
 			if rec.Paid > s.Pending {
 				return fmt.Errorf("subnet %d epoch %d: yuma paid %d of an emission of %d", s.ID, rec.Epoch, rec.Paid, s.Pending)
 			}
-			if amount > 0 {
-				if err := chain.Mint(ctx, n.Account, amount); err != nil {
+			// A miner serving an entered model pays its royalty out of
+			// its server emission: minted to the model's owner and data.
+			royalty, err := royaltyOf(ctx, s.ID, n, se)
+			if err != nil {
+				return fmt.Errorf("subnet %d epoch %d: royalty of uid %d: %w", s.ID, rec.Epoch, n.UID, err)
+			}
+			if amount-royalty > 0 {
+				if err := chain.Mint(ctx, n.Account, amount-royalty); err != nil {
 					return fmt.Errorf("subnet %d epoch %d: pay uid %d: %w", s.ID, rec.Epoch, n.UID, err)
 				}
 			}
+			n.Royalty += royalty
 			yn := ys.Neurons[i]
 			n.Bonds = fromEntries(yn.Bonds)
 			n.ValidatorPermit = yn.ValidatorPermit
@@ -197,6 +204,7 @@ func runEpoch(ctx *chain.Context, s *Subnet) error {
 				UID: n.UID, Account: n.Account, Stake: yn.Stake,
 				Consensus: n.Consensus, Incentive: n.Incentive, Dividends: n.Dividends,
 				ServerEmission: se, ValidatorEmission: ve,
+				Trust: n.Trust, Bonds: n.Bonds, Royalty: royalty,
 			})
 		}
 	}
@@ -213,4 +221,18 @@ func runEpoch(ctx *chain.Context, s *Subnet) error {
 	ctx.Emit("subnet_epoch", "subnet", chain.U64(s.ID), "epoch", chain.U64(rec.Epoch),
 		"emission", chain.U64(rec.Emission), "paid", chain.U64(rec.Paid), "carry", chain.U64(rec.Carry))
 	return nil
+}
+
+// royaltyOf pays the royalty of miner n's server emission se to the model
+// it serves and returns it (0 for a miner serving no entered model).
+func royaltyOf(ctx *chain.Context, id uint64, n *Neuron, se uint64) (uint64, error) {
+	if n.Model == 0 || n.Role != RoleMiner || se == 0 {
+		return 0, nil
+	}
+	sm, err := GetServedModel(ctx.KV, id, n.Model)
+	if err != nil {
+		return 0, err
+	}
+	royalty := chain.MulDiv(se, uint64(sm.RoyaltyBps), 10_000)
+	return royalty, payRoyalty(ctx, &sm, royalty)
 }

@@ -44,6 +44,11 @@ func register(ctx *chain.Context, m *MsgRegister) error {
 	if s.N >= s.MaxUIDs {
 		return chain.Wrap(chain.ErrConflict, "subnet %d is full (%d uids)", s.ID, s.MaxUIDs)
 	}
+	if m.Model != 0 {
+		if _, err := GetServedModel(ctx.KV, s.ID, m.Model); err != nil {
+			return err
+		}
+	}
 	pool := Pool(s.ID)
 	if m.Stake > 0 {
 		if err := chain.Bond(ctx, ctx.Sender, pool, m.Stake); err != nil {
@@ -63,7 +68,7 @@ func register(ctx *chain.Context, m *MsgRegister) error {
 	n := Neuron{
 		UID: uid, Account: ctx.Sender, Role: m.Role, Endpoint: m.Endpoint,
 		RegisteredAt: ctx.Block.Height, LastUpdate: ctx.Block.Height,
-		Weights: []Pair{}, Bonds: []Pair{},
+		Weights: []Pair{}, Bonds: []Pair{}, Model: m.Model,
 	}
 	putNeuron(ctx.KV, s.ID, n)
 	ctx.KV.Set(accountKey(s.ID, ctx.Sender), binary.BigEndian.AppendUint16(nil, uid))

@@ -137,6 +137,9 @@ type MsgRegister struct {
 	Role     string `json:"role" cbor:"2,keyasint"`
 	Stake    uint64 `json:"stake,omitempty" cbor:"3,keyasint,omitempty"`
 	Endpoint string `json:"endpoint,omitempty" cbor:"4,keyasint,omitempty"` // miners: http(s) URL of the predict API
+	// Model is the entered model (its seq in the subnet) a miner serves;
+	// RoyaltyBps of its server emission goes to that model's revenue.
+	Model uint64 `json:"model,omitempty" cbor:"5,keyasint,omitempty"`
 }
 
 func (*MsgRegister) Type() string { return "subnet/register" }
@@ -145,8 +148,8 @@ func (m *MsgRegister) ValidateBasic() error {
 	case RoleMiner:
 		return ValidateEndpoint(m.Endpoint)
 	case RoleValidator:
-		if m.Endpoint != "" {
-			return chain.Wrap(chain.ErrInvalidRequest, "validators register without an endpoint")
+		if m.Endpoint != "" || m.Model != 0 {
+			return chain.Wrap(chain.ErrInvalidRequest, "validators register without an endpoint or a model")
 		}
 		return nil
 	}
@@ -244,4 +247,22 @@ type weightsPreimage struct {
 // validator, so a copier cannot replay another validator's commit.
 func WeightsHash(subnet uint64, uid uint16, uids, values []uint16, salt []byte) []byte {
 	return sha256Sum(chain.Marshal(weightsPreimage{Subnet: subnet, UID: uid, UIDs: uids, Values: values, Salt: salt}))
+}
+
+// MsgEnterModel enters a verified model into a subnet: miners may then
+// register serving it, and RoyaltyBps of their server emission flows back
+// to the model (DataBps of that to the data it was trained on, by the
+// shares its dataset versions declared; the rest to the sender). The
+// sender owns the model or ordered the compute job it came out of.
+type MsgEnterModel struct {
+	Subnet     uint64 `json:"subnet" cbor:"1,keyasint"`
+	Model      uint64 `json:"model" cbor:"2,keyasint"`
+	Claim      uint64 `json:"claim" cbor:"3,keyasint"` // a verified claim's seq
+	RoyaltyBps uint32 `json:"royalty_bps" cbor:"4,keyasint"`
+	DataBps    uint32 `json:"data_bps" cbor:"5,keyasint"`
+}
+
+func (*MsgEnterModel) Type() string { return "subnet/enter-model" }
+func (m *MsgEnterModel) ValidateBasic() error {
+	return Entry{Model: m.Model, Claim: m.Claim, RoyaltyBps: m.RoyaltyBps, DataBps: m.DataBps}.validate()
 }

@@ -63,6 +63,11 @@ type Neuron struct {
 	Earned          uint64 `json:"earned" cbor:"16,keyasint"`
 	EarnedIncentive uint64 `json:"earned_incentive" cbor:"17,keyasint"` // as a miner (server emission)
 	EarnedDividends uint64 `json:"earned_dividends" cbor:"18,keyasint"` // as a validator (validator emission)
+
+	// Model is the entered model this miner serves (0: none); Royalty is
+	// all it paid that model from its server emission.
+	Model   uint64 `json:"model,omitempty" cbor:"19,keyasint,omitempty"`
+	Royalty uint64 `json:"royalty,omitempty" cbor:"20,keyasint,omitempty"`
 }
 
 // Commit is a pending weights commit of one uid, made during epoch Epoch
@@ -84,6 +89,12 @@ type EpochUID struct {
 	Dividends         uint16        `json:"dividends" cbor:"6,keyasint"`
 	ServerEmission    uint64        `json:"server_emission" cbor:"7,keyasint"`
 	ValidatorEmission uint64        `json:"validator_emission" cbor:"8,keyasint"`
+	// Trust and Bonds (the bonds this uid holds, as stored) for the
+	// per-epoch charts; Royalty is what the uid's server emission paid
+	// the model it serves (included in ServerEmission).
+	Trust   uint16 `json:"validator_trust" cbor:"9,keyasint"`
+	Bonds   []Pair `json:"bonds,omitempty" cbor:"10,keyasint,omitempty"`
+	Royalty uint64 `json:"royalty,omitempty" cbor:"11,keyasint,omitempty"`
 }
 
 // EpochRecord is the outcome of one epoch of a subnet.

@@ -21,6 +21,7 @@ import (
 	labelagent "github.com/tenun-chain/tenun/label/agent"
 	"github.com/tenun-chain/tenun/label/workforce"
 	"github.com/tenun-chain/tenun/node"
+	"github.com/tenun-chain/tenun/pipeline"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/zkml/circuit"
 	"github.com/tenun-chain/tenun/zkml/model"
@@ -52,8 +53,9 @@ const evilTitle = `<script>window.__pwned=1</script><img src=x onerror="window._
 type activity struct {
 	sendHash  string
 	blobCID   string
-	labelJob  uint64
-	computeID uint64
+	labelJob   uint64
+	computeID  uint64
+	pipelineID uint64
 }
 
 // runActivity drives every market on a real node: a transfer and a blob; a
@@ -114,6 +116,7 @@ func runActivity(t *testing.T, net *testnode.Net) activity {
 		submit(kAlice, &data.MsgSnapshot{Dataset: 1, Note: "v1"})
 		submit(kDave, &data.MsgBuy{Dataset: 1, Version: 1})
 		submit(kAlice, &data.MsgLink{From: "dataset/1@1", To: "model/1", Relation: "trained"})
+		act.pipelineID = startPipeline(ctx, submit)
 		submit(kEve, &data.MsgLink{From: "label-job/1", To: "dataset/1@1", Relation: "labelled"})
 	})
 
@@ -251,6 +254,44 @@ func runActivity(t *testing.T, net *testnode.Net) activity {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return act
+}
+
+// startPipeline declares a pipeline over alice's dataset: its labelling
+// stage starts at once; nobody labels, so it ends at its deadline with
+// the reason and the refund, which the pipeline page must show as the
+// chain holds them.
+func startPipeline(ctx context.Context, submit func(int, chain.Msg) api.TxResponse) uint64 {
+	arch := model.Arch{Sizes: []int{16, 8, 10}, InBits: 5, Shifts: []int{5}}
+	ds := &model.Dataset{X: [][]int{make([]int, 16), make([]int, 16)}, Y: []int{3, 7}}
+	tsh, err := arch.TestSetHash(ds)
+	if err != nil {
+		panic(err)
+	}
+	rows := [][]uint32{append(make([]uint32, 16), 3), append(make([]uint32, 16), 7)}
+	submit(kAlice, &registry.MsgRegisterTestSet{Hash: tsh, Shape: registry.Shape{Inputs: 16, InBits: 5, Classes: 10}, Name: "two rows", Rows: rows})
+	trainer := []byte("\x00asm\x01\x00\x00\x00 trainer")
+	submit(kAlice, &chain.MsgRegisterBlob{CID: chain.BlobCID(trainer), Size: uint64(len(trainer))})
+	res := submit(kAlice, &pipeline.MsgCreate{Budget: 50 * node.TNN, Spec: pipeline.Spec{
+		Name: "telemetry model", Stages: []string{"label", "train", "prove"},
+		Dataset: &pipeline.DatasetSpec{Dataset: 1, Version: 1},
+		Label: &pipeline.LabelSpec{Title: "moving?", Labels: []string{"parked", "moving"}, ItemKind: label.KindText,
+			Redundancy: 1, MaxRedundancy: 1, ConfidencePPM: 500_000, Reward: 10, Stake: 1000,
+			DeadlineBlocks: 10, RevealBlocks: 10, GraceBlocks: 10, QualityPPM: 300_000, BatchSize: 4, MaxPerWorker: 20,
+			DatasetName: "telemetry labelled", Price: 5000, AnnotatorBps: 2500},
+		Train: &pipeline.TrainSpec{Module: chain.BlobCID(trainer), InputName: "train.csv", MemoryBytes: 1 << 20, Fuel: compute.FuelPerUnit,
+			WallSeconds: 10, MaxOutputBytes: 1 << 20, MaxPrice: 10, Redundancy: 2, Timeout: 5, DeadlineBlocks: 20},
+		Prove: &pipeline.ProveSpec{TestSet: tsh, MinAccuracyBps: 7000, DeadlineBlocks: 20, AllowSingleParty: true},
+	}})
+	for _, e := range res.Events {
+		for _, a := range e.Attrs {
+			if e.Type == "pipeline_create" && a.Key == "pipeline" {
+				var id uint64
+				fmt.Sscan(a.Value, &id)
+				return id
+			}
+		}
+	}
+	panic("no pipeline_create event")
 }
 
 func indexHeight(t *testing.T, net *testnode.Net) int64 {

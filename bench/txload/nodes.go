@@ -344,15 +344,20 @@ func startKV(home string, signed bool) (*running, error) {
 		return nil, err
 	}
 	pv := privval.LoadFilePV(ccfg.PrivValidatorKeyFile(), ccfg.PrivValidatorStateFile())
+	// Rounds restart the baselines in this process: their Pebble stores must
+	// all be closed (CometBFT's Stop leaves the tx index open).
+	dbProvider, closeDBs := node.TrackedDBProvider()
 	comet, err := nm.NewNode(ccfg, pv, nodeKey, clients,
-		nm.DefaultGenesisDocProviderFunc(ccfg), node.DBProvider,
+		nm.DefaultGenesisDocProviderFunc(ccfg), dbProvider,
 		nm.DefaultMetricsProvider(ccfg.Instrumentation), logger)
 	if err != nil {
+		closeDBs()
 		app.Close()
 		logOut.Close()
 		return nil, err
 	}
 	if err := comet.Start(); err != nil {
+		closeDBs()
 		app.Close()
 		logOut.Close()
 		return nil, err
@@ -363,7 +368,7 @@ func startKV(home string, signed bool) (*running, error) {
 			errs = append(errs, comet.Stop())
 			comet.Wait()
 		}
-		errs = append(errs, app.Close(), logOut.Close())
+		errs = append(errs, closeDBs(), app.Close(), logOut.Close())
 		return errors.Join(errs...)
 	}
 	return &running{comet: comet, rpc: rpclocal.New(comet), stop: stop}, nil

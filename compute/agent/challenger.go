@@ -134,7 +134,7 @@ func (c *Challenger) Check(ctx context.Context, j compute.Job) (bool, error) {
 	if c.cfg.Mode == ChallengeAlways {
 		claim = NewOutcome(map[string][]byte{"claim": []byte(fmt.Sprintf("job %d is wrong", j.ID))})
 	} else {
-		out, err := Execute(ctx, c.cfg.Sandbox, j.Spec, c.blobs.get)
+		out, err := ExecuteJob(ctx, c.cfg.Sandbox, j, c.blobs.get, nil) // data inputs are the assigned providers' alone: such jobs cannot be re-run here
 		if err != nil {
 			return false, fmt.Errorf("re-run: %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	dataagent "github.com/tenun-chain/tenun/data/agent"
 	"github.com/tenun-chain/tenun/internal/durable"
 )
 
@@ -495,11 +496,18 @@ func (p *Provider) execute(ctx context.Context, j compute.Job) (Outcome, error) 
 		return Outcome{}, ctx.Err()
 	}
 	defer func() { <-p.slots }()
-	out, err := Execute(ctx, p.cfg.Sandbox, j.Spec, p.blobs.get)
+	out, err := ExecuteJob(ctx, p.cfg.Sandbox, j, p.blobs.get, p.fetchData)
 	if err == nil && out.Failure != "" {
 		p.logf("job %d failed reproducibly (%s); revealing the failure", j.ID, out.Failure)
 	}
 	return out, err
+}
+
+// fetchData downloads a dataset input of job from the node's gateway under
+// the job's scoped grant, which the chain gives this provider while it
+// holds an assignment (compute-to-data: the data never goes to the tenant).
+func (p *Provider) fetchData(ctx context.Context, job uint64, in compute.DataInput) ([]byte, error) {
+	return dataagent.DownloadScoped(ctx, p.cfg.Client, p.cfg.Key, in.Dataset, in.Version, "csv", compute.Scope(job), in.Columns)
 }
 
 // storeOutput uploads the output archive to the node and registers it on

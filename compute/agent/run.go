@@ -93,15 +93,36 @@ func NewOutcome(outputs map[string][]byte) Outcome {
 // stand behind (a blob missing, a time limit, cancellation); a reproducible
 // failure of the job itself is a result (see ErrorFile).
 func Execute(ctx context.Context, sb *sandbox.Sandbox, spec compute.Spec, fetch func(context.Context, string) ([]byte, error)) (Outcome, error) {
+	return ExecuteJob(ctx, sb, compute.Job{Spec: spec}, fetch, nil)
+}
+
+// DataFetcher fetches one dataset input of job (compute-to-data: through
+// the signed gateway under the job's scoped grant).
+type DataFetcher func(ctx context.Context, job uint64, in compute.DataInput) ([]byte, error)
+
+// ExecuteJob is Execute for a whole job: its dataset inputs are fetched
+// through fetchData and mounted under their names beside the blob inputs.
+func ExecuteJob(ctx context.Context, sb *sandbox.Sandbox, j compute.Job, fetch func(context.Context, string) ([]byte, error), fetchData DataFetcher) (Outcome, error) {
+	spec := j.Spec
 	module, err := fetch(ctx, spec.Module)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("fetch module %s: %w", spec.Module, err)
 	}
-	inputs := make(map[string][]byte, len(spec.Inputs))
+	inputs := make(map[string][]byte, len(spec.Inputs)+len(j.Data))
 	for _, in := range spec.Inputs {
 		b, err := fetch(ctx, in.CID)
 		if err != nil {
 			return Outcome{}, fmt.Errorf("fetch input %q (%s): %w", in.Name, in.CID, err)
+		}
+		inputs[in.Name] = b
+	}
+	for _, in := range j.Data {
+		if fetchData == nil {
+			return Outcome{}, fmt.Errorf("job %d reads dataset %d version %d as %q: this runner has no access to data inputs", j.ID, in.Dataset, in.Version, in.Name)
+		}
+		b, err := fetchData(ctx, j.ID, in)
+		if err != nil {
+			return Outcome{}, fmt.Errorf("fetch dataset input %q (dataset %d version %d): %w", in.Name, in.Dataset, in.Version, err)
 		}
 		inputs[in.Name] = b
 	}

@@ -9,7 +9,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -187,14 +189,28 @@ func ContributeWith(ctx context.Context, c *client.Client, key ed25519.PrivKey, 
 // Download fetches a dataset version (0: the granted one) through the
 // node's gateway, signing the request with key. format is csv or jsonl.
 func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset, version uint64, format string) ([]byte, error) {
+	return DownloadScoped(ctx, c, key, dataset, version, format, "", nil)
+}
+
+// DownloadScoped is Download under a scoped grant (scope names the job,
+// e.g. compute-job/7, whose assigned providers may read the version while
+// it runs), projected onto columns when given.
+func DownloadScoped(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset, version uint64, format, scope string, columns []string) ([]byte, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return nil, err
 	}
-	u := fmt.Sprintf("%s/data/%d/download?format=%s", c.Base(), dataset, format)
+	q := url.Values{"format": {format}}
 	if version > 0 {
-		u += "&version=" + strconv.FormatUint(version, 10)
+		q.Set("version", strconv.FormatUint(version, 10))
 	}
+	if scope != "" {
+		q.Set("scope", scope)
+	}
+	if len(columns) > 0 {
+		q.Set("columns", strings.Join(columns, ","))
+	}
+	u := fmt.Sprintf("%s/data/%d/download?%s", c.Base(), dataset, q.Encode())
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err

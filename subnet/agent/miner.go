@@ -93,7 +93,10 @@ type Miner struct {
 	Endpoint string
 	// Stake is bonded at registration (0: the subnet's registration minimum).
 	Stake uint64
-	Logf  func(format string, args ...any)
+	// Serves is the entered model (its seq in the subnet, 0: none) this
+	// miner registers serving; part of its emission then flows back to it.
+	Serves uint64
+	Logf   func(format string, args ...any)
 
 	srv *http.Server
 }
@@ -112,7 +115,7 @@ func (m *Miner) Start(ctx context.Context) (uint16, string, error) {
 	// Validators' requests are small; the guard's timeouts and connection
 	// cap keep slow or idle clients from holding the miner open.
 	m.srv = httpguard.Serve(ln, MinerHandler(m.Model), httpguard.Local, func(err error) { m.logf("miner: serve: %v", err) })
-	uid, err := Register(ctx, m.Client, m.Key, m.Subnet, subnet.RoleMiner, m.Stake, endpoint)
+	uid, err := Register(ctx, m.Client, m.Key, &subnet.MsgRegister{Subnet: m.Subnet, Role: subnet.RoleMiner, Stake: m.Stake, Endpoint: endpoint, Model: m.Serves})
 	if err != nil {
 		m.srv.Close()
 		return 0, "", err
@@ -174,10 +177,11 @@ func FindUID(mg []subnet.MetagraphEntry, a chain.Address) (subnet.MetagraphEntry
 	return subnet.MetagraphEntry{}, false
 }
 
-// Register registers key in the subnet with role unless it already is, and
-// returns its uid. stake 0 bonds the subnet's minimum for the role, less
-// what the account has bonded already.
-func Register(ctx context.Context, c *client.Client, key ed25519.PrivKey, id uint64, role string, stake uint64, endpoint string) (uint16, error) {
+// Register sends msg (registration in msg.Subnet as msg.Role) unless key
+// already holds a uid there, and returns its uid. Stake 0 bonds the
+// subnet's minimum for the role, less what the account has bonded already.
+func Register(ctx context.Context, c *client.Client, key ed25519.PrivKey, msg *subnet.MsgRegister) (uint16, error) {
+	id, role, stake := msg.Subnet, msg.Role, msg.Stake
 	mg, err := Metagraph(ctx, c, id)
 	if err != nil {
 		return 0, err
@@ -212,7 +216,9 @@ func Register(ctx context.Context, c *client.Client, key ed25519.PrivKey, id uin
 			stake = need - have
 		}
 	}
-	res, err := c.Submit(ctx, key, &subnet.MsgRegister{Subnet: id, Role: role, Stake: stake, Endpoint: endpoint}, client.Options{})
+	reg := *msg
+	reg.Stake = stake
+	res, err := c.Submit(ctx, key, &reg, client.Options{})
 	if err != nil {
 		return 0, fmt.Errorf("register as %s in subnet %d: %w", role, id, err)
 	}

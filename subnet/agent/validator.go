@@ -168,7 +168,7 @@ func (v *Validator) Run(ctx context.Context) error {
 	if v.Strategy == "" {
 		v.Strategy = Honest
 	}
-	uid, err := Register(ctx, v.Client, v.Key, v.Subnet, subnet.RoleValidator, v.Stake, "")
+	uid, err := Register(ctx, v.Client, v.Key, &subnet.MsgRegister{Subnet: v.Subnet, Role: subnet.RoleValidator, Stake: v.Stake})
 	if err != nil {
 		return err
 	}

@@ -514,7 +514,7 @@ async function subnets() {
     { h: 'emitted', num: true, f: (x) => tnn(x.minted) }], list, { id: 'subnets' }));
 }
 async function subnet(_, id) {
-  const [info, mg, epochs] = await Promise.all([api('/query/subnet/info/' + encodeURIComponent(id)), api('/query/subnet/metagraph/' + encodeURIComponent(id)), api('/query/subnet/epochs/' + encodeURIComponent(id))]);
+  const [info, mg, epochs, models] = await Promise.all([api('/query/subnet/info/' + encodeURIComponent(id)), api('/query/subnet/metagraph/' + encodeURIComponent(id)), api('/query/subnet/epochs/' + encodeURIComponent(id)), maybe('/query/subnet/models/' + encodeURIComponent(id), [])]);
   const perUID = (field) => {
     const by = new Map();
     epochs.forEach((e) => e.uids.forEach((u) => { if (!by.has(u.uid)) by.set(u.uid, []); by.get(u.uid).push([e.epoch, Number(u[field]) / 65535]); }));
@@ -543,9 +543,23 @@ async function subnet(_, id) {
       { h: 'incentive', num: true, f: (n) => u16(n.incentive) }, { h: 'dividends', num: true, f: (n) => u16(n.dividends) }, { h: 'consensus', num: true, f: (n) => u16(n.consensus) },
       { h: 'trust', num: true, f: (n) => u16(n.validator_trust) }, { h: 'emission', num: true, f: (n) => tnn(n.emission) }, { h: 'earned', num: true, f: (n) => tnn(n.earned) }], mg, { id: 'metagraph' }),
     h('div', { class: 'grid2' }, chart('Incentive', 'incentive'), chart('Dividends', 'dividends')),
-    h('div', { class: 'grid2' }, chart('Consensus', 'consensus'),
-      h('div', {}, h('h2', {}, 'Validator trust (last epoch)'), barChart(mg.map((n) => ({ label: 'uid ' + n.uid, value: n.validator_trust / 65535 })), { fmt: (v) => v.toFixed(4), title: 'trust' }))),
-    h('h2', {}, 'Bonds (row: validator, column: miner)'), bonds,
+    h('div', { class: 'grid2' }, chart('Consensus', 'consensus'), chart('Validator trust', 'validator_trust')),
+    h('h2', {}, 'Verified models served'), table([
+      { h: 'model', f: (m) => a('#/zkml/model/' + m.model, 'model ' + m.model) }, { h: 'claim', f: (m) => m.claim }, { h: 'trust', f: (m) => m.trust },
+      { h: 'royalty', num: true, f: (m) => bps(m.royalty_bps) }, { h: 'to data', num: true, f: (m) => bps(m.data_bps) },
+      { h: 'miners', f: (m) => (m.miners || []).map((u) => 'uid ' + u).join(', ') }, { h: 'earned', num: true, f: (m) => tnn(m.earned) },
+      { h: 'paid to', f: (m) => h('span', {}, (m.revenues || []).map((r) => h('div', {}, addrLink(r.address), ' ', r.role, r.source ? ' (' + r.source + ')' : '', ': ', tnn(r.amount)))) },
+      { h: 'lineage', f: (m) => a('#/lineage/' + encodeURIComponent(m.ref), 'graph') }], models, { id: 'served-models' }),
+    h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'Bonds (row: validator, column: miner)'), bonds), (() => { // each validator's bond on each miner, epoch by epoch
+      const by = new Map();
+      epochs.forEach((e) => e.uids.forEach((u) => (u.bonds || []).forEach((b) => {
+        const k = 'uid ' + u.uid + ' on ' + b.uid;
+        if (!by.has(k)) by.set(k, []);
+        by.get(k).push([e.epoch, b.value / 65535]);
+      })));
+      const ser = [...by.entries()].sort().map(([name, points]) => ({ name, points }));
+      return h('div', { id: 'bond-history' }, h('h2', {}, 'Bonds across epochs'), legend(ser.map((x) => x.name)), lineChart(ser, { title: 'bonds across epochs', fmt: (v) => v.toFixed(2), ymax: 1 }));
+    })()),
     h('h2', {}, 'Epochs'), table([
       { h: 'epoch', f: (e) => e.epoch }, { h: 'height', f: (e) => blockLink(e.height) }, { h: 'emission', num: true, f: (e) => tnn(e.emission) },
       { h: 'paid', num: true, f: (e) => tnn(e.paid) }, { h: 'carried', num: true, f: (e) => tnn(e.carry) }], epochs.slice().reverse(), { id: 'epochs' }));
@@ -558,9 +572,40 @@ async function pipelines() {
     { h: 'owner', f: (x) => addrLink(x.owner) }, { h: 'status', f: (x) => x.status || '' }, { h: 'stage', f: (x) => x.stage || '' },
     { h: 'budget', num: true, f: (x) => String(x.budget) }, { h: 'reason', f: (x) => x.reason || '' }], list, { id: 'pipelines' }));
 }
+// stageLink points a stage's object at its own page.
+function stageLink(ref) {
+  if (!ref) return '';
+  let m;
+  if ((m = ref.match(/^label-job\/(\d+)$/))) return a('#/label/' + m[1], ref);
+  if ((m = ref.match(/^compute-job\/(\d+)$/))) return a('#/compute/job/' + m[1], ref);
+  if ((m = ref.match(/^claim\/(\d+)\.\d+$/))) return a('#/zkml/model/' + m[1], ref);
+  if ((m = ref.match(/^subnet\/(\d+)\.\d+$/))) return a('#/subnet/' + m[1], ref);
+  return h('span', { class: 'mono' }, ref);
+}
 async function pipeline(_, id) {
   const p = await api('/query/pipeline/pipeline/' + encodeURIComponent(id));
-  show(h('h1', {}, 'Pipeline ', id), json(p));
+  const spent = p.stages.reduce((t, st) => t + Number(st.spent || 0), 0);
+  const single = p.trust && /single-party/.test(p.trust);
+  show(h('h1', {}, 'Pipeline ', p.id, ': ', (p.spec && p.spec.name) || ''),
+    h('div', { class: 'cards' }, card('status', p.status, 'pipe-status'), card('stage', p.stage, 'pipe-stage'), card('budget', tnn(p.budget)),
+      card('spent', tnn(spent), 'pipe-spent'), card('refunded', tnn(p.refunded), 'pipe-refunded'),
+      card('accuracy proven', p.accuracy_bps ? bps(p.accuracy_bps) : '—', 'pipe-accuracy')),
+    p.reason ? h('p', { class: 'error', id: 'pipe-reason' }, p.reason) : [],
+    p.trust ? h('p', { class: single ? 'warn' : null, id: 'pipe-trust' }, 'Trust: ' + p.trust) : [],
+    h('h2', {}, 'Stages'), table([
+      { h: 'stage', f: (st) => st.stage }, { h: 'object', f: (st) => stageLink(st.ref) },
+      { h: 'started', f: (st) => blockLink(st.started) }, { h: 'ended', f: (st) => (st.ended ? blockLink(st.ended) : 'running') },
+      { h: 'blocks', num: true, f: (st) => String((st.ended || st.started) - st.started) },
+      { h: 'budget', num: true, f: (st) => tnn(st.budget) }, { h: 'spent', num: true, f: (st) => tnn(st.spent) }], p.stages, { id: 'stages' }),
+    h('h2', {}, 'Paid out per stage'),
+    barChart(p.stages.map((st) => ({ label: st.stage, value: Number(st.spent || 0) })), { fmt: (v) => tnn(v), title: 'paid out per stage' }),
+    h('h2', {}, 'Where it came from'),
+    kv([['owner', addrLink(p.owner)], ['escrow account', addrLink(p.account)],
+      ['dataset', p.spec && p.spec.dataset ? a('#/data/' + p.spec.dataset.dataset, 'dataset/' + p.spec.dataset.dataset + '@' + p.spec.dataset.version) : ''],
+      p.labelled ? ['labelled dataset', a('#/data/' + p.labelled, 'dataset/' + p.labelled + '@1')] : null,
+      p.model ? ['model', a('#/zkml/model/' + p.model, 'model ' + p.model)] : null,
+      ['lineage', a('#/lineage/' + encodeURIComponent('pipeline/' + p.id), 'graph of every contributor, annotator and provider')]]),
+    h('details', {}, h('summary', {}, 'Raw record'), json(p)));
 }
 
 // ---- wiring ------------------------------------------------------------
