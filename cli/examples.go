@@ -10,7 +10,7 @@ var examples = map[string]string{
 	"tenun annotate": `  tenun annotate --from bob
   tenun annotate --from bob --job 3 --listen 127.0.0.1:7071`,
 	"tenun bench compute": `  tenun bench compute
-  tenun bench compute --epochs 5 --reps 2 -o json`,
+  tenun bench compute --epochs 5 --rounds 3 --skip-market -o json`,
 	"tenun bench data": `  tenun bench data
   tenun bench data --records 5000 --contributors 2 -o json`,
 	"tenun bench labels": `  tenun bench labels --data ./crowd
