@@ -179,7 +179,8 @@ func newQueryChainCmd() *cobra.Command {
 }
 
 func newBlobCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs (CIDv1, raw, sha2-256)"}
+	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs (CIDv1, raw, sha2-256); IPFS CIDs and CAR files of local files"}
+	cmd.AddCommand(blobFileCommands()...)
 	var f txFlags
 	put := &cobra.Command{
 		Use: "put FILE", Short: "Upload a file to the node and register its CID on chain", Args: cobra.ExactArgs(1),

@@ -28,6 +28,9 @@ var examples = map[string]string{
   tenun bench yuma --sizes 256,1024 --runs 3 -o json`,
 	"tenun bench zk": `  tenun bench zk --only a,b
   tenun bench zk --only c --repeat 1 -o json`,
+	"tenun blob cid":        `  tenun blob cid dataset.tar   # the CID ipfs add --cid-version 1 --raw-leaves prints`,
+	"tenun blob export-car": `  tenun blob export-car dataset.tar dataset.car   # then: ipfs dag import dataset.car`,
+	"tenun blob import-car": `  tenun blob import-car dataset.car dataset.tar`,
 	"tenun blob get": `  tenun blob get bafkrei... --out model.json
   tenun blob get bafkrei... > data.csv`,
 	"tenun blob put": `  tenun blob put data.csv --from alice

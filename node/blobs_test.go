@@ -248,3 +248,29 @@ func TestBlobUploadsBounded(t *testing.T) {
 		t.Fatalf("upload after the slots freed: %d %s", got, body)
 	}
 }
+
+// Downloads resume: a Range request gets exactly the bytes asked for, with
+// 206, and the CID as the ETag.
+func TestBlobDownloadRanges(t *testing.T) {
+	n, c := blobNode(t, 0)
+	content := bytes.Repeat([]byte("0123456789abcdef"), 4096)
+	cid, err := c.RegisterBlob(context.Background(), keys.DevPrivKey(0), content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+n.APIAddr()+"/blobs/"+cid, nil)
+	req.Header.Set("Range", "bytes=1000-1999")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusPartialContent || !bytes.Equal(got, content[1000:2000]) || resp.Header.Get("ETag") != `"`+cid+`"` {
+		t.Fatalf("range: %d, %d bytes, etag %q", resp.StatusCode, len(got), resp.Header.Get("ETag"))
+	}
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-", len(content)+5))
+	if code, _ := status(t, req); code != http.StatusRequestedRangeNotSatisfiable {
+		t.Fatalf("a range past the end: %d", code)
+	}
+}
