@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/circompeer"
 	"github.com/tenun-chain/tenun/zkml/circuit"

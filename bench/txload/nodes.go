@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"os"
 	"path/filepath"
@@ -29,6 +28,7 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
 
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/node"
 )
 

@@ -2,7 +2,6 @@ package txload
 
 import (
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"os"
 	"time"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/node"
 )
 

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/internal/cputime"
 )
 
 // BenchConfig configures Bench. Zero fields take the defaults in parentheses.

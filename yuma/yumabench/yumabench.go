@@ -6,12 +6,12 @@ package yumabench
 
 import (
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"math"
 	"runtime"
 	"slices"
 	"time"
 
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/yuma"
 	"github.com/tenun-chain/tenun/yuma/floatref"
 )
