@@ -94,7 +94,7 @@ and never answers (replaced after the timeout, and slashed).`,
 
 func newChallengerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "challenger", Short: "Compute market challenger agent"}
-	var key string
+	var key, stateDir string
 	var always bool
 	run := &cobra.Command{
 		Use:   "run --from NAME",
@@ -109,11 +109,14 @@ func newChallengerCmd() *cobra.Command {
 			if always {
 				mode = agent.ChallengeAlways
 			}
+			if stateDir == "" {
+				stateDir = filepath.Join(homeDir, "agent-state", "challenger-"+key)
+			}
 			logf, err := agentLogf(cmd, "challenger")
 			if err != nil {
 				return err
 			}
-			c, err := agent.NewChallenger(agent.ChallengerConfig{Client: newClient(), Key: k, Mode: mode, Logf: logf})
+			c, err := agent.NewChallenger(agent.ChallengerConfig{Client: newClient(), Key: k, Mode: mode, Logf: logf, StateDir: stateDir})
 			if err != nil {
 				return err
 			}
@@ -131,6 +134,7 @@ func newChallengerCmd() *cobra.Command {
 	addFromFlag(run, &key, "challenger key name in the keyring")
 	addLogFlags(run)
 	run.Flags().BoolVar(&always, "always", false, "challenge every result with a made-up claim (demo of a failing challenge)")
+	run.Flags().StringVar(&stateDir, "state-dir", "", "where verdicts and challenges not yet sent are kept across restarts (default: <home>/agent-state/challenger-<key>)")
 	cmd.AddCommand(run)
 	return cmd
 }
