@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench/report"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/explorer"
 	"github.com/tenun-chain/tenun/internal/progress"
@@ -234,7 +235,7 @@ length: the ratios big/small stay near 1.`,
 				}
 				aq := apiQuery{Query: q.name, SmallP50: pct(lat[0], 50), SmallP99: pct(lat[0], 99), BigP50: pct(lat[1], 50), BigP99: pct(lat[1], 99),
 					SmallRows: q.rows(chains[0]), BigRows: q.rows(chains[1])}
-				aq.P50Ratio, aq.P99Ratio = aq.BigP50/aq.SmallP50, aq.BigP99/aq.SmallP99
+				aq.P50Ratio, aq.P99Ratio = report.Ratio(aq.BigP50, aq.SmallP50), report.Ratio(aq.BigP99, aq.SmallP99)
 				res.Queries = append(res.Queries, aq)
 			}
 			return emit(cmd.OutOrStdout(), res, func(w io.Writer) {

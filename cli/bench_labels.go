@@ -6,11 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench/report"
 	labelsets "github.com/tenun-chain/tenun/datasets/labels"
 	"github.com/tenun-chain/tenun/label/truth"
 	"github.com/tenun-chain/tenun/label/truth/floatref"
@@ -304,7 +304,7 @@ func benchLabelSet(dir, name string, repeat int) ([]labelBenchRow, error) {
 		fl.F1 = &f1
 	}
 	if fsecs > 0 {
-		ratio := ds.Seconds / fsecs
+		ratio := report.Ratio(ds.Seconds, fsecs)
 		ds.FixedOverFloat = &ratio
 	}
 	return append(rows, ds, best, fl), nil
@@ -330,7 +330,7 @@ func benchWeighted(dir, name string, repeat, pos int,
 }
 
 func printLabelBench(w io.Writer, rows []labelBenchRow) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := report.Table(w)
 	last := ""
 	var ratio *float64
 	flush := func() {

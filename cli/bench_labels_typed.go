@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"text/tabwriter"
 
+	"github.com/tenun-chain/tenun/bench/report"
 	"github.com/tenun-chain/tenun/label/truth"
 )
 
@@ -244,7 +245,7 @@ func printTypedBench(w io.Writer, rows []typedBenchRow) {
 				fmt.Fprintln(w)
 			}
 			last = r.Dataset
-			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			tw = report.Table(w)
 			fmt.Fprintf(w, "%s (%s): %d items, %d answers\n", r.Dataset, r.Kind, r.Items, r.Answers)
 			switch r.Kind {
 			case truth.SetRating:

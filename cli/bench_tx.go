@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench/report"
 	"github.com/tenun-chain/tenun/bench/txload"
 )
 
@@ -128,7 +129,7 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 				a.App, a.TxPerSec, a.BlocksPerSec, a.MeanBlockTxs, win, a.OverallTxPerSec, a.CPUMicrosPerTx,
 				a.Committed, a.CommittedFailed, a.CheckTxRejected, note)
 		}
-		fmt.Fprintf(w, "  ratio Tenun/kvstore: %.2f (%s the target %.2f)\n", n.Ratio, verdict(n.Ratio >= n.Target), n.Target)
+		fmt.Fprintf(w, "  ratio Tenun/kvstore: %.2f (%s the target %.2f)\n", n.Ratio, report.Verdict(n.Ratio >= n.Target), n.Target)
 		fmt.Fprintf(w, "  ratio Tenun/kvstore+sig: %.2f (kvstore+sig: kvstore plus an ed25519 check on admission, outside the ABCI lock, as Tenun's)\n", n.RatioSigned)
 		if len(n.Rounds) > 1 {
 			fmt.Fprintf(w, "  rounds' ratios %.2f: the median round is shown\n", n.Rounds)
@@ -144,7 +145,7 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 			fmt.Fprintln(w)
 		}
 		fmt.Fprintf(w, "State machine: %d blocks of %d signed transfers from %d accounts, App.ApplyBlock + IAVL commit (fsync) in a temp dir\n", s.Blocks, s.TxsPerBlock, s.Accounts)
-		fmt.Fprintf(w, "  %-30s %9.0f tx/s (apply %.2fs, commit %.2fs; %s the target %.0f)\n", "state machine", s.TxPerSec, s.ApplySeconds, s.CommitSeconds, verdict(s.TxPerSec >= s.Target), s.Target)
+		fmt.Fprintf(w, "  %-30s %9.0f tx/s (apply %.2fs, commit %.2fs; %s the target %.0f)\n", "state machine", s.TxPerSec, s.ApplySeconds, s.CommitSeconds, report.Verdict(s.TxPerSec >= s.Target), s.Target)
 		fmt.Fprintf(w, "  %-30s %9.0f tx/s\n", "baseline: ed25519 batch verify", s.SigVerifyTxPerSec)
 		fmt.Fprintf(w, "  %-30s %9.0f tx/s\n", "ed25519 one by one", s.SigVerifySingleTxPerSec)
 		fmt.Fprintf(w, "  ratio state machine / batch verify: %.2f (the same blocks' signatures, checked as ApplyBlock checks them)\n", s.Ratio)
@@ -152,11 +153,4 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 			fmt.Fprintf(w, "  per CPU-second: state machine %.0f tx, batch verify %.0f tx (steadier when other programs share the cores)\n", s.CPUTxPerSec, s.SigVerifyCPUTxPerSec)
 		}
 	}
-}
-
-func verdict(ok bool) string {
-	if ok {
-		return "meets"
-	}
-	return "misses"
 }

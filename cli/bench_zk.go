@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"github.com/consensys/gnark/frontend"
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/bench/report"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/circompeer"
 	"github.com/tenun-chain/tenun/zkml/circuit"
@@ -227,7 +228,7 @@ func benchZk(data, cache string, want map[string]bool, repeat int, peerTimeout t
 		} else {
 			rep.Rows = append(rep.Rows, *row)
 			if cRow >= 0 && rep.Rows[cRow].ProveSeconds > 0 {
-				ratio := row.ProveSeconds / rep.Rows[cRow].ProveSeconds
+				ratio := report.Ratio(row.ProveSeconds, rep.Rows[cRow].ProveSeconds)
 				rep.PeerRatio = &ratio
 				rep.Rows[cRow].TargetMet = zkBool(ratio >= 2)
 			}

@@ -5,11 +5,12 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tenun-chain/tenun/bench/report"
 )
 
 var rootCmd = &cobra.Command{
@@ -62,9 +63,7 @@ func jsonOutput() bool { return outputFormat == "json" }
 // emit prints v as indented JSON with --output json, and otherwise calls human.
 func emit(w io.Writer, v any, human func(io.Writer)) error {
 	if jsonOutput() {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return report.JSON(w, v)
 	}
 	human(w)
 	return nil

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"net"
 	"os"
@@ -30,6 +29,8 @@ import (
 	"github.com/cometbft/cometbft/types"
 	"github.com/spf13/viper"
 
+	"github.com/tenun-chain/tenun/bench/report"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -293,7 +294,7 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 			runtime.GC()
 		}
 		if rd.results[1].TxPerSec > 0 {
-			rd.ratio = rd.results[0].TxPerSec / rd.results[1].TxPerSec
+			rd.ratio = report.Ratio(rd.results[0].TxPerSec, rd.results[1].TxPerSec)
 		}
 		rounds = append(rounds, rd)
 	}
@@ -301,9 +302,7 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	slices.SortStableFunc(sorted, func(a, b round) int { return cmp.Compare(a.ratio, b.ratio) })
 	med := sorted[len(sorted)/2]
 	res.Tenun, res.KVStore, res.SignedKVStore, res.Ratio = med.results[0], med.results[1], med.results[2], med.ratio
-	if res.SignedKVStore.TxPerSec > 0 {
-		res.RatioSigned = res.Tenun.TxPerSec / res.SignedKVStore.TxPerSec
-	}
+	res.RatioSigned = report.Ratio(res.Tenun.TxPerSec, res.SignedKVStore.TxPerSec)
 	if len(rounds) > 1 {
 		for _, rd := range rounds {
 			res.Rounds = append(res.Rounds, rd.ratio)

@@ -2,14 +2,15 @@ package txload
 
 import (
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"os"
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/tenun-chain/tenun/bench/report"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/node"
 )
 
@@ -146,7 +147,7 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 	res.TxPerSec = n / (res.ApplySeconds + res.CommitSeconds)
 	res.SigVerifyTxPerSec = n / verifyBatch.Seconds()
 	res.SigVerifySingleTxPerSec = n / verifySingle.Seconds()
-	res.Ratio = res.TxPerSec / res.SigVerifyTxPerSec
+	res.Ratio = report.Ratio(res.TxPerSec, res.SigVerifyTxPerSec)
 	if cpuOK && cpuApply > 0 && cpuVerify > 0 {
 		res.CPUTxPerSec = n / cpuApply.Seconds()
 		res.SigVerifyCPUTxPerSec = n / cpuVerify.Seconds()

@@ -6,12 +6,13 @@ package yumabench
 
 import (
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"math"
 	"runtime"
 	"slices"
 	"time"
 
+	"github.com/tenun-chain/tenun/bench/report"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/yuma"
 	"github.com/tenun-chain/tenun/yuma/floatref"
 )
@@ -113,11 +114,9 @@ func Run(cfg Config) (Report, error) {
 	rep.BaselineMs = base.EpochMs
 	for k := range rep.Rows {
 		r := &rep.Rows[k]
-		r.Growth = r.EpochMs / base.EpochMs
-		if base.EpochCPUMs > 0 {
-			r.CPUGrowth = r.EpochCPUMs / base.EpochCPUMs
-		}
-		r.UIDRatio = float64(r.UIDs) / float64(base.UIDs)
+		r.Growth = report.Ratio(r.EpochMs, base.EpochMs)
+		r.CPUGrowth = report.Ratio(r.EpochCPUMs, base.EpochCPUMs)
+		r.UIDRatio = report.Ratio(float64(r.UIDs), float64(base.UIDs))
 		if r.UIDs == TargetUIDs {
 			judged := r.EpochMs
 			if r.EpochCPUMs > 0 {

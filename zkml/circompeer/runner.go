@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/tenun-chain/tenun/internal/cputime"
 	"io/fs"
 	"math/bits"
 	"os"
@@ -16,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/tenun-chain/tenun/internal/cputime"
 )
 
 // Packages are the pinned npm packages of the peer.

@@ -3,8 +3,6 @@ package registry_test
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/tenun-chain/tenun/internal/cputime"
-	"github.com/tenun-chain/tenun/internal/domaintest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/cputime"
+	"github.com/tenun-chain/tenun/internal/domaintest"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
