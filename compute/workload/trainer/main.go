@@ -1031,16 +1031,10 @@ func (m *model) quantize(ds *dataset, rows []int) quantized {
 		if l == 1 {
 			break
 		}
-		zs := make([][]int64, len(acts))
+		zs := layerProducts(q.w[l], q.b[l], acts)
 		var pos []int64
-		for r, x := range acts {
-			zs[r] = make([]int64, len(q.w[l]))
-			for j, row := range q.w[l] {
-				z := q.b[l][j]
-				for i, v := range row {
-					z += int64(v) * x[i]
-				}
-				zs[r][j] = z
+		for _, zr := range zs {
+			for _, z := range zr {
 				if z > 0 {
 					pos = append(pos, z)
 				}
@@ -1057,6 +1051,25 @@ func (m *model) quantize(ds *dataset, rows []int) quantized {
 		inScale = inScale * ws / float64(int64(1)<<q.shift)
 	}
 	return q
+}
+
+// layerProducts returns the integer pre-activations b[j] + sum_i w[j][i]*x[i]
+// of every calibration row x in acts. The kernel build replaces it with a
+// matrix product on the tensor kernels, which is exact here (small
+// integers in float64) and so writes the same bytes.
+var layerProducts = func(w [][]int, b []int64, acts [][]int64) [][]int64 {
+	zs := make([][]int64, len(acts))
+	for r, x := range acts {
+		zs[r] = make([]int64, len(w))
+		for j, row := range w {
+			z := b[j]
+			for i, v := range row {
+				z += int64(v) * x[i]
+			}
+			zs[r][j] = z
+		}
+	}
+	return zs
 }
 
 func (q quantized) json() []byte {
