@@ -15,6 +15,11 @@ var examples = map[string]string{
   tenun bench data --records 5000 --contributors 2 -o json`,
 	"tenun bench labels": `  tenun bench labels --data ./crowd
   tenun bench labels --repeat 1 -o json`,
+	"tenun demo": `  tenun demo
+  tenun demo --exit -o json > summary.json
+  tenun demo --home ./demo-chain --verbose`,
+	"tenun bench pipeline": `  tenun bench pipeline
+  tenun bench pipeline -q -o json`,
 	"tenun bench tx": `  tenun bench tx
   tenun bench tx --validators 4 --state-machine=false
   tenun bench tx --block-txs 0 --txs 20000 --accounts 200 -o json   # unbounded blocks
