@@ -15,7 +15,42 @@ package main
 
 import "github.com/tenun-chain/tenun/compute/sdk/job"
 
-func init() { trainKernels = trainWithKernels }
+func init() {
+	trainKernels = trainWithKernels
+	layerProducts = layerProductsWithKernels
+}
+
+// layerProductsWithKernels is layerProducts as one matrix product. Every
+// operand is an integer well inside float64's 53 bits (weights to 127,
+// activations to 2^16, 64 terms), so each sum is exact in any order and the
+// result is the integer loop's, bit for bit; it just runs as native code.
+func layerProductsWithKernels(w [][]int, b []int64, acts [][]int64) [][]int64 {
+	rows, outs := len(acts), len(w)
+	if rows == 0 || outs == 0 {
+		return make([][]int64, rows)
+	}
+	ins := len(w[0])
+	x, wf, z := make([]float64, rows*ins), make([]float64, outs*ins), make([]float64, rows*outs)
+	for r, a := range acts {
+		for i, v := range a[:ins] {
+			x[r*ins+i] = float64(v)
+		}
+	}
+	for j, row := range w {
+		for i, v := range row {
+			wf[j*ins+i] = float64(v)
+		}
+	}
+	job.MatMul(job.TransB, rows, outs, ins, 1, x, wf, z)
+	zs := make([][]int64, rows)
+	for r := range rows {
+		zs[r] = make([]int64, outs)
+		for j := range outs {
+			zs[r][j] = b[j] + int64(z[r*outs+j])
+		}
+	}
+	return zs
+}
 
 type kernelNet struct {
 	h              int

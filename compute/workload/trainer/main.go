@@ -1031,16 +1031,10 @@ func (m *model) quantize(ds *dataset, rows []int) quantized {
 		if l == 1 {
 			break
 		}
-		zs := make([][]int64, len(acts))
+		zs := layerProducts(q.w[l], q.b[l], acts)
 		var pos []int64
-		for r, x := range acts {
-			zs[r] = make([]int64, len(q.w[l]))
-			for j, row := range q.w[l] {
-				z := q.b[l][j]
-				for i, v := range row {
-					z += int64(v) * x[i]
-				}
-				zs[r][j] = z
+		for _, zr := range zs {
+			for _, z := range zr {
 				if z > 0 {
 					pos = append(pos, z)
 				}
@@ -1048,8 +1042,7 @@ func (m *model) quantize(ds *dataset, rows []int) quantized {
 		}
 		shift := 0
 		if len(pos) > 0 {
-			slices.Sort(pos)
-			p := pos[min(len(pos)-1, int(qPercentile*float64(len(pos))))]
+			p := nthSmallest(pos, min(len(pos)-1, int(qPercentile*float64(len(pos)))))
 			shift = max(0, bitLen(uint64(p))-qActBits)
 		}
 		zb := bitLen(uint64(int64(q.sizes[0])*inMax[0]*qWeightOff) + 1<<(q.biasBits[0]-1))
@@ -1057,6 +1050,68 @@ func (m *model) quantize(ds *dataset, rows []int) quantized {
 		inScale = inScale * ws / float64(int64(1)<<q.shift)
 	}
 	return q
+}
+
+// nthSmallest returns the k-th smallest of a (0-based), reordering a: the
+// value a sort would put at a[k], found by quickselect (deterministic
+// pivots: the median of three) in linear time instead of a sort's n log n.
+func nthSmallest(a []int64, k int) int64 {
+	lo, hi := 0, len(a)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if a[mid] < a[lo] {
+			a[mid], a[lo] = a[lo], a[mid]
+		}
+		if a[hi] < a[lo] {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi] < a[mid] {
+			a[hi], a[mid] = a[mid], a[hi]
+		}
+		pivot := a[mid]
+		i, j := lo, hi
+		for i <= j {
+			for a[i] < pivot {
+				i++
+			}
+			for a[j] > pivot {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return a[k]
+		}
+	}
+	return a[k]
+}
+
+// layerProducts returns the integer pre-activations b[j] + sum_i w[j][i]*x[i]
+// of every calibration row x in acts. The kernel build replaces it with a
+// matrix product on the tensor kernels, which is exact here (small
+// integers in float64) and so writes the same bytes.
+var layerProducts = func(w [][]int, b []int64, acts [][]int64) [][]int64 {
+	zs := make([][]int64, len(acts))
+	for r, x := range acts {
+		zs[r] = make([]int64, len(w))
+		for j, row := range w {
+			z := b[j]
+			for i, v := range row {
+				z += int64(v) * x[i]
+			}
+			zs[r][j] = z
+		}
+	}
+	return zs
 }
 
 func (q quantized) json() []byte {
