@@ -16,7 +16,7 @@ func init() {
 // registered globally on import, and listed for callers that pass solver
 // options explicitly.
 func Hints() []solver.Hint {
-	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint, preactivationHint, fractionsHint}
+	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint, preactivationHint, fractionsHint, maxHint}
 }
 
 // splitHint: inputs [v, w_0, o_0, ..., w_{k-1}, o_{k-1}], outputs the k
