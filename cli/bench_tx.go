@@ -29,17 +29,24 @@ func newBenchTxCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tx",
 		Short: "Committed transfers/s of a Tenun node against CometBFT's kvstore app, and of the state machine against signature checks",
-		Long: `Runs a single-validator Tenun node in-process in a temp dir, drives --txs
-pre-signed transfers from --accounts funded keys into it through CometBFT's
-mempool at saturation (broadcast_tx_sync from --workers goroutines), and
-measures committed transfers per second between two block commits: from the
-commit of the first block that carried transactions (warm-up) to the commit of
-the last (a small remainder block excluded). Then runs CometBFT's kvstore
-example app in a node with the same CometBFT configuration (a home written by
-the same tenun init options) and the same number of transactions of the same
-sizes, measured the same way, and prints the ratio Tenun/kvstore. kvstore
-admits transactions far faster than it commits them, so its mempool fills and
-each block takes all of it: its window is usually one or two large blocks.
+		Long: `Runs a Tenun network of --validators nodes in-process in a temp dir (on
+loopback), drives pre-signed transfers from --accounts funded keys into it
+through CometBFT's mempools at saturation (broadcast_tx_sync from --workers
+goroutines spread over the nodes), and measures committed transfers per second
+on node 0 between two block commits: from the commit of the first block that
+carried transactions (warm-up) to the commit of the last (a small remainder
+block excluded). Then runs CometBFT's kvstore example app, and kvstore with an
+ed25519 check on admission, in networks with the same CometBFT configuration
+(homes written by the same tenun testnet options) and the same transactions'
+sizes, measured the same way, and prints the ratios.
+
+Blocks are bounded to --block-txs transactions (genesis block.max_bytes, the
+same for every app) and each app commits --blocks of them after a warm-up
+block, so each is measured over blocks of equal size: left unbounded, kvstore
+admits transactions far faster than it commits them and packs its window into
+one or two huge blocks, and its figure swings from run to run. --block-txs 0
+leaves the bound off and drives --txs transactions. --rounds (3 by default)
+repeats the comparison, rotating which app goes first, and shows the median.
 
 Both figures depend on the cores being free: cpu us/tx (the process's CPU time
 per transaction) is shown beside them and barely moves under outside load.
@@ -76,11 +83,14 @@ beside the cost of only checking the same blocks' signatures.`,
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.Txs, "txs", 100_000, "transactions driven into each app")
+	f.IntVar(&o.Txs, "txs", 100_000, "transactions driven into each app when --block-txs is 0")
+	f.IntVar(&o.Validators, "validators", 1, "validators of each app's network (in this process, on loopback)")
+	f.IntVar(&o.BlockTxs, "block-txs", 2000, "transactions per block (0: CometBFT's 21 MiB block limit)")
+	f.IntVar(&o.Blocks, "blocks", 10, "measured blocks of --block-txs each, after a warm-up block")
 	timeFlag(f, &o.BlockTime, "block-time", 200*time.Millisecond, "CometBFT timeout_commit of both nodes")
 	f.IntVar(&o.Accounts, "accounts", 1000, "funded Tenun sender accounts (generated keys)")
 	f.IntVar(&o.Workers, "workers", txload.DefaultWorkers, "load generator goroutines (concurrent submitters)")
-	f.IntVar(&o.Rounds, "rounds", 1, "run the pair this many times, alternating which app goes first, and show the median round")
+	f.IntVar(&o.Rounds, "rounds", 3, "run the comparison this many times, rotating which app goes first, and show the median round")
 	f.StringVar(&o.DBBackend, "db", "", "db_backend of every node: goleveldb or pebbledb (default: a new home's)")
 	f.BoolVar(&o.Keep, "keep", false, "keep the nodes' temp homes (node.log) and print where")
 	f.BoolVar(&withNodes, "nodes", true, "run the node comparison (Tenun vs kvstore)")
@@ -96,8 +106,12 @@ func printBenchTx(w io.Writer, r benchTxResult) {
 		c := n.Config
 		fmt.Fprintf(w, "Node throughput: %d transactions per app, %.0f bytes each (%d-%d; kvstore's padded to match), %d Tenun sender accounts\n",
 			n.Txs, n.TxBytes, n.TxBytesMin, n.TxBytesMax, n.Accounts)
-		fmt.Fprintf(w, "  both nodes: %d validator, timeout_commit %s, timeout_propose %s, block max %d bytes, %s mempool of %d txs (cache %d, recheck %v),\n",
-			c.Validators, c.TimeoutCommit, c.TimeoutPropose, c.BlockMaxBytes, c.MempoolType, c.MempoolSize, c.MempoolCacheSize, c.MempoolRecheck)
+		bound := ""
+		if n.BlockTxs > 0 {
+			bound = fmt.Sprintf(" (%d transactions)", n.BlockTxs)
+		}
+		fmt.Fprintf(w, "  every app: %d validator(s), timeout_commit %s, timeout_propose %s, block max %d bytes%s, %s mempool of %d txs (cache %d, recheck %v),\n",
+			c.Validators, c.TimeoutCommit, c.TimeoutPropose, c.BlockMaxBytes, bound, c.MempoolType, c.MempoolSize, c.MempoolCacheSize, c.MempoolRecheck)
 		fmt.Fprintf(w, "  tx indexer %s, %s; ABCI: %s\n", c.TxIndexer, c.DBBackend, c.ABCIClient)
 		fmt.Fprintf(w, "  load: %d goroutines, %s; GOGC %d for both\n", c.Workers, c.Submit, c.GCPercent)
 		fmt.Fprintf(w, "  %-11s %9s %9s %10s %14s %9s %10s  %s\n", "app", "tx/s", "blocks/s", "txs/block", "window", "overall", "cpu us/tx", "committed")

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -10,7 +11,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -389,12 +389,10 @@ func zkBenchPeer(cache string, m *model.Model, x []int, repeat int, timeout time
 
 func zkBool(b bool) *bool { return &b }
 
+// zkCPUTime is the process's CPU seconds so far (0 where unreadable).
 func zkCPUTime() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+	d, _ := cputime.Process()
+	return d.Seconds()
 }
 
 // zkResetPeak returns freed memory to the OS and resets the kernel's
@@ -409,9 +407,8 @@ func zkResetPeak() {
 func zkPeakMB() float64 {
 	f, err := os.Open("/proc/self/status")
 	if err != nil {
-		var ru syscall.Rusage
-		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-		return float64(ru.Maxrss) / 1024
+		peak, _ := cputime.PeakRSS()
+		return float64(peak) / (1 << 20)
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)

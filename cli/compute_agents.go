@@ -14,13 +14,6 @@ import (
 	"github.com/tenun-chain/tenun/compute/agent"
 )
 
-// agentLogf prints agent log lines with a timestamp.
-func agentLogf(w io.Writer) func(string, ...any) {
-	return func(format string, args ...any) {
-		fmt.Fprintf(w, "%s %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
-	}
-}
-
 func newProviderCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "provider", Short: "Compute provider agent"}
 	var key, price, stake, cheat, stateDir string
@@ -49,7 +42,11 @@ and never answers (replaced after the timeout, and slashed).`,
 			if stateDir == "" {
 				stateDir = filepath.Join(homeDir, "agent-state", "provider-"+key)
 			}
-			cfg := agent.Config{Client: newClient(), Key: k, Cheat: cheat, Poll: poll, Logf: agentLogf(cmd.ErrOrStderr()), StateDir: stateDir}
+			logf, err := agentLogf(cmd, "provider")
+			if err != nil {
+				return err
+			}
+			cfg := agent.Config{Client: newClient(), Key: k, Cheat: cheat, Poll: poll, Logf: logf, StateDir: stateDir}
 			if cfg.Price, err = parseAmount(price); err != nil {
 				return err
 			}
@@ -82,6 +79,7 @@ and never answers (replaced after the timeout, and slashed).`,
 		},
 	}
 	addFromFlag(run, &key, "provider key name in the keyring")
+	addLogFlags(run)
 	amountFlag(run.Flags(), &price, "price", "10utnn", "price per unit of work (1e6 loop iterations)")
 	amountFlag(run.Flags(), &stake, "stake", "1tnn", "total stake to keep bonded in the compute pool")
 	run.Flags().StringVar(&cheat, "cheat", "", "misbehave, for tests and demos: wrong or silent")
@@ -96,7 +94,7 @@ and never answers (replaced after the timeout, and slashed).`,
 
 func newChallengerCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "challenger", Short: "Compute market challenger agent"}
-	var key string
+	var key, stateDir string
 	var always bool
 	run := &cobra.Command{
 		Use:   "run --from NAME",
@@ -111,7 +109,14 @@ func newChallengerCmd() *cobra.Command {
 			if always {
 				mode = agent.ChallengeAlways
 			}
-			c, err := agent.NewChallenger(agent.ChallengerConfig{Client: newClient(), Key: k, Mode: mode, Logf: agentLogf(cmd.ErrOrStderr())})
+			if stateDir == "" {
+				stateDir = filepath.Join(homeDir, "agent-state", "challenger-"+key)
+			}
+			logf, err := agentLogf(cmd, "challenger")
+			if err != nil {
+				return err
+			}
+			c, err := agent.NewChallenger(agent.ChallengerConfig{Client: newClient(), Key: k, Mode: mode, Logf: logf, StateDir: stateDir})
 			if err != nil {
 				return err
 			}
@@ -127,7 +132,9 @@ func newChallengerCmd() *cobra.Command {
 		},
 	}
 	addFromFlag(run, &key, "challenger key name in the keyring")
+	addLogFlags(run)
 	run.Flags().BoolVar(&always, "always", false, "challenge every result with a made-up claim (demo of a failing challenge)")
+	run.Flags().StringVar(&stateDir, "state-dir", "", "where verdicts and challenges not yet sent are kept across restarts (default: <home>/agent-state/challenger-<key>)")
 	cmd.AddCommand(run)
 	return cmd
 }

@@ -59,5 +59,32 @@ func TestComputeRunLocal(t *testing.T) {
 	if _, err := run(t, "compute", "run-local", bad, "--node", "127.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "only wasi_snapshot_preview1 and "+sandbox.KernelModule) {
 		t.Errorf("unknown import: %v", err)
 	}
+
+	// At post time the same module is refused before anything is uploaded
+	// or paid: the tenant's balance and the job list are unchanged.
+	home := t.TempDir()
+	if err := importDevKeys(filepath.Join(home, "keyring-test"), 2); err != nil {
+		t.Fatal(err)
+	}
+	balance := func() uint64 {
+		b, err := net.Client.Balance(ctx, net.Addr(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := balance()
+	_, err = run(t, "tx", "compute", "post-job", "--module", bad, "--from", "alice", "--yes", "--max-price", "7utnn",
+		"--home", home, "--node", net.Node.APIAddr(), "--keyring-backend", "test")
+	if err == nil || !strings.Contains(err.Error(), "refused") || !strings.Contains(err.Error(), "only wasi_snapshot_preview1 and "+sandbox.KernelModule) {
+		t.Errorf("post-job with an unknown import: %v", err)
+	}
+	var jobs []compute.Job
+	if err := net.Client.Query(ctx, "compute", "jobs", nil, &jobs); err != nil || len(jobs) != 0 {
+		t.Errorf("jobs after a refused post: %v %v", jobs, err)
+	}
+	if after := balance(); after != before {
+		t.Errorf("a refused post cost the tenant %d", before-after)
+	}
 	outputFormat = "text"
 }

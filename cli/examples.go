@@ -10,13 +10,19 @@ var examples = map[string]string{
 	"tenun annotate": `  tenun annotate --from bob
   tenun annotate --from bob --job 3 --listen 127.0.0.1:7071`,
 	"tenun bench compute": `  tenun bench compute
-  tenun bench compute --epochs 5 --reps 2 -o json`,
+  tenun bench compute --epochs 5 --rounds 3 --skip-market -o json`,
 	"tenun bench data": `  tenun bench data
   tenun bench data --records 5000 --contributors 2 -o json`,
 	"tenun bench labels": `  tenun bench labels --data ./crowd
   tenun bench labels --repeat 1 -o json`,
+	"tenun demo": `  tenun demo
+  tenun demo --exit -o json > summary.json
+  tenun demo --home ./demo-chain --verbose`,
+	"tenun bench pipeline": `  tenun bench pipeline
+  tenun bench pipeline -q -o json`,
 	"tenun bench tx": `  tenun bench tx
-  tenun bench tx --txs 20000 --accounts 200 -o json
+  tenun bench tx --validators 4 --state-machine=false
+  tenun bench tx --block-txs 0 --txs 20000 --accounts 200 -o json   # unbounded blocks
   tenun bench tx --db pebbledb --state-machine=false   # Pebble for every store`,
 	"tenun bench yuma": `  tenun bench yuma
   tenun bench yuma --sizes 256,1024 --runs 3 -o json`,

@@ -554,15 +554,15 @@ as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT 
 				return fmt.Errorf("listen on %s: %w", listen, err)
 			}
 			a := agent.NewAnnotator(c, k, secrets, job)
-			log := cmd.ErrOrStderr()
-			a.Logf = func(format string, args ...any) {
-				fmt.Fprintf(log, time.Now().Format("15:04:05 ")+format+"\n", args...)
+			if a.Logf, err = agentLogf(cmd, "annotator"); err != nil {
+				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "labeling page for %s: %s (Ctrl-C to stop)\n", addr, a.URL(ln.Addr().String()))
 			return a.Serve(ctx, ln)
 		},
 	}
 	addFromFlag(cmd, &key, "annotator key name in the keyring")
+	addLogFlags(cmd)
 	cmd.Flags().Uint64Var(&job, "job", 0, "job to work on (default: the newest open job)")
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7070", "address of the page (keep it on loopback: it signs with your key)")
 	return cmd

@@ -61,6 +61,16 @@ func printLineage(w io.Writer, v *pipeline.LineageView) {
 			fmt.Fprintf(w, "  %s %s %s, paid %s, slashed %s\n", p.Job, p.Address, p.Verdict, formatAmount(p.Paid), formatAmount(p.Slashed))
 		}
 	}
+	if len(v.Revenue) > 0 {
+		fmt.Fprintln(w, "served model's revenue:")
+		for _, r := range v.Revenue {
+			src := ""
+			if r.Source != "" {
+				src = " for " + r.Source
+			}
+			fmt.Fprintf(w, "  %s %s%s: %s\n", r.Role, r.Address, src, formatAmount(r.Amount))
+		}
+	}
 	if p := v.Pipeline; p != nil {
 		fmt.Fprintln(w, "stages:")
 		for _, st := range p.Stages {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"strconv"
 	"strings"
@@ -372,14 +371,18 @@ func newMinerCmd() *cobra.Command {
 					return err
 				}
 			}
+			logf, err := agentLogf(cmd, "miner")
+			if err != nil {
+				return err
+			}
 			ctx, cancel := signalContext(cmd.Context())
 			defer cancel()
-			m := &agent.Miner{Client: newClient(), Key: k, Subnet: id, Model: mdl, Listen: listen, Endpoint: endpoint, Stake: amt, Serves: serves,
-				Logf: log.New(cmd.ErrOrStderr(), "", log.LstdFlags).Printf}
+			m := &agent.Miner{Client: newClient(), Key: k, Subnet: id, Model: mdl, Listen: listen, Endpoint: endpoint, Stake: amt, Serves: serves, Logf: logf}
 			return m.Run(ctx)
 		},
 	}
 	addFromFlag(run, &key, "miner key name")
+	addLogFlags(run)
 	run.Flags().StringVar(&modelFile, "model", "", "quantized model file (required)")
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&listen, "listen", "127.0.0.1:8090", "address to serve the predict API on")
@@ -416,10 +419,13 @@ func newValidatorCmd() *cobra.Command {
 					return err
 				}
 			}
+			logf, err := agentLogf(cmd, "validator")
+			if err != nil {
+				return err
+			}
 			ctx, cancel := signalContext(cmd.Context())
 			defer cancel()
-			v := &agent.Validator{Client: newClient(), Key: k, Subnet: id, Strategy: agent.Strategy(strategy), Stake: amt, Samples: samples,
-				Logf: log.New(cmd.ErrOrStderr(), "", log.LstdFlags).Printf}
+			v := &agent.Validator{Client: newClient(), Key: k, Subnet: id, Strategy: agent.Strategy(strategy), Stake: amt, Samples: samples, Logf: logf}
 			err = v.Run(ctx)
 			st := v.Stats()
 			fmt.Fprintf(cmd.ErrOrStderr(), "validator uid %d: %d evaluations, %d weight sets, %d commits, %d reveals, %d copies, %d errors\n",
@@ -428,6 +434,7 @@ func newValidatorCmd() *cobra.Command {
 		},
 	}
 	addFromFlag(run, &key, "validator key name")
+	addLogFlags(run)
 	run.Flags().Uint64Var(&id, "subnet", 0, "subnet id (required)")
 	run.Flags().StringVar(&strategy, "strategy", string(agent.Honest), "honest, or copier (copies other validators' weights; for experiments)")
 	amountFlag(run.Flags(), &stake, "stake", "", "stake to bond at registration (default: the subnet's validator minimum)")

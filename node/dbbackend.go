@@ -71,24 +71,30 @@ func TrackedDBProvider() (provide func(*cfg.DBContext) (cmtdb.DB, error), closeA
 	return o.provide, o.closeAll
 }
 
-// openDBs remembers the Pebble stores a node opened: CometBFT's Stop
-// closes its block and state stores but not the tx index, and Pebble, unlike
+// openDBs remembers the stores a node opened: CometBFT's Stop closes its
+// block and state stores but not the tx index, and Pebble, unlike
 // goleveldb, refuses a second open of a folder in the same process (tests
 // and benchmarks restart nodes in-process).
 type openDBs struct {
 	mu  sync.Mutex
-	dbs []*cometPebble
+	dbs []*shutdownSafe
 }
 
 func (o *openDBs) provide(ctx *cfg.DBContext) (cmtdb.DB, error) {
+	var db cmtdb.DB
 	if ctx.Config.DBBackend != store.BackendPebble {
-		return cfg.DefaultDBProvider(ctx)
+		var err error
+		if db, err = cfg.DefaultDBProvider(ctx); err != nil {
+			return nil, err
+		}
+	} else {
+		p, err := cosmosdb.NewPebbleDB(ctx.ID, ctx.Config.DBDir(), nil)
+		if err != nil {
+			return nil, fmt.Errorf("open pebble %s in %s: %w", ctx.ID, ctx.Config.DBDir(), err)
+		}
+		db = &cometPebble{PebbleDB: p.(*cosmosdb.PebbleDB)}
 	}
-	db, err := cosmosdb.NewPebbleDB(ctx.ID, ctx.Config.DBDir(), nil)
-	if err != nil {
-		return nil, fmt.Errorf("open pebble %s in %s: %w", ctx.ID, ctx.Config.DBDir(), err)
-	}
-	d := &cometPebble{PebbleDB: db.(*cosmosdb.PebbleDB)}
+	d := &shutdownSafe{DB: db}
 	o.mu.Lock()
 	o.dbs = append(o.dbs, d)
 	o.mu.Unlock()
@@ -105,6 +111,66 @@ func (o *openDBs) closeAll() error {
 	}
 	o.dbs = nil
 	return errors.Join(errs...)
+}
+
+// shutdownSafe answers reads after Close as "not found" rather than with an
+// error: while a node of a network stops, CometBFT's consensus reactor may
+// still ask the block store for a commit to send a peer
+// (queryMaj23Routine), and the store panics on any read error. Nothing
+// read then is used; writes after Close still fail. Close may be called
+// twice (CometBFT's Stop, then closeAll).
+type shutdownSafe struct {
+	cmtdb.DB
+	mu     sync.RWMutex
+	closed bool
+	err    error
+}
+
+var errStoreClosed = errors.New("store closed")
+
+func (d *shutdownSafe) Get(k []byte) ([]byte, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return nil, nil
+	}
+	return d.DB.Get(k)
+}
+
+func (d *shutdownSafe) Has(k []byte) (bool, error) {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return false, nil
+	}
+	return d.DB.Has(k)
+}
+
+func (d *shutdownSafe) Set(k, v []byte) error { return d.write(func() error { return d.DB.Set(k, v) }) }
+func (d *shutdownSafe) SetSync(k, v []byte) error {
+	return d.write(func() error { return d.DB.SetSync(k, v) })
+}
+func (d *shutdownSafe) Delete(k []byte) error { return d.write(func() error { return d.DB.Delete(k) }) }
+func (d *shutdownSafe) DeleteSync(k []byte) error {
+	return d.write(func() error { return d.DB.DeleteSync(k) })
+}
+
+func (d *shutdownSafe) write(f func() error) error {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	if d.closed {
+		return errStoreClosed
+	}
+	return f()
+}
+
+func (d *shutdownSafe) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.closed {
+		d.closed, d.err = true, d.DB.Close()
+	}
+	return d.err
 }
 
 // cometPebble is cosmos-db's Pebble database as a cometbft-db database:

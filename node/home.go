@@ -44,6 +44,9 @@ type InitOptions struct {
 	// ExtraAccounts are funded in genesis besides the dev keys and the
 	// validators (benchmarks fund thousands of generated keys this way).
 	ExtraAccounts []chain.GenesisAccount
+	// BlockMaxBytes is the genesis block.max_bytes (0: CometBFT's default);
+	// benchmarks bound it to get blocks of equal transaction counts.
+	BlockMaxBytes int64
 }
 
 func (o *InitOptions) defaults() {
@@ -123,6 +126,11 @@ func initNetwork(homes []string, o InitOptions) ([]string, error) {
 		ChainID:         o.ChainID,
 		GenesisTime:     time.Now().UTC().Truncate(time.Second),
 		ConsensusParams: types.DefaultConsensusParams(),
+	}
+	if o.BlockMaxBytes > 0 {
+		// Evidence counts against the block: it may take at most a tenth.
+		doc.ConsensusParams.Block.MaxBytes = o.BlockMaxBytes
+		doc.ConsensusParams.Evidence.MaxBytes = min(doc.ConsensusParams.Evidence.MaxBytes, o.BlockMaxBytes/10)
 	}
 	for i, nd := range nodes {
 		pub, err := nd.pv.GetPubKey()

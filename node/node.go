@@ -316,3 +316,17 @@ func NewApp(chainID string) *chain.App {
 }
 
 func newViper() *viper.Viper { return viper.New() }
+
+// LogConfig reads config.toml's log_level and log_format in home, for
+// agents that log as the node does; a home without a config.toml gives
+// CometBFT's defaults.
+func LogConfig(home string) (level, format string, err error) {
+	c := cfg.DefaultConfig()
+	if _, statErr := os.Stat(filepath.Join(home, "config", "config.toml")); statErr != nil {
+		return c.LogLevel, c.LogFormat, nil
+	}
+	if err := loadCometConfig(home, c); err != nil {
+		return "", "", err
+	}
+	return c.LogLevel, c.LogFormat, nil
+}

@@ -108,7 +108,7 @@ func stepLabel(ctx *chain.Context, p *Pipeline) error {
 	var job uint64
 	err = as(ctx, p, func(sub *chain.Context) error {
 		var err error
-		job, err = compute.PostJob(sub, trainMsg(&p.Spec, p.Labelled))
+		job, err = compute.PostJob(sub, TrainMsg(&p.Spec, p.Labelled))
 		return err
 	})
 	if err != nil {

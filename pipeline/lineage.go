@@ -9,6 +9,7 @@ import (
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
 	"github.com/tenun-chain/tenun/label"
+	"github.com/tenun-chain/tenun/subnet"
 )
 
 // LineageView is the tree behind an artifact, read from chain state: the
@@ -23,7 +24,10 @@ type LineageView struct {
 	Contributors []Contributor `json:"contributors"`
 	Annotators   []Annotator   `json:"annotators"`
 	Providers    []Provider    `json:"providers"`
-	Unverified   []data.Edge   `json:"unverified"`
+	// Revenue is what a served model's royalties paid whom (the pipeline's
+	// serve stage, or a subnet/<id>.<seq> ref).
+	Revenue    []subnet.Revenue `json:"revenue"`
+	Unverified []data.Edge      `json:"unverified"`
 }
 
 // Contributor is an account with a share of a dataset version.
@@ -55,7 +59,7 @@ type Provider struct {
 
 // Lineage builds the view of ref.
 func Lineage(kv store.KV, ref string) (LineageView, error) {
-	v := LineageView{Ref: ref, Edges: []data.Edge{}, Contributors: []Contributor{}, Annotators: []Annotator{}, Providers: []Provider{}, Unverified: []data.Edge{}}
+	v := LineageView{Ref: ref, Edges: []data.Edge{}, Contributors: []Contributor{}, Annotators: []Annotator{}, Providers: []Provider{}, Revenue: []subnet.Revenue{}, Unverified: []data.Edge{}}
 	if idStr, ok := strings.CutPrefix(ref, "pipeline/"); ok {
 		id, err := strconv.ParseUint(idStr, 10, 64)
 		if err != nil {
@@ -66,6 +70,18 @@ func Lineage(kv store.KV, ref string) (LineageView, error) {
 			return v, err
 		}
 		v.Pipeline = &p
+	}
+	if v.Pipeline != nil && v.Pipeline.Served != 0 {
+		v.Revenue = subnet.Revenues(kv, v.Pipeline.Spec.Serve.Subnet, v.Pipeline.Served)
+	}
+	if rest, ok := strings.CutPrefix(ref, "subnet/"); ok && strings.Contains(rest, ".") {
+		sub, seq, _ := strings.Cut(rest, ".")
+		id, err1 := strconv.ParseUint(sub, 10, 64)
+		n, err2 := strconv.ParseUint(seq, 10, 64)
+		if err1 != nil || err2 != nil {
+			return v, chain.Wrap(chain.ErrInvalidRequest, "served model %q: want subnet/<id>.<seq>", ref)
+		}
+		v.Revenue = subnet.Revenues(kv, id, n)
 	}
 	edges, versions, claims := data.Trace(kv, ref)
 	v.Edges = append(v.Edges, edges...)

@@ -79,6 +79,9 @@ type TrainSpec struct {
 	DeadlineBlocks  int64    `json:"deadline_blocks" yaml:"deadline_blocks" cbor:"11,keyasint"`
 	ChallengeBlocks int64    `json:"challenge_blocks,omitempty" yaml:"challenge_blocks,omitempty" cbor:"12,keyasint,omitempty"`
 	Seed            uint64   `json:"seed,omitempty" yaml:"seed,omitempty" cbor:"13,keyasint,omitempty"`
+	// Columns of the labelled dataset the job reads, in this order (empty:
+	// all, the label and its confidence last); the providers get only these.
+	Columns []string `json:"columns,omitempty" yaml:"columns,omitempty" cbor:"14,keyasint,omitempty"`
 }
 
 // ProveSpec is the accuracy the model must prove, on which registered test
@@ -194,8 +197,8 @@ func (m *MsgCreate) ValidateBasic() error {
 		return bad("test set hash: %v", err)
 	}
 	// The stages' own messages check the rest of their parameters.
-	if err := labelMsg(s, max(s.Label.MaxPerWorker, 1)).ValidateBasic(); err != nil {
+	if err := LabelMsg(s, max(s.Label.MaxPerWorker, 1)).ValidateBasic(); err != nil {
 		return err
 	}
-	return trainMsg(s, 1).ValidateBasic()
+	return TrainMsg(s, 1).ValidateBasic()
 }

@@ -89,7 +89,9 @@ func Get(kv store.KV, id uint64) (Pipeline, error) {
 
 func put(kv store.KV, p *Pipeline) { chain.Put(kv, pipeKey(p.ID), p) }
 
-func labelMsg(s *Spec, items uint32) *label.MsgCreateJob {
+// LabelMsg is the labelling job the pipeline posts for a spec over items
+// records (a team may post the same one by hand).
+func LabelMsg(s *Spec, items uint32) *label.MsgCreateJob {
 	l := s.Label
 	return &label.MsgCreateJob{
 		Title: l.Title, Labels: l.Labels, ItemKind: l.ItemKind, ItemCount: items,
@@ -101,13 +103,15 @@ func labelMsg(s *Spec, items uint32) *label.MsgCreateJob {
 	}
 }
 
-func trainMsg(s *Spec, labelled uint64) *compute.MsgPostJob {
+// TrainMsg is the training job the pipeline posts over labelled dataset
+// labelled (version 1).
+func TrainMsg(s *Spec, labelled uint64) *compute.MsgPostJob {
 	t := s.Train
 	return &compute.MsgPostJob{
 		Spec: compute.Spec{Module: t.Module, Args: t.Args, Seed: t.Seed, MemoryBytes: t.MemoryBytes, Fuel: t.Fuel,
 			WallSeconds: t.WallSeconds, MaxOutputBytes: t.MaxOutputBytes},
 		MaxPrice: t.MaxPrice, Redundancy: t.Redundancy, Timeout: t.Timeout, DeadlineBlocks: t.DeadlineBlocks, ChallengeBlocks: t.ChallengeBlocks,
-		Data: []compute.DataInput{{Name: t.InputName, Dataset: labelled, Version: 1}},
+		Data: []compute.DataInput{{Name: t.InputName, Dataset: labelled, Version: 1, Columns: t.Columns}},
 	}
 }
 
@@ -119,7 +123,7 @@ func stageBudgets(s *Spec, items uint32) (lab, train uint64, err error) {
 	if hi != 0 {
 		return 0, 0, chain.Wrap(chain.ErrOverflow, "label budget")
 	}
-	train, err = compute.Budget(trainMsg(s, 1))
+	train, err = compute.Budget(TrainMsg(s, 1))
 	return lab, train, err
 }
 
@@ -197,7 +201,7 @@ func startLabel(ctx *chain.Context, p *Pipeline, items uint32, budget uint64) er
 	var job uint64
 	err := as(ctx, p, func(sub *chain.Context) error {
 		var err error
-		job, err = label.CreateJob(sub, labelMsg(&p.Spec, items))
+		job, err = label.CreateJob(sub, LabelMsg(&p.Spec, items))
 		return err
 	})
 	if err != nil {

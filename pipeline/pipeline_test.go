@@ -513,6 +513,20 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	if want := royalties * 7777 / 10_000; dataPaid > want || want-dataPaid > 2*blocks {
 		t.Errorf("data paid %d of %d royalties, want about %d", dataPaid, royalties, want)
 	}
+	lin, err := pipeline.Lineage(h.kv, pipeline.Ref(p.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inLineage uint64
+	for _, r := range lin.Revenue {
+		inLineage += r.Amount
+	}
+	if inLineage != royalties {
+		t.Errorf("the pipeline's lineage shows %d of %d royalties", inLineage, royalties)
+	}
+	if served, err := pipeline.Lineage(h.kv, subnet.ModelRef(1, 1)); err != nil || len(served.Revenue) != len(lin.Revenue) || len(served.Contributors) == 0 {
+		t.Errorf("lineage of the served model: %+v, %v", served, err)
+	}
 	t.Logf("royalties %d: team %d, contributors %d %d, annotators %d %d", royalties, got[addr(team)],
 		got[addr(contributorA)], got[addr(contributorB)], got[addr(annotatorA)], got[addr(annotatorB)])
 }

@@ -442,6 +442,18 @@ func TestDashboardInBrowser(t *testing.T) {
 	if paths < 3*len(mg) {
 		t.Fatalf("%d chart lines for %d uids", paths, len(mg))
 	}
+	var bondLines, wantBonds int
+	for _, e := range epochs {
+		for _, u := range e.UIDs {
+			if len(u.Bonds) > 0 {
+				wantBonds = 1
+			}
+		}
+	}
+	b.eval(`document.querySelectorAll('#bond-history svg path').length`, &bondLines)
+	if bondLines < wantBonds {
+		t.Fatalf("%d bond lines across epochs; the API has bonds: %v", bondLines, wantBonds == 1)
+	}
 	b.shot("subnet")
 	// Pipelines: the list, and one pipeline's stages, spending and outcome.
 	var pl pipeline.Pipeline

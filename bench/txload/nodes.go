@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -49,9 +51,27 @@ type Options struct {
 	// other programs share, load drifts between one app's turn and the
 	// other's. Each round starts both chains afresh; signing is done once.
 	Rounds int
+	// Validators is the size of each app's network, every node in this
+	// process on loopback (1: a single validator). The load is spread over
+	// the nodes' mempools; commits are timed on node 0.
+	Validators int
+	// BlockTxs bounds each block to this many transactions (through the
+	// genesis block.max_bytes, the same for every app), so every app is
+	// measured over blocks of equal size rather than over whatever its
+	// mempool packed; 0 leaves CometBFT's 21 MiB limit. With Blocks, Txs
+	// becomes BlockTxs x (Blocks + 2): a warm-up block, Blocks measured
+	// ones and a remainder.
+	BlockTxs int
+	Blocks   int
 }
 
 func (o *Options) defaults() {
+	if o.BlockTxs > 0 && o.Blocks > 0 {
+		o.Txs = o.BlockTxs * (o.Blocks + 2)
+	}
+	if o.Validators <= 0 {
+		o.Validators = 1
+	}
 	if o.Txs <= 0 {
 		o.Txs = 100_000
 	}
@@ -160,6 +180,7 @@ type BlockStat struct {
 // NodesResult compares Tenun with the kvstore baseline.
 type NodesResult struct {
 	Txs        int       `json:"txs"`
+	BlockTxs   int       `json:"block_txs,omitempty"` // the bound on transactions per block (0: none)
 	Accounts   int       `json:"accounts"`
 	TxBytes    float64   `json:"tx_bytes"` // mean; kvstore transactions match Tenun's sizes one for one
 	TxBytesMin int       `json:"tx_bytes_min"`
@@ -203,7 +224,7 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &NodesResult{Txs: o.Txs, Accounts: o.Accounts, TxBytes: meanLen(tenunTxs), Target: RatioTarget}
+	res := &NodesResult{Txs: o.Txs, BlockTxs: o.BlockTxs, Accounts: o.Accounts, TxBytes: meanLen(tenunTxs), Target: RatioTarget}
 	res.TxBytesMin, res.TxBytesMax = len(tenunTxs[0]), len(tenunTxs[0])
 	for _, t := range tenunTxs {
 		res.TxBytesMin, res.TxBytesMax = min(res.TxBytesMin, len(t)), max(res.TxBytesMax, len(t))
@@ -220,6 +241,9 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 		logf("homes kept in %s", root)
 	}
 	initOpts := node.InitOptions{ChainID: BenchChainID, BlockTime: o.BlockTime, ExtraAccounts: GenesisAccounts(keys), DBBackend: o.DBBackend}
+	if o.BlockTxs > 0 {
+		initOpts.BlockMaxBytes = BlockMaxBytes(o.BlockTxs, res.TxBytesMax, o.Validators)
+	}
 	apps := []struct {
 		name  string
 		start startFunc
@@ -239,14 +263,15 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 		for j := range apps {
 			i := (j + r) % len(apps) // rotate which app goes first
 			app := apps[i]
-			home := filepath.Join(root, fmt.Sprintf("%s-%d", app.name, r))
-			if initOpts.BasePort, err = node.FreeBasePort(); err != nil {
+			dir := filepath.Join(root, fmt.Sprintf("%s-%d", app.name, r))
+			if initOpts.BasePort, err = freeBasePorts(o.Validators); err != nil {
 				return nil, err
 			}
-			if err := node.InitHome(home, initOpts); err != nil {
+			homes, err := node.InitTestnet(dir, o.Validators, initOpts)
+			if err != nil {
 				return nil, err
 			}
-			c, err := configOf(home, o.Workers)
+			c, err := configOf(homes[0], o.Workers)
 			if err != nil {
 				return nil, err
 			}
@@ -256,14 +281,14 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 				return nil, fmt.Errorf("the nodes' configurations differ:\n%+v\n%+v", res.Config, c)
 			}
 			logf("%s: running %d transactions (timeout_commit %s)", app.name, o.Txs, o.BlockTime)
-			ar, err := runApp(ctx, o, app.name, home, app.start, Streams(app.txs, o.Accounts, o.Workers))
+			ar, err := runApp(ctx, o, app.name, homes, app.start, Streams(app.txs, o.Accounts, o.Workers))
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", app.name, err)
 			}
 			logf("%s: %.0f tx/s", app.name, ar.TxPerSec)
 			rd.results[i] = ar
 			if !o.Keep {
-				os.RemoveAll(home)
+				os.RemoveAll(dir)
 			}
 			runtime.GC()
 		}
@@ -285,6 +310,41 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 		}
 	}
 	return res, nil
+}
+
+// BlockMaxBytes is the block.max_bytes that fits txs transactions of
+// txBytes each (and not one more) in a block of a network of validators:
+// the transactions' encoded size plus CometBFT's block, header and commit
+// overheads, which it subtracts before reaping the mempool.
+func BlockMaxBytes(txs, txBytes, validators int) int64 {
+	tx := make(types.Tx, txBytes)
+	return int64(txs)*types.ComputeProtoSizeForTxs([]types.Tx{tx}) + types.MaxOverheadForBlock + types.MaxHeaderBytes + types.MaxCommitBytes(validators)
+}
+
+// freeBasePorts finds a base port where n nodes of node.InitTestnet (node
+// i on base+10i to base+10i+3) can all listen.
+func freeBasePorts(n int) (int, error) {
+	for try := 0; try < 50; try++ {
+		base, err := node.FreeBasePort()
+		if err != nil {
+			return 0, err
+		}
+		free := true
+		for i := 1; i < n && free; i++ {
+			for p := base + 10*i; p < base+10*i+4 && free; p++ {
+				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+				if err != nil {
+					free = false
+					continue
+				}
+				l.Close()
+			}
+		}
+		if free {
+			return base, nil
+		}
+	}
+	return 0, fmt.Errorf("no free loopback ports for %d nodes", n)
 }
 
 // running is a started node as the harness sees it.
@@ -434,15 +494,24 @@ type blockRec struct {
 
 // runApp starts the node in home, drives the streams into it, waits until
 // every accepted transaction is committed, and stops the node.
-func runApp(ctx context.Context, o Options, name, home string, start startFunc, streams [][][]byte) (AppResult, error) {
+func runApp(ctx context.Context, o Options, name string, homes []string, start startFunc, streams [][][]byte) (AppResult, error) {
 	res := AppResult{App: name}
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	n, err := start(home)
-	if err != nil {
-		return res, err
+	nodes := make([]*running, 0, len(homes))
+	defer func() {
+		for i := len(nodes) - 1; i >= 0; i-- {
+			nodes[i].stop()
+		}
+	}()
+	for _, home := range homes {
+		n, err := start(home)
+		if err != nil {
+			return res, err
+		}
+		nodes = append(nodes, n)
 	}
-	defer n.stop()
+	n := nodes[0] // commits are timed here
 	sub, err := n.comet.EventBus().Subscribe(ctx, "txload", types.EventQueryNewBlock, 100_000)
 	if err != nil {
 		return res, fmt.Errorf("subscribe to blocks: %w", err)
@@ -500,16 +569,19 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	}
 
 	begin := time.Now()
-	cpuBegin, cpuOK := processCPU()
+	cpuBegin, cpuOK := cputime.Process()
 	var wg sync.WaitGroup
 	var errs firstError
-	for _, s := range streams {
+	for k, s := range streams {
 		wg.Add(1)
+		// Streams are spread over the nodes, as clients reach a network at
+		// every validator; each account's stream stays on one node, in order.
+		target := nodes[k%len(nodes)]
 		go func(s [][]byte) {
 			defer wg.Done()
 			for _, tx := range s {
 				for {
-					r, err := n.rpc.BroadcastTxSync(ctx, tx)
+					r, err := target.rpc.BroadcastTxSync(ctx, tx)
 					if err != nil && errors.As(err, &mempl.ErrMempoolIsFull{}) {
 						time.Sleep(2 * time.Millisecond)
 						continue
@@ -532,7 +604,7 @@ func runApp(ctx context.Context, o Options, name, home string, start startFunc, 
 	case <-allCommitted:
 	case <-ctx.Done():
 	}
-	cpuEnd, _ := processCPU()
+	cpuEnd, _ := cputime.Process()
 	cancel()
 	blocks := <-blocksCh
 

@@ -2,6 +2,7 @@ package txload
 
 import (
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"os"
 	"time"
 
@@ -102,13 +103,13 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		if err != nil {
 			return nil, err
 		}
-		cb, ok1 := processCPU()
+		cb, ok1 := cputime.Process()
 		tb := time.Now()
 		if !sigs.verifyBatch() {
 			return nil, fmt.Errorf("block %d: batch verification failed", b)
 		}
 		dBatch := time.Since(tb)
-		ce, ok2 := processCPU()
+		ce, ok2 := cputime.Process()
 		ts := time.Now()
 		if !sigs.verifySingle() {
 			return nil, fmt.Errorf("block %d: a signature failed", b)
@@ -116,7 +117,7 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 		dSingle := time.Since(ts)
 
 		height := int64(b + 2)
-		c0, ok3 := processCPU()
+		c0, ok3 := cputime.Process()
 		t0 := time.Now()
 		out := app.ApplyBlock(tree, chain.Block{Height: height, Time: height, ChainID: BenchChainID}, txs, nil)
 		t1 := time.Now()
@@ -124,7 +125,7 @@ func RunStateMachine(o SMOptions) (*SMResult, error) {
 			return nil, err
 		}
 		t2 := time.Now()
-		c2, ok4 := processCPU()
+		c2, ok4 := cputime.Process()
 		cpuOK = cpuOK && ok1 && ok2 && ok3 && ok4
 		for i, r := range out.Txs {
 			if r.Code != 0 {

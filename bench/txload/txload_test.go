@@ -140,3 +140,24 @@ func TestSignedKVStoreTxs(t *testing.T) {
 		t.Fatal("malformed transaction accepted")
 	}
 }
+
+// Bounded blocks hold exactly BlockTxs transactions, on a network of
+// validators in this process, for every app; the window counts only those.
+func TestBoundedBlocksOnTwoValidators(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts six nodes")
+	}
+	r, err := RunNodes(context.Background(), Options{Accounts: 20, Workers: 4, BlockTime: 20 * time.Millisecond,
+		Validators: 2, BlockTxs: 40, Blocks: 3, Rounds: 1, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Txs != 40*5 || r.Config.Validators != 2 || r.BlockTxs != 40 {
+		t.Fatalf("run %+v", r)
+	}
+	for _, a := range []AppResult{r.Tenun, r.KVStore, r.SignedKVStore} {
+		if a.Committed != r.Txs || a.MaxBlockTxs != 40 || a.Window.Blocks < 3 || a.Window.Txs != 40*a.Window.Blocks {
+			t.Errorf("%s: committed %d, largest block %d, window %+v", a.App, a.Committed, a.MaxBlockTxs, a.Window)
+		}
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
+	"github.com/tenun-chain/tenun/internal/durable"
 )
 
 // Challenger modes.
@@ -34,6 +35,10 @@ type ChallengerConfig struct {
 	Poll    time.Duration    // default 500ms
 	Sandbox *sandbox.Sandbox // nil: sandbox.Default()
 	Logf    func(format string, args ...any)
+	// StateDir, when set, keeps each verdict on disk (challengerstate.go):
+	// a restarted challenger neither re-runs the jobs it has checked nor
+	// loses a challenge it decided on and had not sent.
+	StateDir string
 }
 
 // ChallengerStats counts what a challenger did.
@@ -50,6 +55,10 @@ type Challenger struct {
 	cfg   ChallengerConfig
 	addr  chain.Address
 	blobs *blobCache
+	state durable.Dir
+	// beforeChallenge, when set (tests), runs once the claim is stored and
+	// recorded, just before the challenge is sent; an error stops there.
+	beforeChallenge func(job uint64) error
 
 	mu      sync.Mutex
 	checked map[uint64]bool
@@ -70,8 +79,13 @@ func NewChallenger(cfg ChallengerConfig) (*Challenger, error) {
 	if cfg.Logf == nil {
 		cfg.Logf = func(string, ...any) {}
 	}
+	state, err := durable.Open(cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("challenger: %w", err)
+	}
 	return &Challenger{
 		cfg:     cfg,
+		state:   state,
 		addr:    chain.AddressFromPubKey(cfg.Key.PubKey().Bytes()),
 		blobs:   newBlobCache(cfg.Client, 256<<20),
 		checked: map[uint64]bool{},
@@ -101,12 +115,22 @@ func (c *Challenger) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			c.cfg.Logf("challenger: list jobs: %v", err)
 		}
+		if err == nil {
+			c.sweepRecords(jobs)
+		}
 		for _, j := range jobs {
 			c.mu.Lock()
 			done := c.checked[j.ID]
 			c.checked[j.ID] = true
 			c.mu.Unlock()
 			if done || j.Challenge != nil || j.Result == nil {
+				continue
+			}
+			if resumed, err := c.resume(ctx, j); resumed {
+				if err != nil && ctx.Err() == nil {
+					c.cfg.Logf("challenger: job %d: %v", j.ID, err)
+					c.count(func(s *ChallengerStats) { s.Errors++ })
+				}
 				continue
 			}
 			if _, err := c.Check(ctx, j); err != nil && ctx.Err() == nil {
@@ -139,6 +163,9 @@ func (c *Challenger) Check(ctx context.Context, j compute.Job) (bool, error) {
 			return false, fmt.Errorf("re-run: %w", err)
 		}
 		if out.Digest == j.Result.Digest {
+			if err := c.saveVerdict(challengeRecord{Job: j.ID, Result: j.Result.Digest, Verdict: verdictAgreed}); err != nil {
+				c.cfg.Logf("challenger: job %d: %v", j.ID, err)
+			}
 			c.count(func(s *ChallengerStats) { s.Agreed++ })
 			c.cfg.Logf("challenger: job %d: result %s confirmed", j.ID, out.Digest.String()[:16])
 			return false, nil
@@ -153,10 +180,30 @@ func (c *Challenger) Check(ctx context.Context, j compute.Job) (bool, error) {
 	if err := storeBlob(ctx, c.cfg.Client, c.cfg.Key, claim.Archive, submit); err != nil {
 		return false, err
 	}
-	if err := submit(&compute.MsgChallenge{Job: j.ID, Digest: claim.Digest, Output: claim.CID}); err != nil {
-		return false, fmt.Errorf("challenge: %w", err)
+	// The claim is on chain: from here a restart sends the challenge from
+	// the record instead of running the job again.
+	rec := challengeRecord{Job: j.ID, Result: j.Result.Digest, Verdict: verdictChallenge, Digest: claim.Digest, Output: claim.CID}
+	if err := c.saveVerdict(rec); err != nil {
+		return false, err
+	}
+	return true, c.sendChallenge(ctx, rec)
+}
+
+// sendChallenge sends the challenge rec decided on and records it sent.
+func (c *Challenger) sendChallenge(ctx context.Context, rec challengeRecord) error {
+	if c.beforeChallenge != nil {
+		if err := c.beforeChallenge(rec.Job); err != nil {
+			return err
+		}
+	}
+	if _, err := c.cfg.Client.Submit(ctx, c.cfg.Key, &compute.MsgChallenge{Job: rec.Job, Digest: rec.Digest, Output: rec.Output}, client.Options{}); err != nil {
+		return fmt.Errorf("challenge: %w", err)
+	}
+	rec.Sent = true
+	if err := c.saveVerdict(rec); err != nil {
+		c.cfg.Logf("challenger: job %d: %v", rec.Job, err)
 	}
 	c.count(func(s *ChallengerStats) { s.Challenged++ })
-	c.cfg.Logf("challenger: job %d: challenged with %s", j.ID, claim.CID)
-	return true, nil
+	c.cfg.Logf("challenger: job %d: challenged with %s", rec.Job, rec.Output)
+	return nil
 }

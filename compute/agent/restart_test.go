@@ -3,6 +3,7 @@ package agent_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"testing"
 	"time"
 
@@ -99,5 +100,65 @@ func TestScenarioProviderRevealsAfterRestart(t *testing.T) {
 	}
 	if st := restarted.Stats(); st.Revealed != 1 {
 		t.Errorf("restarted agent stats %+v, want one reveal", st)
+	}
+}
+
+// A challenger stopped after deciding to challenge a wrong result (its
+// claim stored and recorded) but before the challenge was sent, and started
+// again on the same state directory, sends the challenge from its record
+// without running the job again, and the referees uphold it.
+func TestScenarioChallengerChallengesAfterRestart(t *testing.T) {
+	s := newScenario(t, 6)
+	tenant, cheat, challenger := 0, 1, 5
+	s.startProvider(cheat, agent.CheatWrong)
+	id, _ := s.postTrainerJob(tenant, 1, 200, 400)
+	s.waitJob(id, compute.StatusChallenge) // the cheat answered at once
+	for p := 2; p <= 4; p++ {
+		s.startProvider(p, agent.CheatNone) // the referees
+	}
+	stateDir := t.TempDir()
+	newChallenger := func() *agent.Challenger {
+		c, err := agent.NewChallenger(agent.ChallengerConfig{Client: s.client(), Key: s.net.Keys[challenger],
+			Poll: 50 * time.Millisecond, StateDir: stateDir, Logf: s.logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	first := newChallenger()
+	killed := make(chan uint64, 1)
+	agent.SetBeforeChallenge(first, func(job uint64) error {
+		killed <- job
+		return errors.New("killed before sending the challenge")
+	})
+	ctx, cancel := context.WithCancel(s.ctx)
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	select {
+	case job := <-killed:
+		if job != id {
+			t.Fatalf("challenger stopped before challenging job %d, want %d", job, id)
+		}
+	case <-s.ctx.Done():
+		t.Fatal("the challenger never decided to challenge")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if j := s.job(id); j.Challenge != nil || j.Status != compute.StatusChallenge {
+		t.Fatalf("job %d after the kill: status %s, challenge %+v; want unchallenged in its window", id, j.Status, j.Challenge)
+	}
+
+	restarted := newChallenger() // a new process: nothing in memory
+	s.run("restarted challenger", restarted.Run)
+	j := s.waitJob(id, compute.StatusSettled)
+	s.checkModel(j)
+	if j.Challenge == nil || j.Challenge.Outcome != "upheld" || j.Challenge.Challenger != s.net.Addr(challenger) {
+		t.Fatalf("challenge %+v, want ours, upheld", j.Challenge)
+	}
+	if st := restarted.Stats(); st.Checked != 0 || st.Challenged != 1 {
+		t.Errorf("restarted challenger %+v: want the challenge sent from its record, no re-run", st)
 	}
 }

@@ -53,6 +53,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"io/fs"
 	"maps"
 	"os"
@@ -396,7 +397,7 @@ func (s *Sandbox) Run(ctx context.Context, job Job) (Result, error) {
 	defer cancel(nil)
 	defer context.AfterFunc(s.closing, func() { cancel(ErrClosed) })()
 	wall, wallCause := limits.WallTime, errWallTime
-	if limits.CPUTime > 0 && !cpuClockSupported && limits.CPUTime < wall {
+	if limits.CPUTime > 0 && !cputime.ThreadSupported && limits.CPUTime < wall {
 		wall, wallCause = limits.CPUTime, errCPUTime
 	}
 	runCtx, cancelWall := context.WithTimeoutCause(runCtx, wall, wallCause)
@@ -467,7 +468,7 @@ func (s *Sandbox) execute(ctx context.Context, cancel context.CancelCauseFunc, c
 ) (ex execution) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	readCPU := threadCPUClock()
+	readCPU := cputime.ThreadClock()
 	cpu0, cpuOK := readCPU()
 	start := time.Now()
 	defer func() {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
+	"github.com/tenun-chain/tenun/internal/durable"
 	"github.com/tenun-chain/tenun/subnet"
 )
 
@@ -101,9 +102,14 @@ type Validator struct {
 	Poll time.Duration
 	HTTP *http.Client // default: 10 s timeout
 	Logf func(format string, args ...any)
+	// StateDir, when set, keeps each commitment's weights and salt on disk
+	// until revealed (persist.go), so a restart between commit and reveal
+	// still reveals on time.
+	StateDir string
 
 	mu    sync.Mutex
 	stats ValidatorStats
+	state durable.Dir
 }
 
 // ValidatorStats is what a validator has done so far.
@@ -144,10 +150,12 @@ func (v *Validator) logf(format string, args ...any) {
 
 // pendingReveal is a commit waiting for its reveal epoch.
 type pendingReveal struct {
-	epoch  uint64
-	uids   []uint16
-	values []uint16
-	salt   []byte
+	epoch     uint64
+	confirmed bool // epoch is the commit's, from its event (else a lower bound)
+	uids      []uint16
+	values    []uint16
+	salt      []byte
+	key       string // its record in StateDir
 }
 
 // Run registers the validator (unless it already is) and works until ctx
@@ -189,11 +197,11 @@ func (v *Validator) Run(ctx context.Context) error {
 	}
 	v.logf("validator uid %d of subnet %d (%s), %d evaluation rows", uid, v.Subnet, v.Strategy, len(items))
 
-	var (
-		pending  []pendingReveal
-		doneFor  = ^uint64(0) // the epoch whose weights are submitted
-		copiedAt = map[uint16]int64{}
-	)
+	pending, doneFor, err := v.openState() // doneFor: the epoch whose weights are submitted
+	if err != nil {
+		return err
+	}
+	copiedAt := map[uint16]int64{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -232,6 +240,9 @@ func (v *Validator) Run(ctx context.Context) error {
 			pending = append(pending, *p)
 		}
 		doneFor = info.Epoch
+		if err := v.saveDone(doneFor); err != nil {
+			v.fail(ctx, "epoch %d: %v", info.Epoch, err)
+		}
 	}
 }
 
@@ -260,7 +271,15 @@ func (v *Validator) submit(ctx context.Context, info subnet.Info, uid uint16, ui
 		return nil, fmt.Errorf("salt: %w", err)
 	}
 	hash := subnet.WeightsHash(v.Subnet, uid, uids, values, salt)
+	p := &pendingReveal{epoch: info.Epoch, uids: uids, values: values, salt: salt}
+	if err := v.saveCommit(p, hash); err != nil { // on disk before the commit is sent
+		return nil, err
+	}
 	res, err := v.Client.Submit(ctx, v.Key, &subnet.MsgCommitWeights{Subnet: v.Subnet, Hash: hash}, client.Options{})
+	var txErr *client.TxError
+	if errors.As(err, &txErr) {
+		v.forget(*p) // refused: nothing to reveal
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +290,11 @@ func (v *Validator) submit(ctx context.Context, info subnet.Info, uid uint16, ui
 		return nil, errors.New("commit: no epoch in the transaction's events")
 	}
 	v.count(func(s *ValidatorStats) { s.Commits++ })
-	return &pendingReveal{epoch: epoch, uids: uids, values: values, salt: salt}, nil
+	p.epoch, p.confirmed = epoch, true
+	if err := v.saveCommit(p, hash); err != nil {
+		v.logf("validator: %v (the record keeps the epoch read before the commit)", err)
+	}
+	return p, nil
 }
 
 // reveal submits each pending commit whose reveal epoch has come and
@@ -284,8 +307,9 @@ func (v *Validator) reveal(ctx context.Context, info subnet.Info, pending []pend
 		case info.Epoch < due:
 			keep = append(keep, p)
 			continue
-		case info.Epoch > due:
+		case p.expired(info.Epoch, info.RevealPeriod):
 			v.fail(ctx, "commit of epoch %d expired unrevealed", p.epoch)
+			v.forget(p)
 			continue
 		}
 		_, err := v.Client.Submit(ctx, v.Key, &subnet.MsgRevealWeights{Subnet: v.Subnet, UIDs: p.uids, Values: p.values, Salt: p.salt}, client.Options{})
@@ -293,12 +317,15 @@ func (v *Validator) reveal(ctx context.Context, info subnet.Info, pending []pend
 		switch {
 		case err == nil:
 			v.count(func(s *ValidatorStats) { s.Reveals++ })
+			v.forget(p)
 		case errors.As(err, &txErr) && txErr.Res.Code == chain.ErrTooEarly.Code:
-			keep = append(keep, p) // the node's view ran ahead of the block: retry
+			keep = append(keep, p) // the node's view ran ahead of the block (or the epoch is a lower bound): retry
 		default:
 			v.fail(ctx, "reveal commit of epoch %d: %v", p.epoch, err)
 			if !errors.As(err, &txErr) {
 				keep = append(keep, p) // transport error: retry
+			} else {
+				v.forget(p)
 			}
 		}
 	}

@@ -550,7 +550,16 @@ async function subnet(_, id) {
       { h: 'miners', f: (m) => (m.miners || []).map((u) => 'uid ' + u).join(', ') }, { h: 'earned', num: true, f: (m) => tnn(m.earned) },
       { h: 'paid to', f: (m) => h('span', {}, (m.revenues || []).map((r) => h('div', {}, addrLink(r.address), ' ', r.role, r.source ? ' (' + r.source + ')' : '', ': ', tnn(r.amount)))) },
       { h: 'lineage', f: (m) => a('#/lineage/' + encodeURIComponent(m.ref), 'graph') }], models, { id: 'served-models' }),
-    h('h2', {}, 'Bonds (row: validator, column: miner)'), bonds,
+    h('div', { class: 'grid2' }, h('div', {}, h('h2', {}, 'Bonds (row: validator, column: miner)'), bonds), (() => { // each validator's bond on each miner, epoch by epoch
+      const by = new Map();
+      epochs.forEach((e) => e.uids.forEach((u) => (u.bonds || []).forEach((b) => {
+        const k = 'uid ' + u.uid + ' on ' + b.uid;
+        if (!by.has(k)) by.set(k, []);
+        by.get(k).push([e.epoch, b.value / 65535]);
+      })));
+      const ser = [...by.entries()].sort().map(([name, points]) => ({ name, points }));
+      return h('div', { id: 'bond-history' }, h('h2', {}, 'Bonds across epochs'), legend(ser.map((x) => x.name)), lineChart(ser, { title: 'bonds across epochs', fmt: (v) => v.toFixed(2), ymax: 1 }));
+    })()),
     h('h2', {}, 'Epochs'), table([
       { h: 'epoch', f: (e) => e.epoch }, { h: 'height', f: (e) => blockLink(e.height) }, { h: 'emission', num: true, f: (e) => tnn(e.emission) },
       { h: 'paid', num: true, f: (e) => tnn(e.paid) }, { h: 'carried', num: true, f: (e) => tnn(e.carry) }], epochs.slice().reverse(), { id: 'epochs' }));

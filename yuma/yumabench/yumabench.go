@@ -6,6 +6,7 @@ package yumabench
 
 import (
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"math"
 	"runtime"
 	"slices"
@@ -159,11 +160,11 @@ func measure(n int, cfg Config) (Row, error) {
 		flt[k] = ms(time.Since(t0))
 
 		runtime.GC()
-		c0, cok := threadCPUNanos()
+		c0, cok := cputime.Thread()
 		t0 = time.Now()
 		res, err := yuma.Epoch(s, p, block, amount)
 		wall[k] = ms(time.Since(t0))
-		if c1, ok := threadCPUNanos(); ok && cok {
+		if c1, ok := cputime.Thread(); ok && cok {
 			cpu = append(cpu, float64(c1-c0)/1e6)
 		}
 		if err != nil {

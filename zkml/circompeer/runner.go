@@ -8,13 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"io/fs"
 	"math/bits"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -46,8 +46,8 @@ func (r *Runner) run(dir string, name string, args ...string) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &out, &progressTee{r: r, buf: &errb}
 	err := cmd.Run()
 	if cmd.ProcessState != nil {
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			r.PeakRSSMB = max(r.PeakRSSMB, float64(ru.Maxrss)/1024)
+		if rss, ok := cputime.ChildPeakRSS(cmd.ProcessState); ok {
+			r.PeakRSSMB = max(r.PeakRSSMB, float64(rss)/(1<<20))
 		}
 	}
 	if err != nil {

@@ -3,9 +3,9 @@ package registry_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/tenun-chain/tenun/internal/cputime"
 	"github.com/tenun-chain/tenun/internal/domaintest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -378,9 +378,6 @@ func TestVerificationCost(t *testing.T) {
 }
 
 func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	d, _ := cputime.Process()
+	return d
 }
