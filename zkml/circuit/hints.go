@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
 	"github.com/consensys/gnark/constraint/solver"
 )
 
@@ -193,6 +195,9 @@ func fractionsHint(m *big.Int, in, out []*big.Int) error {
 		den[nq+i].Mod(den[nq+i], m)
 		num[nq+i] = mult
 	}
+	if m.Cmp(fr.Modulus()) == 0 {
+		return fractionsBN254(den, num, out)
+	}
 	// prefix[k] = den[0] * ... * den[k-1]
 	prefix := make([]*big.Int, len(den)+1)
 	prefix[0] = big.NewInt(1)
@@ -216,6 +221,29 @@ func fractionsHint(m *big.Int, in, out []*big.Int) error {
 			out[k].Mul(out[k], num[k])
 			out[k].Mod(out[k], m)
 		}
+	}
+	return nil
+}
+
+// fractionsBN254 is fractionsHint's division in gnark-crypto's BN254 field
+// arithmetic (Montgomery form, batch inversion): the hint is one sequential
+// step of the solver, and big.Int would make it the slowest one.
+func fractionsBN254(den, num []*big.Int, out []*big.Int) error {
+	d := make(fr.Vector, len(den))
+	for k := range den {
+		if den[k].Sign() == 0 {
+			return errors.New("fractions: challenge equals a queried value")
+		}
+		d[k].SetBigInt(den[k])
+	}
+	inv := fr.BatchInvert(d)
+	var n fr.Element
+	for k := range inv {
+		if num[k] != nil {
+			n.SetBigInt(num[k])
+			inv[k].Mul(&inv[k], &n)
+		}
+		inv[k].BigInt(out[k])
 	}
 	return nil
 }

@@ -93,3 +93,44 @@ func TestLookupsInR1CS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// fractionsHint agrees with one modular inversion per fraction, in BN254
+// (gnark-crypto batch path) and in another field (big.Int path).
+func TestFractionsHint(t *testing.T) {
+	for _, m := range []*big.Int{ecc.BN254.ScalarField(), big.NewInt(1_000_003)} {
+		c := big.NewInt(777_777)
+		queries := []int64{1, 5, 5, 999}
+		rows := [][2]int64{{1, 1}, {5, 2}, {999, 1}, {3, 0}}
+		in := []*big.Int{c, big.NewInt(int64(len(queries)))}
+		for _, q := range queries {
+			in = append(in, big.NewInt(q))
+		}
+		for _, r := range rows {
+			in = append(in, big.NewInt(r[0]), big.NewInt(r[1]))
+		}
+		out := make([]*big.Int, len(queries)+len(rows))
+		for i := range out {
+			out[i] = new(big.Int)
+		}
+		if err := fractionsHint(m, in, out); err != nil {
+			t.Fatal(err)
+		}
+		frac := func(num, x int64) *big.Int {
+			d := new(big.Int).Sub(c, big.NewInt(x))
+			d.Mod(d, m)
+			d.ModInverse(d, m)
+			d.Mul(d, big.NewInt(num))
+			return d.Mod(d, m)
+		}
+		for k, q := range queries {
+			if out[k].Cmp(frac(1, q)) != 0 {
+				t.Fatalf("modulus %s: query %d: got %s want %s", m, k, out[k], frac(1, q))
+			}
+		}
+		for i, r := range rows {
+			if out[len(queries)+i].Cmp(frac(r[1], r[0])) != 0 {
+				t.Fatalf("modulus %s: row %d: got %s", m, i, out[len(queries)+i])
+			}
+		}
+	}
+}
