@@ -142,7 +142,12 @@ func unpackModel(api frontend.API, lk *Lookups, arch model.Arch, packed []fronte
 		return nil, err
 	}
 	api.AssertIsEqual(h, commitment)
+	return layersFromItems(api, arch, items), nil
+}
 
+// layersFromItems arranges unpacked model items (model.Arch.ItemWidths
+// order) into layers.
+func layersFromItems(api frontend.API, arch model.Arch, items []frontend.Variable) []layerVars {
 	layers := make([]layerVars, arch.NumLayers())
 	k := 0
 	for l := range layers {
@@ -160,7 +165,7 @@ func unpackModel(api frontend.API, lk *Lookups, arch model.Arch, packed []fronte
 			k++
 		}
 	}
-	return layers, nil
+	return layers
 }
 
 // packedAccumulators computes, for each group of up to G outputs of a layer,
@@ -220,8 +225,17 @@ func slotWidths(arch model.Arch, l int) []int {
 // split, and the saturation lookup (with e, g boolean) already bounds hf to
 // a small integer, so a second check would be redundant.
 func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []frontend.Variable, pinned bool) (frontend.Variable, error) {
-	rw := fine(arch.Shifts[l])
-	hb := arch.FlagBits(l)
+	v, err := requantReLU(api, lk, arch.Shifts[l], arch.FlagBits(l), limbs, pinned)
+	if err != nil {
+		return nil, fmt.Errorf("layer %d: %w", l, err)
+	}
+	return v, nil
+}
+
+// requantReLU is activation for any shift and flag width hb (the limbs are
+// those of reluWidths(shift, hb)).
+func requantReLU(api frontend.API, lk *Lookups, shift, hb int, limbs []frontend.Variable, pinned bool) (frontend.Variable, error) {
+	rw := fine(shift)
 	for k, w := range rw {
 		lk.Range(api, limbs[k], w)
 	}
@@ -234,7 +248,7 @@ func activation(api frontend.API, lk *Lookups, arch model.Arch, l int, limbs []f
 	}
 	flags, err := api.Compiler().NewHint(saturationHint, 2, hb, hf)
 	if err != nil {
-		return nil, fmt.Errorf("layer %d: %w", l, err)
+		return nil, err
 	}
 	lk.Saturation(api, hf, flags[0], flags[1], hb)
 	return api.Add(api.Mul(flags[0], a), api.Mul(flags[1], model.ActMax)), nil

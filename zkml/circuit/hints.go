@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+
 	"github.com/consensys/gnark/constraint/solver"
 )
 
@@ -16,7 +18,7 @@ func init() {
 // registered globally on import, and listed for callers that pass solver
 // options explicitly.
 func Hints() []solver.Hint {
-	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint, preactivationHint}
+	return []solver.Hint{splitHint, countHint, argmaxHint, saturationHint, preactivationHint, fractionsHint, maxHint}
 }
 
 // splitHint: inputs [v, w_0, o_0, ..., w_{k-1}, o_{k-1}], outputs the k
@@ -166,6 +168,82 @@ func preactivationHint(m *big.Int, in, out []*big.Int) error {
 				rest.Rsh(rest, uint(w.Uint64()))
 			}
 		}
+	}
+	return nil
+}
+
+// fractionsHint: inputs [c, nq, queries (nq), then (row, multiplicity)
+// pairs]; outputs 1/(c - q) per query, then m/(c - t) per row, all with one
+// modular inversion (Montgomery's batch trick).
+func fractionsHint(m *big.Int, in, out []*big.Int) error {
+	if len(in) < 2 {
+		return errors.New("fractions: missing inputs")
+	}
+	c, nq := in[0], int(in[1].Int64())
+	if nq < 0 || len(in) < 2+nq || (len(in)-2-nq)%2 != 0 || len(out) != nq+(len(in)-2-nq)/2 {
+		return errors.New("fractions: malformed inputs")
+	}
+	den := make([]*big.Int, len(out))
+	num := make([]*big.Int, len(out))
+	for k := range nq {
+		den[k] = new(big.Int).Sub(c, in[2+k])
+		den[k].Mod(den[k], m)
+	}
+	for i := range (len(in) - 2 - nq) / 2 {
+		row, mult := in[2+nq+2*i], in[3+nq+2*i]
+		den[nq+i] = new(big.Int).Sub(c, row)
+		den[nq+i].Mod(den[nq+i], m)
+		num[nq+i] = mult
+	}
+	if m.Cmp(fr.Modulus()) == 0 {
+		return fractionsBN254(den, num, out)
+	}
+	// prefix[k] = den[0] * ... * den[k-1]
+	prefix := make([]*big.Int, len(den)+1)
+	prefix[0] = big.NewInt(1)
+	for k, d := range den {
+		if d.Sign() == 0 {
+			return errors.New("fractions: challenge equals a queried value")
+		}
+		prefix[k+1] = new(big.Int).Mul(prefix[k], d)
+		prefix[k+1].Mod(prefix[k+1], m)
+	}
+	inv := new(big.Int).ModInverse(prefix[len(den)], m)
+	if inv == nil {
+		return errors.New("fractions: no inverse")
+	}
+	for k := len(den) - 1; k >= 0; k-- {
+		out[k].Mul(inv, prefix[k])
+		out[k].Mod(out[k], m)
+		inv.Mul(inv, den[k])
+		inv.Mod(inv, m)
+		if num[k] != nil {
+			out[k].Mul(out[k], num[k])
+			out[k].Mod(out[k], m)
+		}
+	}
+	return nil
+}
+
+// fractionsBN254 is fractionsHint's division in gnark-crypto's BN254 field
+// arithmetic (Montgomery form, batch inversion): the hint is one sequential
+// step of the solver, and big.Int would make it the slowest one.
+func fractionsBN254(den, num []*big.Int, out []*big.Int) error {
+	d := make(fr.Vector, len(den))
+	for k := range den {
+		if den[k].Sign() == 0 {
+			return errors.New("fractions: challenge equals a queried value")
+		}
+		d[k].SetBigInt(den[k])
+	}
+	inv := fr.BatchInvert(d)
+	var n fr.Element
+	for k := range inv {
+		if num[k] != nil {
+			n.SetBigInt(num[k])
+			inv[k].Mul(&inv[k], &n)
+		}
+		inv[k].BigInt(out[k])
 	}
 	return nil
 }

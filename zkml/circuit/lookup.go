@@ -129,15 +129,35 @@ func (lk *Lookups) Build(api frontend.API) error {
 }
 
 // argument checks sum_q 1/(c - q) == sum_t m_t/(c - t).
+//
+// One hint computes every fraction with a single batch inversion, and each
+// fraction f is checked by the constraint f * (c - x) == numerator, emitted
+// with f in A (see r1cEmitter): gnark's builder would move the shorter side,
+// the full-size f, into B, where each wire costs a G2 term when proving.
 func (t *lookupTable) argument(api frontend.API, c frontend.Variable, mult []frontend.Variable) error {
-	terms := make([]frontend.Variable, 0, len(t.queries)+len(t.rows))
-	for _, q := range t.queries {
-		terms = append(terms, api.Inverse(api.Sub(c, q)))
+	nq := len(t.queries)
+	in := make([]frontend.Variable, 0, 2+nq+2*len(t.rows))
+	in = append(in, c, nq)
+	in = append(in, t.queries...)
+	for i, r := range t.rows {
+		in = append(in, r, mult[i])
+	}
+	fr, err := api.Compiler().NewHint(fractionsHint, nq+len(t.rows), in...)
+	if err != nil {
+		return fmt.Errorf("lookup fractions: %w", err)
+	}
+	em := newR1CEmitter(api)
+	terms := make([]frontend.Variable, 0, len(fr))
+	for k, q := range t.queries {
+		em.assertProduct(fr[k], api.Sub(c, q), nil)
+		terms = append(terms, fr[k])
 	}
 	for i, r := range t.rows {
-		terms = append(terms, api.Neg(api.DivUnchecked(mult[i], api.Sub(c, r))))
+		f := fr[nq+i]
+		em.assertProduct(f, api.Sub(c, r), mult[i])
+		terms = append(terms, api.Neg(f))
 	}
-	// 1 * 0 == sum: keeps the inverses out of the B polynomial.
+	// 1 * 0 == sum: keeps the fractions out of the B polynomial.
 	api.AssertIsEqual(0, sum(api, terms))
 	return nil
 }

@@ -58,6 +58,8 @@ type Kind string
 const (
 	KindInference Kind = "inference"
 	KindAccuracy  Kind = "accuracy"
+	// KindConvInference is inference of a CNN (Spec.Conv; Spec.Arch unused).
+	KindConvInference Kind = "cnn-inference"
 )
 
 // Spec identifies a circuit: the statement, the model arch and, for accuracy,
@@ -70,6 +72,8 @@ type Spec struct {
 	Arch    model.Arch     `json:"arch"`
 	Rows    int            `json:"rows,omitempty"`
 	TestSet *model.Dataset `json:"test_set,omitempty"`
+	// Conv is the CNN arch of a KindConvInference spec.
+	Conv *model.ConvArch `json:"conv,omitempty"`
 }
 
 // Circuit returns the (unassigned) circuit of the spec.
@@ -88,8 +92,13 @@ func (s Spec) Circuit() (frontend.Circuit, error) {
 			return circuit.NewFixedAccuracy(s.Arch, s.TestSet)
 		}
 		return circuit.NewAccuracy(s.Arch, s.Rows)
+	case KindConvInference:
+		if s.Conv == nil || s.Rows != 0 {
+			return nil, errors.New("spec: cnn inference needs a conv arch and takes no rows")
+		}
+		return circuit.NewConvInference(*s.Conv)
 	default:
-		return nil, fmt.Errorf("spec: unknown kind %q (want %q or %q)", s.Kind, KindInference, KindAccuracy)
+		return nil, fmt.Errorf("spec: unknown kind %q (want %q, %q or %q)", s.Kind, KindInference, KindAccuracy, KindConvInference)
 	}
 }
 
