@@ -166,29 +166,7 @@ func resolveDurations(cmd *cobra.Command) error {
 
 // chainBlockTime is the mean time between the node's last blocks.
 func chainBlockTime(ctx context.Context) (time.Duration, error) {
-	c := newClient()
-	st, err := c.Status(ctx)
-	if err != nil {
-		return 0, err
-	}
-	if st.Height < 3 {
-		return 0, fmt.Errorf("the chain has only %d blocks; give the duration in blocks", st.Height)
-	}
-	from := max(st.Height-20, 2) // block 1's time is the genesis time
-	b0, err := c.Block(ctx, from)
-	if err != nil {
-		return 0, err
-	}
-	b1, err := c.Block(ctx, st.Height)
-	if err != nil {
-		return 0, err
-	}
-	t0, err0 := time.Parse(time.RFC3339Nano, b0.Time)
-	t1, err1 := time.Parse(time.RFC3339Nano, b1.Time)
-	if err0 != nil || err1 != nil || !t1.After(t0) {
-		return 0, fmt.Errorf("block times %q and %q do not give a block time", b0.Time, b1.Time)
-	}
-	return t1.Sub(t0) / time.Duration(st.Height-from), nil
+	return newClient().BlockTime(ctx)
 }
 
 // timeValue is a wall-clock duration flag (a node's block time, a poll

@@ -532,10 +532,15 @@ func newAnnotateCmd() *cobra.Command {
 		Use:   "annotate --from NAME [--job ID] [--listen 127.0.0.1:PORT]",
 		Short: "Serve a local labeling page that labels, commits and reveals with your key",
 		Long: `Serve the labeling page on a local address and open it in a browser. The page shows
-your assigned items one at a time (text, or digit images), label buttons with keyboard
-shortcuts 1..9 (0 for a tenth label), progress and earnings. Each label is committed with
---from's key; the salt is kept under <home>/label, and commits are revealed automatically
-as soon as the chain allows. Bond stake first: tenun tx stake bond label AMOUNT --from NAME.`,
+the job's instructions and examples, your assigned items one at a time (text, digit grids or
+images) and, by task type: label buttons (keys 1..9, 0, then Q..Y), checkboxes for multi-label
+jobs, a slider and a typed value for ratings, or a box editor (draw, move and resize boxes with
+the mouse; N, Tab, arrows, Delete on the keys). S skips an item (it comes back last); Z takes
+back the last answer while it waits. Answers wait a few seconds, then are committed in batches
+in the background with --from's key (salts under <home>/label) and revealed as soon as the
+chain allows, so you never wait for a block. The page shows your history, your agreement with
+other workers, the gold score once the job closes, and the deadline in minutes with a warning.
+Bond stake first: tenun tx stake bond label AMOUNT --from NAME.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k, addr, err := signer(key)

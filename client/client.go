@@ -146,6 +146,33 @@ func (c *Client) Balance(ctx context.Context, a chain.Address) (uint64, error) {
 }
 
 // Block returns a block by height (0 for the latest).
+// BlockTime is the mean time between the chain's last 20 blocks (block 1
+// is left out: its time is the genesis time).
+func (c *Client) BlockTime(ctx context.Context) (time.Duration, error) {
+	st, err := c.Status(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if st.Height < 3 {
+		return 0, fmt.Errorf("the chain has only %d blocks; give the duration in blocks", st.Height)
+	}
+	from := max(st.Height-20, 2)
+	b0, err := c.Block(ctx, from)
+	if err != nil {
+		return 0, err
+	}
+	b1, err := c.Block(ctx, st.Height)
+	if err != nil {
+		return 0, err
+	}
+	t0, err0 := time.Parse(time.RFC3339Nano, b0.Time)
+	t1, err1 := time.Parse(time.RFC3339Nano, b1.Time)
+	if err0 != nil || err1 != nil || !t1.After(t0) {
+		return 0, fmt.Errorf("block times %q and %q do not give a block time", b0.Time, b1.Time)
+	}
+	return t1.Sub(t0) / time.Duration(st.Height-from), nil
+}
+
 func (c *Client) Block(ctx context.Context, height int64) (api.BlockInfo, error) {
 	var b api.BlockInfo
 	h := "latest"

@@ -145,7 +145,7 @@ func checkGold(j *Job, m *MsgClose) (*goldSet, error) {
 		default:
 			return nil, chain.Wrap(chain.ErrInvalidRequest, "the gold of %s job %d must be given as %s", task, j.ID, goldField(task))
 		}
-		if err := j.checkAnswer(it, a); err != nil {
+		if err := j.CheckAnswer(it, a); err != nil {
 			return nil, fmt.Errorf("gold: %w", err)
 		}
 		g.has[it], g.labels[it], g.values[it], g.boxes[it] = true, int(a.Label), a.Value, a.Boxes

@@ -1,6 +1,7 @@
 package label
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -91,6 +92,9 @@ func loadSourceItems(ctx *chain.Context, id uint64, m *MsgCreateJob) error {
 		text := strings.Join(parts, ",")
 		if text == "" || len(text) > MaxItemBytes {
 			return chain.Wrap(chain.ErrInvalidRequest, "record %d of dataset %d shows as %d bytes: want 1 to %d", i, s.Dataset, len(text), MaxItemBytes)
+		}
+		if err := checkImageItem(m.ItemKind, i, text); err != nil {
+			return fmt.Errorf("dataset %d version %d: %w", s.Dataset, s.Version, err)
 		}
 		ctx.KV.Set(textKey(id, uint32(i)), []byte(text))
 	}

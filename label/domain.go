@@ -55,7 +55,7 @@ type ResultsView struct {
 const MaxJobsListed = 500
 
 // Query answers: jobs[?status=open] | job/<id> | tasks/<id>?worker=ADDR |
-// results/<id> | items/<id>?from=N&n=M (inline item texts).
+// feedback/<id>?worker=ADDR | results/<id> | items/<id>?from=N&n=M (inline item texts).
 func (Domain) Query(kv store.KV, path string, params map[string]string) (any, error) {
 	kind, arg, _ := strings.Cut(path, "/")
 	if kind == "jobs" {
@@ -97,6 +97,16 @@ func (Domain) Query(kv store.KV, path string, params map[string]string) (any, er
 			v.Tasks = append(v.Tasks, tv)
 		}
 		return v, nil
+	case "feedback":
+		a, err := chain.ParseAddress(params["worker"])
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "feedback/%d needs ?worker=ADDRESS: %v", id, err)
+		}
+		w, ok := GetWorker(kv, id, a)
+		if !ok {
+			return nil, chain.Wrap(chain.ErrNotFound, "%s has not joined label job %d", a, id)
+		}
+		return WorkerFeedback(kv, &j, &w), nil
 	case "results":
 		r, err := GetResults(kv, id)
 		if err != nil {

@@ -240,7 +240,7 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 		case t.State == TaskRevealed:
 			return chain.Wrap(chain.ErrConflict, "item %d of label job %d is already revealed", e.Item, j.ID)
 		}
-		if err := j.checkAnswer(e.Item, e.Answer()); err != nil {
+		if err := j.CheckAnswer(e.Item, e.Answer()); err != nil {
 			return err
 		}
 		if !sameHash(CommitAnswerHash(j.ID, e.Item, e.Answer(), e.Salt, ctx.Sender), t.Commit) {

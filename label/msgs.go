@@ -42,6 +42,10 @@ const (
 const (
 	KindText = "text" // a string
 	KindGrid = "grid" // a square grayscale image as numbers, e.g. an 8x8 digit with values 0..16
+	// KindImage items are the CIDs of registered blobs holding an image
+	// (PNG, JPEG, GIF or WebP); the labeling page fetches each by its CID
+	// and checks it, so an item is exactly the picture the job committed to.
+	KindImage = "image"
 )
 
 // Task types: what an answer is.
@@ -149,9 +153,9 @@ func (m *MsgCreateJob) ValidateBasic() error {
 		}
 	}
 	switch m.ItemKind {
-	case KindText, KindGrid:
+	case KindText, KindGrid, KindImage:
 	default:
-		return bad("item kind %q: want %q or %q", m.ItemKind, KindText, KindGrid)
+		return bad("item kind %q: want %q, %q or %q", m.ItemKind, KindText, KindGrid, KindImage)
 	}
 	if m.Source != nil {
 		if err := m.Source.validate(m); err != nil {
@@ -181,6 +185,9 @@ func (m *MsgCreateJob) ValidateBasic() error {
 			if it == "" || len(it) > MaxItemBytes {
 				return bad("item %d must be 1 to %d bytes", i, MaxItemBytes)
 			}
+			if err := checkImageItem(m.ItemKind, i, it); err != nil {
+				return err
+			}
 		}
 	}
 	n := m.Count()
@@ -205,6 +212,17 @@ func (m *MsgCreateJob) ValidateBasic() error {
 		return bad("max items per worker %d: want 1 to the item count %d", m.MaxPerWorker, n)
 	case len(m.GoldHash) != 0 && len(m.GoldHash) != sha256.Size:
 		return bad("gold hash must be %d bytes (or empty for a job without gold)", sha256.Size)
+	}
+	return nil
+}
+
+// checkImageItem refuses an image item that is not a blob CID.
+func checkImageItem(kind string, i int, item string) error {
+	if kind != KindImage {
+		return nil
+	}
+	if _, err := chain.ParseBlobCID(item); err != nil {
+		return chain.Wrap(chain.ErrInvalidRequest, "item %d of an image job must be the CID of an image blob: %v", i, err)
 	}
 	return nil
 }

@@ -66,10 +66,10 @@ type Job struct {
 // TaskType is the job's task type, the default filled in.
 func (j *Job) TaskType() string { return TaskOf(j.Task) }
 
-// checkAnswer refuses an answer that does not fit the job's task: a label
+// CheckAnswer refuses an answer that does not fit the job's task: a label
 // outside the set, a mask with bits beyond the labels, a rating outside the
 // range, too many boxes, a box outside the image or of an unknown class.
-func (j *Job) checkAnswer(item uint32, a Answer) error {
+func (j *Job) CheckAnswer(item uint32, a Answer) error {
 	bad := func(format string, args ...any) error {
 		return chain.Wrap(chain.ErrInvalidRequest, "item %d of label job %d: "+format, append([]any{item, j.ID}, args...)...)
 	}

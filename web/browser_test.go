@@ -3,24 +3,18 @@ package web
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/log"
-	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/internal/browsertest"
 	"github.com/tenun-chain/tenun/internal/testnode"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/pipeline"
@@ -28,84 +22,22 @@ import (
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
 
-func chromium() string {
-	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-// browser is a headless Chromium on one tab that records console errors,
-// uncaught exceptions and dialogs.
+// browser is the shared Chromium harness with the dashboard's base URL.
 type browser struct {
-	t        *testing.T
-	ctx      context.Context
-	base     string
-	shotDir  string
-	mu       sync.Mutex
-	problems []string // console errors and exceptions
-	network  []string // failed loads (expected on not-found pages)
-	dialogs  int
+	*browsertest.Browser
+	t    *testing.T
+	base string
 }
 
 func newBrowser(t *testing.T, base string) *browser {
-	bin := chromium()
-	if bin == "" {
-		t.Skip("no chromium binary found (install it with `apt-get install -y chromium`): skipping the browser test")
-	}
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(bin), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	t.Cleanup(cancelAlloc)
-	quiet := func(format string, args ...any) {
-		if msg := fmt.Sprintf(format, args...); !strings.Contains(msg, "could not unmarshal event") {
-			t.Log(msg)
-		}
-	}
-	ctx, cancel := chromedp.NewContext(alloc, chromedp.WithErrorf(quiet))
-	t.Cleanup(cancel)
-	b := &browser{t: t, ctx: ctx, base: base, shotDir: t.TempDir()}
-	chromedp.ListenTarget(ctx, func(ev any) {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		switch e := ev.(type) {
-		case *runtime.EventConsoleAPICalled:
-			if e.Type == runtime.APITypeError || e.Type == runtime.APITypeAssert {
-				b.problems = append(b.problems, fmt.Sprintf("console.%s %v", e.Type, e.Args))
-			}
-		case *runtime.EventExceptionThrown:
-			b.problems = append(b.problems, "exception: "+e.ExceptionDetails.Error())
-		case *log.EventEntryAdded:
-			if e.Entry.Level == log.LevelError {
-				if e.Entry.Source == log.SourceNetwork {
-					b.network = append(b.network, e.Entry.Text+" "+e.Entry.URL)
-				} else {
-					b.problems = append(b.problems, string(e.Entry.Source)+": "+e.Entry.Text)
-				}
-			}
-		case *page.EventJavascriptDialogOpening:
-			b.dialogs++
-			go chromedp.Run(ctx, page.HandleJavaScriptDialog(false))
-		}
-	})
-	if err := chromedp.Run(ctx, log.Enable(), runtime.Enable()); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return &browser{Browser: browsertest.New(t, 1280, 900), t: t, base: base}
 }
 
-func (b *browser) run(what string, actions ...chromedp.Action) {
-	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Run(ctx, actions...); err != nil {
-		b.t.Fatalf("%s: %v", what, err)
-	}
-}
+func (b *browser) run(what string, actions ...chromedp.Action) { b.t.Helper(); b.Run(what, actions...) }
+func (b *browser) text(sel string) string                      { b.t.Helper(); return b.Text(sel) }
+func (b *browser) eval(expr string, out any)                   { b.t.Helper(); b.Eval(expr, out) }
+func (b *browser) shot(name string)                            { b.t.Helper(); b.Shot(name) }
+func (b *browser) clean(phase string)                          { b.t.Helper(); b.Clean(phase) }
 
 // visit opens a page of the dashboard and waits for sel.
 func (b *browser) visit(hash, sel string) {
@@ -113,46 +45,6 @@ func (b *browser) visit(hash, sel string) {
 	b.run("visit "+hash, chromedp.Navigate(b.base+"/#"+hash),
 		chromedp.Poll(fmt.Sprintf(`decodeURIComponent(document.body.dataset.ready || "-") === decodeURIComponent(%q)`, hash), nil, chromedp.WithPollingTimeout(15*time.Second)),
 		chromedp.WaitVisible(sel, chromedp.ByQuery))
-}
-
-// text is the text content of the first element matching sel.
-func (b *browser) text(sel string) string {
-	b.t.Helper()
-	var s string
-	b.run("text of "+sel, chromedp.Text(sel, &s, chromedp.ByQuery, chromedp.NodeVisible))
-	return s
-}
-
-func (b *browser) eval(expr string, out any) {
-	b.t.Helper()
-	b.run("eval "+expr, chromedp.Evaluate(expr, out))
-}
-
-func (b *browser) shot(name string) {
-	b.t.Helper()
-	var png []byte
-	b.run("screenshot "+name, chromedp.FullScreenshot(&png, 100))
-	if err := os.WriteFile(filepath.Join(b.shotDir, name+".png"), png, 0o644); err != nil {
-		b.t.Fatal(err)
-	}
-	if os.Getenv("TENUN_UPDATE_SCREENSHOT") == "1" {
-		dir := filepath.Join("testdata", "screenshots")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			b.t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
-			b.t.Fatal(err)
-		}
-	}
-}
-
-func (b *browser) clean(phase string) {
-	b.t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.problems) > 0 || b.dialogs > 0 {
-		b.t.Fatalf("%s: console errors %q, %d dialogs", phase, b.problems, b.dialogs)
-	}
 }
 
 // rowsWith counts the rows of table sel whose text contains s.
@@ -171,7 +63,7 @@ func (b *browser) rowsWith(sel, s string) int {
 // of each page are kept (copied to testdata/screenshots with
 // TENUN_UPDATE_SCREENSHOT=1).
 func TestDashboardInBrowser(t *testing.T) {
-	if chromium() == "" {
+	if browsertest.Chromium() == "" {
 		t.Skip("no chromium binary found (install it with `apt-get install -y chromium`): skipping the browser test")
 	}
 	net := testnode.Start(t, devKeys)

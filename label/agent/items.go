@@ -16,11 +16,13 @@ import (
 	"github.com/tenun-chain/tenun/label"
 )
 
-// Item is one item as a labeling page shows it: text, or a square grid of
-// gray levels (an 8x8 digit has 64 values from 0 to 16).
+// Item is one item as a labeling page shows it: text, a square grid of
+// gray levels (an 8x8 digit has 64 values from 0 to 16), or the CID of an
+// image blob.
 type Item struct {
 	Text   string `json:"text,omitempty"`
 	Pixels []int  `json:"pixels,omitempty"`
+	Image  string `json:"image,omitempty"`
 }
 
 // ParseGrid reads a grid item written as comma- or space-separated
@@ -52,6 +54,9 @@ func FormatGrid(px []int) string {
 
 // InlineItem turns an inline item's text into an Item of the job's kind.
 func InlineItem(kind, s string) (Item, error) {
+	if kind == label.KindImage {
+		return Item{Image: s}, nil
+	}
 	if kind != label.KindGrid {
 		return Item{Text: s}, nil
 	}
@@ -60,8 +65,8 @@ func InlineItem(kind, s string) (Item, error) {
 }
 
 // ParseItems reads the items of a blob job. JSONL: one item per line, a
-// JSON string (text), an array of numbers (grid) or an object with "text"
-// or "pixels". CSV: text items take the first field (a first row "text" is
+// JSON string (text, or an image CID), an array of numbers (grid) or an
+// object with "text", "pixels" or "image". CSV: text items take the first field (a first row "text" is
 // a header); grid items take every field as a number (a first row that is
 // not all numbers is a header).
 func ParseItems(data []byte, format, kind string) ([]Item, error) {
@@ -95,10 +100,11 @@ func ParseItems(data []byte, format, kind string) ([]Item, error) {
 				continue
 			}
 			if kind != label.KindGrid {
-				if n == 0 && strings.EqualFold(strings.TrimSpace(row[0]), "text") {
+				if n == 0 && (strings.EqualFold(strings.TrimSpace(row[0]), "text") || strings.EqualFold(strings.TrimSpace(row[0]), "image")) {
 					continue
 				}
-				out = append(out, Item{Text: row[0]})
+				it, _ := InlineItem(kind, row[0])
+				out = append(out, it)
 				continue
 			}
 			px, err := ParseGrid(strings.Join(row, ","))
@@ -120,6 +126,9 @@ func parseJSONItem(line []byte, kind string) (Item, error) {
 	case '"':
 		var s string
 		err := json.Unmarshal(line, &s)
+		if kind == label.KindImage {
+			return Item{Image: s}, err
+		}
 		if kind == label.KindGrid {
 			px, err := ParseGrid(s)
 			return Item{Pixels: px}, err
@@ -130,14 +139,11 @@ func parseJSONItem(line []byte, kind string) (Item, error) {
 		err := json.Unmarshal(line, &px)
 		return Item{Pixels: px}, err
 	}
-	var obj struct {
-		Text   string `json:"text"`
-		Pixels []int  `json:"pixels"`
-	}
+	var obj Item
 	if err := json.Unmarshal(line, &obj); err != nil {
 		return Item{}, err
 	}
-	return Item{Text: obj.Text, Pixels: obj.Pixels}, nil
+	return obj, nil
 }
 
 // Digits reads the 8x8 handwritten digits set (digits.csv.gz: 64 gray

@@ -98,7 +98,7 @@ func TestPageRefusesOtherSites(t *testing.T) {
 		{"127.0.0.1:7070", "http://evil.example", "application/json", 403}, // cross-site
 		{"127.0.0.1:7070", "http://127.0.0.1:7070", "text/plain", 415},     // form post
 	} {
-		req := httptest.NewRequest("POST", "http://"+c.host+"/api/label", strings.NewReader(`{"item":0,"label":1}`))
+		req := httptest.NewRequest("POST", "http://"+c.host+"/api/answer", strings.NewReader(`{"item":0,"label":1}`))
 		req.Host = c.host
 		if c.origin != "" {
 			req.Header.Set("Origin", c.origin)
@@ -129,10 +129,10 @@ func TestPageRefusesCallsWithoutToken(t *testing.T) {
 	}{
 		{"POST", "/api/join", "", 401},
 		{"POST", "/api/more", "", 401},
-		{"POST", "/api/label", "", 401},
-		{"POST", "/api/label", other.Token(), 401},
+		{"POST", "/api/answer", "", 401},
+		{"POST", "/api/answer", other.Token(), 401},
 		{"GET", "/api/state", "", 401},
-		{"POST", "/api/label", a.Token(), 400}, // past the token: the body is checked
+		{"POST", "/api/answer", a.Token(), 400}, // past the token: the body is checked
 	} {
 		req := httptest.NewRequest(c.method, "http://127.0.0.1:7070"+c.path, strings.NewReader(`{"item":`))
 		req.Header.Set("Content-Type", "application/json")

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/tenun-chain/tenun/internal/atomicfile"
+	"github.com/tenun-chain/tenun/label"
 )
 
 // Secrets keeps what a worker must not lose between commit and reveal: the
@@ -23,10 +24,18 @@ type Secrets struct {
 	data map[string]Secret // "job/item"
 }
 
-// Secret is one commit's opening.
+// Secret is one commit's opening: the answer (Label for choice and
+// multi-label, Value for ratings, Boxes for box jobs) and the salt.
 type Secret struct {
-	Label uint32 `json:"label"`
-	Salt  []byte `json:"salt"`
+	Label uint32      `json:"label"`
+	Value int64       `json:"value,omitempty"`
+	Boxes []label.Box `json:"boxes,omitempty"`
+	Salt  []byte      `json:"salt"`
+}
+
+// Answer is the committed answer.
+func (s Secret) Answer() label.Answer {
+	return label.Answer{Label: s.Label, Value: s.Value, Boxes: s.Boxes}
 }
 
 // OpenSecrets loads (or starts) the secrets file at path.
@@ -49,15 +58,31 @@ func secretKey(job uint64, item uint32) string { return fmt.Sprintf("%d/%d", job
 
 // New draws a fresh salt for (job, item), records it with the label, saves
 // the file, and returns the salt.
-func (s *Secrets) New(job uint64, item, label uint32) ([]byte, error) {
-	salt := make([]byte, 32)
-	if _, err := rand.Read(salt); err != nil {
+func (s *Secrets) New(job uint64, item, lbl uint32) ([]byte, error) {
+	salts, err := s.NewAnswers(job, []uint32{item}, []label.Answer{{Label: lbl}})
+	if err != nil {
 		return nil, err
+	}
+	return salts[0], nil
+}
+
+// NewAnswers draws a fresh salt for each (job, items[i]), records it with
+// answers[i], saves the file once, and returns the salts.
+func (s *Secrets) NewAnswers(job uint64, items []uint32, answers []label.Answer) ([][]byte, error) {
+	salts := make([][]byte, len(items))
+	for i := range salts {
+		salts[i] = make([]byte, 32)
+		if _, err := rand.Read(salts[i]); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.data[secretKey(job, item)] = Secret{Label: label, Salt: salt}
-	return salt, s.save()
+	for i, item := range items {
+		a := answers[i]
+		s.data[secretKey(job, item)] = Secret{Label: a.Label, Value: a.Value, Boxes: a.Boxes, Salt: salts[i]}
+	}
+	return salts, s.save()
 }
 
 // Get returns the opening of a commit.
