@@ -51,8 +51,8 @@ const evilTitle = `<script>window.__pwned=1</script><img src=x onerror="window._
 
 // activity is what the chain holds after run: the ids the pages are checked on.
 type activity struct {
-	sendHash  string
-	blobCID   string
+	sendHash   string
+	blobCID    string
 	labelJob   uint64
 	computeID  uint64
 	pipelineID uint64
