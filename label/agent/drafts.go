@@ -67,16 +67,6 @@ func (a *Annotator) submit(ctx context.Context, msg func(job uint64) chain.Msg) 
 	return a.send(ctx, msg(j.ID))
 }
 
-// Label answers an assigned item of a single-choice or multi-label job
-// with a label index or mask, and commits it at once.
-func (a *Annotator) Label(ctx context.Context, item, lbl uint32) error {
-	if err := a.Answer(ctx, item, label.Answer{Label: lbl}); err != nil {
-		return err
-	}
-	_, err := a.Flush(ctx, true)
-	return err
-}
-
 // Answer checks an answer to an assigned item against the job (the label
 // set, the rating range, the image and box limits: what the chain would
 // refuse at reveal) and keeps it as a draft; the loop commits it once the

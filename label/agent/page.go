@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -127,10 +128,7 @@ func (a *Annotator) State(ctx context.Context) (PageState, error) {
 	a.mu.Lock()
 	drafts := slices.Clone(a.drafts)
 	restore := a.restore
-	skipped := make(map[uint32]uint64, len(a.skipped))
-	for k, v := range a.skipped {
-		skipped[k] = v
-	}
+	skipped := maps.Clone(a.skipped)
 	a.mu.Unlock()
 	drafted := map[uint32]bool{}
 	for i := len(drafts) - 1; i >= 0; i-- {
