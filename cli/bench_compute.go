@@ -126,15 +126,15 @@ func printBenchComputeSandbox(w io.Writer, r workload.BenchReport) {
 		r.Epochs, r.Repetitions, r.GOOS, r.GOARCH, r.NumCPU, r.GoVersion)
 	fmt.Fprintf(w, "engine: %s\n", r.Engine)
 	for _, p := range []struct {
-		name string
-		p    workload.BenchPair
-	}{{"kernels", r.Kernels}, {"pure", r.Pure}, {"c", r.C}} {
+		name, target string
+		p            workload.BenchPair
+	}{{"kernels", "target", r.Kernels}, {"pure", "the earlier target, for the record", r.Pure}, {"c", "target", r.C}} {
 		fmt.Fprintf(w, "\n%s: %s\n", p.name, p.p.Workload)
 		if p.p.Skipped != "" {
 			fmt.Fprintf(w, "  SKIPPED: %s\n", p.p.Skipped)
 			continue
 		}
-		printBenchPair(w, p.p)
+		printBenchPair(w, p.p, p.target)
 	}
 	verdict := "every run of each job wrote identical outputs and used identical fuel"
 	if !r.Deterministic {
@@ -143,7 +143,7 @@ func printBenchComputeSandbox(w io.Writer, r workload.BenchReport) {
 	fmt.Fprintf(w, "\ndeterminism: %s\n", verdict)
 }
 
-func printBenchPair(w io.Writer, p workload.BenchPair) {
+func printBenchPair(w io.Writer, p workload.BenchPair, target string) {
 	fmt.Fprintf(w, "  module %.2f MB, compiled once in %.2f s; %s\n", float64(p.ModuleBytes)/1e6, p.CompileSeconds, p.Quality)
 	fmt.Fprintf(w, "  %-8s  %9s  %9s  %9s  %9s\n", "", "best s", "median s", "cpu best", "cpu med")
 	rows := []struct {
@@ -174,5 +174,5 @@ func printBenchPair(w io.Writer, p workload.BenchPair) {
 		verdict = "NOT met"
 	}
 	judged, basis := p.Judged()
-	fmt.Fprintf(w, "  target: at most %.1fx: %s (%.2fx on %s)\n", p.TargetRatio, verdict, judged, basis)
+	fmt.Fprintf(w, "  %s: at most %.1fx: %s (%.2fx on %s)\n", target, p.TargetRatio, verdict, judged, basis)
 }

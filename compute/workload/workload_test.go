@@ -283,3 +283,81 @@ int main(void) {
 		t.Errorf("no progress line in %q", res.Stderr)
 	}
 }
+
+// The C SDK's native kernels are the sandbox's, bit for bit: one program
+// calls every kernel that exists natively, on awkward values (negative
+// zeros, NaNs, sizes that are not multiples of four), built for the sandbox
+// and for this machine, and the two must write the same bytes.
+func TestCSDKNativeKernelsMatchSandbox(t *testing.T) {
+	src := []byte(`#include "tenun.h"
+static double out[4096];
+static int used;
+static void put(const double *x, int n) { memcpy(out + used, x, sizeof(double) * n); used += n; }
+int main(void) {
+  static double a[7 * 5], b[5 * 6], bt[6 * 5], at[5 * 7], c[7 * 6], y[35], z[35];
+  static int32_t labels[7], arg[7];
+  for (int i = 0; i < 35; i++) {
+    a[i] = (i % 3 == 0 ? -1.0 : 1.0) / (i + 3) * 1e3;
+    at[i] = a[(i % 7) * 5 + i / 7];
+    y[i] = i % 5 == 0 ? -0.0 : (double)(i - 17) / 7;
+  }
+  y[8] = 0.0 / 0.0;
+  y[9] = -y[8];
+  for (int i = 0; i < 30; i++) b[i] = 1.0 / (i + 1) - 0.1, bt[(i % 6) * 5 + i / 6] = b[i];
+  for (int i = 0; i < 7; i++) labels[i] = (i * 5) % 6;
+  tenun_matmul(0, 7, 6, 5, 0.75, a, b, c), put(c, 42);
+  tenun_matmul(TENUN_TRANS_B, 7, 6, 5, -1.5, a, bt, c), put(c, 42);
+  tenun_matmul(TENUN_TRANS_A | TENUN_ACCUMULATE, 7, 6, 5, 3.0, at, b, c), put(c, 42);
+  tenun_matmul(TENUN_TRANS_A | TENUN_TRANS_B, 7, 6, 5, 1.0, at, bt, c), put(c, 42);
+  tenun_add(35, a, y, z), put(z, 35);
+  tenun_sub(35, a, y, z), put(z, 35);
+  tenun_mul(35, a, y, z), put(z, 35);
+  tenun_scale(35, 0.1, a, z), put(z, 35);
+  tenun_axpy(35, 0.3, a, z), put(z, 35);
+  tenun_add_row(7, 5, y, z), put(z, 35);
+  tenun_relu(35, y, z), put(z, 35);
+  tenun_relu_grad(35, y, a, z), put(z, 35);
+  tenun_sum_rows(7, 5, a, z), put(z, 5);
+  double s = tenun_sum(35, a);
+  put(&s, 1);
+  tenun_onehot_sub(7, 6, labels, c), put(c, 42);
+  tenun_argmax_rows(7, 6, c, arg);
+  return tenun_output("out.bin", out, sizeof(double) * used) || tenun_output("arg.bin", arg, sizeof arg);
+}
+`)
+	wasmPath, err := workload.BuildC("", "cnative", src, false)
+	if errors.Is(err, workload.ErrNoClang) {
+		t.Skipf("SKIPPED: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	nativePath, err := workload.BuildC("", "cnative", src, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	module, err := os.ReadFile(wasmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := sandbox.Run(ctx, sandbox.Job{Module: module})
+	if err != nil {
+		t.Fatalf("sandbox: %v\n%s", err, res.Stderr)
+	}
+	nat, err := workload.RunNative(ctx, nativePath, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"out.bin", "arg.bin"} {
+		got, want := nat.Outputs[name], res.Outputs[name]
+		if len(want) == 0 || !bytes.Equal(got, want) {
+			for i := 0; i+8 <= len(want) && i+8 <= len(got); i += 8 {
+				if !bytes.Equal(got[i:i+8], want[i:i+8]) {
+					t.Fatalf("%s: value %d differs: native %x, sandbox %x", name, i/8, got[i:i+8], want[i:i+8])
+				}
+			}
+			t.Fatalf("%s: native %d bytes, sandbox %d bytes", name, len(got), len(want))
+		}
+	}
+}

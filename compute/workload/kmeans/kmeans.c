@@ -7,6 +7,9 @@
  * class, and the purity (samples whose cluster's class is theirs) measures
  * how well unsupervised clusters recover the digits.
  *
+ * The distances, the bulk of the work, are matrix products on the SDK's
+ * tensor kernels (tenun.h), which run at native speed in the sandbox.
+ *
  * Deterministic by construction: integer pixels, sums in index order,
  * only +, -, *, / and comparisons on doubles (built with -ffp-contract=off
  * so nothing is fused), no libm, no clock, output printed with %.17g.
@@ -72,27 +75,35 @@ static int parse(char *text, size_t len, dataset *ds) {
   return ds->n > 0 ? 0 : -1;
 }
 
-static double dist2(const double *a, const double *b) {
-  double s = 0;
-  for (int d = 0; d < DIM; d++) {
-    double t = a[d] - b[d];
-    double sq = t * t;
-    s = s + sq;
-  }
-  return s;
+/* The distances of the samples to the centres come from the tensor kernels
+ * (host functions in the sandbox, the SDK's C natively): |x - c|^2 is
+ * |x|^2 - 2 x.c + |c|^2, so one matrix product per pass does the work of
+ * n*k distance loops. xx holds each sample's |x|^2, computed once. */
+static void norms(int n, const double *x, double *out) {
+  for (int i = 0; i < n; i++) tenun_matmul(TENUN_TRANS_B, 1, 1, DIM, 1.0, x + i * DIM, x + i * DIM, out + i);
+}
+
+/* d (n x k) = the squared distance of every sample to every centre */
+static void distances(const dataset *ds, const double *xx, int k, const double *cent, double *cc, double *d) {
+  norms(k, cent, cc);
+  tenun_matmul(TENUN_TRANS_B, ds->n, k, DIM, -2.0, ds->x, cent, d);
+  tenun_add_row(ds->n, k, cc, d);
+  for (int i = 0; i < ds->n; i++)
+    for (int c = 0; c < k; c++) d[i * k + c] += xx[i];
 }
 
 /* one k-means run from the current random stream; returns its inertia */
-static double run(const dataset *ds, int k, int iters, double *cent, int *assign, int *used_iters, double *mind) {
+static double run(const dataset *ds, const double *xx, int k, int iters, double *cent, int *assign, int *used_iters,
+                  double *mind, double *d) {
   int n = ds->n;
+  static double cc[MAXK];
   /* k-means++: the first centre uniformly, each next one with probability
    * proportional to the squared distance to the nearest centre so far */
   int first = (int)(next() % (uint64_t)n);
   memcpy(cent, ds->x + first * DIM, sizeof(double) * DIM);
-  for (int i = 0; i < n; i++) mind[i] = dist2(ds->x + i * DIM, cent);
+  distances(ds, xx, 1, cent, cc, mind);
   for (int c = 1; c < k; c++) {
-    double total = 0;
-    for (int i = 0; i < n; i++) total += mind[i];
+    double total = tenun_sum(n, mind);
     double r = uniform() * total, acc = 0;
     int pick = n - 1;
     for (int i = 0; i < n; i++) {
@@ -103,10 +114,9 @@ static double run(const dataset *ds, int k, int iters, double *cent, int *assign
       }
     }
     memcpy(cent + c * DIM, ds->x + pick * DIM, sizeof(double) * DIM);
-    for (int i = 0; i < n; i++) {
-      double d = dist2(ds->x + i * DIM, cent + c * DIM);
-      if (d < mind[i]) mind[i] = d;
-    }
+    distances(ds, xx, 1, cent + c * DIM, cc, d);
+    for (int i = 0; i < n; i++)
+      if (d[i] < mind[i]) mind[i] = d[i];
   }
   for (int i = 0; i < n; i++) assign[i] = -1;
   static double sum[MAXK * DIM];
@@ -114,17 +124,13 @@ static double run(const dataset *ds, int k, int iters, double *cent, int *assign
   int it = 0;
   for (; it < iters; it++) {
     int changed = 0;
+    distances(ds, xx, k, cent, cc, d);
     for (int i = 0; i < n; i++) {
+      const double *di = d + i * k;
       int best = 0;
-      double bd = dist2(ds->x + i * DIM, cent);
-      for (int c = 1; c < k; c++) {
-        double d = dist2(ds->x + i * DIM, cent + c * DIM);
-        if (d < bd) {
-          bd = d;
-          best = c;
-        }
-      }
-      mind[i] = bd;
+      for (int c = 1; c < k; c++)
+        if (di[c] < di[best]) best = c;
+      mind[i] = di[best];
       if (assign[i] != best) {
         assign[i] = best;
         changed++;
@@ -136,17 +142,15 @@ static double run(const dataset *ds, int k, int iters, double *cent, int *assign
     for (int i = 0; i < n; i++) {
       int c = assign[i];
       count[c]++;
-      for (int d = 0; d < DIM; d++) sum[c * DIM + d] += ds->x[i * DIM + d];
+      for (int j = 0; j < DIM; j++) sum[c * DIM + j] += ds->x[i * DIM + j];
     }
     for (int c = 0; c < k; c++)
       if (count[c]) /* an empty cluster keeps its centre */
-        for (int d = 0; d < DIM; d++) cent[c * DIM + d] = sum[c * DIM + d] / count[c];
+        tenun_scale(DIM, 1.0 / count[c], sum + c * DIM, cent + c * DIM);
     if ((it & 7) == 7) tenun_progress(it + 1, iters);
   }
   *used_iters = it;
-  double inertia = 0;
-  for (int i = 0; i < n; i++) inertia += mind[i];
-  return inertia;
+  return tenun_sum(n, mind);
 }
 
 static void put_double(FILE *f, double v) { fprintf(f, "%.17g", v); }
@@ -188,12 +192,18 @@ int main(int argc, char **argv) {
   rng_state = seed;
   double *cent = malloc(sizeof(double) * k * DIM), *best_cent = malloc(sizeof(double) * k * DIM);
   int *assign = malloc(sizeof(int) * ds.n), *best_assign = malloc(sizeof(int) * ds.n);
-  double *mind = malloc(sizeof(double) * ds.n);
+  double *mind = malloc(sizeof(double) * ds.n), *xx = malloc(sizeof(double) * ds.n);
+  double *d = malloc(sizeof(double) * ds.n * k);
+  if (!cent || !best_cent || !assign || !best_assign || !mind || !xx || !d) {
+    fprintf(stderr, "kmeans: out of memory\n");
+    return 1;
+  }
+  norms(ds.n, ds.x, xx);
   double best = -1;
   int best_iters = 0, best_run = 0;
   for (int r = 0; r < restarts; r++) {
     int used;
-    double inertia = run(&ds, k, iters, cent, assign, &used, mind);
+    double inertia = run(&ds, xx, k, iters, cent, assign, &used, mind, d);
     if (best < 0 || inertia < best) {
       best = inertia;
       best_iters = used;
