@@ -46,6 +46,7 @@ type Querier interface {
 }
 
 type route struct {
+	zero   func() Msg // a new zero message of the type
 	decode func([]byte) (Msg, error)
 	handle func(*Context, Msg) error
 	owner  string // the domain that registered it: its handler writes under "<owner>/"
@@ -80,6 +81,7 @@ func Handle[T any, PT interface {
 		panic("chain: message type registered twice: " + name)
 	}
 	r.routes[name] = route{
+		zero: func() Msg { return PT(new(T)) },
 		decode: func(b []byte) (Msg, error) {
 			m := PT(new(T))
 			if err := Unmarshal(b, m); err != nil {
@@ -106,6 +108,17 @@ func (r *Router) DecodeMsg(a Any) (Msg, error) {
 		return nil, fmt.Errorf("%s: %w", a.Type, err)
 	}
 	return m, nil
+}
+
+// NewMsg returns a new zero message of a registered type, for readers of
+// other encodings than the transaction's (JSON in scenario files); what
+// they fill in still goes through DecodeMsg before it counts.
+func (r *Router) NewMsg(typ string) (Msg, bool) {
+	rt, ok := r.routes[typ]
+	if !ok {
+		return nil, false
+	}
+	return rt.zero(), true
 }
 
 // MsgTypes lists the registered message types, sorted (fuzz targets use it).

@@ -119,13 +119,13 @@ var examples = map[string]string{
 	"tenun tx stake bond": `  tenun tx stake bond label 1tnn --from bob
   tenun tx stake bond subnet/1 100tnn --from carol`,
 	"tenun tx stake unbond":          `  tenun tx stake unbond label 0.5tnn --from bob`,
-	"tenun tx subnet commit-weights": `  tenun tx subnet commit-weights 1 --uids 0,1 --values 100,50 --from carol`,
+	"tenun tx subnet commit-weights": `  tenun tx subnet commit-weights 1 --uids 0,1 --values 100,50 --from carol   # prints the salt (64 hex digits)`,
 	"tenun tx subnet create": `  tenun tx subnet create --task "digits predict API" --dataset-file eval.csv --tempo 10m --from alice
   tenun tx subnet create --task digits --dataset bafkrei... --kappa 50% --from alice`,
 	"tenun tx subnet register": `  tenun tx subnet register 1 --role miner --endpoint http://127.0.0.1:8090 --from bob
   tenun tx subnet register 1 --role miner --endpoint http://127.0.0.1:8090 --serves 1 --from bob
   tenun tx subnet register 1 --role validator --stake 100tnn --from carol`,
-	"tenun tx subnet reveal-weights": `  tenun tx subnet reveal-weights 1 --uids 0,1 --values 100,50 --salt 9a3c... --from carol`,
+	"tenun tx subnet reveal-weights": `  tenun tx subnet reveal-weights 1 --uids 0,1 --values 100,50 --salt 9a3c...e71f --from carol   # the 64 hex digits commit-weights printed`,
 	"tenun tx subnet set-weights":    `  tenun tx subnet set-weights 1 --uids 0,1 --values 100,50 --from carol`,
 	"tenun tx zkml commit-model":     `  tenun tx zkml commit-model model.json --from alice`,
 	"tenun tx zkml register-circuit": `  tenun tx zkml register-circuit keys/circuit.json --from alice`,

@@ -419,7 +419,7 @@ close without gold: the job is forfeited and its escrow goes to the workers.`,
 				return err
 			}
 			msg := &label.MsgClose{Job: id}
-			if addr == j.Requester && len(j.GoldHash) > 0 && st.Height+1 < j.ForfeitAt {
+			if addr == j.Requester && !j.GoldHash.IsZero() && st.Height+1 < j.ForfeitAt {
 				path := goldFile
 				if path == "" {
 					path = goldPath(st.ChainID, id)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/subnet"
 	"github.com/tenun-chain/tenun/subnet/agent"
 	"github.com/tenun-chain/tenun/zkml/model"
@@ -243,13 +243,13 @@ func newSubnetTxCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("key %s is not registered in subnet %d", kf.from, id)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "uid %d commits with salt %x: keep it for reveal-weights --salt\n", me.UID, salt)
+			fmt.Fprintf(cmd.ErrOrStderr(), "uid %d commits with salt %s: keep it for reveal-weights --salt\n", me.UID, salt)
 			return submit(cmd, &kf, &subnet.MsgCommitWeights{Subnet: id, Hash: subnet.WeightsHash(id, me.UID, uids, values, salt)})
 		},
 	}
 	addTxFlags(commit, &kf)
 	kw.add(commit)
-	commit.Flags().StringVar(&commitSalt, "salt", "", "salt in hex, 8 to 64 bytes (default: 16 random bytes)")
+	commit.Flags().StringVar(&commitSalt, "salt", "", "salt, 32 bytes as 64 hex digits (default: 32 random bytes)")
 
 	var vf txFlags
 	var vw weightFlags
@@ -276,28 +276,29 @@ func newSubnetTxCmd() *cobra.Command {
 	}
 	addTxFlags(reveal, &vf)
 	vw.add(reveal)
-	reveal.Flags().StringVar(&revealSalt, "salt", "", "the salt of the commit, in hex (required)")
+	reveal.Flags().StringVar(&revealSalt, "salt", "", "the salt of the commit, 64 hex digits (required)")
 	reveal.MarkFlagRequired("salt")
 
 	cmd.AddCommand(create, reg, enterCmd, set, commit, reveal)
 	return cmd
 }
 
-// saltFlag decodes a hex salt; an empty one is generated when allowed.
-func saltFlag(s string, generate bool) ([]byte, error) {
+// saltFlag reads a salt of 64 hex digits; an empty one is drawn at random
+// when allowed. An all-zero salt is refused.
+func saltFlag(s string, generate bool) (chain.Hash, error) {
+	var salt chain.Hash
 	if s == "" && generate {
-		salt := make([]byte, 16)
-		if _, err := rand.Read(salt); err != nil {
-			return nil, fmt.Errorf("generate salt: %w", err)
+		if _, err := rand.Read(salt[:]); err != nil {
+			return salt, fmt.Errorf("generate salt: %w", err)
 		}
 		return salt, nil
 	}
-	salt, err := hex.DecodeString(s)
+	salt, err := chain.ParseHash(s)
 	if err != nil {
-		return nil, fmt.Errorf("--salt: %w", err)
+		return salt, fmt.Errorf("--salt: %w", err)
 	}
-	if len(salt) < subnet.MinSaltLen || len(salt) > subnet.MaxSaltLen {
-		return nil, fmt.Errorf("--salt: %d bytes, want %d to %d", len(salt), subnet.MinSaltLen, subnet.MaxSaltLen)
+	if salt.IsZero() {
+		return salt, fmt.Errorf("--salt: all zeros; use a random salt")
 	}
 	return salt, nil
 }

@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -17,7 +17,7 @@ import (
 // machine (matching, commit-reveal, majority, ties, timeouts, challenges,
 // spot checks) pays, slashes and refunds exactly.
 
-func addr(b byte) chain.Address { return domaintest.Addr(b) }
+func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
 const (
 	tenant = 1
@@ -65,7 +65,7 @@ func (h *harness) block() chain.Block {
 // run executes msg as sender at the current height, as a transaction would:
 // decoded and validated by the router, in a write buffer kept on success.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
+	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) must(sender byte, msg chain.Msg) {
@@ -77,7 +77,7 @@ func (h *harness) must(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
+	scenario.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // endBlock runs the domain's end-block step at the current height and
@@ -675,12 +675,12 @@ func FuzzHandlers(f *testing.F) {
 			}
 			return
 		}
-		before := domaintest.Dump(h.kv)
+		before := scenario.Dump(h.kv)
 		if err := h.run(sender%10, msg); err != nil {
 			if chain.CodeOf(err) == chain.ErrInternal.Code {
 				t.Fatalf("%s: rejection without a code: %v", typ, err)
 			}
-			if domaintest.Dump(h.kv) != before {
+			if scenario.Dump(h.kv) != before {
 				t.Fatalf("%s: rejected (%v) but the state changed", typ, err)
 			}
 		}

@@ -1,46 +1,33 @@
 package data
 
 import (
-	"github.com/tenun-chain/tenun/internal/domaintest"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/scenario"
 )
 
 // The pure rules, without a node: each bad input is rejected with a clear
 // error and leaves the state byte-for-byte unchanged.
 
-func addr(b byte) chain.Address { return domaintest.Addr(b) }
+func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
-type harness struct {
-	t   *testing.T
-	kv  *store.Memory
-	app *chain.App
-}
+type harness struct{ *scenario.Pure }
 
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", Domain{})}
-	ctx := chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams())
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= 5; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 1_000_000})
-	}
-	if err := h.app.InitGenesis(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return &harness{scenario.NewPure(t, chain.Genesis{Accounts: scenario.Funded(5, 1_000_000)}, Domain{})}
 }
 
-// run executes msg as sender through the router's handler inside a cache,
-// as a transaction would, and returns the handler's error.
+// run executes msg as sender at height, as a transaction would.
 func (h *harness) run(sender byte, height int64, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, chain.Block{Height: height}, chain.DefaultParams(), addr(sender), msg)
+	h.Height = height
+	return h.Run(addr(sender), msg)
 }
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
-	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, 5, msg) })
+	h.T.Helper()
+	h.Height = 5
+	h.MustFail(addr(sender), msg, code, substr)
 }
 
 func schema() []Column {
@@ -88,7 +75,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	}
 	h.mustFail(4, &MsgBuy{Dataset: 1, Version: 1}, chain.ErrConflict, "already holds a grant")
 	h.mustFail(1, &MsgLink{From: "dataset/1@7", To: "model/ff", Relation: "trained"}, chain.ErrNotFound, "no version 7")
-	if err := chain.CheckInvariants(h.kv); err != nil {
+	if err := chain.CheckInvariants(h.KV); err != nil {
 		t.Fatal(err)
 	}
 }

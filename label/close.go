@@ -68,7 +68,7 @@ func closeJob(ctx *chain.Context, m *MsgClose) error {
 	}
 	h := ctx.Block.Height
 	if h >= j.ForfeitAt {
-		if len(m.GoldItems) > 0 || len(m.Salt) > 0 {
+		if len(m.GoldItems) > 0 || !m.Salt.IsZero() {
 			return chain.Wrap(chain.ErrTooLate, "label job %d's grace period ended at block %d: it is forfeited and settles without gold (send close with no gold)", j.ID, j.ForfeitAt)
 		}
 		return settle(ctx, &j, nil, nil)
@@ -118,13 +118,13 @@ func (g *goldSet) classes() []int {
 // each gold answer as a worker's answer would be checked, and returns it
 // (nil for a job without gold).
 func checkGold(j *Job, m *MsgClose) (*goldSet, error) {
-	if len(j.GoldHash) == 0 {
+	if j.GoldHash.IsZero() {
 		if len(m.GoldItems) > 0 {
 			return nil, chain.Wrap(chain.ErrInvalidRequest, "label job %d committed no gold; close it without gold", j.ID)
 		}
 		return nil, nil
 	}
-	if !sameHash(GoldAnswersHash(m.GoldItems, m.GoldLabels, m.GoldValues, m.GoldBoxes, m.Salt), j.GoldHash) {
+	if GoldAnswersHash(m.GoldItems, m.GoldLabels, m.GoldValues, m.GoldBoxes, m.Salt) != j.GoldHash {
 		return nil, chain.Wrap(chain.ErrInvalidRequest, "the gold revealed does not match label job %d's gold hash", j.ID)
 	}
 	n := j.ItemCount

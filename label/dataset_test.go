@@ -22,7 +22,7 @@ func TestJobOverDatasetVersion(t *testing.T) {
 	h.must(curator, &data.MsgSnapshot{Dataset: 1})
 
 	m := textJob(4)
-	m.Items, m.GoldHash, m.ItemCount = nil, nil, 4
+	m.Items, m.GoldHash, m.ItemCount = nil, chain.Hash{}, 4
 	m.Source = &DataSource{Dataset: 1, Version: 1, Columns: []string{"text"}, Name: "reviews labelled", Price: 1000, AnnotatorBps: 3000}
 	h.mustFail(requester, m, chain.ErrUnauthorized, "buy version 1")
 	h.must(requester, &data.MsgBuy{Dataset: 1, Version: 1})

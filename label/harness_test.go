@@ -3,7 +3,7 @@ package label
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -77,7 +77,7 @@ func (h *harness) must(sender chain.Address, msg chain.Msg) {
 // substr, and that the state is byte-for-byte unchanged.
 func (h *harness) mustFail(sender chain.Address, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
+	scenario.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // next ends the current block (EndBlock) and starts the next.
@@ -129,7 +129,6 @@ func (h *harness) invariants() {
 }
 
 // salt is a deterministic test salt for (worker, item).
-func salt(a chain.Address, item uint32) []byte {
-	s := sha256.Sum256(append(append([]byte("salt"), a[:]...), byte(item), byte(item>>8)))
-	return s[:16]
+func salt(a chain.Address, item uint32) chain.Hash {
+	return sha256.Sum256(append(append([]byte("salt"), a[:]...), byte(item), byte(item>>8)))
 }

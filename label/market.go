@@ -243,7 +243,7 @@ func reveal(ctx *chain.Context, m *MsgReveal) error {
 		if err := j.CheckAnswer(e.Item, e.Answer()); err != nil {
 			return err
 		}
-		if !sameHash(CommitAnswerHash(j.ID, e.Item, e.Answer(), e.Salt, ctx.Sender), t.Commit) {
+		if CommitAnswerHash(j.ID, e.Item, e.Answer(), e.Salt, ctx.Sender) != t.Commit {
 			return chain.Wrap(chain.ErrInvalidRequest, "reveal of item %d of label job %d does not match its commit", e.Item, j.ID)
 		}
 		it := getItem(ctx.KV, &j, e.Item)

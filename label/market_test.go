@@ -1,11 +1,13 @@
 package label
 
 import (
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -18,7 +20,7 @@ var (
 	poor      = addr(9)
 )
 
-var goldSalt = bytes.Repeat([]byte{7}, 16)
+var goldSalt = chain.Hash(bytes.Repeat([]byte{7}, 32))
 
 // textJob is a small inline job: items 0 and 1 are gold (labels 0 and 2).
 func textJob(n int) *MsgCreateJob {
@@ -120,7 +122,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	wrong.Entries[0].Label = 0
 	h.mustFail(alice, wrong, chain.ErrInvalidRequest, "does not match its commit")
 	wrong = revealMsg(1, alice, labels, 2)
-	wrong.Entries[0].Salt = bytes.Repeat([]byte{1}, 16)
+	wrong.Entries[0].Salt = chain.Hash{1}
 	h.mustFail(alice, wrong, chain.ErrInvalidRequest, "does not match its commit")
 	// A label outside the set (committed honestly as 7), alone or in a batch.
 	h.mustFail(alice, revealMsg(1, alice, labels, 3), chain.ErrInvalidRequest, "outside label job 1's label set")
@@ -170,7 +172,6 @@ func TestCreateValidation(t *testing.T) {
 		{func(m *MsgCreateJob) { m.GraceBlocks = 1 }, "grace"},
 		{func(m *MsgCreateJob) { m.BatchSize = 0 }, "batch size"},
 		{func(m *MsgCreateJob) { m.MaxPerWorker = 99 }, "max items per worker"},
-		{func(m *MsgCreateJob) { m.GoldHash = []byte{1} }, "gold hash"},
 		{func(m *MsgCreateJob) { m.ConfidencePPM = 2_000_000 }, "parts per million"},
 		{func(m *MsgCreateJob) { m.ItemsCID = chain.BlobCID([]byte("x")) }, "not both"},
 	}
@@ -199,20 +200,45 @@ func TestCreateValidation(t *testing.T) {
 	}
 }
 
-func TestHashesBindEveryField(t *testing.T) {
-	s := bytes.Repeat([]byte{3}, 16)
-	base := CommitHash(1, 2, 3, s, alice)
-	for name, h := range map[string][]byte{
-		"job": CommitHash(2, 2, 3, s, alice), "item": CommitHash(1, 3, 3, s, alice), "label": CommitHash(1, 2, 4, s, alice),
-		"salt": CommitHash(1, 2, 3, bytes.Repeat([]byte{4}, 16), alice), "worker": CommitHash(1, 2, 3, s, bob),
+// A zero (unset) commit hash or salt is refused before any state is read.
+func TestZeroHashAndSaltRefused(t *testing.T) {
+	for _, c := range []struct {
+		m    chain.Msg
+		want string
+	}{
+		{&MsgCommit{Job: 1, Entries: []CommitEntry{{Item: 0, Hash: chain.Hash{1}}, {Item: 1}}}, "entry 1: commit hash is missing"},
+		{&MsgReveal{Job: 1, Entries: []RevealEntry{{Item: 0}}}, "entry 0: salt is missing"},
+		{&MsgClose{Job: 1, GoldItems: []uint32{0}, GoldLabels: []uint32{1}}, "gold salt is missing"},
 	} {
-		if bytes.Equal(h, base) {
+		if err := c.m.ValidateBasic(); !errors.Is(err, chain.ErrInvalidRequest) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an invalid request saying %q", c.m.Type(), err, c.want)
+		}
+	}
+	// A job without gold has a zero gold hash, and closes without a salt.
+	m := textJob(4)
+	m.GoldHash = chain.Hash{}
+	if err := m.ValidateBasic(); err != nil {
+		t.Errorf("a job without gold: %v", err)
+	}
+	if err := (&MsgClose{Job: 1}).ValidateBasic(); err != nil {
+		t.Errorf("a close without gold: %v", err)
+	}
+}
+
+func TestHashesBindEveryField(t *testing.T) {
+	s := chain.Hash(bytes.Repeat([]byte{3}, 32))
+	base := CommitHash(1, 2, 3, s, alice)
+	for name, h := range map[string]chain.Hash{
+		"job": CommitHash(2, 2, 3, s, alice), "item": CommitHash(1, 3, 3, s, alice), "label": CommitHash(1, 2, 4, s, alice),
+		"salt": CommitHash(1, 2, 3, chain.Hash(bytes.Repeat([]byte{4}, 32)), alice), "worker": CommitHash(1, 2, 3, s, bob),
+	} {
+		if h == base {
 			t.Errorf("commit hash ignores the %s", name)
 		}
 	}
 	g := GoldHash([]uint32{1, 2}, []uint32{0, 1}, s)
-	if bytes.Equal(g, GoldHash([]uint32{1, 2}, []uint32{1, 0}, s)) || bytes.Equal(g, GoldHash([]uint32{1, 3}, []uint32{0, 1}, s)) ||
-		bytes.Equal(g, GoldHash([]uint32{1, 2}, []uint32{0, 1}, goldSalt)) {
+	if g == GoldHash([]uint32{1, 2}, []uint32{1, 0}, s) || g == GoldHash([]uint32{1, 3}, []uint32{0, 1}, s) ||
+		g == GoldHash([]uint32{1, 2}, []uint32{0, 1}, goldSalt) {
 		t.Fatal("gold hash ignores a field")
 	}
 }
@@ -235,7 +261,7 @@ func TestAssignmentIsDeterministicAndFair(t *testing.T) {
 			}
 			h.next()
 		}
-		return h, domaintest.Dump(h.kv)
+		return h, scenario.Dump(h.kv)
 	}
 	h, d1 := run()
 	_, d2 := run()
@@ -270,7 +296,7 @@ func TestDynamicOverlap(t *testing.T) {
 	h := newHarness(t, 8, 10_000_000)
 	m := textJob(1)
 	m.Labels = []string{"no", "yes"}
-	m.GoldHash = nil
+	m.GoldHash = chain.Hash{}
 	m.Redundancy, m.MaxRedundancy, m.BatchSize, m.MaxPerWorker = 2, 4, 1, 1
 	h.must(requester, m)
 	answer := map[chain.Address]uint32{addr(2): 0, addr(3): 1, addr(4): 1, addr(5): 1, addr(6): 1}
@@ -414,7 +440,7 @@ func TestResultsCIDProvenance(t *testing.T) {
 func TestSoleAnswersArePaid(t *testing.T) {
 	h := newHarness(t, 4, 10_000_000)
 	m := textJob(4)
-	m.Redundancy, m.MaxRedundancy, m.GoldHash = 1, 1, nil
+	m.Redundancy, m.MaxRedundancy, m.GoldHash = 1, 1, chain.Hash{}
 	h.must(requester, m)
 	h.must(alice, &chain.MsgBond{Pool: Pool, Amount: 5000})
 	h.must(alice, &MsgJoin{Job: 1})

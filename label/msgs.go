@@ -1,7 +1,6 @@
 package label
 
 import (
-	"bytes"
 	"crypto/sha256"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -31,8 +30,6 @@ const (
 	MaxAnswerSlots = 1 << 20 // items x max redundancy (single choice; typed jobs: MaxOneBlockAnswers)
 	MaxWorkers     = 256
 	MaxBatch       = 256 // items per assignment round; entries per commit or reveal
-	MinSaltLen     = 16
-	MaxSaltLen     = 64
 	MinGraceBlocks = 10
 	MaxPhaseBlocks = 1_000_000
 	ppm            = 1_000_000
@@ -101,13 +98,13 @@ type MsgCreateJob struct {
 	Stake         uint64 `json:"stake" cbor:"12,keyasint"`  // utnn an annotator must have bonded (and risks)
 	// Phases, in blocks: commits until DeadlineBlocks after creation, reveals
 	// RevealBlocks more, then the requester has GraceBlocks to close.
-	DeadlineBlocks int64  `json:"deadline_blocks" cbor:"13,keyasint"`
-	RevealBlocks   int64  `json:"reveal_blocks" cbor:"14,keyasint"`
-	GraceBlocks    int64  `json:"grace_blocks" cbor:"15,keyasint"`
-	QualityPPM     uint32 `json:"quality_ppm" cbor:"16,keyasint"`    // score below which a worker is slashed, unpaid
-	BatchSize      uint32 `json:"batch_size" cbor:"17,keyasint"`     // items per assignment round
-	MaxPerWorker   uint32 `json:"max_per_worker" cbor:"18,keyasint"` // items one worker may get in all
-	GoldHash       []byte `json:"gold_hash,omitempty" cbor:"19,keyasint,omitempty"`
+	DeadlineBlocks int64      `json:"deadline_blocks" cbor:"13,keyasint"`
+	RevealBlocks   int64      `json:"reveal_blocks" cbor:"14,keyasint"`
+	GraceBlocks    int64      `json:"grace_blocks" cbor:"15,keyasint"`
+	QualityPPM     uint32     `json:"quality_ppm" cbor:"16,keyasint"`                 // score below which a worker is slashed, unpaid
+	BatchSize      uint32     `json:"batch_size" cbor:"17,keyasint"`                  // items per assignment round
+	MaxPerWorker   uint32     `json:"max_per_worker" cbor:"18,keyasint"`              // items one worker may get in all
+	GoldHash       chain.Hash `json:"gold_hash,omitzero" cbor:"19,keyasint,omitzero"` // zero: no gold
 	// Task is the task type ("" is TaskChoice). Rating jobs declare their
 	// range; box jobs the image size and the most boxes per answer.
 	Task      string `json:"task,omitempty" cbor:"20,keyasint,omitempty"`
@@ -210,8 +207,6 @@ func (m *MsgCreateJob) ValidateBasic() error {
 		return bad("batch size %d: want 1 to %d", m.BatchSize, MaxBatch)
 	case m.MaxPerWorker == 0 || m.MaxPerWorker > n:
 		return bad("max items per worker %d: want 1 to the item count %d", m.MaxPerWorker, n)
-	case len(m.GoldHash) != 0 && len(m.GoldHash) != sha256.Size:
-		return bad("gold hash must be %d bytes (or empty for a job without gold)", sha256.Size)
 	}
 	return nil
 }
@@ -252,8 +247,8 @@ func (m *MsgMore) ValidateBasic() error { return nil }
 
 // CommitEntry is one committed answer.
 type CommitEntry struct {
-	Item uint32 `json:"item" cbor:"1,keyasint"`
-	Hash []byte `json:"hash" cbor:"2,keyasint"` // CommitHash
+	Item uint32     `json:"item" cbor:"1,keyasint"`
+	Hash chain.Hash `json:"hash" cbor:"2,keyasint"` // CommitAnswerHash
 }
 
 // MsgCommit commits answers to assigned items, in increasing item order.
@@ -268,8 +263,8 @@ func (m *MsgCommit) ValidateBasic() error {
 		return chain.Wrap(chain.ErrInvalidRequest, "%d entries: want 1 to %d", len(m.Entries), MaxBatch)
 	}
 	for i, e := range m.Entries {
-		if len(e.Hash) != sha256.Size {
-			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: commit hash must be %d bytes", i, sha256.Size)
+		if e.Hash.IsZero() {
+			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: commit hash is missing (all zeros)", i)
 		}
 		if i > 0 && e.Item <= m.Entries[i-1].Item {
 			return chain.Wrap(chain.ErrInvalidRequest, "entries must be in increasing item order without repeats (item %d after %d)", e.Item, m.Entries[i-1].Item)
@@ -280,11 +275,11 @@ func (m *MsgCommit) ValidateBasic() error {
 
 // RevealEntry opens one commit.
 type RevealEntry struct {
-	Item  uint32 `json:"item" cbor:"1,keyasint"`
-	Label uint32 `json:"label" cbor:"2,keyasint"` // index into the job's labels (choice), bit mask (multi)
-	Salt  []byte `json:"salt" cbor:"3,keyasint"`
-	Value int64  `json:"value,omitempty" cbor:"4,keyasint,omitempty"` // rating jobs
-	Boxes []Box  `json:"boxes,omitempty" cbor:"5,keyasint,omitempty"` // box jobs
+	Item  uint32     `json:"item" cbor:"1,keyasint"`
+	Label uint32     `json:"label" cbor:"2,keyasint"` // index into the job's labels (choice), bit mask (multi)
+	Salt  chain.Hash `json:"salt" cbor:"3,keyasint"`
+	Value int64      `json:"value,omitempty" cbor:"4,keyasint,omitempty"` // rating jobs
+	Boxes []Box      `json:"boxes,omitempty" cbor:"5,keyasint,omitempty"` // box jobs
 }
 
 // Answer is the entry's answer.
@@ -302,8 +297,8 @@ func (m *MsgReveal) ValidateBasic() error {
 		return chain.Wrap(chain.ErrInvalidRequest, "%d entries: want 1 to %d", len(m.Entries), MaxBatch)
 	}
 	for i, e := range m.Entries {
-		if len(e.Salt) < MinSaltLen || len(e.Salt) > MaxSaltLen {
-			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: salt must be %d to %d bytes", i, MinSaltLen, MaxSaltLen)
+		if e.Salt.IsZero() {
+			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: salt is missing (all zeros)", i)
 		}
 		if len(e.Boxes) > MaxBoxes {
 			return chain.Wrap(chain.ErrInvalidRequest, "entry %d: %d boxes, at most %d", i, len(e.Boxes), MaxBoxes)
@@ -319,10 +314,10 @@ func (m *MsgReveal) ValidateBasic() error {
 // order, their labels, the salt) that matches the job's gold hash; after the
 // grace period anyone may send it without gold to settle a forfeited job.
 type MsgClose struct {
-	Job        uint64   `json:"job" cbor:"1,keyasint"`
-	GoldItems  []uint32 `json:"gold_items,omitempty" cbor:"2,keyasint,omitempty"`
-	GoldLabels []uint32 `json:"gold_labels,omitempty" cbor:"3,keyasint,omitempty"`
-	Salt       []byte   `json:"salt,omitempty" cbor:"4,keyasint,omitempty"`
+	Job        uint64     `json:"job" cbor:"1,keyasint"`
+	GoldItems  []uint32   `json:"gold_items,omitempty" cbor:"2,keyasint,omitempty"`
+	GoldLabels []uint32   `json:"gold_labels,omitempty" cbor:"3,keyasint,omitempty"`
+	Salt       chain.Hash `json:"salt,omitzero" cbor:"4,keyasint,omitzero"`
 	// Rating and box jobs: the gold answers, one per gold item (GoldLabels
 	// then stays empty; multi-label gold are masks in GoldLabels).
 	GoldValues []int64 `json:"gold_values,omitempty" cbor:"5,keyasint,omitempty"`
@@ -350,8 +345,8 @@ func (m *MsgClose) ValidateBasic() error {
 	if len(m.GoldItems) > MaxItems {
 		return chain.Wrap(chain.ErrInvalidRequest, "%d gold items, at most %d", len(m.GoldItems), MaxItems)
 	}
-	if len(m.GoldItems) > 0 && (len(m.Salt) < MinSaltLen || len(m.Salt) > MaxSaltLen) {
-		return chain.Wrap(chain.ErrInvalidRequest, "gold salt must be %d to %d bytes", MinSaltLen, MaxSaltLen)
+	if len(m.GoldItems) > 0 && m.Salt.IsZero() {
+		return chain.Wrap(chain.ErrInvalidRequest, "gold salt is missing (all zeros)")
 	}
 	for i := 1; i < len(m.GoldItems); i++ {
 		if m.GoldItems[i] <= m.GoldItems[i-1] {
@@ -368,7 +363,7 @@ type commitPreimage struct {
 	Job    uint64        `cbor:"1,keyasint"`
 	Item   uint32        `cbor:"2,keyasint"`
 	Label  uint32        `cbor:"3,keyasint"`
-	Salt   []byte        `cbor:"4,keyasint"`
+	Salt   chain.Hash    `cbor:"4,keyasint"`
 	Worker chain.Address `cbor:"5,keyasint"`
 	// Typed answers; absent for choice and multi, so those hashes are as before.
 	Value int64 `cbor:"6,keyasint,omitempty"`
@@ -376,36 +371,36 @@ type commitPreimage struct {
 }
 
 type goldPreimage struct {
-	Items  []uint32 `cbor:"1,keyasint"`
-	Labels []uint32 `cbor:"2,keyasint"`
-	Salt   []byte   `cbor:"3,keyasint"`
-	Values []int64  `cbor:"4,keyasint,omitempty"`
-	Boxes  [][]Box  `cbor:"5,keyasint,omitempty"`
+	Items  []uint32   `cbor:"1,keyasint"`
+	Labels []uint32   `cbor:"2,keyasint"`
+	Salt   chain.Hash `cbor:"3,keyasint"`
+	Values []int64    `cbor:"4,keyasint,omitempty"`
+	Boxes  [][]Box    `cbor:"5,keyasint,omitempty"`
 }
 
 // CommitHash is what a worker commits for its label of an item.
-func CommitHash(job uint64, item, label uint32, salt []byte, worker chain.Address) []byte {
+func CommitHash(job uint64, item, label uint32, salt chain.Hash, worker chain.Address) chain.Hash {
 	return CommitAnswerHash(job, item, Answer{Label: label}, salt, worker)
 }
 
 // CommitAnswerHash is what a worker commits for its answer to an item, of
 // any task type.
-func CommitAnswerHash(job uint64, item uint32, a Answer, salt []byte, worker chain.Address) []byte {
+func CommitAnswerHash(job uint64, item uint32, a Answer, salt chain.Hash, worker chain.Address) chain.Hash {
 	h := sha256.New()
 	h.Write([]byte("tenun/label/commit/v1\x00"))
 	h.Write(chain.Marshal(commitPreimage{Job: job, Item: item, Label: a.Label, Salt: salt, Worker: worker, Value: a.Value, Boxes: a.Boxes}))
-	return h.Sum(nil)
+	return chain.Hash(h.Sum(nil))
 }
 
 // GoldHash is what a requester commits for its gold questions: items in
 // increasing order, their labels, and a secret salt.
-func GoldHash(items, labels []uint32, salt []byte) []byte {
+func GoldHash(items, labels []uint32, salt chain.Hash) chain.Hash {
 	return GoldAnswersHash(items, labels, nil, nil, salt)
 }
 
 // GoldAnswersHash is GoldHash for any task type: labels (choice, multi),
 // values (rating) or box lists (box), one per gold item.
-func GoldAnswersHash(items, labels []uint32, values []int64, boxes [][]Box, salt []byte) []byte {
+func GoldAnswersHash(items, labels []uint32, values []int64, boxes [][]Box, salt chain.Hash) chain.Hash {
 	if items == nil {
 		items = []uint32{}
 	}
@@ -415,10 +410,8 @@ func GoldAnswersHash(items, labels []uint32, values []int64, boxes [][]Box, salt
 	h := sha256.New()
 	h.Write([]byte("tenun/label/gold/v1\x00"))
 	h.Write(chain.Marshal(goldPreimage{Items: items, Labels: labels, Salt: salt, Values: values, Boxes: boxes}))
-	return h.Sum(nil)
+	return chain.Hash(h.Sum(nil))
 }
-
-func sameHash(a, b []byte) bool { return bytes.Equal(a, b) }
 
 // TaskOf is a task type with the default filled in.
 func TaskOf(t string) string {

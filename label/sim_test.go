@@ -134,7 +134,7 @@ type scenario struct {
 	grid     bool
 	goldIdx  []uint32
 	goldLab  []uint32
-	goldSalt []byte
+	goldSalt chain.Hash
 }
 
 func newScenario(t *testing.T, n int, seed uint64) *scenario {
@@ -143,7 +143,7 @@ func newScenario(t *testing.T, n int, seed uint64) *scenario {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &scenario{crowd: crowd, goldSalt: []byte("a gold salt of 32 bytes, secret!")}
+	sc := &scenario{crowd: crowd, goldSalt: chain.Hash([]byte("a gold salt of 32 bytes, secret!"))}
 	if px, cls, err := agent.Digits(digitsPath); err == nil && len(px) >= n {
 		sc.grid = true
 		sc.classes = cls[:n]
@@ -270,7 +270,7 @@ func TestSlashReasons(t *testing.T) {
 	crowd.Workers = append(crowd.Workers, shifted)
 	classes := workforce.Labels(160, 4, nil, 32)
 	goldIdx, goldLab := pickGold(160, 32, classes, 33)
-	salt := []byte("sixteen byte salt..")
+	salt := chain.Hash([]byte("a salt that is exactly 32 bytes!"))
 	reqKey := simKeys(1, "req")[0]
 	keys := simKeys(len(crowd.Workers), "w")
 	l, err := agent.NewMemLedger(append([]ed25519.PrivKey{reqKey}, keys...), 10_000_000)

@@ -33,7 +33,7 @@ type Job struct {
 	QualityPPM    uint32        `json:"quality_ppm" cbor:"14,keyasint"`
 	BatchSize     uint32        `json:"batch_size" cbor:"15,keyasint"`
 	MaxPerWorker  uint32        `json:"max_per_worker" cbor:"16,keyasint"`
-	GoldHash      []byte        `json:"gold_hash,omitempty" cbor:"17,keyasint,omitempty"`
+	GoldHash      chain.Hash    `json:"gold_hash,omitzero" cbor:"17,keyasint,omitzero"` // zero: no gold
 	Budget        uint64        `json:"budget" cbor:"18,keyasint"`
 	Created       int64         `json:"created" cbor:"19,keyasint"`
 	CommitEnd     int64         `json:"commit_end" cbor:"20,keyasint"` // last block that accepts joins and commits
@@ -142,14 +142,14 @@ const (
 
 // Task is one item assigned to one worker.
 type Task struct {
-	Item      uint32 `json:"item" cbor:"1,keyasint"`
-	Round     uint32 `json:"round" cbor:"2,keyasint"`
-	State     string `json:"state" cbor:"3,keyasint"`
-	Commit    []byte `json:"commit,omitempty" cbor:"4,keyasint,omitempty"`
-	Committed int64  `json:"committed,omitempty" cbor:"5,keyasint,omitempty"` // height
-	Label     uint32 `json:"label" cbor:"6,keyasint"`                         // meaningful once revealed
-	Value     int64  `json:"value,omitempty" cbor:"7,keyasint,omitempty"`     // rating jobs, once revealed
-	Boxes     []Box  `json:"boxes,omitempty" cbor:"8,keyasint,omitempty"`     // box jobs, once revealed
+	Item      uint32     `json:"item" cbor:"1,keyasint"`
+	Round     uint32     `json:"round" cbor:"2,keyasint"`
+	State     string     `json:"state" cbor:"3,keyasint"`
+	Commit    chain.Hash `json:"commit,omitzero" cbor:"4,keyasint,omitzero"`
+	Committed int64      `json:"committed,omitempty" cbor:"5,keyasint,omitempty"` // height
+	Label     uint32     `json:"label" cbor:"6,keyasint"`                         // meaningful once revealed
+	Value     int64      `json:"value,omitempty" cbor:"7,keyasint,omitempty"`     // rating jobs, once revealed
+	Boxes     []Box      `json:"boxes,omitempty" cbor:"8,keyasint,omitempty"`     // box jobs, once revealed
 }
 
 // itemState counts an item's answer slots and revealed votes.

@@ -23,7 +23,7 @@ const (
 )
 
 // typedJob is a job of the task type with simItems inline items.
-func typedJob(task string, gold []byte) *MsgCreateJob {
+func typedJob(task string, gold chain.Hash) *MsgCreateJob {
 	m := &MsgCreateJob{
 		Title: task + " job", Labels: []string{"car", "person", "sign"}, ItemKind: KindText, Task: task,
 		Redundancy: simPerItem, MaxRedundancy: simPerItem, Reward: simReward, Stake: simStake,

@@ -28,7 +28,7 @@ func TestTypedBadInputChangesNothing(t *testing.T) {
 		{func(m *MsgCreateJob) { m.Examples = []string{""} }, "example 0"},
 		{func(m *MsgCreateJob) { m.Instructions = string(make([]byte, MaxInstructLen+1)) }, "instructions are"},
 	} {
-		m := typedJob(TaskChoice, nil)
+		m := typedJob(TaskChoice, chain.Hash{})
 		m.Labels = []string{"a", "b"}
 		c.edit(m)
 		h.mustFail(requester, m, chain.ErrInvalidRequest, c.want)
@@ -102,7 +102,7 @@ func TestTypedBadInputChangesNothing(t *testing.T) {
 			break
 		}
 	}
-	h.mustFail(alice, &MsgCommit{Job: 1, Entries: []CommitEntry{{Item: notMine, Hash: make([]byte, 32)}}}, chain.ErrNotFound, "is not assigned to")
+	h.mustFail(alice, &MsgCommit{Job: 1, Entries: []CommitEntry{{Item: notMine, Hash: chain.Hash{1}}}}, chain.ErrNotFound, "is not assigned to")
 	h.advance(j.CommitEnd + 1) // every commit may be revealed now
 	h.mustFail(alice, &MsgReveal{Job: 1, Entries: []RevealEntry{{Item: notMine, Salt: salt(alice, notMine)}}}, chain.ErrNotFound, "is not assigned to")
 	for _, p := range reveals {

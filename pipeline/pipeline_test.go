@@ -14,7 +14,7 @@ import (
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
 	"github.com/tenun-chain/tenun/data"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"github.com/tenun-chain/tenun/label"
 	"github.com/tenun-chain/tenun/pipeline"
 	"github.com/tenun-chain/tenun/subnet"
@@ -28,7 +28,7 @@ import (
 // drives: messages run as transactions would, blocks end with each
 // domain's end-block step in the node's order.
 
-func addr(b byte) chain.Address { return domaintest.Addr(b) }
+func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
 // Accounts.
 const (
@@ -73,7 +73,7 @@ func (h *harness) block() chain.Block {
 }
 
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
+	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) must(sender byte, msg chain.Msg) {
@@ -85,7 +85,7 @@ func (h *harness) must(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
+	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
 }
 
 func (h *harness) next() {
@@ -329,8 +329,8 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 		h.must(w, &chain.MsgBond{Pool: label.Pool, Amount: 1000})
 		h.must(w, &label.MsgJoin{Job: 1})
 	}
-	salt := func(w byte, it uint32) []byte {
-		return []byte{w, byte(it), 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't'}
+	salt := func(w byte, it uint32) chain.Hash {
+		return chain.Hash{w, byte(it), 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't', 'y', 's', 'a', 'l', 't'}
 	}
 	for _, w := range []byte{annotatorA, annotatorB} {
 		c := &label.MsgCommit{Job: 1}
@@ -445,7 +445,7 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	h.mustFail("a model nobody committed", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model + 1, Claim: 1, RoyaltyBps: 1000}, chain.ErrNotFound, "")
 	h.mustFail("someone else's model", outsider, enter, chain.ErrUnauthorized, "neither owns model")
 	h.mustFail("royalty above the whole", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model, Claim: p.Claim, RoyaltyBps: 10_001}, chain.ErrInvalidRequest, "0 to 10000")
-	domaintest.MustReject(t, h.kv, "the same model twice", chain.ErrConflict, "already entered", func() error {
+	scenario.MustReject(t, h.kv, "the same model twice", chain.ErrConflict, "already entered", func() error {
 		ctx := chain.NewContext(store.NewCache(h.kv), h.block(), chain.DefaultParams())
 		ctx.Sender = p.Account // the tenant of the training job, as the serve stage was
 		_, err := subnet.EnterModel(ctx, subnet.Entry{Subnet: 1, Model: p.Model, Claim: p.Claim, Owner: p.Owner})

@@ -1,7 +1,6 @@
 package subnet
 
 import (
-	"bytes"
 	"encoding/binary"
 	"slices"
 
@@ -171,7 +170,7 @@ func revealWeights(ctx *chain.Context, m *MsgRevealWeights) error {
 	h := WeightsHash(s.ID, n.UID, m.UIDs, m.Values, m.Salt)
 	var match *Commit
 	for _, c := range Commits(ctx.KV, s.ID, n.UID) {
-		if bytes.Equal(c.Hash, h) {
+		if c.Hash == h {
 			match = &c
 			break
 		}

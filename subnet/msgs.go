@@ -1,6 +1,7 @@
 package subnet
 
 import (
+	"crypto/sha256"
 	"net/url"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -15,9 +16,6 @@ const (
 	MaxUIDsLimit    = 4096
 	MaxTempo        = 100_000
 	MaxRevealPeriod = 16
-	MinSaltLen      = 8
-	MaxSaltLen      = 64
-	HashLen         = 32
 )
 
 // Roles a registered uid can have. Miners serve the task at an endpoint and
@@ -204,14 +202,14 @@ func (m *MsgSetWeights) ValidateBasic() error { return validateWeights(m.UIDs, m
 // MsgCommitWeights commits to weights without showing them: Hash is
 // WeightsHash(subnet, uid, uids, values, salt).
 type MsgCommitWeights struct {
-	Subnet uint64 `json:"subnet" cbor:"1,keyasint"`
-	Hash   []byte `json:"hash" cbor:"2,keyasint"`
+	Subnet uint64     `json:"subnet" cbor:"1,keyasint"`
+	Hash   chain.Hash `json:"hash" cbor:"2,keyasint"`
 }
 
 func (*MsgCommitWeights) Type() string { return "subnet/commit-weights" }
 func (m *MsgCommitWeights) ValidateBasic() error {
-	if len(m.Hash) != HashLen {
-		return chain.Wrap(chain.ErrInvalidRequest, "commit hash is %d bytes, want %d", len(m.Hash), HashLen)
+	if m.Hash.IsZero() {
+		return chain.Wrap(chain.ErrInvalidRequest, "commit hash is missing (all zeros)")
 	}
 	return nil
 }
@@ -219,34 +217,34 @@ func (m *MsgCommitWeights) ValidateBasic() error {
 // MsgRevealWeights reveals committed weights; they must hash to one of the
 // sender's commits whose reveal epoch has come.
 type MsgRevealWeights struct {
-	Subnet uint64   `json:"subnet" cbor:"1,keyasint"`
-	UIDs   []uint16 `json:"uids" cbor:"2,keyasint"`
-	Values []uint16 `json:"values" cbor:"3,keyasint"`
-	Salt   []byte   `json:"salt" cbor:"4,keyasint"`
+	Subnet uint64     `json:"subnet" cbor:"1,keyasint"`
+	UIDs   []uint16   `json:"uids" cbor:"2,keyasint"`
+	Values []uint16   `json:"values" cbor:"3,keyasint"`
+	Salt   chain.Hash `json:"salt" cbor:"4,keyasint"`
 }
 
 func (*MsgRevealWeights) Type() string { return "subnet/reveal-weights" }
 func (m *MsgRevealWeights) ValidateBasic() error {
-	if len(m.Salt) < MinSaltLen || len(m.Salt) > MaxSaltLen {
-		return chain.Wrap(chain.ErrInvalidRequest, "salt is %d bytes, want %d to %d", len(m.Salt), MinSaltLen, MaxSaltLen)
+	if m.Salt.IsZero() {
+		return chain.Wrap(chain.ErrInvalidRequest, "salt is missing (all zeros)")
 	}
 	return validateWeights(m.UIDs, m.Values)
 }
 
 // weightsPreimage is what a weights commit hashes, in canonical CBOR.
 type weightsPreimage struct {
-	Subnet uint64   `cbor:"1,keyasint"`
-	UID    uint16   `cbor:"2,keyasint"`
-	UIDs   []uint16 `cbor:"3,keyasint"`
-	Values []uint16 `cbor:"4,keyasint"`
-	Salt   []byte   `cbor:"5,keyasint"`
+	Subnet uint64     `cbor:"1,keyasint"`
+	UID    uint16     `cbor:"2,keyasint"`
+	UIDs   []uint16   `cbor:"3,keyasint"`
+	Values []uint16   `cbor:"4,keyasint"`
+	Salt   chain.Hash `cbor:"5,keyasint"`
 }
 
 // WeightsHash is the commitment to weights: sha256 of the canonical CBOR of
 // (subnet, uid, uids, values, salt). The uid binds the commit to its
 // validator, so a copier cannot replay another validator's commit.
-func WeightsHash(subnet uint64, uid uint16, uids, values []uint16, salt []byte) []byte {
-	return sha256Sum(chain.Marshal(weightsPreimage{Subnet: subnet, UID: uid, UIDs: uids, Values: values, Salt: salt}))
+func WeightsHash(subnet uint64, uid uint16, uids, values []uint16, salt chain.Hash) chain.Hash {
+	return sha256.Sum256(chain.Marshal(weightsPreimage{Subnet: subnet, UID: uid, UIDs: uids, Values: values, Salt: salt}))
 }
 
 // MsgEnterModel enters a verified model into a subnet: miners may then

@@ -1,7 +1,6 @@
 package subnet
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -73,10 +72,10 @@ type Neuron struct {
 // Commit is a pending weights commit of one uid, made during epoch Epoch
 // and revealable while the subnet is in epoch Epoch + RevealPeriod.
 type Commit struct {
-	UID   uint16 `json:"uid" cbor:"1,keyasint"`
-	Hash  []byte `json:"hash" cbor:"2,keyasint"`
-	Block int64  `json:"block" cbor:"3,keyasint"`
-	Epoch uint64 `json:"epoch" cbor:"4,keyasint"`
+	UID   uint16     `json:"uid" cbor:"1,keyasint"`
+	Hash  chain.Hash `json:"hash" cbor:"2,keyasint"`
+	Block int64      `json:"block" cbor:"3,keyasint"`
+	Epoch uint64     `json:"epoch" cbor:"4,keyasint"`
 }
 
 // EpochUID is one uid's line in an epoch record.
@@ -142,11 +141,6 @@ func epochKey(id, epoch uint64) []byte {
 
 // Pool is the stake pool of a subnet: "subnet/<id>".
 func Pool(id uint64) string { return "subnet/" + chain.U64(id) }
-
-func sha256Sum(b []byte) []byte {
-	h := sha256.Sum256(b)
-	return h[:]
-}
 
 // GetSubnet loads a subnet.
 func GetSubnet(kv store.KV, id uint64) (Subnet, error) {

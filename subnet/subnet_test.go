@@ -2,8 +2,11 @@ package subnet
 
 import (
 	"bytes"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"crypto/sha256"
+	"errors"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
@@ -15,7 +18,7 @@ import (
 // error and leaves the state byte-for-byte unchanged; epochs run on
 // schedule and pay exactly what the emission schedule accrued.
 
-func addr(b byte) chain.Address { return domaintest.Addr(b) }
+func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
 const funded = 1_000_000_000_000
 
@@ -49,7 +52,7 @@ func newHarness(t *testing.T) *harness {
 // run executes msg as sender in the current block through the router,
 // inside a write buffer, as a transaction would.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
+	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) block() chain.Block {
@@ -67,7 +70,7 @@ func (h *harness) ok(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
+	scenario.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
 }
 
 // endBlock finishes the current block the way the chain does (every
@@ -170,7 +173,7 @@ func TestBadInputsChangeNothing(t *testing.T) {
 	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 4}, Values: []uint16{1, 2}}, chain.ErrInvalidRequest, "weights go to miners")
 	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 0}, Values: []uint16{1, 2}}, chain.ErrInvalidRequest, "twice")
 	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1}, Values: []uint16{1}}, chain.ErrInvalidRequest, "2 uids but 1 values")
-	h.mustFail(5, &MsgCommitWeights{Subnet: 1, Hash: make([]byte, 32)}, chain.ErrInvalidRequest, "does not use commit-reveal")
+	h.mustFail(5, &MsgCommitWeights{Subnet: 1, Hash: chain.Hash{1}}, chain.ErrInvalidRequest, "does not use commit-reveal")
 	h.ok(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{2, 0}, Values: []uint16{10, 20}})
 	if got := h.neuron(1, 3).Weights; !reflect.DeepEqual(got, []Pair{{0, 65535}, {2, 32768}}) {
 		t.Fatalf("stored weights %v: want sorted and max-upscaled", got)
@@ -187,7 +190,7 @@ func TestCommitReveal(t *testing.T) {
 	h := newHarness(t)
 	h.ok(1, h.createMsg(true))
 	h.populate(1)
-	uids, values, salt := []uint16{0, 1, 2}, []uint16{900, 500, 100}, []byte("salt-of-5")
+	uids, values, salt := []uint16{0, 1, 2}, []uint16{900, 500, 100}, testSalt("salt-of-5")
 	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: uids, Values: values}, chain.ErrInvalidRequest, "uses commit-reveal")
 	// The hash binds the uid: validator 6 cannot replay 5's commitment.
 	h.ok(5, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, salt)})
@@ -201,7 +204,7 @@ func TestCommitReveal(t *testing.T) {
 	}
 	// A reveal that does not match its commit: other values, other salt, other uid.
 	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: []uint16{900, 500, 101}, Salt: salt}, chain.ErrUnauthorized, "do not match")
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: []byte("salt-of-6")}, chain.ErrUnauthorized, "do not match")
+	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: testSalt("salt-of-6")}, chain.ErrUnauthorized, "do not match")
 	h.mustFail(6, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrUnauthorized, "do not match")
 	h.ok(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt})
 	n := h.neuron(1, 3)
@@ -212,10 +215,10 @@ func TestCommitReveal(t *testing.T) {
 	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrUnauthorized, "do not match")
 
 	// An unrevealed commit expires when its reveal epoch ends.
-	h.ok(5, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, []byte("second-salt"))})
+	h.ok(5, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, testSalt("second-salt"))})
 	h.advanceTo(h.subnet(1).NextEpoch + 1)
 	h.advanceTo(h.subnet(1).NextEpoch + 1)
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: []byte("second-salt")}, chain.ErrUnauthorized, "do not match")
+	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: testSalt("second-salt")}, chain.ErrUnauthorized, "do not match")
 	if c := Commits(h.kv, 1, 3); len(c) != 0 {
 		t.Fatalf("expired commits kept: %+v", c)
 	}
@@ -371,7 +374,7 @@ func TestEpochIsDeterministic(t *testing.T) {
 		h.ok(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1, 2}, Values: []uint16{7, 300, 5000}})
 		h.ok(6, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 2}, Values: []uint16{1, 2}})
 		h.advanceTo(40)
-		return domaintest.Dump(h.kv)
+		return scenario.Dump(h.kv)
 	}
 	if a, b := run(), run(); a != b {
 		t.Fatal("same blocks, different state")
@@ -390,7 +393,7 @@ func TestCodecRoundTrips(t *testing.T) {
 		&Subnet{ID: 3, Owner: addr(1), Task: "t", Dataset: "d", Tempo: 9, Yuma: hp, N: 2, Pending: 5},
 		&Neuron{UID: 1, Account: addr(2), Role: RoleMiner, Endpoint: endpoint, Weights: []Pair{{0, 1}}, Bonds: []Pair{}},
 		&EpochRecord{Subnet: 1, Epoch: 2, UIDs: []EpochUID{{UID: 1, Stake: 5, ServerEmission: 7}}},
-		&Commit{UID: 1, Hash: make([]byte, 32), Block: 4, Epoch: 1},
+		&Commit{UID: 1, Hash: chain.Hash{1}, Block: 4, Epoch: 1},
 		&MsgCreate{Task: "t", Dataset: "d", Tempo: 1, Yuma: &hp},
 		&yuma.Subnet{Neurons: []yuma.Neuron{{Stake: 5, Weights: []yuma.Entry{{UID: 1, Value: 9}}, Bonds: []yuma.Entry{{UID: 0, Value: 3}}, HasPendingCommit: true, CommitBlock: 7}}, HasOwner: true, OwnerUID: 0, LastEpochBlock: 4},
 	}
@@ -410,20 +413,40 @@ func TestCodecRoundTrips(t *testing.T) {
 }
 
 func TestWeightsHashBindsEverything(t *testing.T) {
-	base := WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, []byte("saltsalt"))
-	for i, other := range [][]byte{
-		WeightsHash(2, 2, []uint16{0, 1}, []uint16{5, 6}, []byte("saltsalt")),
-		WeightsHash(1, 3, []uint16{0, 1}, []uint16{5, 6}, []byte("saltsalt")),
-		WeightsHash(1, 2, []uint16{1, 0}, []uint16{5, 6}, []byte("saltsalt")),
-		WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 7}, []byte("saltsalt")),
-		WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, []byte("saltsalu")),
+	salt := testSalt("saltsalt")
+	base := WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, salt)
+	for i, other := range []chain.Hash{
+		WeightsHash(2, 2, []uint16{0, 1}, []uint16{5, 6}, salt),
+		WeightsHash(1, 3, []uint16{0, 1}, []uint16{5, 6}, salt),
+		WeightsHash(1, 2, []uint16{1, 0}, []uint16{5, 6}, salt),
+		WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 7}, salt),
+		WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, testSalt("saltsalu")),
 	} {
-		if bytes.Equal(base, other) {
+		if base == other {
 			t.Fatalf("change %d leaves the hash unchanged", i)
 		}
 	}
-	if !bytes.Equal(base, WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, []byte("saltsalt"))) || len(base) != HashLen {
+	if base != WeightsHash(1, 2, []uint16{0, 1}, []uint16{5, 6}, salt) || base.IsZero() {
 		t.Fatal("hash is not a pure function")
+	}
+}
+
+// testSalt is a salt derived from s.
+func testSalt(s string) chain.Hash { return sha256.Sum256([]byte(s)) }
+
+// A zero salt or commit hash is refused before any state is read.
+func TestZeroSaltAndHashRefused(t *testing.T) {
+	for _, m := range []chain.Msg{
+		&MsgCommitWeights{Subnet: 1},
+		&MsgRevealWeights{Subnet: 1, UIDs: []uint16{0}, Values: []uint16{1}},
+	} {
+		err := m.ValidateBasic()
+		if !errors.Is(err, chain.ErrInvalidRequest) || !strings.Contains(err.Error(), "all zeros") {
+			t.Errorf("%s with a zero hash or salt: %v, want an invalid-request error", m.Type(), err)
+		}
+	}
+	if err := (&MsgRevealWeights{Subnet: 1, UIDs: []uint16{0}, Values: []uint16{1}, Salt: testSalt("s")}).ValidateBasic(); err != nil {
+		t.Errorf("a good reveal: %v", err)
 	}
 }
 

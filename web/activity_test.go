@@ -174,7 +174,7 @@ func runActivity(t *testing.T, net *testnode.Net) activity {
 			items = append(items, fmt.Sprintf("is %d even?", i))
 			truthLabels = append(truthLabels, i%2)
 		}
-		gold, goldLab, salt := []uint32{0, 1}, []uint32{0, 1}, []byte("a gold salt of 32 bytes, secret!")
+		gold, goldLab, salt := []uint32{0, 1}, []uint32{0, 1}, chain.Hash([]byte("a gold salt of 32 bytes, secret!"))
 		res := submit(kEve, &label.MsgCreateJob{Title: "even or odd", Labels: []string{"even", "odd"}, Items: items, ItemKind: label.KindText,
 			Redundancy: 3, MaxRedundancy: 3, ConfidencePPM: 900_000, Reward: 1000, Stake: 20_000, DeadlineBlocks: 40, RevealBlocks: 40, GraceBlocks: 40,
 			QualityPPM: 300_000, BatchSize: 4, MaxPerWorker: 8, GoldHash: label.GoldHash(gold, goldLab, salt)})

@@ -136,7 +136,7 @@ func Run(o Options) (*Result, error) {
 	for i := 0; i < o.Items; i += 100 {
 		goldItems, goldLabels = append(goldItems, uint32(i)), append(goldLabels, uint32(truthLabels[i]))
 	}
-	goldSalt := []byte("bench-gold-salt-0123")
+	goldSalt := chain.Hash(sha256.Sum256([]byte("bench-gold-salt")))
 	cid := chain.BlobCID([]byte(fmt.Sprintf("bench items %d", o.Items)))
 	per := uint32((o.Items*o.PerItem + o.Workers - 1) / o.Workers)
 	labels := make([]string, o.Classes)
@@ -165,9 +165,8 @@ func Run(o Options) (*Result, error) {
 		}
 		return x >> 8 % uint32(o.Classes)
 	}
-	salt := func(w int, item uint32) []byte {
-		s := sha256.Sum256(binary.BigEndian.AppendUint32([]byte(fmt.Sprintf("salt %d ", w)), item))
-		return s[:16]
+	salt := func(w int, item uint32) chain.Hash {
+		return sha256.Sum256(binary.BigEndian.AppendUint32([]byte(fmt.Sprintf("salt %d ", w)), item))
 	}
 	done := make([][]uint32, o.Workers) // committed items
 	for w := range o.Workers {

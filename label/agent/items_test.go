@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,7 +62,7 @@ func TestSecretsSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	salt, err := s.New(3, 7, 2)
-	if err != nil || len(salt) < label.MinSaltLen {
+	if err != nil || salt.IsZero() {
 		t.Fatalf("salt %x: %v", salt, err)
 	}
 	again, err := OpenSecrets(path)
@@ -69,11 +70,11 @@ func TestSecretsSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, ok := again.Get(3, 7)
-	if !ok || got.Label != 2 || !bytes.Equal(got.Salt, salt) {
+	if !ok || got.Label != 2 || got.Salt != salt {
 		t.Fatalf("reopened: %+v %v", got, ok)
 	}
 	var a chain.Address
-	if !bytes.Equal(label.CommitHash(3, 7, got.Label, got.Salt, a), label.CommitHash(3, 7, 2, salt, a)) {
+	if label.CommitHash(3, 7, got.Label, got.Salt, a) != label.CommitHash(3, 7, 2, salt, a) {
 		t.Fatal("the stored opening does not rebuild the commit")
 	}
 	g := Gold{Job: 3, Items: []uint32{1, 4}, Labels: []uint32{0, 1}, Salt: salt}
@@ -82,8 +83,39 @@ func TestSecretsSurviveReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	back, err := LoadGold(gp)
-	if err != nil || !bytes.Equal(label.GoldHash(back.Items, back.Labels, back.Salt), label.GoldHash(g.Items, g.Labels, g.Salt)) {
+	if err != nil || label.GoldHash(back.Items, back.Labels, back.Salt) != label.GoldHash(g.Items, g.Labels, g.Salt) {
 		t.Fatalf("gold round trip: %+v %v", back, err)
+	}
+}
+
+// Files from before salts were chain.Hash (base64 salts) are refused with
+// an error saying so, and so are salts that are missing.
+func TestSecretsOldFormatRefused(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	old := `"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="` // 32 bytes in base64
+	for _, c := range []struct{ body, want string }{
+		{`{"3/7":{"label":2,"salt":` + old + `}}`, "old format"},
+		{`{"3/7":{"label":2}}`, "3/7 has no salt"},
+		{`{"3/7":{"label":"x","salt":"` + strings.Repeat("ab", 32) + `"}}`, "cannot unmarshal"},
+	} {
+		if _, err := OpenSecrets(write("secrets.json", c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("secrets %s: %v, want %q", c.body, err, c.want)
+		}
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"job":3,"items":[1],"labels":[0],"salt":` + old + `}`, "old format"},
+		{`{"job":3,"items":[1],"labels":[0]}`, "has no salt"},
+	} {
+		if _, err := LoadGold(write("gold.json", c.body)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("gold %s: %v, want %q", c.body, err, c.want)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/internal/atomicfile"
 	"github.com/tenun-chain/tenun/label"
 )
@@ -30,7 +32,7 @@ type Secret struct {
 	Label uint32      `json:"label"`
 	Value int64       `json:"value,omitempty"`
 	Boxes []label.Box `json:"boxes,omitempty"`
-	Salt  []byte      `json:"salt"`
+	Salt  chain.Hash  `json:"salt"`
 }
 
 // Answer is the committed answer.
@@ -49,30 +51,56 @@ func OpenSecrets(path string) (*Secrets, error) {
 		return nil, err
 	}
 	if err := json.Unmarshal(b, &s.data); err != nil {
+		var old map[string]saltOnly
+		if json.Unmarshal(b, &old) == nil {
+			for _, o := range old {
+				if o.isOld() {
+					return nil, fmt.Errorf("secrets file %s is in the old format (base64 salts, not 64 hex digits): reveal its commits with the release that wrote it, or move it away", path)
+				}
+			}
+		}
 		return nil, fmt.Errorf("secrets file %s: %w", path, err)
 	}
+	for k, v := range s.data {
+		if v.Salt.IsZero() {
+			return nil, fmt.Errorf("secrets file %s: %s has no salt", path, k)
+		}
+	}
 	return s, nil
+}
+
+// saltOnly reads the salt of a record as a string, to recognize the format
+// before salts were chain.Hash (base64 bytes).
+type saltOnly struct {
+	Salt string `json:"salt"`
+}
+
+func (s saltOnly) isOld() bool {
+	if _, err := chain.ParseHash(s.Salt); err == nil {
+		return false
+	}
+	b, err := base64.StdEncoding.DecodeString(s.Salt)
+	return err == nil && len(b) > 0
 }
 
 func secretKey(job uint64, item uint32) string { return fmt.Sprintf("%d/%d", job, item) }
 
 // New draws a fresh salt for (job, item), records it with the label, saves
 // the file, and returns the salt.
-func (s *Secrets) New(job uint64, item, lbl uint32) ([]byte, error) {
+func (s *Secrets) New(job uint64, item, lbl uint32) (chain.Hash, error) {
 	salts, err := s.NewAnswers(job, []uint32{item}, []label.Answer{{Label: lbl}})
 	if err != nil {
-		return nil, err
+		return chain.Hash{}, err
 	}
 	return salts[0], nil
 }
 
 // NewAnswers draws a fresh salt for each (job, items[i]), records it with
 // answers[i], saves the file once, and returns the salts.
-func (s *Secrets) NewAnswers(job uint64, items []uint32, answers []label.Answer) ([][]byte, error) {
-	salts := make([][]byte, len(items))
+func (s *Secrets) NewAnswers(job uint64, items []uint32, answers []label.Answer) ([]chain.Hash, error) {
+	salts := make([]chain.Hash, len(items))
 	for i := range salts {
-		salts[i] = make([]byte, 32)
-		if _, err := rand.Read(salts[i]); err != nil {
+		if _, err := rand.Read(salts[i][:]); err != nil {
 			return nil, err
 		}
 	}
@@ -112,16 +140,16 @@ func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
 
 // Gold is a requester's secret gold questions: what the close reveals.
 type Gold struct {
-	Job    uint64   `json:"job"`
-	Items  []uint32 `json:"items"`
-	Labels []uint32 `json:"labels"`
-	Salt   []byte   `json:"salt"`
+	Job    uint64     `json:"job"`
+	Items  []uint32   `json:"items"`
+	Labels []uint32   `json:"labels"`
+	Salt   chain.Hash `json:"salt"`
 }
 
 // NewGoldSalt draws a salt for a gold commitment.
-func NewGoldSalt() ([]byte, error) {
-	salt := make([]byte, 32)
-	_, err := rand.Read(salt)
+func NewGoldSalt() (chain.Hash, error) {
+	var salt chain.Hash
+	_, err := rand.Read(salt[:])
 	return salt, err
 }
 
@@ -142,7 +170,14 @@ func LoadGold(path string) (Gold, error) {
 		return g, err
 	}
 	if err := json.Unmarshal(b, &g); err != nil {
+		var old saltOnly
+		if json.Unmarshal(b, &old) == nil && old.isOld() {
+			return g, fmt.Errorf("gold file %s is in the old format (a base64 salt, not 64 hex digits): close its job with the release that wrote it", path)
+		}
 		return g, fmt.Errorf("gold file %s: %w", path, err)
+	}
+	if g.Salt.IsZero() {
+		return g, fmt.Errorf("gold file %s has no salt", path)
 	}
 	return g, nil
 }

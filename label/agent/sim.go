@@ -62,7 +62,7 @@ type simWorker struct {
 	addr   chain.Address
 	rng    *rand.Rand
 	labels map[uint32]uint32 // committed label per item
-	salts  map[uint32][]byte
+	salts  map[uint32]chain.Hash
 	stats  SimWorkerStats
 	out    []truth.Answer
 }
@@ -82,7 +82,7 @@ func Simulate(ctx context.Context, l Ledger, cfg SimConfig) (SimStats, error) {
 		a := chain.AddressFromPubKey(k.PubKey().Bytes())
 		ws[i] = &simWorker{cfg: &cfg, l: l, idx: i, key: k, addr: a,
 			rng:    rand.New(rand.NewPCG(cfg.Seed, uint64(i)+1)),
-			labels: map[uint32]uint32{}, salts: map[uint32][]byte{},
+			labels: map[uint32]uint32{}, salts: map[uint32]chain.Hash{},
 			stats: SimWorkerStats{Address: a, Kind: cfg.Crowd.Workers[i].Kind}}
 	}
 	var err error
@@ -234,7 +234,7 @@ func (w *simWorker) step(ctx context.Context) (progress, done bool, err error) {
 		switch t.State {
 		case label.TaskAssigned:
 			if canCommit {
-				l, salt := w.answer(t.Item), make([]byte, 16)
+				l, salt := w.answer(t.Item), chain.Hash{}
 				for i := range salt {
 					salt[i] = byte(w.rng.Uint32())
 				}

@@ -1,12 +1,14 @@
 package agent
 
 import (
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/internal/durable"
-	"github.com/tenun-chain/tenun/subnet"
 )
 
 // A validator's commitments on disk (Validator.StateDir), so that one
@@ -33,12 +35,31 @@ import (
 
 // commitRecord is a pending reveal as saved.
 type commitRecord struct {
-	Subnet    uint64   `json:"subnet"`
-	Epoch     uint64   `json:"epoch"`
-	Confirmed bool     `json:"confirmed"` // Epoch is the commit's own (else a lower bound)
-	UIDs      []uint16 `json:"uids"`
-	Values    []uint16 `json:"values"`
-	Salt      []byte   `json:"salt"`
+	Subnet    uint64     `json:"subnet"`
+	Epoch     uint64     `json:"epoch"`
+	Confirmed bool       `json:"confirmed"` // Epoch is the commit's own (else a lower bound)
+	UIDs      []uint16   `json:"uids"`
+	Values    []uint16   `json:"values"`
+	Salt      chain.Hash `json:"salt"` // 64 hex digits
+}
+
+// oldSalt reports the length of a record's salt in the format before
+// salts were chain.Hash (8 to 64 bytes in base64), or 0 if it is not one.
+func oldSalt(d durable.Dir, key string) int {
+	var rec struct {
+		Salt string `json:"salt"`
+	}
+	if _, err := d.Load(key, &rec); err != nil {
+		return 0
+	}
+	if _, err := chain.ParseHash(rec.Salt); err == nil {
+		return 0
+	}
+	b, err := base64.StdEncoding.DecodeString(rec.Salt)
+	if err != nil || len(b) < 8 || len(b) > 64 {
+		return 0
+	}
+	return len(b)
 }
 
 // doneRecord is the last epoch whose weights this validator submitted.
@@ -71,6 +92,9 @@ func (v *Validator) openState() (pending []pendingReveal, doneFor uint64, err er
 	for _, k := range keys {
 		var rec commitRecord
 		if _, err := v.state.Load(k, &rec); err != nil {
+			if n := oldSalt(v.state, k); n > 0 {
+				return nil, doneFor, fmt.Errorf("validator state: record %s is in the old format (a %d-byte base64 salt, not 64 hex digits): reveal it with the release that wrote it, or delete it", k, n)
+			}
 			return nil, doneFor, fmt.Errorf("validator state: %w", err)
 		}
 		if err := rec.check(v.Subnet); err != nil {
@@ -93,17 +117,17 @@ func (r commitRecord) check(subnetID uint64) error {
 		return fmt.Errorf("of subnet %d, not %d", r.Subnet, subnetID)
 	case len(r.UIDs) == 0 || len(r.UIDs) != len(r.Values):
 		return fmt.Errorf("%d uids and %d values", len(r.UIDs), len(r.Values))
-	case len(r.Salt) < subnet.MinSaltLen || len(r.Salt) > subnet.MaxSaltLen:
-		return fmt.Errorf("salt of %d bytes", len(r.Salt))
+	case r.Salt.IsZero():
+		return errors.New("no salt (all zeros)")
 	}
 	return nil
 }
 
 // saveCommit records p (under a name from its hash) before its commit is
 // sent, or again once the commit's epoch is known.
-func (v *Validator) saveCommit(p *pendingReveal, hash []byte) error {
+func (v *Validator) saveCommit(p *pendingReveal, hash chain.Hash) error {
 	if p.key == "" {
-		p.key = v.commitPrefix() + hex.EncodeToString(hash[:min(len(hash), 16)])
+		p.key = v.commitPrefix() + hex.EncodeToString(hash[:16])
 	}
 	rec := commitRecord{Subnet: v.Subnet, Epoch: p.epoch, Confirmed: p.confirmed, UIDs: p.uids, Values: p.values, Salt: p.salt}
 	if err := v.state.Save(p.key, rec); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/client"
 	"github.com/tenun-chain/tenun/internal/durable"
 	"github.com/tenun-chain/tenun/internal/testnode"
@@ -130,15 +131,15 @@ func TestValidatorStateRecords(t *testing.T) {
 	if err != nil || len(pending) != 0 || done != ^uint64(0) {
 		t.Fatalf("empty state: %v %d %v", pending, done, err)
 	}
-	p := &pendingReveal{epoch: 7, uids: []uint16{0, 1}, values: []uint16{10, 20}, salt: make([]byte, 16)}
-	if err := v.saveCommit(p, []byte("0123456789abcdef0123456789abcdef")); err != nil {
+	p := &pendingReveal{epoch: 7, uids: []uint16{0, 1}, values: []uint16{10, 20}, salt: chain.Hash{1}}
+	if err := v.saveCommit(p, chain.Hash([]byte("0123456789abcdef0123456789abcdef"))); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.saveDone(7); err != nil {
 		t.Fatal(err)
 	}
 	pending, done, err = v.openState()
-	if err != nil || len(pending) != 1 || done != 7 || pending[0].epoch != 7 || pending[0].confirmed || pending[0].key != p.key {
+	if err != nil || len(pending) != 1 || done != 7 || pending[0].epoch != 7 || pending[0].confirmed || pending[0].key != p.key || pending[0].salt != p.salt {
 		t.Fatalf("reloaded %+v done %d err %v", pending, done, err)
 	}
 	// An unconfirmed epoch is a lower bound: it may be revealed one epoch later.
@@ -153,18 +154,24 @@ func TestValidatorStateRecords(t *testing.T) {
 		t.Fatalf("forgotten record reloaded: %+v", pending)
 	}
 
-	for name, body := range map[string]string{
-		"other subnet": `{"subnet":4,"epoch":1,"uids":[0],"values":[1],"salt":"MDEyMzQ1Njc="}`,
-		"short salt":   `{"subnet":3,"epoch":1,"uids":[0],"values":[1],"salt":"MDE="}`,
-		"uneven":       `{"subnet":3,"epoch":1,"uids":[0,1],"values":[1],"salt":"MDEyMzQ1Njc="}`,
-		"not json":     `{"subnet":`,
+	salt := `"` + strings.Repeat("ab", 32) + `"`
+	for name, c := range map[string]struct{ body, want string }{
+		"other subnet": {`{"subnet":4,"epoch":1,"uids":[0],"values":[1],"salt":` + salt + `}`, "of subnet 4"},
+		"short salt":   {`{"subnet":3,"epoch":1,"uids":[0],"values":[1],"salt":"abab"}`, "want 64 hex digits"},
+		"zero salt":    {`{"subnet":3,"epoch":1,"uids":[0],"values":[1],"salt":"` + strings.Repeat("0", 64) + `"}`, "no salt"},
+		"no salt":      {`{"subnet":3,"epoch":1,"uids":[0],"values":[1]}`, "no salt"},
+		"uneven":       {`{"subnet":3,"epoch":1,"uids":[0,1],"values":[1],"salt":` + salt + `}`, "2 uids and 1 values"},
+		"bad uids":     {`{"subnet":3,"epoch":1,"uids":"x","values":[1],"salt":` + salt + `}`, "corrupt"},
+		"not json":     {`{"subnet":`, "corrupt"},
+		// Before salts were chain.Hash: 8 to 64 bytes in base64.
+		"old format": {`{"subnet":3,"epoch":1,"uids":[0],"values":[1],"salt":"MDEyMzQ1Njc4OWFiY2RlZg=="}`, "old format (a 16-byte base64 salt"},
 	} {
 		bad := filepath.Join(dir, "subnet-3-commit-bad.json")
-		if err := os.WriteFile(bad, []byte(body), 0o600); err != nil {
+		if err := os.WriteFile(bad, []byte(c.body), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := v.openState(); err == nil || !strings.Contains(err.Error(), "subnet-3-commit-bad") {
-			t.Errorf("%s: %v, want an error naming the record", name, err)
+		if _, _, err := v.openState(); err == nil || !strings.Contains(err.Error(), "subnet-3-commit-bad") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error naming the record and saying %q", name, err, c.want)
 		}
 		os.Remove(bad)
 	}

@@ -154,7 +154,7 @@ type pendingReveal struct {
 	confirmed bool // epoch is the commit's, from its event (else a lower bound)
 	uids      []uint16
 	values    []uint16
-	salt      []byte
+	salt      chain.Hash
 	key       string // its record in StateDir
 }
 
@@ -266,8 +266,8 @@ func (v *Validator) submit(ctx context.Context, info subnet.Info, uid uint16, ui
 		v.count(func(s *ValidatorStats) { s.WeightsSet++ })
 		return nil, nil
 	}
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
+	var salt chain.Hash
+	if _, err := rand.Read(salt[:]); err != nil {
 		return nil, fmt.Errorf("salt: %w", err)
 	}
 	hash := subnet.WeightsHash(v.Subnet, uid, uids, values, salt)

@@ -6,7 +6,7 @@ import (
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/ceremony"
 	"github.com/tenun-chain/tenun/zkml/circuit"
@@ -88,7 +88,7 @@ func (h *ceremonyHarness) block() chain.Block {
 }
 
 func (h *ceremonyHarness) send(sender byte, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
+	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *ceremonyHarness) mustSend(sender byte, msg chain.Msg) {
@@ -100,7 +100,7 @@ func (h *ceremonyHarness) mustSend(sender byte, msg chain.Msg) {
 
 func (h *ceremonyHarness) reject(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, what, code, substr, func() error { return h.send(sender, msg) })
+	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.send(sender, msg) })
 }
 
 // endBlock closes the current height (running the registry's end-block

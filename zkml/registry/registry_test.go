@@ -12,7 +12,7 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/internal/cputime"
-	"github.com/tenun-chain/tenun/internal/domaintest"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/registry"
 )
@@ -20,7 +20,7 @@ import (
 // The pure rules, without a node: every bad registration or proof is
 // rejected with a clear error and leaves the state byte-for-byte unchanged.
 
-func addr(b byte) chain.Address { return domaintest.Addr(b) }
+func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
 type harness struct {
 	t   *testing.T
@@ -44,7 +44,7 @@ func newHarness(t *testing.T) *harness {
 // run decodes msg as a transaction would (ValidateBasic included) and runs
 // its handler as sender inside a write buffer kept only on success.
 func (h *harness) run(sender byte, msg chain.Msg) error {
-	return domaintest.Run(h.app, h.kv, chain.Block{Height: 7}, chain.DefaultParams(), addr(sender), msg)
+	return scenario.Apply(h.app, h.kv, chain.Block{Height: 7}, chain.DefaultParams(), addr(sender), msg)
 }
 
 func (h *harness) mustRun(sender byte, msg chain.Msg) {
@@ -56,7 +56,7 @@ func (h *harness) mustRun(sender byte, msg chain.Msg) {
 
 func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
 	h.t.Helper()
-	domaintest.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
+	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
 }
 
 func (h *harness) query(path string, out any) {
