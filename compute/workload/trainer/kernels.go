@@ -55,6 +55,9 @@ func layerProductsWithKernels(w [][]int, b []int64, acts [][]int64) [][]int64 {
 type kernelNet struct {
 	h              int
 	w1, b1, w2, b2 []float64
+	// x is the data set's samples as one row-major matrix, so that loading
+	// a batch is one copy per sample rather than a loop in wasm.
+	x []float64
 }
 
 type kernelBatch struct {
@@ -73,6 +76,10 @@ func newKernelBatch(rows, h int) *kernelBatch {
 func trainWithKernels(m *model, ds *dataset, train, test []int, cfg config, rng *splitmix64) ([]float64, evaluation, evaluation) {
 	h := m.hidden
 	net := &kernelNet{h: h, w1: make([]float64, h*numInputs), b1: make([]float64, h), w2: make([]float64, numClasses*h), b2: make([]float64, numClasses)}
+	net.x = make([]float64, 0, len(ds.x)*4)
+	for _, q := range ds.x {
+		net.x = append(net.x, q[:]...)
+	}
 	for j := range h {
 		for p := range numInputs {
 			net.w1[j*numInputs+p] = *m.w1At(j, p)
@@ -113,10 +120,7 @@ func trainWithKernels(m *model, ds *dataset, train, test []int, cfg config, rng 
 func (net *kernelNet) forward(ds *dataset, idx []int, b *kernelBatch) int {
 	n, h := len(idx), net.h
 	for r, id := range idx {
-		row := b.x[r*numInputs : (r+1)*numInputs]
-		for t, q := range ds.row(id) {
-			copy(row[4*t:4*t+4], q[:])
-		}
+		copy(b.x[r*numInputs:(r+1)*numInputs], net.x[id*numInputs:(id+1)*numInputs])
 		b.labels[r] = int32(ds.labels[id])
 	}
 	x, hid, z := b.x[:n*numInputs], b.hid[:n*h], b.z[:n*numClasses]
