@@ -164,6 +164,10 @@ func printBenchPair(w io.Writer, p workload.BenchPair, target string) {
 	if p.Plain != nil {
 		fmt.Fprintf(w, "  plain: the module under plain wazero (no metering, host directory); the sandbox costs %.2fx of that\n", p.SandboxOverhead)
 	}
+	if p.StartupSandbox != nil && p.StartupNative != nil {
+		fmt.Fprintf(w, "  one epoch (start-up: module, Go runtime, data): sandbox %.3f s, native %.3f s cpu median; the training itself, all epochs less one: %.2fx\n",
+			p.StartupSandbox.CPUMedianSeconds, p.StartupNative.CPUMedianSeconds, p.TrainingRatio)
+	}
 	same := "identical across all runs"
 	if !p.OutputsIdentical || !p.FuelIdentical {
 		same = fmt.Sprintf("DIFFER (outputs identical %v, fuel identical %v)", p.OutputsIdentical, p.FuelIdentical)

@@ -90,6 +90,14 @@ type BenchPair struct {
 	ModuleBytes      int     `json:"module_bytes"`
 	// Skipped says why the workload was not measured (clang missing).
 	Skipped string `json:"skipped,omitempty"`
+	// For the kernel trainer, the same job with one epoch, in the same
+	// rounds: what starting the module, the Go runtime and loading the data
+	// costs, which wasm pays at its own speed. TrainingRatio is the ratio of
+	// what is left (median CPU time, all epochs less one epoch), the cost of
+	// the training loop itself on the kernels.
+	StartupSandbox *Timing `json:"startup_sandbox,omitempty"`
+	StartupNative  *Timing `json:"startup_native,omitempty"`
+	TrainingRatio  float64 `json:"training_ratio,omitempty"`
 }
 
 // Judged is the ratio the target is judged on: median CPU time, or median
@@ -138,6 +146,8 @@ type pairRunners struct {
 	pair                   *BenchPair
 	module                 []byte
 	sandbox, native, plain runFunc
+	// startup: the same job's one-epoch runs (kernel trainer only)
+	startupSandbox, startupNative runFunc
 }
 
 // Bench builds the three workloads for wasm and natively, runs every build
@@ -193,9 +203,13 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 	if err != nil {
 		return rep, err
 	}
+	oneEpoch := TrainerOptions{Epochs: 1}
+	var startupPair BenchPair // compile time and quality of the one-epoch job are not reported
 	pairs = append(pairs, pairRunners{pair: &rep.Kernels, module: kwasm,
-		sandbox: sandboxRunner(sb, TrainerJob(kwasm, data, opts, limits), &rep.Kernels),
-		native:  trainerNativeRunner(knative, data, opts)})
+		sandbox:        sandboxRunner(sb, TrainerJob(kwasm, data, opts, limits), &rep.Kernels),
+		native:         trainerNativeRunner(knative, data, opts),
+		startupSandbox: sandboxRunner(sb, TrainerJob(kwasm, data, oneEpoch, limits), &startupPair),
+		startupNative:  trainerNativeRunner(knative, data, oneEpoch)})
 	// The pure-wasm trainer, with plain wazero beside it.
 	pwasm, pnative, err := buildPair(func(native bool) (string, error) {
 		if native {
@@ -246,6 +260,9 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 		if p.plain != nil {
 			total++
 		}
+		if p.startupSandbox != nil {
+			total += 2
+		}
 	}
 	total *= cfg.Reps + 1
 	done := 0
@@ -257,7 +274,7 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 	}
 
 	all := make([]struct {
-		sandbox, native, plain []run
+		sandbox, native, plain, startupSandbox, startupNative []run
 	}, len(pairs))
 	for round := 0; round <= cfg.Reps; round++ { // round 0 is the untimed warm-up
 		for i, p := range pairs {
@@ -265,7 +282,8 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 				name string
 				f    runFunc
 				into *[]run
-			}{{"sandbox", p.sandbox, &all[i].sandbox}, {"native", p.native, &all[i].native}, {"plain", p.plain, &all[i].plain}} {
+			}{{"sandbox", p.sandbox, &all[i].sandbox}, {"native", p.native, &all[i].native}, {"plain", p.plain, &all[i].plain},
+				{"sandbox (one epoch)", p.startupSandbox, &all[i].startupSandbox}, {"native (one epoch)", p.startupNative, &all[i].startupNative}} {
 				if r.f == nil {
 					continue
 				}
@@ -304,6 +322,13 @@ func Bench(ctx context.Context, cfg BenchConfig) (BenchReport, error) {
 		}
 		judged, _ := bp.Judged()
 		bp.TargetMet = judged <= bp.TargetRatio
+		if len(s.startupSandbox) > 1 && len(s.startupNative) > 1 {
+			ss, sn := summarise(s.startupSandbox[1:]), summarise(s.startupNative[1:])
+			bp.StartupSandbox, bp.StartupNative = &ss, &sn
+			if d := bp.Native.CPUMedianSeconds - sn.CPUMedianSeconds; d > 0 {
+				bp.TrainingRatio = (bp.Sandbox.CPUMedianSeconds - ss.CPUMedianSeconds) / d
+			}
+		}
 		if len(s.plain) > 0 {
 			t := summarise(s.plain[1:])
 			bp.Plain = &t
