@@ -16,7 +16,7 @@ func TestBenchMeasuresEveryPair(t *testing.T) {
 	digits(t) // fails loudly when the data set is missing
 	calls := 0
 	rep, err := workload.Bench(context.Background(), workload.BenchConfig{
-		DataPath: digitsPath, Epochs: 1, Reps: 2, KMeans: workload.KMeansOptions{Restarts: 1, Iters: 5},
+		DataPath: digitsPath, Epochs: 2, Reps: 2, KMeans: workload.KMeansOptions{Restarts: 1, Iters: 5},
 		Progress: func(done, total int, _ string) {
 			calls++
 			if done != calls || done > total {
@@ -31,7 +31,7 @@ func TestBenchMeasuresEveryPair(t *testing.T) {
 		t.Fatalf("runs differ: %+v", rep)
 	}
 	pairs := map[string]workload.BenchPair{"kernels": rep.Kernels, "pure": rep.Pure}
-	runsPerRound := 2 + 3
+	runsPerRound := 4 + 3 // the kernel trainer with its one-epoch runs, the pure one with plain wazero
 	if rep.C.Skipped == "" {
 		pairs["c"] = rep.C
 		runsPerRound += 2
@@ -43,6 +43,15 @@ func TestBenchMeasuresEveryPair(t *testing.T) {
 			p.RatioMedian <= 0 || p.Quality == "" || !p.OutputsIdentical || !p.FuelIdentical || p.ModuleBytes == 0 {
 			t.Errorf("%s: %+v", name, p)
 		}
+	}
+	// (Their times are not compared: two epochs against one is within a
+	// busy machine's noise.)
+	if k := rep.Kernels; k.StartupSandbox == nil || k.StartupNative == nil ||
+		len(k.StartupSandbox.RunsSeconds) != 2 || len(k.StartupNative.RunsSeconds) != 2 {
+		t.Errorf("the kernel trainer's one-epoch runs: %+v", k)
+	}
+	if rep.Pure.StartupSandbox != nil {
+		t.Errorf("one-epoch runs are for the kernel trainer only")
 	}
 	if rep.Pure.Plain == nil || rep.Kernels.Plain != nil {
 		t.Errorf("plain wazero should be measured for the pure trainer only")
