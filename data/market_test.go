@@ -38,48 +38,6 @@ func schema() []Column {
 	}
 }
 
-func TestBadInputsChangeNothing(t *testing.T) {
-	h := newHarness(t)
-	create := &MsgCreate{Name: "temps", Schema: schema(), Price: 1000, CuratorBps: 500, MaxBatch: 3, RateLimit: 4, RateWindow: 10}
-	if err := h.run(1, 2, create); err != nil {
-		t.Fatal(err)
-	}
-	// Schema violations only: the batch is refused whole.
-	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "99", "true"}, {"s1", "x", ""}}}, chain.ErrInvalidRequest, "above the maximum")
-	// Oversized batch.
-	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"a", "1", ""}, {"b", "1", ""}, {"c", "1", ""}, {"d", "1", ""}}}, chain.ErrInvalidRequest, "over dataset 1's limit")
-	// Unknown dataset.
-	h.mustFail(2, &MsgContribute{Dataset: 9, Records: [][]string{{"a", "1", ""}}}, chain.ErrNotFound, "dataset 9")
-	// Bad schema at creation.
-	h.mustFail(1, &MsgCreate{Name: "x", Schema: []Column{{Name: "a", Type: "float"}}, MaxBatch: 1}, chain.ErrInvalidRequest, "type")
-	h.mustFail(1, &MsgCreate{Name: "x", Schema: []Column{{Name: "a", Type: TypeInt, Min: "5", Max: "1"}}, MaxBatch: 1}, chain.ErrInvalidRequest, "above max")
-
-	if err := h.run(2, 3, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "21.5", "true"}, {"s2", "-3", ""}}}); err != nil {
-		t.Fatal(err)
-	}
-	// Duplicate of an accepted record, from another contributor.
-	h.mustFail(3, &MsgContribute{Dataset: 1, Records: [][]string{{"s1", "21.5", "true"}}}, chain.ErrInvalidRequest, "duplicate")
-	// Rate limit: 4 per 10 blocks; 2 accepted, 2 more fit, the 5th does not.
-	if err := h.run(2, 4, &MsgContribute{Dataset: 1, Records: [][]string{{"s3", "1", ""}, {"s4", "1", ""}}}); err != nil {
-		t.Fatal(err)
-	}
-	h.mustFail(2, &MsgContribute{Dataset: 1, Records: [][]string{{"s5", "1", ""}}}, chain.ErrInvalidRequest, "rate limit")
-	// Only the curator snapshots; nothing to buy before a snapshot.
-	h.mustFail(3, &MsgSnapshot{Dataset: 1}, chain.ErrUnauthorized, "curator")
-	h.mustFail(4, &MsgBuy{Dataset: 1, Version: 1}, chain.ErrNotFound, "no version 1")
-	if err := h.run(1, 5, &MsgSnapshot{Dataset: 1}); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.run(4, 6, &MsgBuy{Dataset: 1, Version: 1}); err != nil {
-		t.Fatal(err)
-	}
-	h.mustFail(4, &MsgBuy{Dataset: 1, Version: 1}, chain.ErrConflict, "already holds a grant")
-	h.mustFail(1, &MsgLink{From: "dataset/1@7", To: "model/ff", Relation: "trained"}, chain.ErrNotFound, "no version 7")
-	if err := chain.CheckInvariants(h.KV); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestSplitIsExact(t *testing.T) {
 	for price := uint64(0); price < 2000; price += 7 {
 		for _, bps := range []uint32{0, 1, 333, 5000, 10000} {

@@ -468,6 +468,11 @@ func (s *State) names2addrs(js string) string {
 			return b.String()
 		}
 		b.WriteString(js[:i])
+		if i+1 == len(js) || !isLetter(js[i+1]) { // names start with a letter; "dataset/1@7" is no name
+			b.WriteByte('@')
+			js = js[i+1:]
+			continue
+		}
 		j := i + 1
 		for j < len(js) && (isNameByte(js[j])) {
 			j++
@@ -476,6 +481,8 @@ func (s *State) names2addrs(js string) string {
 		js = js[j:]
 	}
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 func isNameByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == ':'
