@@ -132,60 +132,6 @@ func (h *harness) populate(id uint64) {
 	}
 }
 
-func TestBadInputsChangeNothing(t *testing.T) {
-	h := newHarness(t)
-	// Creation needs a registered evaluation data set.
-	bad := h.createMsg(false)
-	bad.Dataset = chain.BlobCID([]byte("never uploaded"))
-	h.mustFail(1, bad, chain.ErrNotFound, "not registered")
-	bad = h.createMsg(false)
-	bad.ValidatorMinStake = 1
-	h.mustFail(1, bad, chain.ErrInvalidRequest, "below registration_min_stake")
-	bad = h.createMsg(false)
-	bad.Tempo = 0
-	h.mustFail(1, bad, chain.ErrInvalidRequest, "tempo")
-	h.ok(1, h.createMsg(false))
-
-	// Registration without enough stake, or more than the balance.
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 99, Endpoint: endpoint}, chain.ErrInsufficientFunds, "needs 100utnn bonded")
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Endpoint: endpoint}, chain.ErrInsufficientFunds, "needs 100utnn bonded")
-	h.mustFail(5, &MsgRegister{Subnet: 1, Role: RoleValidator, Stake: 999}, chain.ErrInsufficientFunds, "needs 1000utnn bonded")
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: funded + 1, Endpoint: endpoint}, chain.ErrInsufficientFunds, "")
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 100}, chain.ErrInvalidRequest, "endpoint")
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 100, Endpoint: "ftp://x"}, chain.ErrInvalidRequest, "http")
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: "oracle", Stake: 100}, chain.ErrInvalidRequest, "role")
-	h.mustFail(2, &MsgRegister{Subnet: 7, Role: RoleMiner, Stake: 100, Endpoint: endpoint}, chain.ErrNotFound, "subnet 7")
-	h.populate(1)
-	// Stake bonded beforehand counts: no new bond needed.
-	h.ok(7, &chain.MsgBond{Pool: Pool(1), Amount: 100})
-	h.ok(7, &MsgRegister{Subnet: 1, Role: RoleMiner, Endpoint: endpoint})
-
-	// Double registration, in either role.
-	h.mustFail(2, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 100, Endpoint: endpoint}, chain.ErrConflict, "already registered")
-	h.mustFail(5, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 100, Endpoint: endpoint}, chain.ErrConflict, "in subnet 1 as uid 3")
-	// The subnet holds 6 uids.
-	h.mustFail(8, &MsgRegister{Subnet: 1, Role: RoleMiner, Stake: 100, Endpoint: endpoint}, chain.ErrConflict, "full")
-
-	// Weights: only from registered validators, only to existing miners.
-	h.mustFail(2, &MsgSetWeights{Subnet: 1, UIDs: []uint16{1}, Values: []uint16{1}}, chain.ErrUnauthorized, "only validators set weights")
-	h.mustFail(9, &MsgSetWeights{Subnet: 1, UIDs: []uint16{1}, Values: []uint16{1}}, chain.ErrUnauthorized, "not registered")
-	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 9}, Values: []uint16{1, 2}}, chain.ErrNotFound, "no uid 9")
-	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 4}, Values: []uint16{1, 2}}, chain.ErrInvalidRequest, "weights go to miners")
-	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 0}, Values: []uint16{1, 2}}, chain.ErrInvalidRequest, "twice")
-	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1}, Values: []uint16{1}}, chain.ErrInvalidRequest, "2 uids but 1 values")
-	h.mustFail(5, &MsgCommitWeights{Subnet: 1, Hash: chain.Hash{1}}, chain.ErrInvalidRequest, "does not use commit-reveal")
-	h.ok(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{2, 0}, Values: []uint16{10, 20}})
-	if got := h.neuron(1, 3).Weights; !reflect.DeepEqual(got, []Pair{{0, 65535}, {2, 32768}}) {
-		t.Fatalf("stored weights %v: want sorted and max-upscaled", got)
-	}
-	// A validator that unbonds below the minimum loses its vote.
-	h.ok(6, &chain.MsgUnbond{Pool: Pool(1), Amount: 9_500})
-	h.mustFail(6, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0}, Values: []uint16{1}}, chain.ErrUnauthorized, "needs 1000")
-	if err := chain.CheckInvariants(h.kv); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestCommitReveal(t *testing.T) {
 	h := newHarness(t)
 	h.ok(1, h.createMsg(true))
