@@ -339,11 +339,12 @@ func (s *State) run(d *datadriven.TestData) string {
 		}
 		return fmt.Sprintf("owner %s size %d height %d", s.Readable(r.Owner.String()), r.Size, r.Height)
 	case "query":
-		// query <domain> <path> [key=value ...]: the API's answer, as JSON
+		// query <domain> <path> [key=value ...]: the API's answer, as JSON;
+		// @name in a value is that account's address
 		params := map[string]string{}
 		for _, a := range d.CmdArgs {
 			if len(a.Vals) > 0 {
-				params[a.Key] = strings.Join(a.Vals, ",")
+				params[a.Key] = s.names2addrs(strings.Join(a.Vals, ",")) // worker=@ana: ana's address
 			}
 		}
 		v, err := s.App.Query(s.Tree, arg(0), arg(1), params)
