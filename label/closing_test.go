@@ -67,7 +67,7 @@ func runChoiceJob(t *testing.T, h *harness, items int) (closedAt int64) {
 		// Work on a closing job is refused; the close goes on in EndBlock.
 		h.mustFail(requester, &MsgClose{Job: 1, GoldItems: goldItems, GoldLabels: goldLabels, Salt: goldSalt}, chain.ErrConflict, "already closing")
 		h.next()
-		if h.height > 1000 {
+		if h.Height > 1000 {
 			t.Fatal("the close never finished")
 		}
 	}
@@ -91,7 +91,7 @@ func TestCloseOverBlocksMatchesOneBlock(t *testing.T) {
 	if manyAt-startedAt < 10 {
 		t.Errorf("the close took %d blocks, want it spread over many", manyAt-startedAt)
 	}
-	a, b := one.kv.Get(resultKey(1)), many.kv.Get(resultKey(1))
+	a, b := one.KV.Get(resultKey(1)), many.KV.Get(resultKey(1))
 	if len(a) == 0 || !bytes.Equal(a, b) {
 		t.Fatalf("results differ: %d and %d bytes", len(a), len(b))
 	}
@@ -103,15 +103,15 @@ func TestCloseOverBlocksMatchesOneBlock(t *testing.T) {
 		t.Error("nobody was slashed: the test does not exercise the second pass")
 	}
 	for w := range 9 {
-		x, _ := GetWorker(one.kv, 1, addr(byte(3+w)))
-		y, _ := GetWorker(many.kv, 1, addr(byte(3+w)))
+		x, _ := GetWorker(one.KV, 1, addr(byte(3+w)))
+		y, _ := GetWorker(many.KV, 1, addr(byte(3+w)))
 		if fmt.Sprint(x) != fmt.Sprint(y) {
 			t.Errorf("worker %d differs:\n%+v\n%+v", w, x, y)
 		}
 	}
-	if _, _, ok := Closing(many.kv, 1); ok {
+	if _, _, ok := Closing(many.KV, 1); ok {
 		t.Error("the closing state is still in the store")
 	}
-	many.kv.Iterate(prefixChunk, func(k, _ []byte) bool { t.Errorf("answer chunk %x left behind", k); return false })
+	many.KV.Iterate(prefixChunk, func(k, _ []byte) bool { t.Errorf("answer chunk %x left behind", k); return false })
 	many.invariants()
 }

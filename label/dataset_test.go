@@ -13,7 +13,7 @@ import (
 // the job.
 func TestJobOverDatasetVersion(t *testing.T) {
 	h := newHarness(t, 8, 10_000_000)
-	h.app = chain.NewApp("t", Domain{}, data.Domain{})
+	h.App = chain.NewApp(h.App.ChainID, Domain{}, data.Domain{})
 	curator, c1, c2 := addr(6), addr(7), addr(8)
 	h.must(curator, &data.MsgCreate{Name: "reviews", Price: 100, MaxBatch: 10, Schema: []data.Column{
 		{Name: "id", Type: data.TypeInt}, {Name: "text", Type: data.TypeString, Required: true, MaxLen: 40}}})
@@ -38,7 +38,7 @@ func TestJobOverDatasetVersion(t *testing.T) {
 	both.Items = []string{"a", "b", "c", "d"}
 	h.mustFail(requester, &both, chain.ErrInvalidRequest, "takes its items from it")
 	h.must(requester, m)
-	if got := ItemText(h.kv, 1, 2); got != "great" {
+	if got := ItemText(h.KV, 1, 2); got != "great" {
 		t.Fatalf("item 2 shows %q", got)
 	}
 
@@ -60,15 +60,15 @@ func TestJobOverDatasetVersion(t *testing.T) {
 	if j.Labelled != 2 {
 		t.Fatalf("labelled dataset %d, want 2", j.Labelled)
 	}
-	v, err := data.GetVersion(h.kv, 2, 1)
+	v, err := data.GetVersion(h.KV, 2, 1)
 	if err != nil || v.Count != 4 || v.Derivation == nil || len(v.Derivation.Qualities) != 2 {
 		t.Fatalf("labelled version %+v %v", v, err)
 	}
-	rows, err := data.Rows(h.kv, 2, 4)
+	rows, err := data.Rows(h.KV, 2, 4)
 	if err != nil || rows[2][0] != "3" || rows[2][1] != "great" || rows[2][2] != "pos" {
 		t.Fatalf("labelled rows %v %v", rows, err)
 	}
-	edges, versions, _ := data.Trace(h.kv, data.DatasetRef(2, 1))
+	edges, versions, _ := data.Trace(h.KV, data.DatasetRef(2, 1))
 	reached := map[string]bool{}
 	for _, e := range edges {
 		reached[e.From] = true
@@ -78,7 +78,7 @@ func TestJobOverDatasetVersion(t *testing.T) {
 	}
 	// The requester owns the labelled dataset; a buyer pays the raw
 	// contributors and the paid annotators by the declared shares.
-	d, _ := data.GetDataset(h.kv, 2)
+	d, _ := data.GetDataset(h.KV, 2)
 	if d.Owner != requester {
 		t.Fatalf("labelled dataset owner %s", d.Owner)
 	}

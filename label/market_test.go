@@ -166,7 +166,7 @@ func TestAssignmentIsDeterministicAndFair(t *testing.T) {
 			}
 			h.next()
 		}
-		return h, scenario.Dump(h.kv)
+		return h, scenario.Dump(h.KV)
 	}
 	h, d1 := run()
 	_, d2 := run()
@@ -219,7 +219,7 @@ func TestDynamicOverlap(t *testing.T) {
 	h.mustFail(addr(4), &MsgJoin{Job: 1}, chain.ErrNotFound, "no items that need answers")
 	rev(addr(2))
 	rev(addr(3)) // 1-1: confidence 0.5 < 0.8, so a third answer is wanted
-	if it := getItem(h.kv, &Job{ID: 1, Redundancy: 2, Labels: m.Labels}, 0); it.Need != 3 {
+	if it := getItem(h.KV, &Job{ID: 1, Redundancy: 2, Labels: m.Labels}, 0); it.Need != 3 {
 		t.Fatalf("need %d after a split, want 3", it.Need)
 	}
 	do(addr(4))
@@ -312,7 +312,7 @@ func TestResultsCIDProvenance(t *testing.T) {
 	h.advance(h.job(1).CommitEnd + 1) // every commit revealed: may close early
 	h.must(requester, &MsgClose{Job: 1, GoldItems: []uint32{0, 1}, GoldLabels: []uint32{0, 2}, Salt: goldSalt})
 	j := h.job(1)
-	v, err := Domain{}.Query(h.kv, "results/1", nil)
+	v, err := Domain{}.Query(h.KV, "results/1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,11 +354,11 @@ func TestSoleAnswersArePaid(t *testing.T) {
 	h.must(alice, revealMsg(1, alice, labels, 0, 1, 2, 3))
 	h.advance(h.job(1).CommitEnd + 1)
 	h.must(requester, &MsgClose{Job: 1})
-	w, _ := GetWorker(h.kv, 1, alice)
+	w, _ := GetWorker(h.KV, 1, alice)
 	if w.Slashed != 0 || w.Paid == 0 {
 		t.Fatalf("sole worker: %+v", w)
 	}
-	r, err := GetResults(h.kv, 1)
+	r, err := GetResults(h.KV, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -155,13 +155,13 @@ func TestTypedCheatersLoseTheirStake(t *testing.T) {
 			gm.Job = 1
 			h.must(requester, gm)
 			h.invariants()
-			res, err := GetResults(h.kv, 1)
+			res, err := GetResults(h.KV, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			j := h.job(1)
 			for w, a := range addrs {
-				wr, _ := GetWorker(h.kv, 1, a)
+				wr, _ := GetWorker(h.KV, 1, a)
 				after := h.wealth(a)
 				kind := crowd.Workers[w].Kind
 				t.Logf("%-8s score %6d ppm, paid %6d, slashed %6d (%s), net %+d", kind, wr.ScorePPM, wr.Paid, wr.Slashed, wr.Reason, int64(after)-int64(before[w]))

@@ -98,7 +98,7 @@ func TestTypedBadInputChangesNothing(t *testing.T) {
 	// An item that is not alice's.
 	var notMine uint32
 	for notMine = 0; notMine < simItems; notMine++ {
-		if _, ok := getTask(h.kv, 1, alice, notMine); !ok {
+		if _, ok := getTask(h.KV, 1, alice, notMine); !ok {
 			break
 		}
 	}
