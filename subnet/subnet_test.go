@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
-	"github.com/tenun-chain/tenun/internal/scenario"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
+	"github.com/tenun-chain/tenun/internal/scenario"
 	"github.com/tenun-chain/tenun/yuma"
 )
 
@@ -23,92 +22,57 @@ func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 const funded = 1_000_000_000_000
 
 type harness struct {
-	t       *testing.T
-	kv      *store.Memory
-	app     *chain.App
-	height  int64
+	*scenario.Pure
 	dataset string
 	genesis uint64 // supply after genesis
 }
 
+// newHarness funds accounts 1 to 12 and registers an evaluation data set.
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", Domain{}), height: 1}
-	ctx := chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams())
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= 12; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: funded})
-	}
-	if err := h.app.InitGenesis(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	h.genesis = chain.Supply(h.kv)
+	h := &harness{Pure: scenario.NewPure(t, chain.Genesis{Params: chain.DefaultParams(), Accounts: scenario.Funded(12, funded)}, Domain{})}
+	h.genesis = chain.Supply(h.KV)
 	content := []byte("1,2,3\n")
 	h.dataset = chain.BlobCID(content)
 	h.ok(1, &chain.MsgRegisterBlob{CID: h.dataset, Size: uint64(len(content))})
 	return h
 }
 
-// run executes msg as sender in the current block through the router,
-// inside a write buffer, as a transaction would.
-func (h *harness) run(sender byte, msg chain.Msg) error {
-	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
-}
+// run executes msg as sender in the current block, as a transaction would.
+func (h *harness) run(sender byte, msg chain.Msg) error { return h.Run(addr(sender), msg) }
 
-func (h *harness) block() chain.Block {
-	b := chain.Block{Height: h.height, Time: 1_700_000_000 + h.height}
-	b.Seed[0], b.Seed[1] = byte(h.height>>8), byte(h.height)
-	return b
-}
+func (h *harness) block() chain.Block { return h.Block() }
 
 func (h *harness) ok(sender byte, msg chain.Msg) {
-	h.t.Helper()
-	if err := h.run(sender, msg); err != nil {
-		h.t.Fatalf("%s from %d at block %d: %v", msg.Type(), sender, h.height, err)
-	}
+	h.T.Helper()
+	h.Must(addr(sender), msg)
 }
 
 func (h *harness) mustFail(sender byte, msg chain.Msg, code *chain.Error, substr string) {
-	h.t.Helper()
-	scenario.MustReject(h.t, h.kv, msg.Type(), code, substr, func() error { return h.run(sender, msg) })
+	h.T.Helper()
+	h.MustFail(addr(sender), msg, code, substr)
 }
 
-// endBlock finishes the current block the way the chain does (every
-// domain's end-block step) and moves to the next height.
-func (h *harness) endBlock() {
-	h.t.Helper()
-	res := h.app.ApplyBlock(h.kv, h.block(), nil, nil)
-	for _, e := range res.Events {
-		if e.Type == "end_block_error" || e.Type == "subnet_epoch_error" {
-			h.t.Fatalf("block %d: %s %v", h.height, e.Type, e.Attrs)
-		}
-	}
-	if err := chain.CheckInvariants(h.kv); err != nil {
-		h.t.Fatal(err)
-	}
-	h.height++
-}
+// endBlock finishes the current block the way the chain does and moves to
+// the next height.
+func (h *harness) endBlock() { h.T.Helper(); h.EndBlock() }
 
-func (h *harness) advanceTo(height int64) {
-	for h.height < height {
-		h.endBlock()
-	}
-}
+func (h *harness) advanceTo(height int64) { h.T.Helper(); h.AdvanceTo(height) }
 
 func (h *harness) subnet(id uint64) Subnet {
-	h.t.Helper()
-	s, err := GetSubnet(h.kv, id)
+	h.T.Helper()
+	s, err := GetSubnet(h.KV, id)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return s
 }
 
 func (h *harness) neuron(id uint64, uid uint16) Neuron {
-	h.t.Helper()
-	n, err := GetNeuron(h.kv, id, uid)
+	h.T.Helper()
+	n, err := GetNeuron(h.KV, id, uid)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return n
 }
@@ -154,7 +118,7 @@ func TestCommitReveal(t *testing.T) {
 	h.mustFail(6, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrUnauthorized, "do not match")
 	h.ok(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt})
 	n := h.neuron(1, 3)
-	if len(n.Weights) != 3 || n.LastUpdate >= h.height {
+	if len(n.Weights) != 3 || n.LastUpdate >= h.Height {
 		t.Fatalf("revealed weights %v, last update %d: want 3 weights dated at the commit", n.Weights, n.LastUpdate)
 	}
 	// A commit is revealed once.
@@ -165,7 +129,7 @@ func TestCommitReveal(t *testing.T) {
 	h.advanceTo(h.subnet(1).NextEpoch + 1)
 	h.advanceTo(h.subnet(1).NextEpoch + 1)
 	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: testSalt("second-salt")}, chain.ErrUnauthorized, "do not match")
-	if c := Commits(h.kv, 1, 3); len(c) != 0 {
+	if c := Commits(h.KV, 1, 3); len(c) != 0 {
 		t.Fatalf("expired commits kept: %+v", c)
 	}
 }
@@ -174,9 +138,9 @@ func TestCommitReveal(t *testing.T) {
 // tempo blocks and pay exactly what the schedule accrued.
 func TestEpochSchedulingAndEmission(t *testing.T) {
 	h := newHarness(t)
-	h.height = 10
+	h.Height = 10
 	h.ok(1, h.createMsg(false))
-	created := h.height
+	created := h.Height
 	h.populate(1)
 	h.endBlock()
 	for _, v := range []byte{5, 6} {
@@ -189,7 +153,7 @@ func TestEpochSchedulingAndEmission(t *testing.T) {
 	if s.Epoch != epochs || s.LastEpochBlock != created+epochs*5 || s.NextEpoch != created+(epochs+1)*5 {
 		t.Fatalf("epoch %d last %d next %d: want %d epochs every 5 blocks from %d", s.Epoch, s.LastEpochBlock, s.NextEpoch, epochs, created)
 	}
-	recs := Epochs(h.kv, 1)
+	recs := Epochs(h.KV, 1)
 	if len(recs) != epochs {
 		t.Fatalf("%d epoch records", len(recs))
 	}
@@ -201,13 +165,13 @@ func TestEpochSchedulingAndEmission(t *testing.T) {
 	// Supply: genesis plus what the epochs minted; the schedule's total is
 	// what was minted plus what still waits.
 	var schedule uint64
-	for b := created; b < h.height; b++ {
+	for b := created; b < h.Height; b++ {
 		schedule += BlockReward(b)
 	}
 	if s.Accrued != schedule || s.Minted+s.Pending != schedule {
 		t.Fatalf("accrued %d, minted %d + pending %d, schedule %d", s.Accrued, s.Minted, s.Pending, schedule)
 	}
-	if got := chain.Supply(h.kv); got != h.genesis+s.Minted {
+	if got := chain.Supply(h.KV); got != h.genesis+s.Minted {
 		t.Fatalf("supply %d, want genesis %d + minted %d", got, h.genesis, s.Minted)
 	}
 	var paid, earned uint64
@@ -242,7 +206,7 @@ func TestEpochSchedulingAndEmission(t *testing.T) {
 		t.Fatalf("a miner earned %d dividends", m0.EarnedDividends)
 	}
 	for _, n := range []Neuron{m0, v0} {
-		if bal := chain.Balance(h.kv, n.Account); bal != funded-uint64(map[bool]uint64{true: 100, false: 10_000}[n.Role == RoleMiner])+n.Earned {
+		if bal := chain.Balance(h.KV, n.Account); bal != funded-uint64(map[bool]uint64{true: 100, false: 10_000}[n.Role == RoleMiner])+n.Earned {
 			t.Fatalf("uid %d balance %d, earned %d", n.UID, bal, n.Earned)
 		}
 	}
@@ -253,13 +217,13 @@ func TestEpochSchedulingAndEmission(t *testing.T) {
 func TestEmissionSplitAmongSubnets(t *testing.T) {
 	h := newHarness(t)
 	h.advanceTo(5)
-	if chain.Supply(h.kv) != h.genesis {
+	if chain.Supply(h.KV) != h.genesis {
 		t.Fatal("emission without subnets")
 	}
 	for i := 0; i < 3; i++ {
 		h.ok(1, h.createMsg(false))
 	}
-	start := h.height
+	start := h.Height
 	h.advanceTo(start + 3) // no uids: nothing is paid, all accrues
 	want := []uint64{333_334 * 3, 333_333 * 3, 333_333 * 3}
 	var total uint64
@@ -320,7 +284,7 @@ func TestEpochIsDeterministic(t *testing.T) {
 		h.ok(5, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 1, 2}, Values: []uint16{7, 300, 5000}})
 		h.ok(6, &MsgSetWeights{Subnet: 1, UIDs: []uint16{0, 2}, Values: []uint16{1, 2}})
 		h.advanceTo(40)
-		return scenario.Dump(h.kv)
+		return scenario.Dump(h.KV)
 	}
 	if a, b := run(), run(); a != b {
 		t.Fatal("same blocks, different state")
@@ -403,9 +367,9 @@ func TestEpochHistoryIsBounded(t *testing.T) {
 	m.Tempo = 1
 	h.ok(1, m)
 	h.populate(1)
-	h.advanceTo(h.height + EpochHistory + 6)
+	h.advanceTo(h.Height + EpochHistory + 6)
 	s := h.subnet(1)
-	recs := Epochs(h.kv, 1)
+	recs := Epochs(h.KV, 1)
 	if len(recs) != EpochHistory || recs[len(recs)-1].Epoch != s.Epoch || recs[0].Epoch != s.Epoch-EpochHistory+1 {
 		t.Fatalf("%d records from epoch %d to %d, subnet at epoch %d", len(recs), recs[0].Epoch, recs[len(recs)-1].Epoch, s.Epoch)
 	}
