@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -43,88 +42,48 @@ const (
 	outsider     = 11
 )
 
-type harness struct {
-	t      *testing.T
-	kv     *store.Memory
-	app    *chain.App
-	height int64
-}
+type harness struct{ *scenario.Pure }
 
 func domains() []chain.Domain {
 	return []chain.Domain{data.Domain{}, label.Domain{}, compute.Domain{}, registry.Domain{}, pipeline.Domain{}, subnet.Domain{}}
 }
 
+// newHarness funds accounts 1 to outsider and starts at block 2.
 func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", domains()...), height: 2}
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= outsider; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 100_000_000})
-	}
-	if err := h.app.InitGenesis(chain.NewContext(h.kv, h.block(), chain.DefaultParams()), g); err != nil {
-		t.Fatal(err)
-	}
+	g := chain.Genesis{Params: chain.DefaultParams(), Accounts: scenario.Funded(outsider, 100_000_000)}
+	h := &harness{scenario.NewPure(t, g, domains()...)}
+	h.Height = 2
 	return h
 }
 
-func (h *harness) block() chain.Block {
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(h.height))
-	return chain.Block{Height: h.height, ChainID: "t", Seed: sha256.Sum256(b[:])}
-}
+func (h *harness) block() chain.Block { return h.Block() }
 
-func (h *harness) run(sender byte, msg chain.Msg) error {
-	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
-}
+func (h *harness) run(sender byte, msg chain.Msg) error { return h.Run(addr(sender), msg) }
 
-func (h *harness) must(sender byte, msg chain.Msg) {
-	h.t.Helper()
-	if err := h.run(sender, msg); err != nil {
-		h.t.Fatalf("%s from %d at %d: %v", msg.Type(), sender, h.height, err)
-	}
-}
+func (h *harness) must(sender byte, msg chain.Msg) { h.T.Helper(); h.Must(addr(sender), msg) }
 
 func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
-	h.t.Helper()
-	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
+	h.T.Helper()
+	scenario.MustReject(h.T, h.KV, what, code, substr, func() error { return h.run(sender, msg) })
 }
 
-func (h *harness) next() {
-	h.t.Helper()
-	cache := store.NewCache(h.kv)
-	ctx := chain.NewContext(cache, h.block(), chain.DefaultParams())
-	for _, d := range domains() {
-		if eb, ok := d.(chain.EndBlocker); ok {
-			if err := eb.EndBlock(ctx); err != nil {
-				h.t.Fatal(err)
-			}
-		}
-	}
-	for _, e := range ctx.Events() {
-		if e.Type == "pipeline_error" || e.Type == "compute_end_block_error" {
-			h.t.Fatalf("end block %d: %+v", h.height, e)
-		}
-	}
-	cache.Write()
-	h.height++
-	if err := chain.CheckInvariants(h.kv); err != nil {
-		h.t.Fatal(err)
-	}
-}
+// next ends the block as the chain does; an end-block error fails the test.
+func (h *harness) next() { h.T.Helper(); h.EndBlock() }
 
 func (h *harness) pipe(id uint64) pipeline.Pipeline {
-	h.t.Helper()
-	p, err := pipeline.Get(h.kv, id)
+	h.T.Helper()
+	p, err := pipeline.Get(h.KV, id)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return p
 }
 
 func (h *harness) advanceUntil(what string, max int, done func() bool) {
-	h.t.Helper()
+	h.T.Helper()
 	for i := 0; !done(); i++ {
 		if i == max {
-			h.t.Fatalf("%s: not after %d blocks", what, max)
+			h.T.Fatalf("%s: not after %d blocks", what, max)
 		}
 		h.next()
 	}
@@ -283,7 +242,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		s.Stages, s.Serve = append(s.Stages, pipeline.StageServe), &pipeline.ServeSpec{Subnet: 9, RoyaltyBps: 1000}
 	}, need), chain.ErrNotFound, "subnet 9")
 	// A second pipeline cannot spend the first one's escrow: each locks its own.
-	bal := chain.Balance(h.kv, addr(team))
+	bal := chain.Balance(h.KV, addr(team))
 	h.must(team, mk(nil, bal-need+1)) // leaves less than a second pipeline needs
 	h.mustFail("second pipeline over the same funds", team, mk(nil, need), chain.ErrInsufficientFunds, "")
 }
@@ -312,14 +271,14 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 		sp.Stages = append(sp.Stages, pipeline.StageServe)
 		sp.Serve = &pipeline.ServeSpec{Subnet: 1, RoyaltyBps: 3333, DataBps: 7777}
 	}
-	before := chain.Balance(h.kv, addr(team))
+	before := chain.Balance(h.KV, addr(team))
 	h.must(team, &pipeline.MsgCreate{Spec: sp, Budget: budget})
 	p := h.pipe(1)
 	if p.Stage != pipeline.StageLabel || p.LabelJob != 1 {
 		t.Fatalf("pipeline %+v", p)
 	}
 	// The dashboard's list: the pipeline as the chain holds it.
-	listed, err := pipeline.Domain{}.Query(h.kv, "pipelines", nil)
+	listed, err := pipeline.Domain{}.Query(h.KV, "pipelines", nil)
 	if l, ok := listed.([]pipeline.Pipeline); err != nil || !ok || len(l) != 1 || l[0].ID != 1 || l[0].Stage != p.Stage || l[0].Budget != budget {
 		t.Fatalf("pipelines query = %+v, %v", listed, err)
 	}
@@ -334,25 +293,25 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 	}
 	for _, w := range []byte{annotatorA, annotatorB} {
 		c := &label.MsgCommit{Job: 1}
-		for _, tk := range label.WorkerTasks(h.kv, 1, addr(w)) {
+		for _, tk := range label.WorkerTasks(h.KV, 1, addr(w)) {
 			c.Entries = append(c.Entries, label.CommitEntry{Item: tk.Item, Hash: label.CommitHash(1, tk.Item, truth[tk.Item], salt(w, tk.Item), addr(w))})
 		}
 		h.must(w, c)
 	}
 	for _, w := range []byte{annotatorA, annotatorB} {
 		r := &label.MsgReveal{Job: 1}
-		for _, tk := range label.WorkerTasks(h.kv, 1, addr(w)) {
+		for _, tk := range label.WorkerTasks(h.KV, 1, addr(w)) {
 			r.Entries = append(r.Entries, label.RevealEntry{Item: tk.Item, Label: truth[tk.Item], Salt: salt(w, tk.Item)})
 		}
 		h.must(w, r)
 	}
 	h.advanceUntil("training stage", 30, func() bool { return h.pipe(1).Stage == pipeline.StageTrain })
 	p = h.pipe(1)
-	cj, err := compute.GetJob(h.kv, p.ComputeJob)
+	cj, err := compute.GetJob(h.KV, p.ComputeJob)
 	if err != nil || len(cj.Data) != 1 || cj.Data[0].Dataset != p.Labelled || len(cj.Assignments) != 2 {
 		t.Fatalf("training job %+v %v", cj, err)
 	}
-	if d, _ := data.GetDataset(h.kv, p.Labelled); d.Owner != addr(team) {
+	if d, _ := data.GetDataset(h.KV, p.Labelled); d.Owner != addr(team) {
 		t.Fatalf("labelled dataset owned by %s", d.Owner)
 	}
 	// The providers return the trained model.
@@ -402,10 +361,10 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 	if p.Refunded != budget-spent {
 		t.Fatalf("refunded %d, budget %d, spent %d", p.Refunded, budget, spent)
 	}
-	if got := before - chain.Balance(h.kv, addr(team)); got < spent || got > spent+200 { // fees
+	if got := before - chain.Balance(h.KV, addr(team)); got < spent || got > spent+200 { // fees
 		t.Fatalf("team paid %d for %d spent", got, spent)
 	}
-	lin, err := pipeline.Lineage(h.kv, pipeline.Ref(1))
+	lin, err := pipeline.Lineage(h.KV, pipeline.Ref(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,13 +404,13 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	h.mustFail("a model nobody committed", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model + 1, Claim: 1, RoyaltyBps: 1000}, chain.ErrNotFound, "")
 	h.mustFail("someone else's model", outsider, enter, chain.ErrUnauthorized, "neither owns model")
 	h.mustFail("royalty above the whole", prover_, &subnet.MsgEnterModel{Subnet: 1, Model: p.Model, Claim: p.Claim, RoyaltyBps: 10_001}, chain.ErrInvalidRequest, "0 to 10000")
-	scenario.MustReject(t, h.kv, "the same model twice", chain.ErrConflict, "already entered", func() error {
-		ctx := chain.NewContext(store.NewCache(h.kv), h.block(), chain.DefaultParams())
+	scenario.MustReject(t, h.KV, "the same model twice", chain.ErrConflict, "already entered", func() error {
+		ctx := chain.NewContext(store.NewCache(h.KV), h.block(), chain.DefaultParams())
 		ctx.Sender = p.Account // the tenant of the training job, as the serve stage was
 		_, err := subnet.EnterModel(ctx, subnet.Entry{Subnet: 1, Model: p.Model, Claim: p.Claim, Owner: p.Owner})
 		return err
 	})
-	sm, err := subnet.GetServedModel(h.kv, 1, 1)
+	sm, err := subnet.GetServedModel(h.KV, 1, 1)
 	if err != nil || sm.ComputeJob != p.ComputeJob || len(sm.Sources) != 1 || sm.Sources[0].Ref != data.DatasetRef(p.Labelled, 1) || sm.Owner != addr(team) {
 		t.Fatalf("entered model %+v, %v", sm, err)
 	}
@@ -467,16 +426,16 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	}
 	before := map[chain.Address]uint64{}
 	for _, b := range []byte{team, contributorA, contributorB, annotatorA, annotatorB} {
-		before[addr(b)] = chain.Balance(h.kv, addr(b))
+		before[addr(b)] = chain.Balance(h.KV, addr(b))
 	}
 	const blocks = 15
 	for i := 0; i < blocks; i++ {
 		h.next()
 	}
-	sm, _ = subnet.GetServedModel(h.kv, 1, 1)
+	sm, _ = subnet.GetServedModel(h.KV, 1, 1)
 	var royalties uint64
 	for _, uid := range []uint16{0, 1} {
-		n, err := subnet.GetNeuron(h.kv, 1, uid)
+		n, err := subnet.GetNeuron(h.KV, 1, uid)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -492,7 +451,7 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	// record is what that account's balance grew by.
 	var recorded uint64
 	got := map[chain.Address]uint64{}
-	for _, r := range subnet.Revenues(h.kv, 1, 1) {
+	for _, r := range subnet.Revenues(h.KV, 1, 1) {
 		recorded += r.Amount
 		got[r.Address] += r.Amount
 	}
@@ -501,9 +460,9 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	}
 	for _, b := range []byte{team, contributorA, contributorB, annotatorA, annotatorB} {
 		if got[addr(b)] == 0 {
-			t.Errorf("account %d earned nothing from the served model: %+v", b, subnet.Revenues(h.kv, 1, 1))
+			t.Errorf("account %d earned nothing from the served model: %+v", b, subnet.Revenues(h.KV, 1, 1))
 		}
-		if d := chain.Balance(h.kv, addr(b)) - before[addr(b)]; d != got[addr(b)] {
+		if d := chain.Balance(h.KV, addr(b)) - before[addr(b)]; d != got[addr(b)] {
 			t.Errorf("account %d balance grew %d, revenue record %d", b, d, got[addr(b)])
 		}
 	}
@@ -513,7 +472,7 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	if want := royalties * 7777 / 10_000; dataPaid > want || want-dataPaid > 2*blocks {
 		t.Errorf("data paid %d of %d royalties, want about %d", dataPaid, royalties, want)
 	}
-	lin, err := pipeline.Lineage(h.kv, pipeline.Ref(p.ID))
+	lin, err := pipeline.Lineage(h.KV, pipeline.Ref(p.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -524,7 +483,7 @@ func servedModelEarns(t *testing.T, h *harness, p pipeline.Pipeline) {
 	if inLineage != royalties {
 		t.Errorf("the pipeline's lineage shows %d of %d royalties", inLineage, royalties)
 	}
-	if served, err := pipeline.Lineage(h.kv, subnet.ModelRef(1, 1)); err != nil || len(served.Revenue) != len(lin.Revenue) || len(served.Contributors) == 0 {
+	if served, err := pipeline.Lineage(h.KV, subnet.ModelRef(1, 1)); err != nil || len(served.Revenue) != len(lin.Revenue) || len(served.Contributors) == 0 {
 		t.Errorf("lineage of the served model: %+v, %v", served, err)
 	}
 	t.Logf("royalties %d: team %d, contributors %d %d, annotators %d %d", royalties, got[addr(team)],
@@ -564,14 +523,14 @@ func TestRoyaltySplitIsExact(t *testing.T) {
 // recorded, and the unspent budget (here all of it) comes back.
 func TestExpiredStageRefunds(t *testing.T) {
 	h, _, tsh := world(t)
-	before := chain.Balance(h.kv, addr(team))
+	before := chain.Balance(h.KV, addr(team))
 	h.must(team, &pipeline.MsgCreate{Spec: spec(tsh), Budget: 3000})
 	h.advanceUntil("pipeline end", 40, func() bool { return h.pipe(1).Status != pipeline.StatusRunning })
 	p := h.pipe(1)
 	if p.Status != pipeline.StatusFailed || p.Reason != "label job 1 produced no labelled data" || p.Refunded != 3000 {
 		t.Fatalf("pipeline %+v", p)
 	}
-	if chain.Balance(h.kv, addr(team)) != before || chain.Balance(h.kv, p.Account) != 0 {
+	if chain.Balance(h.KV, addr(team)) != before || chain.Balance(h.KV, p.Account) != 0 {
 		t.Fatal("the unspent budget did not all come back")
 	}
 }
