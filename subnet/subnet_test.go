@@ -96,44 +96,6 @@ func (h *harness) populate(id uint64) {
 	}
 }
 
-func TestCommitReveal(t *testing.T) {
-	h := newHarness(t)
-	h.ok(1, h.createMsg(true))
-	h.populate(1)
-	uids, values, salt := []uint16{0, 1, 2}, []uint16{900, 500, 100}, testSalt("salt-of-5")
-	h.mustFail(5, &MsgSetWeights{Subnet: 1, UIDs: uids, Values: values}, chain.ErrInvalidRequest, "uses commit-reveal")
-	// The hash binds the uid: validator 6 cannot replay 5's commitment.
-	h.ok(5, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, salt)})
-	h.ok(6, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, salt)})
-	h.mustFail(2, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 0, uids, values, salt)}, chain.ErrUnauthorized, "only validators")
-	// Revealing in the commit's own epoch is too early.
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrTooEarly, "can be revealed in epoch 1")
-	h.advanceTo(h.subnet(1).NextEpoch + 1)
-	if e := h.subnet(1).Epoch; e != 1 {
-		t.Fatalf("epoch %d after the first tempo", e)
-	}
-	// A reveal that does not match its commit: other values, other salt, other uid.
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: []uint16{900, 500, 101}, Salt: salt}, chain.ErrUnauthorized, "do not match")
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: testSalt("salt-of-6")}, chain.ErrUnauthorized, "do not match")
-	h.mustFail(6, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrUnauthorized, "do not match")
-	h.ok(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt})
-	n := h.neuron(1, 3)
-	if len(n.Weights) != 3 || n.LastUpdate >= h.Height {
-		t.Fatalf("revealed weights %v, last update %d: want 3 weights dated at the commit", n.Weights, n.LastUpdate)
-	}
-	// A commit is revealed once.
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: salt}, chain.ErrUnauthorized, "do not match")
-
-	// An unrevealed commit expires when its reveal epoch ends.
-	h.ok(5, &MsgCommitWeights{Subnet: 1, Hash: WeightsHash(1, 3, uids, values, testSalt("second-salt"))})
-	h.advanceTo(h.subnet(1).NextEpoch + 1)
-	h.advanceTo(h.subnet(1).NextEpoch + 1)
-	h.mustFail(5, &MsgRevealWeights{Subnet: 1, UIDs: uids, Values: values, Salt: testSalt("second-salt")}, chain.ErrUnauthorized, "do not match")
-	if c := Commits(h.KV, 1, 3); len(c) != 0 {
-		t.Fatalf("expired commits kept: %+v", c)
-	}
-}
-
 // Two validators weigh three miners of different quality; epochs run every
 // tempo blocks and pay exactly what the schedule accrued.
 func TestEpochSchedulingAndEmission(t *testing.T) {
