@@ -11,8 +11,7 @@ import (
 // with one, the job's scope may read the version while the job lasts, its
 // assigned providers are the scope's members, and lineage is recorded.
 func TestJobOverDatasetNeedsGrant(t *testing.T) {
-	h := newHarness(t, nil)
-	h.app = chain.NewApp("t", Domain{}, data.Domain{})
+	h := newHarness(t, nil, data.Domain{})
 	const curator, contributor = 6, 7
 	h.must(curator, &data.MsgCreate{Name: "digits", Price: 500, MaxBatch: 10, Schema: []data.Column{{Name: "p0", Type: data.TypeInt}}})
 	h.must(contributor, &data.MsgContribute{Dataset: 1, Records: [][]string{{"1"}, {"2"}}})
@@ -31,17 +30,17 @@ func TestJobOverDatasetNeedsGrant(t *testing.T) {
 	h.mustFail(tenant, &bad, chain.ErrNotFound, "no version 2")
 	id := h.post(m)
 	j := h.job(id)
-	g, ok := data.GetScopedGrant(h.kv, 1, Scope(id))
+	g, ok := data.GetScopedGrant(h.KV, 1, Scope(id))
 	if !ok || g.Expires != j.Deadline || g.Tenant != addr(tenant) {
 		t.Fatalf("scoped grant %+v %v", g, ok)
 	}
 	if len(j.Assignments) != 2 {
 		t.Fatalf("assignments %+v", j.Assignments)
 	}
-	if !scopeMember(h.kv, Scope(id), j.Assignments[0].Provider) || scopeMember(h.kv, Scope(id), addr(tenant)) {
+	if !scopeMember(h.KV, Scope(id), j.Assignments[0].Provider) || scopeMember(h.KV, Scope(id), addr(tenant)) {
 		t.Fatal("scope members: the assigned providers, not the tenant")
 	}
-	edges := data.EdgesTo(h.kv, Scope(id))
+	edges := data.EdgesTo(h.KV, Scope(id))
 	if len(edges) != 1 || edges[0].From != "dataset/1@1" || !edges[0].Verified {
 		t.Fatalf("lineage %+v", edges)
 	}

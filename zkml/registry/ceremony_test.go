@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
-	"github.com/tenun-chain/tenun/internal/scenario"
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/ceremony"
 	"github.com/tenun-chain/tenun/zkml/circuit"
@@ -62,69 +60,38 @@ func getMicro(t *testing.T) *microFixture {
 	return f
 }
 
-// ceremonyHarness runs messages and end blocks at chosen heights.
-type ceremonyHarness struct {
-	*harness
-	height int64
-}
+// ceremonyHarness runs messages and end blocks from height 10 on.
+type ceremonyHarness struct{ *harness }
 
 func newCeremonyHarness(t *testing.T) *ceremonyHarness {
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", registry.Domain{})}
-	ctx := chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams())
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= 6; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 10_000_000})
-	}
-	if err := h.app.InitGenesis(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	return &ceremonyHarness{harness: h, height: 10}
+	h := newHarness(t, 6, 10_000_000)
+	h.Height = 10
+	return &ceremonyHarness{h}
 }
 
-func (h *ceremonyHarness) block() chain.Block {
-	b := chain.Block{Height: h.height}
-	b.Seed[0], b.Seed[1] = byte(h.height), 0xce
-	return b
-}
-
-func (h *ceremonyHarness) send(sender byte, msg chain.Msg) error {
-	return scenario.Apply(h.app, h.kv, h.block(), chain.DefaultParams(), addr(sender), msg)
-}
-
-func (h *ceremonyHarness) mustSend(sender byte, msg chain.Msg) {
-	h.t.Helper()
-	if err := h.send(sender, msg); err != nil {
-		h.t.Fatalf("%s: %v", msg.Type(), err)
-	}
-}
+func (h *ceremonyHarness) mustSend(sender byte, msg chain.Msg) { h.T.Helper(); h.mustRun(sender, msg) }
 
 func (h *ceremonyHarness) reject(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
-	h.t.Helper()
-	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.send(sender, msg) })
+	h.T.Helper()
+	h.mustFail(what, sender, msg, code, substr)
 }
 
-// endBlock closes the current height (running the registry's end-block
-// step) and moves to the next.
-func (h *ceremonyHarness) endBlock() {
-	h.t.Helper()
-	if err := (registry.Domain{}).EndBlock(chain.NewContext(h.kv, h.block(), chain.DefaultParams())); err != nil {
-		h.t.Fatal(err)
-	}
-	h.height++
-}
+// endBlock closes the current height (every domain's end-block step: the
+// registry seals the phases that are due) and moves to the next.
+func (h *ceremonyHarness) endBlock() { h.T.Helper(); h.EndBlock() }
 
 func (h *ceremonyHarness) data(id uint64) registry.CeremonyData {
-	h.t.Helper()
-	d, err := registry.GetCeremonyData(h.kv, id)
+	h.T.Helper()
+	d, err := registry.GetCeremonyData(h.KV, id)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return d
 }
 
 // contribution makes a fresh contribution to the ceremony's current phase.
 func (h *ceremonyHarness) contribution(id uint64) *registry.MsgContribute {
-	h.t.Helper()
+	h.T.Helper()
 	d := h.data(id)
 	var next []byte
 	var err error
@@ -134,7 +101,7 @@ func (h *ceremonyHarness) contribution(id uint64) *registry.MsgContribute {
 		next, err = ceremony.ContributePhase2(d.State)
 	}
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return &registry.MsgContribute{Ceremony: id, Phase: d.Ceremony.Phase, State: next}
 }
@@ -153,17 +120,17 @@ func TestCeremonyOnChain(t *testing.T) {
 	h.mustSend(6, &registry.MsgCommitModel{Commitment: f.comm, Arch: f.regArch, Name: "tiny"})
 	inf := &registry.InferenceClaim{Input: u32s(f.x), Class: uint32(f.class)}
 	h.mustSend(6, &registry.MsgSubmitProof{Circuit: devID, Model: 1, Inference: inf, Proof: f.infProof})
-	devClaim := registry.Claims(h.kv, 1)[0]
+	devClaim := registry.Claims(h.KV, 1)[0]
 	if devClaim.Trust != registry.TrustSingleParty {
 		t.Fatalf("devnet claim trust %q", devClaim.Trust)
 	}
-	if err := registry.RequireTrustedClaim(h.kv, devClaim, 1); !errors.Is(err, chain.ErrUnauthorized) {
+	if err := registry.RequireTrustedClaim(h.KV, devClaim, 1); !errors.Is(err, chain.ErrUnauthorized) {
 		t.Fatalf("a single-party claim passed the trust rule: %v", err)
 	}
 
 	h.reject("quorum 0", 1, &registry.MsgOpenCeremony{Spec: f.infSpec, Quorum: 0, PhaseBlocks: 3}, chain.ErrInvalidRequest, "quorum")
 	h.mustSend(1, &registry.MsgOpenCeremony{Spec: f.infSpec, Quorum: 5, PhaseBlocks: 3})
-	c, err := registry.GetCeremony(h.kv, 1)
+	c, err := registry.GetCeremony(h.KV, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +170,7 @@ func TestCeremonyOnChain(t *testing.T) {
 		t.Fatalf("ceremony not sealed: %+v", c)
 	}
 	h.reject("contribution after the seal", 6, &registry.MsgContribute{Ceremony: 1, Phase: 2, State: []byte{1}}, chain.ErrConflict, "closed")
-	circ, err := registry.GetCircuit(h.kv, c.Circuit)
+	circ, err := registry.GetCircuit(h.KV, c.Circuit)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,15 +198,15 @@ func TestCeremonyOnChain(t *testing.T) {
 		chain.ErrConflict, "sealed")
 	// The ceremony key's proof is accepted.
 	h.mustSend(6, &registry.MsgSubmitProof{Circuit: c.Circuit, Model: 1, Inference: inf, Proof: proof})
-	claims := registry.Claims(h.kv, 1)
+	claims := registry.Claims(h.KV, 1)
 	cc := claims[len(claims)-1]
 	if cc.Ceremony != 1 || cc.Trust != registry.TrustCeremony {
 		t.Fatalf("ceremony claim %+v", cc)
 	}
-	if err := registry.RequireTrustedClaim(h.kv, cc, 5); err != nil {
+	if err := registry.RequireTrustedClaim(h.KV, cc, 5); err != nil {
 		t.Fatalf("trust rule refused a claim under a 5-contributor ceremony: %v", err)
 	}
-	if err := registry.RequireTrustedClaim(h.kv, cc, 6); !errors.Is(err, chain.ErrUnauthorized) {
+	if err := registry.RequireTrustedClaim(h.KV, cc, 6); !errors.Is(err, chain.ErrUnauthorized) {
 		t.Fatalf("trust rule accepted 5 contributors where 6 are required: %v", err)
 	}
 	if err := zkml.VerifyInference(circ.VerifyingKey, proof, f.arch, zkml.InferenceClaim{Model: f.comm, Input: f.x, Class: cls}); err != nil {
@@ -271,8 +238,8 @@ func TestCeremonyTrustNeedsAnIndependentContributor(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.mustSend(2, &registry.MsgSubmitProof{Circuit: c.Circuit, Model: 1, Inference: &registry.InferenceClaim{Input: u32s(f.x), Class: uint32(f.class)}, Proof: proof})
-	claim := registry.Claims(h.kv, 1)[0]
-	if err := registry.RequireTrustedClaim(h.kv, claim, 1); !errors.Is(err, chain.ErrUnauthorized) {
+	claim := registry.Claims(h.KV, 1)[0]
+	if err := registry.RequireTrustedClaim(h.KV, claim, 1); !errors.Is(err, chain.ErrUnauthorized) {
 		t.Fatalf("a prover-only ceremony passed the trust rule: %v", err)
 	}
 }
@@ -289,7 +256,7 @@ func proverKeys(t *testing.T, h *ceremonyHarness, id uint64) *prover.Keys {
 		t.Fatal(err)
 	}
 	vkb, _ := ceremony.VerifyingKeyBytes(vk)
-	circ, err := registry.GetCircuit(h.kv, d.Ceremony.Circuit)
+	circ, err := registry.GetCircuit(h.KV, d.Ceremony.Circuit)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,52 +22,40 @@ import (
 
 func addr(b byte) chain.Address { return scenario.ByteAddr(b) }
 
-type harness struct {
-	t   *testing.T
-	kv  *store.Memory
-	app *chain.App
-}
+type harness struct{ *scenario.Pure }
 
-func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", registry.Domain{})}
-	ctx := chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams())
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= 4; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 1_000_000})
-	}
-	if err := h.app.InitGenesis(ctx, g); err != nil {
-		t.Fatal(err)
-	}
+// newHarness starts the registry (and the other domains given) with
+// accounts 1 to n holding balance each, at height 7, where every message
+// of these tests runs.
+func newHarness(t *testing.T, n byte, balance uint64, domains ...chain.Domain) *harness {
+	h := &harness{scenario.NewPure(t, chain.Genesis{Accounts: scenario.Funded(n, balance)}, append([]chain.Domain{registry.Domain{}}, domains...)...)}
+	h.Height = 7
 	return h
 }
 
 // run decodes msg as a transaction would (ValidateBasic included) and runs
 // its handler as sender inside a write buffer kept only on success.
-func (h *harness) run(sender byte, msg chain.Msg) error {
-	return scenario.Apply(h.app, h.kv, chain.Block{Height: 7}, chain.DefaultParams(), addr(sender), msg)
-}
+func (h *harness) run(sender byte, msg chain.Msg) error { return h.Run(addr(sender), msg) }
 
 func (h *harness) mustRun(sender byte, msg chain.Msg) {
-	h.t.Helper()
-	if err := h.run(sender, msg); err != nil {
-		h.t.Fatalf("%s: %v", msg.Type(), err)
-	}
+	h.T.Helper()
+	h.Must(addr(sender), msg)
 }
 
 func (h *harness) mustFail(what string, sender byte, msg chain.Msg, code *chain.Error, substr string) {
-	h.t.Helper()
-	scenario.MustReject(h.t, h.kv, what, code, substr, func() error { return h.run(sender, msg) })
+	h.T.Helper()
+	scenario.MustReject(h.T, h.KV, what, code, substr, func() error { return h.run(sender, msg) })
 }
 
 func (h *harness) query(path string, out any) {
-	h.t.Helper()
-	v, err := h.app.Query(h.kv, "zkml", path, nil)
+	h.T.Helper()
+	v, err := h.App.Query(h.KV, "zkml", path, nil)
 	if err != nil {
-		h.t.Fatalf("query %s: %v", path, err)
+		h.T.Fatalf("query %s: %v", path, err)
 	}
 	b, _ := json.Marshal(v) // as the API serves it
 	if err := json.Unmarshal(b, out); err != nil {
-		h.t.Fatalf("query %s: %v", path, err)
+		h.T.Fatalf("query %s: %v", path, err)
 	}
 }
 
@@ -75,7 +63,7 @@ func (h *harness) query(path string, out any) {
 // the other model (id 2, owner 2), and registers the tiny test set.
 func setup(t *testing.T) (*harness, *tinyFixture, registry.Hash, registry.Hash, model.Digest) {
 	f := getTiny(t)
-	h := newHarness(t)
+	h := newHarness(t, 4, 1_000_000)
 	h.mustRun(3, &registry.MsgRegisterCircuit{Spec: f.infSpec, VerifyingKey: f.infVK, Gnark: f.infGnark, Setup: "test"})
 	h.mustRun(3, &registry.MsgRegisterCircuit{Spec: f.accSpec, VerifyingKey: f.accVK, Gnark: f.infGnark})
 	h.mustRun(1, &registry.MsgCommitModel{Commitment: f.comm, Arch: f.regArch, Name: "tiny"})
@@ -285,7 +273,7 @@ func TestSubmitProofRejections(t *testing.T) {
 	if m.Claims != 2 || m.Name != "tiny" || m.Owner != addr(1) {
 		t.Fatalf("model: %+v", m)
 	}
-	if err := chain.CheckInvariants(h.kv); err != nil {
+	if err := chain.CheckInvariants(h.KV); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -361,9 +349,9 @@ func TestVerificationCost(t *testing.T) {
 		const n = 50
 		t0, c0 := time.Now(), cpuTime()
 		for range n {
-			cache := store.NewCache(h.kv) // discarded: the same claim each time
-			ctx := chain.NewContext(cache, chain.Block{Height: 7}, chain.DefaultParams())
-			if err := h.app.Router().HandleForTest(ctx, m); err != nil {
+			cache := store.NewCache(h.KV) // discarded: the same claim each time
+			ctx := chain.NewContext(cache, h.Block(), h.Params)
+			if err := h.App.Router().HandleForTest(ctx, m); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/compute"
 	"github.com/tenun-chain/tenun/compute/sandbox"
 	"github.com/tenun-chain/tenun/data"
@@ -23,13 +22,13 @@ func settledJob(t *testing.T, h *harness, archive []byte, seed byte) uint64 {
 		h.mustRun(1, &chain.MsgRegisterBlob{CID: chain.BlobCID(b), Size: uint64(len(b))})
 	}
 	for p := byte(2); p <= 3; p++ {
-		if _, ok := compute.GetProvider(h.kv, addr(p)); !ok {
+		if _, ok := compute.GetProvider(h.KV, addr(p)); !ok {
 			h.mustRun(p, &compute.MsgRegister{CPUCores: 4, MemoryMB: 1024, Price: 1, Stake: 1_000_000})
 		}
 	}
 	h.mustRun(1, &compute.MsgPostJob{Spec: compute.Spec{Module: chain.BlobCID(module), MemoryBytes: 1 << 20, Fuel: compute.FuelPerUnit,
 		WallSeconds: 10, MaxOutputBytes: 1 << 20}, MaxPrice: 1, Redundancy: 2, Timeout: 10, DeadlineBlocks: 100})
-	id := chain.GetUint64(h.kv, []byte("compute/nextjob"))
+	id := chain.GetUint64(h.KV, []byte("compute/nextjob"))
 	digest, cid := chain.Hash(sha256.Sum256(archive)), chain.BlobCID(archive)
 	for p := byte(2); p <= 3; p++ {
 		h.mustRun(p, &compute.MsgCommit{Job: id, Commit: compute.CommitHash(id, addr(p), digest, cid, chain.Hash{p})})
@@ -37,7 +36,7 @@ func settledJob(t *testing.T, h *harness, archive []byte, seed byte) uint64 {
 	for p := byte(2); p <= 3; p++ {
 		h.mustRun(p, &compute.MsgReveal{Job: id, Digest: digest, Output: cid, Salt: chain.Hash{p}})
 	}
-	if j, _ := compute.GetJob(h.kv, id); j.Status != compute.StatusSettled {
+	if j, _ := compute.GetJob(h.KV, id); j.Status != compute.StatusSettled {
 		t.Fatalf("compute job %d: %s", id, j.Status)
 	}
 	return id
@@ -57,14 +56,7 @@ func quantizedArchive(t *testing.T, m *model.Model) []byte {
 // claim naming another job's output is refused.
 func TestModelFromComputeJob(t *testing.T) {
 	f := getTiny(t)
-	h := &harness{t: t, kv: store.NewMemory(), app: chain.NewApp("t", registry.Domain{}, compute.Domain{}, data.Domain{})}
-	g := chain.Genesis{Params: chain.DefaultParams()}
-	for i := byte(1); i <= 4; i++ {
-		g.Accounts = append(g.Accounts, chain.GenesisAccount{Address: addr(i), Balance: 100_000_000})
-	}
-	if err := h.app.InitGenesis(chain.NewContext(h.kv, chain.Block{Height: 1}, chain.DefaultParams()), g); err != nil {
-		t.Fatal(err)
-	}
+	h := newHarness(t, 4, 100_000_000, compute.Domain{}, data.Domain{})
 	h.mustRun(3, &registry.MsgRegisterCircuit{Spec: f.accSpec, VerifyingKey: f.accVK, Gnark: f.infGnark})
 	tsh, err := f.arch.TestSetHash(f.ds)
 	if err != nil {
@@ -84,8 +76,8 @@ func TestModelFromComputeJob(t *testing.T) {
 	// Anyone holding the output may bring it; the model is the tenant's.
 	h.mustRun(2, commit(f.comm, job, good))
 	h.mustFail("the same job's model twice", 1, commit(f.comm, job, good), chain.ErrConflict, "already committed")
-	mdl, err := registry.GetModel(h.kv, 1)
-	if byJob, ok := registry.ModelOfJob(h.kv, job); err != nil || !ok || byJob.ID != 1 || mdl.Owner != addr(1) || mdl.ComputeJob != job || mdl.Output != chain.BlobCID(good) {
+	mdl, err := registry.GetModel(h.KV, 1)
+	if byJob, ok := registry.ModelOfJob(h.KV, job); err != nil || !ok || byJob.ID != 1 || mdl.Owner != addr(1) || mdl.ComputeJob != job || mdl.Output != chain.BlobCID(good) {
 		t.Fatalf("model %+v %v", mdl, err)
 	}
 
@@ -94,15 +86,15 @@ func TestModelFromComputeJob(t *testing.T) {
 		return &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: f.accProof, ComputeJob: job, Output: out,
 			Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: uint32(f.ds.Len()), K: uint32(f.k)}}
 	}
-	otherJob, _ := compute.GetJob(h.kv, other)
+	otherJob, _ := compute.GetJob(h.KV, other)
 	h.mustFail("claim about another job's output", 1, claim(other, otherJob.Result.Output), chain.ErrInvalidRequest, "came out of compute job")
 	h.mustRun(1, claim(job, mdl.Output))
-	cl := registry.Claims(h.kv, 1)
+	cl := registry.Claims(h.KV, 1)
 	if len(cl) != 1 || cl[0].ComputeJob != job || cl[0].Output != mdl.Output {
 		t.Fatalf("claims %+v", cl)
 	}
 	// The lineage of the claim reaches the job through its output blob.
-	edges, _, _ := data.Trace(h.kv, registry.ClaimRef(1, 1))
+	edges, _, _ := data.Trace(h.KV, registry.ClaimRef(1, 1))
 	reached := map[string]bool{}
 	for _, e := range edges {
 		reached[e.From] = true
