@@ -174,20 +174,29 @@ func (c *Accuracy) Define(api frontend.API) error {
 	if err != nil {
 		return err
 	}
-	correct := make([]frontend.Variable, c.Rows)
-	for r := range correct {
-		correct[r] = api.IsZero(api.Sub(cls[r], items[r*(nIn+1)+nIn]))
+	labels := make([]frontend.Variable, c.Rows)
+	for r := range labels {
+		labels[r] = items[r*(nIn+1)+nIn]
 	}
-	// At least K correct: K and count-K both fit in the bits of N, so neither
-	// can wrap around the field.
-	nb := bits.Len(uint(c.Rows))
-	if err := rangeCheck(api, lk, c.K, nb); err != nil {
-		return err
-	}
-	if err := rangeCheck(api, lk, api.Sub(sum(api, correct), c.K), nb); err != nil {
+	if err := atLeastK(api, lk, cls, labels, c.K, c.Rows); err != nil {
 		return err
 	}
 	return lk.Build(api)
+}
+
+// atLeastK asserts that at least k of the rows have cls[r] == labels[r].
+// K and count-K both fit in the bits of rows, so neither can wrap around the
+// field.
+func atLeastK(api frontend.API, lk *Lookups, cls, labels []frontend.Variable, k frontend.Variable, rows int) error {
+	correct := make([]frontend.Variable, rows)
+	for r := range correct {
+		correct[r] = api.IsZero(api.Sub(cls[r], labels[r]))
+	}
+	nb := bits.Len(uint(rows))
+	if err := rangeCheck(api, lk, k, nb); err != nil {
+		return err
+	}
+	return rangeCheck(api, lk, api.Sub(sum(api, correct), k), nb)
 }
 
 // toVars converts packed integers to witness values.

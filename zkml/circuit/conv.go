@@ -47,40 +47,136 @@ func NewConvInference(arch model.ConvArch) (*ConvInference, error) {
 func (c *ConvInference) Define(api frontend.API) error {
 	a := c.Arch
 	lk := NewLookups()
-	items, err := unpack(api, lk, c.Model, a.ItemWidths())
-	if err != nil {
-		return fmt.Errorf("cnn model: %w", err)
-	}
-	h, err := sponge(api, model.DomainConvModel, a.Header(), c.Model)
+	cm, err := unpackConvModel(api, lk, a, c.Model, c.Commitment)
 	if err != nil {
 		return err
 	}
-	api.AssertIsEqual(h, c.Commitment)
-	nk := a.Channels * a.Kernel * a.Kernel
-	kernel, biasItems := items[:nk], items[nk:nk+a.Channels]
-	bias := make([]frontend.Variable, a.Channels)
-	for ch := range bias {
-		bias[ch] = api.Sub(biasItems[ch], pow2(a.BiasBits-1))
-	}
-	head := layersFromItems(api, a.Head, items[nk+a.Channels:])
-
 	x, err := unpack(api, lk, c.Input, pixelWidths(a))
 	if err != nil {
 		return fmt.Errorf("input: %w", err)
 	}
-	maps, err := conv2D(api, lk, a, x, kernel, bias)
+	pooled, err := convFeatures(api, lk, a, x, cm)
 	if err != nil {
 		return err
 	}
-	pooled, err := maxPool(api, lk, a, maps)
-	if err != nil {
-		return err
-	}
-	cls, err := predictRows(api, lk, a.Head, [][]frontend.Variable{pooled}, head)
+	cls, err := predictRows(api, lk, a.Head, [][]frontend.Variable{pooled}, cm.head)
 	if err != nil {
 		return err
 	}
 	api.AssertIsEqual(cls[0], c.Class)
+	return lk.Build(api)
+}
+
+// convModelVars is a CNN's model unpacked from its committed elements.
+type convModelVars struct {
+	kernel, bias []frontend.Variable
+	head         []layerVars
+}
+
+// unpackConvModel unpacks the packed model with range checks (which make
+// the commitment bind each item) and asserts its sponge equals commitment.
+func unpackConvModel(api frontend.API, lk *Lookups, a model.ConvArch, packed []frontend.Variable, commitment frontend.Variable) (convModelVars, error) {
+	items, err := unpack(api, lk, packed, a.ItemWidths())
+	if err != nil {
+		return convModelVars{}, fmt.Errorf("cnn model: %w", err)
+	}
+	h, err := sponge(api, model.DomainConvModel, a.Header(), packed)
+	if err != nil {
+		return convModelVars{}, err
+	}
+	api.AssertIsEqual(h, commitment)
+	nk := a.Channels * a.Kernel * a.Kernel
+	biasItems := items[nk : nk+a.Channels]
+	bias := make([]frontend.Variable, a.Channels)
+	for ch := range bias {
+		bias[ch] = api.Sub(biasItems[ch], pow2(a.BiasBits-1))
+	}
+	return convModelVars{kernel: items[:nk], bias: bias, head: layersFromItems(api, a.Head, items[nk+a.Channels:])}, nil
+}
+
+// convFeatures is the convolution, its activation and the pool of one
+// image: the head's input.
+func convFeatures(api frontend.API, lk *Lookups, a model.ConvArch, x []frontend.Variable, cm convModelVars) ([]frontend.Variable, error) {
+	maps, err := conv2D(api, lk, a, x, cm.kernel, cm.bias)
+	if err != nil {
+		return nil, err
+	}
+	return maxPool(api, lk, a, maps)
+}
+
+// ConvAccuracy proves: the CNN with commitment Commitment predicts the
+// label of at least K of the N rows of the test set whose hash is
+// TestSetHash. Public inputs, in order: Commitment, TestSetHash, N, K (as
+// Accuracy). The test set is a private witness hashed in the circuit
+// exactly as for an MLP of the same input shape (model.ConvArch.InputArch),
+// so one registered test set serves MLPs and CNNs alike. The dense head's
+// hidden layers are checked for all rows at once (predictRows).
+type ConvAccuracy struct {
+	Commitment  frontend.Variable `gnark:",public"`
+	TestSetHash frontend.Variable `gnark:",public"`
+	N           frontend.Variable `gnark:",public"`
+	K           frontend.Variable `gnark:",public"`
+
+	Model   []frontend.Variable // packed model (private)
+	TestSet []frontend.Variable // packed test set (private; bound by TestSetHash)
+
+	Arch model.ConvArch `gnark:"-"`
+	Rows int            `gnark:"-"`
+}
+
+// NewConvAccuracy returns a circuit shaped for arch and n test rows.
+func NewConvAccuracy(arch model.ConvArch, n int) (*ConvAccuracy, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("cnn accuracy: need at least one test row, got %d", n)
+	}
+	return &ConvAccuracy{
+		Model:   make([]frontend.Variable, arch.NumModelElems()),
+		TestSet: make([]frontend.Variable, len(model.Layout(arch.InputArch().TestSetWidths(n)))),
+		Arch:    arch.Clone(),
+		Rows:    n,
+	}, nil
+}
+
+// Define implements frontend.Circuit.
+func (c *ConvAccuracy) Define(api frontend.API) error {
+	a, ta := c.Arch, c.Arch.InputArch()
+	lk := NewLookups()
+	cm, err := unpackConvModel(api, lk, a, c.Model, c.Commitment)
+	if err != nil {
+		return err
+	}
+	items, err := unpack(api, lk, c.TestSet, ta.TestSetWidths(c.Rows))
+	if err != nil {
+		return fmt.Errorf("test set: %w", err)
+	}
+	h, err := sponge(api, model.DomainTestSet, ta.TestSetHeader(c.Rows), c.TestSet)
+	if err != nil {
+		return err
+	}
+	api.AssertIsEqual(h, c.TestSetHash)
+	api.AssertIsEqual(c.N, c.Rows)
+
+	nIn := a.NumInputs()
+	feats := make([][]frontend.Variable, c.Rows)
+	for r := range feats {
+		if feats[r], err = convFeatures(api, lk, a, items[r*(nIn+1):r*(nIn+1)+nIn], cm); err != nil {
+			return fmt.Errorf("row %d: %w", r, err)
+		}
+	}
+	cls, err := predictRows(api, lk, a.Head, feats, cm.head)
+	if err != nil {
+		return err
+	}
+	labels := make([]frontend.Variable, c.Rows)
+	for r := range labels {
+		labels[r] = items[r*(nIn+1)+nIn]
+	}
+	if err := atLeastK(api, lk, cls, labels, c.K, c.Rows); err != nil {
+		return err
+	}
 	return lk.Build(api)
 }
 
@@ -204,4 +300,51 @@ func ConvInferenceAssignment(m *model.ConvModel, x []int) (*ConvInference, int, 
 		Model:      toVars(packed),
 		Arch:       m.Arch.Clone(),
 	}, cls, nil
+}
+
+// ConvAccuracyAssignment builds the full witness for proving that m
+// classifies at least k rows of ds correctly; k < 0 claims the true count,
+// which is returned.
+func ConvAccuracyAssignment(m *model.ConvModel, ds *model.Dataset, k int) (*ConvAccuracy, int, error) {
+	correct, err := m.Accuracy(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	if k < 0 {
+		k = correct
+	}
+	if k > correct {
+		return nil, 0, fmt.Errorf("cnn accuracy: claim of %d correct exceeds the true %d of %d", k, correct, ds.Len())
+	}
+	packed, err := m.Packed()
+	if err != nil {
+		return nil, 0, err
+	}
+	ta := m.Arch.InputArch()
+	vals, widths, err := ta.TestSetItems(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	ts, err := model.Pack(vals, widths)
+	if err != nil {
+		return nil, 0, err
+	}
+	com, err := m.ComputeCommitment()
+	if err != nil {
+		return nil, 0, err
+	}
+	tsh, err := ta.TestSetHash(ds)
+	if err != nil {
+		return nil, 0, err
+	}
+	return &ConvAccuracy{
+		Commitment:  com.BigInt(),
+		TestSetHash: tsh.BigInt(),
+		N:           ds.Len(),
+		K:           k,
+		Model:       toVars(packed),
+		TestSet:     toVars(ts),
+		Arch:        m.Arch.Clone(),
+		Rows:        ds.Len(),
+	}, k, nil
 }

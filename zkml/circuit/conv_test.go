@@ -142,3 +142,68 @@ func TestMaxPoolRejectsWrongMaximum(t *testing.T) {
 		}
 	}
 }
+
+// The CNN accuracy circuit accepts the true count and any smaller claim,
+// and refuses an over-claim, a wrapped-around negative claim, another
+// test-set hash (the same hash an MLP of the input shape uses) and
+// another N.
+func TestConvAccuracyCircuit(t *testing.T) {
+	a := tinyConv()
+	m := randomConv(t, a, 4)
+	rng := rand.New(rand.NewPCG(8, 8))
+	ds := &model.Dataset{}
+	for range 4 {
+		x := make([]int, a.NumInputs())
+		for i := range x {
+			x[i] = rng.IntN(16)
+		}
+		p, err := m.Predict(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds.X, ds.Y = append(ds.X, x), append(ds.Y, p)
+	}
+	ds.Y[2] = (ds.Y[2] + 1) % 3 // one wrong label
+	as, k, err := ConvAccuracyAssignment(m, ds, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k != 3 {
+		t.Fatalf("true count %d, want 3", k)
+	}
+	if want, _ := a.InputArch().TestSetHash(ds); as.TestSetHash.(*big.Int).Cmp(want.BigInt()) != 0 {
+		t.Fatal("cnn test-set hash differs from the MLP one of the same shape")
+	}
+	c, err := NewConvAccuracy(a, ds.Len())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := test.IsSolved(c, as, field); err != nil {
+		t.Fatalf("true count refused: %v", err)
+	}
+	as.K = 1
+	if err := test.IsSolved(c, as, field); err != nil {
+		t.Fatalf("smaller claim refused: %v", err)
+	}
+	for _, bad := range []struct {
+		what string
+		set  func(*ConvAccuracy)
+	}{
+		{"over-claim", func(x *ConvAccuracy) { x.K = 4 }},
+		{"negative claim", func(x *ConvAccuracy) { x.K = new(big.Int).Sub(field, big.NewInt(1)) }},
+		{"another test-set hash", func(x *ConvAccuracy) { x.TestSetHash = big.NewInt(12345) }},
+		{"another N", func(x *ConvAccuracy) { x.N = 5 }},
+		{"another commitment", func(x *ConvAccuracy) {
+			x.Commitment = new(big.Int).Add(x.Commitment.(*big.Int), big.NewInt(1))
+		}},
+	} {
+		x, _, _ := ConvAccuracyAssignment(m, ds, 3)
+		bad.set(x)
+		if test.IsSolved(c, x, field) == nil {
+			t.Fatalf("%s accepted", bad.what)
+		}
+	}
+	if _, _, err := ConvAccuracyAssignment(m, ds, 4); err == nil {
+		t.Fatal("assignment of an over-claim built")
+	}
+}

@@ -45,6 +45,16 @@ func (a ConvArch) PoolWidth() int  { return a.ConvWidth() / a.Pool }
 // NumInputs is the number of input pixels.
 func (a ConvArch) NumInputs() int { return a.Height * a.Width }
 
+// NumClasses is the number of classes the head outputs.
+func (a ConvArch) NumClasses() int { return a.Head.NumClasses() }
+
+// InputArch is the input-and-label shape of the CNN as an MLP arch
+// (pixels in, classes out): how its inputs are packed and how its test
+// sets are hashed, the same as for an MLP of that shape.
+func (a ConvArch) InputArch() Arch {
+	return Arch{Sizes: []int{a.NumInputs(), a.NumClasses()}, InBits: a.InBits}
+}
+
 // ZBits bounds the convolution's pre-activations: |z| < 2^ZBits.
 func (a ConvArch) ZBits() int {
 	bound := uint64(int64(a.Kernel*a.Kernel)*(int64(1)<<a.InBits-1)*WeightOffset) + 1<<(a.BiasBits-1)

@@ -60,6 +60,8 @@ const (
 	KindAccuracy  Kind = "accuracy"
 	// KindConvInference is inference of a CNN (Spec.Conv; Spec.Arch unused).
 	KindConvInference Kind = "cnn-inference"
+	// KindConvAccuracy is accuracy of a CNN over Rows test rows (Spec.Conv).
+	KindConvAccuracy Kind = "cnn-accuracy"
 )
 
 // Spec identifies a circuit: the statement, the model arch and, for accuracy,
@@ -72,7 +74,7 @@ type Spec struct {
 	Arch    model.Arch     `json:"arch"`
 	Rows    int            `json:"rows,omitempty"`
 	TestSet *model.Dataset `json:"test_set,omitempty"`
-	// Conv is the CNN arch of a KindConvInference spec.
+	// Conv is the CNN arch of a KindConvInference or KindConvAccuracy spec.
 	Conv *model.ConvArch `json:"conv,omitempty"`
 }
 
@@ -97,8 +99,13 @@ func (s Spec) Circuit() (frontend.Circuit, error) {
 			return nil, errors.New("spec: cnn inference needs a conv arch and takes no rows")
 		}
 		return circuit.NewConvInference(*s.Conv)
+	case KindConvAccuracy:
+		if s.Conv == nil || s.Rows < 1 || s.TestSet != nil {
+			return nil, errors.New("spec: cnn accuracy needs a conv arch and rows, and embeds no test set")
+		}
+		return circuit.NewConvAccuracy(*s.Conv, s.Rows)
 	default:
-		return nil, fmt.Errorf("spec: unknown kind %q (want %q, %q or %q)", s.Kind, KindInference, KindAccuracy, KindConvInference)
+		return nil, fmt.Errorf("spec: unknown kind %q (want %q, %q, %q or %q)", s.Kind, KindInference, KindAccuracy, KindConvInference, KindConvAccuracy)
 	}
 }
 
