@@ -183,33 +183,58 @@ func judgeChoice(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, 
 // rare labels earns nothing); an item's result is the mask of the labels
 // judged yes, with the least confident label's confidence.
 func judgeMulti(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *verdict) error {
+	a, g, st := multiInput(j, len(workers), rev, gold)
+	tr, scores, err := classScores(&a, g, workers)
+	if err != nil {
+		return err
+	}
+	multiScores(tr, scores, &st, v)
+	items, err := classLabels(&a, g, v.scores, truth.Ratio(uint64(j.QualityPPM), ppm), tr)
+	if err != nil || items == nil {
+		return err
+	}
+	multiItems(items, len(j.Labels), v)
+	return nil
+}
+
+// multiStats is what the multi-label scoring counts per worker beside the
+// inference: its no and yes answers, its gold answers and those exactly
+// right, and whether every answer was the same mask.
+type multiStats struct {
+	counts                 [][]uint32
+	first, answered        []uint32
+	constant               []bool
+	goldAnswers, goldRight []uint32
+}
+
+// multiInput is rev as one binary single-choice job over (item, label)
+// pairs, its gold, and the per-worker counts.
+func multiInput(j *Job, workers int, rev []revealedAnswer, gold *goldSet) (truth.Answers, []int, multiStats) {
 	k := len(j.Labels)
 	n := int(j.ItemCount) * k // fits: MaxItems x MaxLabels
-	a := truth.Answers{Items: n, Workers: len(workers), Classes: 2}
-	counts := make([][]uint32, len(workers))
-	for i := range counts {
-		counts[i] = make([]uint32, 2)
+	a := truth.Answers{Items: n, Workers: workers, Classes: 2, List: make([]truth.Answer, 0, len(rev)*k)}
+	st := multiStats{counts: make([][]uint32, workers), first: make([]uint32, workers), answered: make([]uint32, workers),
+		constant: make([]bool, workers), goldAnswers: make([]uint32, workers), goldRight: make([]uint32, workers)}
+	for i := range st.counts {
+		st.counts[i] = make([]uint32, 2)
 	}
-	first := make([]uint32, len(workers))
-	constant := make([]bool, len(workers))
-	answered := make([]uint32, len(workers))
 	for _, r := range rev {
 		w, t := r.worker, &r.task
 		for l := range k {
 			c := int(t.Label >> l & 1)
 			a.List = append(a.List, truth.Answer{Item: int(t.Item)*k + l, Worker: w, Class: c})
-			counts[w][c]++
+			st.counts[w][c]++
 		}
-		if answered[w] == 0 {
-			first[w], constant[w] = t.Label, true
-		} else if t.Label != first[w] {
-			constant[w] = false
+		if st.answered[w] == 0 {
+			st.first[w], st.constant[w] = t.Label, true
+		} else if t.Label != st.first[w] {
+			st.constant[w] = false
 		}
-		answered[w]++
+		st.answered[w]++
 		if gold != nil && gold.has[t.Item] {
-			v.goldAnswers[w]++
+			st.goldAnswers[w]++
 			if int(t.Label) == gold.labels[t.Item] {
-				v.goldCorrect[w]++
+				st.goldRight[w]++
 			}
 		}
 	}
@@ -223,26 +248,29 @@ func judgeMulti(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v
 			}
 		}
 	}
-	tr, scores, err := classScores(&a, g, workers)
-	if err != nil {
-		return err
-	}
+	return a, g, st
+}
+
+// multiScores corrects each worker's binary score for chance and names
+// the reasons.
+func multiScores(tr *truth.Result, scores []truth.Prob, st *multiStats, v *verdict) {
 	yes := yesShare(tr)
-	for i := range workers {
+	for i := range scores {
 		wr := &tr.Workers[i]
-		v.scores[i] = kappa(scores[i], counts[i], yes)
+		v.scores[i] = kappa(scores[i], st.counts[i], yes)
 		v.accuracy[i] = wr.Accuracy
+		v.goldAnswers[i], v.goldCorrect[i] = st.goldAnswers[i], st.goldRight[i]
 		switch {
-		case constant[i] && answered[i] >= 3:
+		case st.constant[i] && st.answered[i] >= 3:
 			v.reasons[i] = ReasonOneLabel
-		case answered[i] >= 3 && wr.Informativeness < randomInformativeness:
+		case st.answered[i] >= 3 && wr.Informativeness < randomInformativeness:
 			v.reasons[i] = ReasonRandom
 		}
 	}
-	items, err := classLabels(&a, g, v.scores, truth.Ratio(uint64(j.QualityPPM), ppm), tr)
-	if err != nil || items == nil {
-		return err
-	}
+}
+
+// multiItems records the binary verdicts of items as masks over k labels.
+func multiItems(items *truth.Result, k int, v *verdict) {
 	v.method = "multi/" + items.Method
 	for i, it := range items.Items {
 		if it.Label == truth.NoLabel {
@@ -256,7 +284,6 @@ func judgeMulti(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v
 		r.Label |= int32(it.Label) << l
 		r.ConfidencePPM = min(r.ConfidencePPM, uint32(it.Confidence.PPM()))
 	}
-	return nil
 }
 
 // infer runs truth.Best with the gold clamped. When no item has two answers

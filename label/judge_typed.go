@@ -24,7 +24,27 @@ func revealScale(w *Worker, q truth.Prob) truth.Prob {
 // error against the gold and the inferred values (truth.RatingWorker);
 // the values come from a second pass over the accepted answers.
 func judgeRating(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *verdict) error {
-	rs := truth.Ratings{Items: int(j.ItemCount), Workers: len(workers), Min: j.RatingMin, Max: j.RatingMax}
+	rs, opt := ratingInput(j, len(workers), rev, gold)
+	res, err := truth.RatingEM(&rs, opt)
+	if err != nil {
+		return err
+	}
+	accepted := ratingScores(j, workers, rev, gold, &rs, res, v)
+	if len(accepted.List) == 0 {
+		return nil
+	}
+	if len(accepted.List) < len(rs.List) {
+		if res, err = truth.RatingEM(&accepted, opt); err != nil {
+			return err
+		}
+	}
+	ratingItems(res, v)
+	return nil
+}
+
+// ratingInput is rev as the rating inference's input, with the gold.
+func ratingInput(j *Job, workers int, rev []revealedAnswer, gold *goldSet) (truth.Ratings, truth.RatingOptions) {
+	rs := truth.Ratings{Items: int(j.ItemCount), Workers: workers, Min: j.RatingMin, Max: j.RatingMax, List: make([]truth.Rating, 0, len(rev))}
 	for _, r := range rev {
 		rs.List = append(rs.List, truth.Rating{Item: int(r.task.Item), Worker: r.worker, Value: r.task.Value})
 	}
@@ -32,13 +52,13 @@ func judgeRating(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, 
 	if gold != nil {
 		opt.Gold, opt.HasGold = gold.values, gold.has
 	}
-	res, err := truth.RatingEM(&rs, opt)
-	if err != nil {
-		return err
-	}
+	return rs, opt
+}
+
+// ratingScores scores every worker from the first pass res over rs, and
+// returns the answers accepted for the second pass.
+func ratingScores(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, rs *truth.Ratings, res *truth.RatingResult, v *verdict) truth.Ratings {
 	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
-	accepted := rs
-	accepted.List = nil
 	copied := copiers(rev, int(j.ItemCount), len(workers), func(a, b *Task) bool { return a.Value == b.Value })
 	for i := range workers {
 		wr := &res.Workers[i]
@@ -58,26 +78,29 @@ func judgeRating(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, 
 			v.goldCorrect[r.worker]++
 		}
 	}
+	return acceptedRatings(rs, v.scores, bar)
+}
+
+// acceptedRatings is rs without the answers of workers scored below bar.
+func acceptedRatings(rs *truth.Ratings, scores []truth.Prob, bar truth.Prob) truth.Ratings {
+	accepted := *rs
+	accepted.List = nil
 	for _, x := range rs.List {
-		if v.scores[x.Worker] >= bar {
+		if scores[x.Worker] >= bar {
 			accepted.List = append(accepted.List, x)
 		}
 	}
-	if len(accepted.List) == 0 {
-		return nil
-	}
-	if len(accepted.List) < len(rs.List) {
-		if res, err = truth.RatingEM(&accepted, opt); err != nil {
-			return err
-		}
-	}
+	return accepted
+}
+
+// ratingItems records the values of res as the items' verdicts.
+func ratingItems(res *truth.RatingResult, v *verdict) {
 	v.method = "rating/" + res.Method
 	for i, it := range res.Items {
 		if res.HasValue(i) {
 			v.items[i] = ItemResult{Item: uint32(i), Label: 0, Value: it.Value, ConfidencePPM: ppm, Votes: uint32(it.Votes), Gold: it.Gold}
 		}
 	}
-	return nil
 }
 
 func abs(x int64) int64 {
@@ -103,13 +126,36 @@ func fromTruthBoxes(bs []truth.Box) []Box {
 	return out
 }
 
+// boxEMRounds is the rounds of truth.BoxEM at close.
+const boxEMRounds = 3
+
 // judgeBox: boxes. Answers are matched across workers by IoU and fused
 // weighted by each worker's quality (truth.BoxEM, gold clamped); a
 // worker's quality is its boxes' IoU and recall against the gold boxes and
 // the boxes the others drew (truth.BoxQuality); the final boxes are fused
 // from the accepted answers only, weighted by quality.
 func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *verdict) error {
-	a := truth.BoxAnswers{Items: int(j.ItemCount), Workers: len(workers), Classes: len(j.Labels)}
+	a, opt := boxInput(j, len(workers), rev, gold)
+	res, err := truth.BoxEM(&a, boxEMRounds, opt)
+	if err != nil {
+		return err
+	}
+	weights := boxScores(j, workers, rev, gold, &opt, res, v)
+	accepted := acceptedBoxes(&a, v.scores, truth.Ratio(uint64(j.QualityPPM), ppm))
+	if len(accepted.List) == 0 {
+		return nil
+	}
+	if res, err = truth.FuseBoxes(&accepted, weights, opt); err != nil {
+		return err
+	}
+	v.method = "box/" + res.Method
+	boxItems(res.Items, 0, v)
+	return nil
+}
+
+// boxInput is rev as the box fusion's input, with the gold.
+func boxInput(j *Job, workers int, rev []revealedAnswer, gold *goldSet) (truth.BoxAnswers, truth.BoxOptions) {
+	a := truth.BoxAnswers{Items: int(j.ItemCount), Workers: workers, Classes: len(j.Labels), List: make([]truth.BoxAnswer, 0, len(rev))}
 	for _, r := range rev {
 		a.List = append(a.List, truth.BoxAnswer{Item: int(r.task.Item), Worker: r.worker, Boxes: toTruthBoxes(r.task.Boxes)})
 	}
@@ -121,11 +167,12 @@ func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *
 			opt.Gold[i] = toTruthBoxes(bs)
 		}
 	}
-	res, err := truth.BoxEM(&a, 3, opt)
-	if err != nil {
-		return err
-	}
-	bar := truth.Ratio(uint64(j.QualityPPM), ppm)
+	return a, opt
+}
+
+// boxScores scores every worker from the fusion res and returns the
+// weights of the final fusion.
+func boxScores(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, opt *truth.BoxOptions, res *truth.BoxResult, v *verdict) []truth.Prob {
 	weights := make([]truth.Prob, len(workers))
 	copied := copiers(rev, int(j.ItemCount), len(workers), func(a, b *Task) bool {
 		return len(a.Boxes) > 0 && slices.Equal(a.Boxes, b.Boxes)
@@ -151,21 +198,23 @@ func judgeBox(j *Job, workers []Worker, rev []revealedAnswer, gold *goldSet, v *
 			v.goldCorrect[r.worker]++
 		}
 	}
-	accepted := a
-	accepted.List = slices.DeleteFunc(slices.Clone(a.List), func(x truth.BoxAnswer) bool { return v.scores[x.Worker] < bar })
-	if len(accepted.List) == 0 {
-		return nil
-	}
-	if res, err = truth.FuseBoxes(&accepted, weights, opt); err != nil {
-		return err
-	}
-	v.method = "box/" + res.Method
-	for i, it := range res.Items {
-		if it.Votes > 0 || it.Gold {
+	return weights
+}
+
+// acceptedBoxes is a without the answers of workers scored below bar.
+func acceptedBoxes(a *truth.BoxAnswers, scores []truth.Prob, bar truth.Prob) truth.BoxAnswers {
+	accepted := *a
+	accepted.List = slices.DeleteFunc(slices.Clone(a.List), func(x truth.BoxAnswer) bool { return scores[x.Worker] < bar })
+	return accepted
+}
+
+// boxItems records fused items from, from+1, ... as their verdicts.
+func boxItems(items []truth.BoxItem, from int, v *verdict) {
+	for n, it := range items {
+		if i := from + n; it.Votes > 0 || it.Gold {
 			v.items[i] = ItemResult{Item: uint32(i), Label: 0, Boxes: fromTruthBoxes(it.Boxes), ConfidencePPM: ppm, Votes: uint32(it.Votes), Gold: it.Gold}
 		}
 	}
-	return nil
 }
 
 // ReasonCopy is the slash reason of a worker whose answers repeat another

@@ -331,77 +331,193 @@ func (a *BoxAnswers) check(opt *BoxOptions) error {
 	return nil
 }
 
-// fuse is FuseBoxes after the checks. A worker's answer to a non-gold item
-// is scored against the boxes fused without it (leave one out), so a
-// spammer cannot vouch for itself.
+// fuse is FuseBoxes after the checks: one pass over all the items.
 func (a *BoxAnswers) fuse(method string, w []Prob, opt *BoxOptions) *BoxResult {
+	p := &BoxPass{Weights: w}
+	p.init(a.Workers)
 	start, idx := a.byItem()
-	res := &BoxResult{Method: method, Items: make([]BoxItem, a.Items), Workers: make([]BoxWorker, a.Workers)}
-	qsum := make([]uint64, a.Workers)
-	gsum := make([]uint64, a.Workers)
-	iouSum := make([]uint64, a.Workers)
-	matched := make([]uint64, a.Workers)
-	refs := make([]uint64, a.Workers)
-	first := make([][]Box, a.Workers)
-	for i := range res.Items {
-		ids := idx[start[i]:start[i+1]]
-		it := &res.Items[i]
-		it.Votes, it.Gold = len(ids), opt.gold(i)
-		if it.Gold {
-			it.Boxes = slices.Clone(opt.Gold[i])
-		} else {
-			it.Boxes = fuseItem(a.List, ids, w, -1, a.Classes)
-		}
-		for _, n := range ids {
-			x := a.List[n]
-			wr := &res.Workers[x.Worker]
-			ref := it.Boxes
-			if !it.Gold {
-				if len(ids) < 2 {
-					continue // nothing to check it against
-				}
-				ref = fuseItem(a.List, ids, w, x.Worker, a.Classes)
-			}
-			if wr.Answers == 0 {
-				first[x.Worker] = x.Boxes
-				wr.Constant, wr.Single = true, true
-			} else if !slices.Equal(first[x.Worker], x.Boxes) {
-				wr.Constant = false
-			}
-			if len(x.Boxes) > 1 {
-				wr.Single = false
-			}
-			wr.Answers++
-			q := BoxQuality(x.Boxes, ref)
-			qsum[x.Worker] += uint64(q)
-			if it.Gold {
-				wr.GoldAnswers++
-				gsum[x.Worker] += uint64(q)
-			}
-			for _, p := range MatchBoxes(x.Boxes, ref, MatchIoU, true) {
-				iouSum[x.Worker] += uint64(p.IoU)
-				matched[x.Worker]++
-			}
-			refs[x.Worker] += uint64(len(ref))
+	items := make([]BoxItem, a.Items)
+	for i := range items {
+		items[i] = p.item(a, start, idx, i, opt)
+	}
+	p.Next = a.Items
+	res := p.result(method)
+	res.Items = items
+	return res
+}
+
+// BoxPass is a fuse pass over a job's items stopped between items, so
+// that a long fusion can be spread over many calls (the chain fuses a
+// bounded amount per block): the weights of the pass, the next item and
+// each worker's sums so far. A pass split over calls gives exactly the
+// bits of one fuse.
+type BoxPass struct {
+	Weights     []Prob   `cbor:"1,keyasint"`
+	Next        int      `cbor:"2,keyasint"`
+	QSum        []uint64 `cbor:"3,keyasint"`
+	GSum        []uint64 `cbor:"4,keyasint"`
+	IoUSum      []uint64 `cbor:"5,keyasint"`
+	Matched     []uint64 `cbor:"6,keyasint"`
+	Refs        []uint64 `cbor:"7,keyasint"`
+	Answers     []uint64 `cbor:"8,keyasint"`
+	GoldAnswers []uint64 `cbor:"9,keyasint"`
+	First       [][]Box  `cbor:"10,keyasint"`
+	NotConstant []bool   `cbor:"11,keyasint"`
+	NotSingle   []bool   `cbor:"12,keyasint"`
+}
+
+// NewBoxPass starts a fuse pass with the given worker weights: nil for
+// equal weights (FuseBoxes with nil, BoxEM's first round), else clamped
+// as FuseBoxes clamps them (BoxEM's later rounds pass the qualities).
+func NewBoxPass(workers int, weights []Prob) (*BoxPass, error) {
+	if weights != nil && len(weights) != workers {
+		return nil, fmt.Errorf("truth: %d weights for %d workers", len(weights), workers)
+	}
+	p := &BoxPass{Weights: make([]Prob, workers)}
+	for n := range p.Weights {
+		p.Weights[n] = One
+		if weights != nil {
+			p.Weights[n] = max(min(weights[n], One), boxWeightFloor)
 		}
 	}
+	p.init(workers)
+	return p, nil
+}
+
+func (p *BoxPass) init(workers int) {
+	p.QSum, p.GSum, p.IoUSum = make([]uint64, workers), make([]uint64, workers), make([]uint64, workers)
+	p.Matched, p.Refs, p.Answers, p.GoldAnswers = make([]uint64, workers), make([]uint64, workers), make([]uint64, workers), make([]uint64, workers)
+	p.First, p.NotConstant, p.NotSingle = make([][]Box, workers), make([]bool, workers), make([]bool, workers)
+}
+
+func (p *BoxPass) fits(a *BoxAnswers) error {
+	n := a.Workers
+	if len(p.Weights) != n || len(p.QSum) != n || len(p.GSum) != n || len(p.IoUSum) != n || len(p.Matched) != n || len(p.Refs) != n ||
+		len(p.Answers) != n || len(p.GoldAnswers) != n || len(p.First) != n || len(p.NotConstant) != n || len(p.NotSingle) != n {
+		return fmt.Errorf("truth: box pass does not fit %d workers", n)
+	}
+	if p.Next < 0 || p.Next > a.Items {
+		return fmt.Errorf("truth: box pass at item %d of %d", p.Next, a.Items)
+	}
+	return nil
+}
+
+// Done reports that the pass has fused every item.
+func (p *BoxPass) Done(a *BoxAnswers) bool { return p.Next >= a.Items }
+
+// BoxItemWork is the work of fusing one item of votes answers drawing
+// boxes boxes in all: a fusion of the item and one leave-one-out fusion
+// per answer, each matching every box.
+func BoxItemWork(votes, boxes int) int { return (votes + 1) * (boxes + 1) }
+
+// Step fuses items from p.Next on until budget work units (BoxItemWork)
+// are spent, at least one item, and returns their verdicts (items
+// p.Next-len(out) to p.Next-1) and the work done.
+func (p *BoxPass) Step(a *BoxAnswers, opt BoxOptions, budget int) ([]BoxItem, int, error) {
+	if err := a.check(&opt); err != nil {
+		return nil, 0, err
+	}
+	if err := p.fits(a); err != nil {
+		return nil, 0, err
+	}
+	start, idx := a.byItem()
+	var out []BoxItem
+	work := 0
+	for p.Next < a.Items {
+		ids := idx[start[p.Next]:start[p.Next+1]]
+		boxes := 0
+		for _, n := range ids {
+			boxes += len(a.List[n].Boxes)
+		}
+		cost := BoxItemWork(len(ids), boxes)
+		if len(out) > 0 && work+cost > budget {
+			break
+		}
+		work += cost
+		out = append(out, p.item(a, start, idx, p.Next, &opt))
+		p.Next++
+	}
+	return out, work, nil
+}
+
+// Result is what the pass learned about each worker (Items nil: Step
+// returned them); the pass must be done.
+func (p *BoxPass) Result(a *BoxAnswers, method string) (*BoxResult, error) {
+	if err := p.fits(a); err != nil {
+		return nil, err
+	}
+	if !p.Done(a) {
+		return nil, fmt.Errorf("truth: box pass at item %d of %d is not done", p.Next, a.Items)
+	}
+	return p.result(method), nil
+}
+
+// item fuses item i and adds its answers to the workers' sums.
+func (p *BoxPass) item(a *BoxAnswers, start, idx []int, i int, opt *BoxOptions) BoxItem {
+	w := p.Weights
+	ids := idx[start[i]:start[i+1]]
+	it := BoxItem{Votes: len(ids), Gold: opt.gold(i)}
+	if it.Gold {
+		it.Boxes = slices.Clone(opt.Gold[i])
+	} else {
+		it.Boxes = fuseItem(a.List, ids, w, -1, a.Classes)
+	}
+	for _, n := range ids {
+		x := a.List[n]
+		k := x.Worker
+		ref := it.Boxes
+		if !it.Gold {
+			if len(ids) < 2 {
+				continue // nothing to check it against
+			}
+			ref = fuseItem(a.List, ids, w, x.Worker, a.Classes)
+		}
+		if p.Answers[k] == 0 {
+			p.First[k] = slices.Clone(x.Boxes)
+		} else if !slices.Equal(p.First[k], x.Boxes) {
+			p.NotConstant[k] = true
+		}
+		if len(x.Boxes) > 1 {
+			p.NotSingle[k] = true
+		}
+		p.Answers[k]++
+		q := BoxQuality(x.Boxes, ref)
+		p.QSum[k] += uint64(q)
+		if it.Gold {
+			p.GoldAnswers[k]++
+			p.GSum[k] += uint64(q)
+		}
+		for _, m := range MatchBoxes(x.Boxes, ref, MatchIoU, true) {
+			p.IoUSum[k] += uint64(m.IoU)
+			p.Matched[k]++
+		}
+		p.Refs[k] += uint64(len(ref))
+	}
+	return it
+}
+
+// result turns the workers' sums into their figures.
+func (p *BoxPass) result(method string) *BoxResult {
+	res := &BoxResult{Method: method, Workers: make([]BoxWorker, len(p.Weights))}
 	for n := range res.Workers {
 		wr := &res.Workers[n]
-		if wr.Answers == 0 {
+		if p.Answers[n] == 0 {
 			continue
 		}
+		wr.Answers, wr.GoldAnswers = int(p.Answers[n]), int(p.GoldAnswers[n])
+		wr.Constant, wr.Single = !p.NotConstant[n], !p.NotSingle[n]
 		if wr.Answers < 3 {
 			wr.Constant, wr.Single = false, false
 		}
-		wr.Quality = Prob(qsum[n] / uint64(wr.Answers))
+		wr.Quality = Prob(p.QSum[n] / p.Answers[n])
 		if wr.GoldAnswers > 0 {
-			wr.GoldQuality = Prob(gsum[n] / uint64(wr.GoldAnswers))
+			wr.GoldQuality = Prob(p.GSum[n] / p.GoldAnswers[n])
 		}
-		if matched[n] > 0 {
-			wr.MeanIoU = Prob(iouSum[n] / matched[n])
+		if p.Matched[n] > 0 {
+			wr.MeanIoU = Prob(p.IoUSum[n] / p.Matched[n])
 		}
-		if refs[n] > 0 {
-			wr.Recall = Ratio(matched[n], refs[n])
+		if p.Refs[n] > 0 {
+			wr.Recall = Ratio(p.Matched[n], p.Refs[n])
 		} else {
 			wr.Recall = One
 		}

@@ -293,38 +293,110 @@ const (
 // Spammers and constant answerers get a large variance, so they barely
 // move the values.
 func RatingEM(r *Ratings, opt RatingOptions) (*RatingResult, error) {
-	u, err := r.prepare(&opt)
+	if opt.MaxIter == 0 {
+		opt.MaxIter = DefaultMaxIter
+	}
+	cp, err := ResumeRatingEM(r, opt, nil, max(opt.MaxIter, 1))
 	if err != nil {
 		return nil, err
+	}
+	return FinishRatingEM(r, opt, cp)
+}
+
+// RatingCheckpoint is a RatingEM run stopped between rounds, so that a
+// long fit can be spread over many calls (the chain runs a few rounds per
+// block): the item values in units (-1: none) and the worker model of the
+// last round. A run split over calls gives exactly the bits of one
+// RatingEM call.
+type RatingCheckpoint struct {
+	Iterations int      `cbor:"1,keyasint"`
+	Converged  bool     `cbor:"2,keyasint"`
+	Values     []int64  `cbor:"3,keyasint"`
+	Bias       []int64  `cbor:"4,keyasint"`
+	Vars       []uint64 `cbor:"5,keyasint"`
+}
+
+// Done reports that the run has converged or used its rounds.
+func (cp *RatingCheckpoint) Done(opt RatingOptions) bool {
+	if cp == nil {
+		return false
 	}
 	if opt.MaxIter == 0 {
 		opt.MaxIter = DefaultMaxIter
 	}
-	t := r.medians(u, &opt)
-	bias := make([]int64, r.Workers)
-	vars := make([]uint64, r.Workers)
+	return cp.Converged || cp.Iterations >= opt.MaxIter
+}
+
+// ResumeRatingEM runs up to rounds more rounds of RatingEM over r from cp
+// (nil: from the start, the medians) and returns the new checkpoint. r and
+// opt must be the same in every call of one run.
+func ResumeRatingEM(r *Ratings, opt RatingOptions, cp *RatingCheckpoint, rounds int) (*RatingCheckpoint, error) {
+	u, err := r.prepare(&opt)
+	if err != nil {
+		return nil, fmt.Errorf("resume rating em: %w", err)
+	}
+	if opt.MaxIter == 0 {
+		opt.MaxIter = DefaultMaxIter
+	}
+	if cp == nil {
+		cp = &RatingCheckpoint{Values: r.medians(u, &opt), Bias: make([]int64, r.Workers), Vars: make([]uint64, r.Workers)}
+	} else {
+		if err := cp.fits(r); err != nil {
+			return nil, err
+		}
+		cp = &RatingCheckpoint{Iterations: cp.Iterations, Converged: cp.Converged, Values: slices.Clone(cp.Values), Bias: slices.Clone(cp.Bias), Vars: slices.Clone(cp.Vars)}
+	}
 	w := make([]uint64, r.Workers)
-	res := &RatingResult{}
-	for it := 1; it <= opt.MaxIter; it++ {
-		res.Iterations = it
-		r.fitWorkers(u, t, bias, vars)
-		for n := range w {
-			w[n] = max(uint64(1<<50)/vars[n], 1) // vars in [2^13, 2^42]: w in [2^8, 2^37], clamped to 2^32 in weighted
-		}
-		next := r.weighted(u, w, bias, &opt)
-		var moved int64
-		for i := range next {
-			moved = max(moved, abs64(next[i]-t[i]))
-		}
-		t = next
-		if moved <= RatingUnit>>14 {
-			res.Converged = true
+	for range rounds {
+		if cp.Converged || cp.Iterations >= opt.MaxIter {
 			break
 		}
+		cp.Iterations++
+		r.fitWorkers(u, cp.Values, cp.Bias, cp.Vars)
+		for n := range w {
+			w[n] = max(uint64(1<<50)/cp.Vars[n], 1) // vars in [2^13, 2^42]: w in [2^8, 2^37], clamped to 2^32 in weighted
+		}
+		next := r.weighted(u, w, cp.Bias, &opt)
+		var moved int64
+		for i := range next {
+			moved = max(moved, abs64(next[i]-cp.Values[i]))
+		}
+		cp.Values = next
+		if moved <= RatingUnit>>14 {
+			cp.Converged = true
+		}
 	}
-	out := r.finish("em", t, u, &opt, bias, vars)
-	out.Iterations, out.Converged = res.Iterations, res.Converged
+	return cp, nil
+}
+
+// FinishRatingEM returns the result of the run cp stopped (as RatingEM
+// would).
+func FinishRatingEM(r *Ratings, opt RatingOptions, cp *RatingCheckpoint) (*RatingResult, error) {
+	u, err := r.prepare(&opt)
+	if err != nil {
+		return nil, fmt.Errorf("finish rating em: %w", err)
+	}
+	if cp == nil {
+		return nil, fmt.Errorf("truth: finish rating em: no checkpoint")
+	}
+	if err := cp.fits(r); err != nil {
+		return nil, err
+	}
+	out := r.finish("em", slices.Clone(cp.Values), u, &opt, cp.Bias, cp.Vars)
+	out.Iterations, out.Converged = cp.Iterations, cp.Converged
 	return out, nil
+}
+
+func (cp *RatingCheckpoint) fits(r *Ratings) error {
+	if len(cp.Values) != r.Items || len(cp.Bias) != r.Workers || len(cp.Vars) != r.Workers {
+		return fmt.Errorf("truth: rating checkpoint of %d items and %d workers does not fit %d and %d", len(cp.Values), len(cp.Bias), r.Items, r.Workers)
+	}
+	for _, v := range cp.Values {
+		if v < -1 || v > RatingUnit {
+			return fmt.Errorf("truth: rating checkpoint value %d outside [-1, %d]", v, RatingUnit)
+		}
+	}
+	return nil
 }
 
 // fitWorkers sets each worker's bias (mean residual, shrunk toward 0) and
