@@ -166,11 +166,11 @@ func goldField(task string) string {
 // settle judges the answers, pays, slashes, refunds and records the
 // results. gold nil with the job past ForfeitAt is a forfeit: no slashing,
 // and the whole escrow goes to the qualifying workers.
-// A large single-choice job only starts closing here (see closing.go).
+// A large job only starts closing here (see closing.go).
 func settle(ctx *chain.Context, j *Job, gold *goldSet, m *MsgClose) error {
 	forfeit := ctx.Block.Height >= j.ForfeitAt
 	if closesOverBlocks(j) {
-		startClosing(ctx, j, m, forfeit)
+		startClosing(ctx, j, m, gold, forfeit)
 		return nil
 	}
 	workers := Workers(ctx.KV, j)

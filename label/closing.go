@@ -9,9 +9,9 @@ import (
 	"github.com/tenun-chain/tenun/label/truth"
 )
 
-// Closing over blocks. A single-choice job with more than
-// MaxOneBlockAnswers revealed answers does not settle in the close
-// message: the message checks the gold and marks the job closing, and
+// Closing over blocks. A job whose inference sees more than
+// MaxOneBlockAnswers revealed answers (a multi-label answer counts once
+// per label) does not settle in the close message: the message checks the gold and marks the job closing, and
 // EndBlock then works through it, a bounded amount each block, as a
 // resumable state machine whose state is in the store:
 //
@@ -26,7 +26,8 @@ import (
 //
 // Each step gives exactly the bits the one-block close would, so a job's
 // outcome does not depend on how it was closed. One job closes at a time
-// (the oldest first); others wait their turn.
+// (the oldest first); others wait their turn. Typed jobs go through the
+// same phases with their own inference (closing_typed.go).
 const (
 	MaxOneBlockAnswers        = 16_384
 	CloseCollectPerBlock      = 10_000
@@ -66,6 +67,15 @@ type closing struct {
 	Reasons     []string     `cbor:"16,keyasint,omitempty"`
 	Blocks      uint32       `cbor:"17,keyasint"`
 	Started     int64        `cbor:"18,keyasint"`
+	// Typed jobs (closing_typed.go).
+	HasGold    bool                    `cbor:"20,keyasint,omitempty"`
+	GoldValues []int64                 `cbor:"21,keyasint,omitempty"`
+	GoldBoxes  [][]Box                 `cbor:"22,keyasint,omitempty"`
+	Rating1    *truth.RatingCheckpoint `cbor:"23,keyasint,omitempty"`
+	Rating2    *truth.RatingCheckpoint `cbor:"24,keyasint,omitempty"`
+	BoxRound   uint8                   `cbor:"25,keyasint,omitempty"` // box pass 1: the BoxEM rounds done
+	Box        *truth.BoxPass          `cbor:"26,keyasint,omitempty"`
+	ItemChunks uint32                  `cbor:"27,keyasint,omitempty"` // box pass 2: the fused items' chunks
 }
 
 var (
@@ -88,16 +98,14 @@ var (
 )
 
 // closesOverBlocks reports whether the job's close is spread over blocks.
-func closesOverBlocks(j *Job) bool {
-	return j.TaskType() == TaskChoice && j.Revealed > oneBlockAnswers
-}
+func closesOverBlocks(j *Job) bool { return inferenceAnswers(j) > oneBlockAnswers }
 
 // startClosing marks the job closing; EndBlock carries on from the next
 // block.
-func startClosing(ctx *chain.Context, j *Job, m *MsgClose, forfeit bool) {
-	c := closing{Job: j.ID, Phase: phaseCollect, Forfeit: forfeit, Started: ctx.Block.Height}
-	if m != nil {
-		c.GoldItems, c.GoldLabels = m.GoldItems, m.GoldLabels
+func startClosing(ctx *chain.Context, j *Job, m *MsgClose, gold *goldSet, forfeit bool) {
+	c := closing{Job: j.ID, Phase: phaseCollect, Forfeit: forfeit, Started: ctx.Block.Height, HasGold: gold != nil}
+	if m != nil && gold != nil {
+		c.GoldItems, c.GoldLabels, c.GoldValues, c.GoldBoxes = m.GoldItems, m.GoldLabels, m.GoldValues, m.GoldBoxes
 	}
 	chain.Put(ctx.KV, closingKey(j.ID), &c)
 	var q []uint64
@@ -116,7 +124,7 @@ func Closing(kv store.KV, id uint64) (phase string, blocks uint32, ok bool) {
 	if !chain.Get(kv, closingKey(id), &c) {
 		return "", 0, false
 	}
-	return [...]string{"", "collect", "pass1", "pass2", "settle"}[c.Phase], c.Blocks, true
+	return phaseName(c.Phase), c.Blocks, true
 }
 
 // stepClosing advances the oldest close in progress by one block's work.
@@ -147,6 +155,9 @@ func (c *closing) drop(kv store.KV) {
 	for n := range c.Chunks {
 		kv.Delete(chunkKey(c.Job, n))
 	}
+	for n := range c.ItemChunks {
+		kv.Delete(itemChunkKey(c.Job, n))
+	}
 	kv.Delete(closingKey(c.Job))
 	var q []uint64
 	chain.Get(kv, keyCloseQueue, &q)
@@ -171,23 +182,65 @@ func (c *closing) step(ctx *chain.Context) error {
 	}
 	c.Blocks++
 	workers := Workers(ctx.KV, &j)
+	phase := c.Phase
+	work, err := c.work(ctx, &j, workers)
+	if err != nil {
+		return err
+	}
+	// The block's work units, for the bound (answers read, answer-rounds,
+	// box fusion units, answers and items settled).
+	ctx.Emit("label_closing_step", "job", chain.U64(j.ID), "phase", phaseName(phase), "work", chain.U64(uint64(work)))
+	if phase != phaseSettle {
+		chain.Put(ctx.KV, closingKey(c.Job), c)
+	}
+	return nil
+}
+
+func phaseName(p uint8) string { return [...]string{"", "collect", "pass1", "pass2", "settle"}[p] }
+
+// work does the block's work of the phase for the job's task type.
+func (c *closing) work(ctx *chain.Context, j *Job, workers []Worker) (int, error) {
+	task := j.TaskType()
 	switch c.Phase {
 	case phaseCollect:
-		c.collect(ctx.KV, &j, workers)
-	case phasePass1, phasePass2:
-		if err := c.infer(ctx.KV, &j, workers); err != nil {
-			return fmt.Errorf("label job %d: inference: %w", j.ID, err)
+		if task == TaskChoice {
+			return c.collect(ctx.KV, j, workers), nil
 		}
+		return c.collectTyped(ctx.KV, j, workers), nil
+	case phasePass1, phasePass2:
+		var work int
+		var err error
+		switch task {
+		case TaskMulti:
+			work, err = c.stepMulti(ctx.KV, j, workers)
+		case TaskRating:
+			work, err = c.stepRating(ctx.KV, j, workers)
+		case TaskBox:
+			work, err = c.stepBox(ctx.KV, j, workers)
+		default:
+			work, err = c.infer(ctx.KV, j, workers)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("label job %d: inference: %w", j.ID, err)
+		}
+		return work, nil
 	case phaseSettle:
-		return c.settle(ctx, &j, workers)
+		switch task {
+		case TaskMulti:
+			return c.settleMulti(ctx, j, workers)
+		case TaskRating:
+			return c.settleRating(ctx, j, workers)
+		case TaskBox:
+			return c.settleBox(ctx, j, workers)
+		}
+		return c.settle(ctx, j, workers)
 	}
-	chain.Put(ctx.KV, closingKey(c.Job), c)
-	return nil
+	return 0, fmt.Errorf("label job %d: closing phase %d unknown", j.ID, c.Phase)
 }
 
 // collect reads whole workers' revealed answers until the block's budget
 // is spent, into one new chunk: 8 bytes an answer (item, worker, label).
-func (c *closing) collect(kv store.KV, j *Job, workers []Worker) {
+func (c *closing) collect(kv store.KV, j *Job, workers []Worker) int {
 	var buf []byte
 	read := 0
 	for c.NextWorker < uint32(len(workers)) && read < collectPerBlock {
@@ -214,6 +267,7 @@ func (c *closing) collect(kv store.KV, j *Job, workers []Worker) {
 		a := c.answers(kv, j, len(workers))
 		c.Majority = !needsEM(&a, c.gold(j))
 	}
+	return read
 }
 
 // answers loads the collected answers.
@@ -249,8 +303,9 @@ func roundsPerBlock(n int) int { return max(1, roundsBudget/max(n, 1)) }
 
 // infer runs one block's EM rounds of pass 1 or 2, and finishes the pass
 // when its EM is done.
-func (c *closing) infer(kv store.KV, j *Job, workers []Worker) error {
+func (c *closing) infer(kv store.KV, j *Job, workers []Worker) (int, error) {
 	a := c.answers(kv, j, len(workers))
+	work := len(a.List)
 	gold := c.gold(j)
 	opt := truth.Options{Gold: gold, MaxIter: InferenceMaxIter}
 	if c.Phase == phasePass2 {
@@ -263,21 +318,22 @@ func (c *closing) infer(kv store.KV, j *Job, workers []Worker) error {
 	if !majority && !(*cp).Done(opt) {
 		next, err := truth.ResumeBest(&a, opt, *cp, roundsPerBlock(len(a.List)))
 		if err != nil {
-			return err
+			return 0, err
 		}
+		work += (next.Iterations - iterations(*cp)) * len(a.List)
 		*cp = next
 		if !next.Done(opt) {
-			return nil
+			return work, nil
 		}
 	}
 	if c.Phase == phasePass1 {
 		tr, err := c.result(&a, opt, *cp)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		scores, err := classScoresFrom(tr, &a, gold, workers)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		_, perLabel := countLabels(&a)
 		c.Scores, c.Accuracy = scores, make([]truth.Prob, len(workers))
@@ -294,10 +350,10 @@ func (c *closing) infer(kv store.KV, j *Job, workers []Worker) error {
 			c.Phase = phaseSettle // no second pass: all accepted, or none
 		}
 		c.Majority2 = !needsEM(&acc, gold)
-		return nil
+		return work + len(a.List), nil
 	}
 	c.Phase = phaseSettle
-	return nil
+	return work, nil
 }
 
 func (c *closing) result(a *truth.Answers, opt truth.Options, cp *truth.EMCheckpoint) (*truth.Result, error) {
@@ -309,7 +365,7 @@ func (c *closing) result(a *truth.Answers, opt truth.Options, cp *truth.EMCheckp
 
 // settle builds the verdict from the finished passes and settles the job
 // as the one-block close does.
-func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) error {
+func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) (int, error) {
 	var g *goldSet
 	if gl := c.gold(j); gl != nil {
 		g = &goldSet{has: make([]bool, j.ItemCount), labels: make([]int, j.ItemCount), values: make([]int64, j.ItemCount), boxes: make([][]Box, j.ItemCount)}
@@ -335,7 +391,7 @@ func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) error {
 		items, err = truth.FinishBest(&accepted, opt, c.Pass2)
 	}
 	if err != nil {
-		return fmt.Errorf("label job %d: results: %w", j.ID, err)
+		return 0, fmt.Errorf("label job %d: results: %w", j.ID, err)
 	}
 	if items != nil {
 		v.method = items.Method
@@ -344,7 +400,7 @@ func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) error {
 		}
 	}
 	c.drop(ctx.KV)
-	return settleVerdict(ctx, j, workers, v, c.Forfeit)
+	return len(a.List) + len(v.items), settleVerdict(ctx, j, workers, v, c.Forfeit)
 }
 
 // acceptedAnswers is a without the answers of workers scored below bar.

@@ -98,10 +98,24 @@ func TestCreateValidation(t *testing.T) {
 	if err := big.ValidateBasic(); err != nil {
 		t.Fatalf("%d items x %d is within the limits: %v", MaxItems, MaxRedundancy, err)
 	}
-	// Typed jobs close in one block, so they stay small.
+	// Typed jobs close over blocks too, so they take as many items; a
+	// multi-label answer is one yes/no answer per label.
 	big.Task, big.MaxBoxes, big.Width, big.Height = TaskBox, 4, 100, 100
-	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("a box job has at most 4096 items")) {
-		t.Fatalf("a box job of %d items: %v", MaxItems, err)
+	if err := big.ValidateBasic(); err != nil {
+		t.Fatalf("a box job of %d items x %d: %v", MaxItems, MaxRedundancy, err)
+	}
+	big.Task, big.MaxBoxes, big.Width, big.Height, big.RatingMin, big.RatingMax = TaskRating, 0, 0, 0, 0, 100
+	big.Labels = nil
+	if err := big.ValidateBasic(); err != nil {
+		t.Fatalf("a rating job of %d items x %d: %v", MaxItems, MaxRedundancy, err)
+	}
+	big.Task, big.RatingMin, big.RatingMax, big.Labels = TaskMulti, 0, 0, []string{"a", "b"}
+	if err := big.ValidateBasic(); err == nil || !bytes.Contains([]byte(err.Error()), []byte("2 labels = 1800000 yes/no answers, at most 1048576")) {
+		t.Fatalf("a multi job of %d items x %d x 2 labels: %v", MaxItems, MaxRedundancy, err)
+	}
+	big.MaxRedundancy = 5
+	if err := big.ValidateBasic(); err != nil {
+		t.Fatalf("a multi job of %d items x 5 x 2 labels: %v", MaxItems, err)
 	}
 }
 

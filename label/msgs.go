@@ -17,7 +17,6 @@ const (
 	MaxLabels      = 16
 	MaxLabelLen    = 64
 	MaxItems       = 100_000
-	MaxTypedItems  = 4096                    // multi-label, rating and box jobs close in one block
 	MaxBoxes       = truth.MaxBoxesPerAnswer // boxes one answer may draw, at most
 	MaxImageSide   = truth.MaxBoxCoord       // pixels, for box jobs
 	MaxRatingSpan  = 1_000_000               // max - min of a rating job
@@ -27,7 +26,7 @@ const (
 	MaxInlineItems = 2048
 	MaxItemBytes   = 2048
 	MaxRedundancy  = 9
-	MaxAnswerSlots = 1 << 20 // items x max redundancy (single choice; typed jobs: MaxOneBlockAnswers)
+	MaxAnswerSlots = 1 << 20 // items x max redundancy (multi-label: x labels, one yes/no answer each)
 	MaxWorkers     = 256
 	MaxBatch       = 256 // items per assignment round; entries per commit or reveal
 	MinGraceBlocks = 10
@@ -193,8 +192,9 @@ func (m *MsgCreateJob) ValidateBasic() error {
 		return bad("want 1 <= redundancy (%d) <= max redundancy (%d) <= %d", m.Redundancy, m.MaxRedundancy, MaxRedundancy)
 	case uint64(n)*uint64(m.MaxRedundancy) > MaxAnswerSlots:
 		return bad("%d items x max redundancy %d = %d answer slots, at most %d", n, m.MaxRedundancy, uint64(n)*uint64(m.MaxRedundancy), MaxAnswerSlots)
-	case TaskOf(m.Task) != TaskChoice && (n > MaxTypedItems || uint64(n)*uint64(m.MaxRedundancy) > MaxOneBlockAnswers):
-		return bad("a %s job has at most %d items and %d answer slots (%d x %d)", TaskOf(m.Task), MaxTypedItems, MaxOneBlockAnswers, n, m.MaxRedundancy)
+	case TaskOf(m.Task) == TaskMulti && uint64(n)*uint64(m.MaxRedundancy)*uint64(len(m.Labels)) > MaxAnswerSlots:
+		return bad("a multi job's %d items x max redundancy %d x %d labels = %d yes/no answers, at most %d", n, m.MaxRedundancy, len(m.Labels),
+			uint64(n)*uint64(m.MaxRedundancy)*uint64(len(m.Labels)), MaxAnswerSlots)
 	case m.ConfidencePPM > ppm || m.QualityPPM > ppm:
 		return bad("confidence and quality are parts per million, at most %d", ppm)
 	case m.Reward == 0:

@@ -96,84 +96,114 @@ func goldOf(task string, tr []Answer, items []uint32) *MsgClose {
 	return m
 }
 
+// typedRun is a typed job worked and closed on a harness.
+type typedRun struct {
+	h      *harness
+	crowd  *workforce.TypedCrowd
+	addrs  []chain.Address
+	before []uint64
+	truth  []Answer
+}
+
+// workTypedJob posts a job of the task type, has the crowd of mix answer
+// it, closes it with gold and waits for the close to finish (over blocks
+// when it is large for the limits in force).
+func workTypedJob(t *testing.T, task string, mix workforce.TypedMix) *typedRun {
+	t.Helper()
+	crowd, err := workforce.NewTyped(mix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(crowd.Workers)
+	h := newHarness(t, 2+n, 10_000_000)
+	tr := typedTruth(task)
+	goldItems := []uint32{0, 5, 10, 15, 20, 25, 30, 35}
+	gm := goldOf(task, tr, goldItems)
+	h.must(requester, typedJob(task, GoldAnswersHash(gm.GoldItems, gm.GoldLabels, gm.GoldValues, gm.GoldBoxes, gm.Salt)))
+	addrs := make([]chain.Address, n)
+	before := make([]uint64, n)
+	answers := make([]map[uint32]Answer, n)
+	for w := range addrs {
+		addrs[w] = addr(byte(3 + w))
+		before[w] = h.wealth(addrs[w])
+		answers[w] = map[uint32]Answer{}
+	}
+	// Workers join in order; a copier answers like its target where
+	// the target has answered the item (they collude off chain).
+	for w, a := range addrs {
+		h.must(a, &chain.MsgBond{Pool: Pool, Amount: simStake})
+		if err := h.run(a, &MsgJoin{Job: 1}); err != nil {
+			t.Fatalf("worker %d join: %v", w, err)
+		}
+		c := &MsgCommit{Job: 1}
+		for _, tk := range h.tasks(1, a) {
+			var target *Answer
+			if wk := crowd.Workers[w]; wk.Kind == workforce.Copier {
+				if x, ok := answers[wk.Target][tk.Item]; ok {
+					target = &x
+				}
+			}
+			ans := simAnswer(crowd, task, w, tr[tk.Item], target)
+			answers[w][tk.Item] = ans
+			c.Entries = append(c.Entries, CommitEntry{Item: tk.Item, Hash: CommitAnswerHash(1, tk.Item, ans, salt(a, tk.Item), a)})
+		}
+		h.must(a, c)
+	}
+	h.next()
+	for w, a := range addrs {
+		r := &MsgReveal{Job: 1}
+		for _, tk := range h.tasks(1, a) {
+			ans := answers[w][tk.Item]
+			r.Entries = append(r.Entries, RevealEntry{Item: tk.Item, Label: ans.Label, Value: ans.Value, Boxes: ans.Boxes, Salt: salt(a, tk.Item)})
+		}
+		h.must(a, r)
+	}
+	h.advance(h.job(1).RevealEnd + 1)
+	gm.Job = 1
+	h.must(requester, gm)
+	for h.job(1).Status == StatusClosing {
+		h.mustFail(requester, gm, chain.ErrConflict, "already closing")
+		h.next()
+		if h.Height > 5000 {
+			t.Fatal("the close never finished")
+		}
+	}
+	h.invariants()
+	return &typedRun{h: h, crowd: crowd, addrs: addrs, before: before, truth: tr}
+}
+
+func cheaters(task string) workforce.TypedMix {
+	mix := workforce.TypedMix{Honest: 4, Spammers: 1, Constant: 1, Copiers: 1, Seed: 3}
+	if task == TaskBox {
+		mix.Lazy = 1
+	}
+	return mix
+}
+
 func TestTypedCheatersLoseTheirStake(t *testing.T) {
 	for _, task := range []string{TaskMulti, TaskRating, TaskBox} {
 		t.Run(task, func(t *testing.T) {
-			mix := workforce.TypedMix{Honest: 4, Spammers: 1, Constant: 1, Copiers: 1, Seed: 3}
-			if task == TaskBox {
-				mix.Lazy = 1
-			}
-			crowd, err := workforce.NewTyped(mix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			n := len(crowd.Workers)
-			h := newHarness(t, 2+n, 10_000_000)
-			tr := typedTruth(task)
-			goldItems := []uint32{0, 5, 10, 15, 20, 25, 30, 35}
-			gm := goldOf(task, tr, goldItems)
-			h.must(requester, typedJob(task, GoldAnswersHash(gm.GoldItems, gm.GoldLabels, gm.GoldValues, gm.GoldBoxes, gm.Salt)))
-			addrs := make([]chain.Address, n)
-			before := make([]uint64, n)
-			answers := make([]map[uint32]Answer, n)
-			for w := range addrs {
-				addrs[w] = addr(byte(3 + w))
-				before[w] = h.wealth(addrs[w])
-				answers[w] = map[uint32]Answer{}
-			}
-			// Workers join in order; a copier answers like its target where
-			// the target has answered the item (they collude off chain).
-			for w, a := range addrs {
-				h.must(a, &chain.MsgBond{Pool: Pool, Amount: simStake})
-				if err := h.run(a, &MsgJoin{Job: 1}); err != nil {
-					t.Fatalf("worker %d join: %v", w, err)
-				}
-				c := &MsgCommit{Job: 1}
-				for _, tk := range h.tasks(1, a) {
-					var target *Answer
-					if wk := crowd.Workers[w]; wk.Kind == workforce.Copier {
-						if x, ok := answers[wk.Target][tk.Item]; ok {
-							target = &x
-						}
-					}
-					ans := simAnswer(crowd, task, w, tr[tk.Item], target)
-					answers[w][tk.Item] = ans
-					c.Entries = append(c.Entries, CommitEntry{Item: tk.Item, Hash: CommitAnswerHash(1, tk.Item, ans, salt(a, tk.Item), a)})
-				}
-				h.must(a, c)
-			}
-			h.next()
-			for w, a := range addrs {
-				r := &MsgReveal{Job: 1}
-				for _, tk := range h.tasks(1, a) {
-					ans := answers[w][tk.Item]
-					r.Entries = append(r.Entries, RevealEntry{Item: tk.Item, Label: ans.Label, Value: ans.Value, Boxes: ans.Boxes, Salt: salt(a, tk.Item)})
-				}
-				h.must(a, r)
-			}
-			h.advance(h.job(1).RevealEnd + 1)
-			gm.Job = 1
-			h.must(requester, gm)
-			h.invariants()
+			r := workTypedJob(t, task, cheaters(task))
+			h := r.h
 			res, err := GetResults(h.KV, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
 			j := h.job(1)
-			for w, a := range addrs {
+			for w, a := range r.addrs {
 				wr, _ := GetWorker(h.KV, 1, a)
 				after := h.wealth(a)
-				kind := crowd.Workers[w].Kind
-				t.Logf("%-8s score %6d ppm, paid %6d, slashed %6d (%s), net %+d", kind, wr.ScorePPM, wr.Paid, wr.Slashed, wr.Reason, int64(after)-int64(before[w]))
+				kind := r.crowd.Workers[w].Kind
+				t.Logf("%-8s score %6d ppm, paid %6d, slashed %6d (%s), net %+d", kind, wr.ScorePPM, wr.Paid, wr.Slashed, wr.Reason, int64(after)-int64(r.before[w]))
 				if kind == workforce.Honest {
-					if after <= before[w] || wr.Slashed > 0 {
-						t.Errorf("honest worker %d: %d -> %d, slashed %d", w, before[w], after, wr.Slashed)
+					if after <= r.before[w] || wr.Slashed > 0 {
+						t.Errorf("honest worker %d: %d -> %d, slashed %d", w, r.before[w], after, wr.Slashed)
 					}
-				} else if after >= before[w] || wr.Slashed == 0 {
-					t.Errorf("%s worker %d: %d -> %d (staked %d), slashed %d", kind, w, before[w], after, simStake, wr.Slashed)
+				} else if after >= r.before[w] || wr.Slashed == 0 {
+					t.Errorf("%s worker %d: %d -> %d (staked %d), slashed %d", kind, w, r.before[w], after, simStake, wr.Slashed)
 				}
 			}
-			checkTypedResults(t, task, tr, res)
+			checkTypedResults(t, task, r.truth, res)
 			t.Logf("method %s, paid %d, slashed %d, refunded %d", res.Method, j.Paid, j.Slashed, j.Refunded)
 		})
 	}

@@ -1,0 +1,77 @@
+package label
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/tenun-chain/tenun/label/workforce"
+)
+
+// lowBudgets makes every job close over blocks with little work a block:
+// a few workers' answers read, one EM round and a few box items.
+func lowBudgets(t testing.TB, boxWork int) {
+	a, c, r, b := oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget
+	t.Cleanup(func() { oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget = a, c, r, b })
+	oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget = 10, 20, 1, boxWork
+}
+
+// A typed job closed over many blocks ends exactly as the same job closed
+// in one block: the same results (bytes and CID), pay, slashing, refund
+// and worker records, for each typed task and crowd (cheaters slashed, and
+// an honest crowd where every answer is accepted and no second pass runs).
+func TestTypedCloseOverBlocksMatchesOneBlock(t *testing.T) {
+	for _, task := range []string{TaskMulti, TaskRating, TaskBox} {
+		for _, crowd := range []string{"cheaters", "honest"} {
+			t.Run(task+"/"+crowd, func(t *testing.T) {
+				mix := cheaters(task)
+				if crowd == "honest" {
+					mix = workforce.TypedMix{Honest: 6, Seed: 4}
+				}
+				one := workTypedJob(t, task, mix)
+				oneAt := one.h.job(1).Closed
+				lowBudgets(t, 30)
+				many := workTypedJob(t, task, mix)
+				j := many.h.job(1)
+				t.Logf("one-block close at block %d; over blocks: from %d to %d", oneAt, j.RevealEnd+1, j.Closed)
+				if j.Closed-(j.RevealEnd+1) < 5 {
+					t.Errorf("the close took %d blocks, want it spread over many", j.Closed-(j.RevealEnd+1))
+				}
+				compareCloses(t, one, many)
+				if crowd == "cheaters" && j.Slashed == 0 {
+					t.Error("nobody was slashed: the test does not exercise the second pass")
+				}
+			})
+		}
+	}
+}
+
+func compareCloses(t *testing.T, one, many *typedRun) {
+	t.Helper()
+	a, b := one.h.KV.Get(resultKey(1)), many.h.KV.Get(resultKey(1))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		ra, _ := GetResults(one.h.KV, 1)
+		rb, _ := GetResults(many.h.KV, 1)
+		t.Fatalf("results differ: %d and %d bytes\n%+v\n%+v", len(a), len(b), ra, rb)
+	}
+	ja, jb := one.h.job(1), many.h.job(1)
+	if ja.ResultsCID != jb.ResultsCID || ja.Paid != jb.Paid || ja.Slashed != jb.Slashed || ja.Refunded != jb.Refunded || ja.Status != jb.Status {
+		t.Fatalf("jobs differ:\n%+v\n%+v", ja, jb)
+	}
+	for w, addr := range one.addrs {
+		x, _ := GetWorker(one.h.KV, 1, addr)
+		y, _ := GetWorker(many.h.KV, 1, addr)
+		if fmt.Sprint(x) != fmt.Sprint(y) {
+			t.Errorf("worker %d differs:\n%+v\n%+v", w, x, y)
+		}
+		if one.h.wealth(addr) != many.h.wealth(addr) {
+			t.Errorf("worker %d's wealth differs: %d and %d", w, one.h.wealth(addr), many.h.wealth(addr))
+		}
+	}
+	if _, _, ok := Closing(many.h.KV, 1); ok {
+		t.Error("the closing state is still in the store")
+	}
+	for _, p := range [][]byte{prefixChunk, prefixItemChunk, prefixClosing} {
+		many.h.KV.Iterate(p, func(k, _ []byte) bool { t.Errorf("closing key %x left behind", k); return false })
+	}
+}
