@@ -48,11 +48,12 @@ func (a ConvArch) NumInputs() int { return a.Height * a.Width }
 // NumClasses is the number of classes the head outputs.
 func (a ConvArch) NumClasses() int { return a.Head.NumClasses() }
 
-// InputArch is the input-and-label shape of the CNN as an MLP arch
-// (pixels in, classes out): how its inputs are packed and how its test
-// sets are hashed, the same as for an MLP of that shape.
+// InputArch is the input-and-label shape of the CNN as a one-layer MLP
+// arch (pixels in, classes out): how its inputs are packed and how its test
+// sets are hashed, the same as for an MLP of that shape. Only the shape is
+// meant: the bias width is the smallest valid one, to pass Arch.Validate.
 func (a ConvArch) InputArch() Arch {
-	return Arch{Sizes: []int{a.NumInputs(), a.NumClasses()}, InBits: a.InBits}
+	return Arch{Sizes: []int{a.NumInputs(), a.NumClasses()}, InBits: a.InBits, Shifts: []int{}, BiasBits: []int{2}}
 }
 
 // ZBits bounds the convolution's pre-activations: |z| < 2^ZBits.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"strconv"
 	"strings"
@@ -144,4 +145,20 @@ func (a Arch) TestSetHash(ds *Dataset) (Digest, error) {
 		return Digest{}, err
 	}
 	return DigestOf(SpongeHash(DomainTestSet, a.TestSetHeader(ds.Len()), packed)), nil
+}
+
+// PiecesRoot is the hash of a test set made of pieces: the Poseidon2 sponge
+// (domain DomainTestSetPieces) over the number of pieces and their test-set
+// hashes, in order. Accuracy proofs are made per piece, against the piece's
+// own hash; the root names the whole set, so the pieces' counts add up to
+// one claim about it.
+func PiecesRoot(pieces []Digest) (Digest, error) {
+	elems := make([]*big.Int, len(pieces))
+	for i, p := range pieces {
+		if _, err := p.Element(); err != nil {
+			return Digest{}, fmt.Errorf("piece %d: %w", i, err)
+		}
+		elems[i] = p.BigInt()
+	}
+	return DigestOf(SpongeHash(DomainTestSetPieces, []uint64{FormatVersion, uint64(len(pieces))}, elems)), nil
 }

@@ -29,6 +29,9 @@ const (
 const (
 	DomainModel   = 1
 	DomainTestSet = 2
+	// DomainTestSetPieces: the root of a test set given as pieces
+	// (PiecesRoot); 3 is DomainConvModel.
+	DomainTestSetPieces = 4
 )
 
 // FormatVersion is absorbed first in every header.

@@ -65,6 +65,9 @@ const (
 	// ceremony.MaxDomain (a contribution fits one transaction).
 	MaxCeremonyWeights = 1 << 12
 	MaxCeremonyRows    = 64
+	// MaxCeremonyConvTaps bounds a CNN spec's kernel taps times its rows
+	// (each tap is about one constraint, see MaxConvTaps).
+	MaxCeremonyConvTaps = 1 << 12
 	// MaxContributionBytes is the largest contribution (phase-1 state of
 	// ceremony.MaxDomain, with room to spare under the 1 MiB transaction).
 	MaxContributionBytes = 1000 << 10
@@ -193,14 +196,17 @@ func SealedCeremonyFor(kv store.KV, s Spec) (uint64, bool) {
 // the keys are computed over, checking that it fits a ceremony. Provers
 // compile the same circuit (zkml/prover.Compile) to use the keys.
 func CompileSpec(s Spec) (*cs.R1CS, uint64, error) {
-	a := s.Arch.Model()
 	var c frontend.Circuit
 	var err error
-	switch s.Kind {
-	case KindInference:
-		c, err = circuit.NewInference(a)
-	case KindAccuracy:
-		c, err = circuit.NewAccuracy(a, int(s.Rows))
+	switch {
+	case s.Kind == KindInference && s.Arch.IsConv():
+		c, err = circuit.NewConvInference(s.Arch.ConvModel())
+	case s.Kind == KindAccuracy && s.Arch.IsConv():
+		c, err = circuit.NewConvAccuracy(s.Arch.ConvModel(), int(s.Rows))
+	case s.Kind == KindInference:
+		c, err = circuit.NewInference(s.Arch.Model())
+	case s.Kind == KindAccuracy:
+		c, err = circuit.NewAccuracy(s.Arch.Model(), int(s.Rows))
 	default:
 		err = fmt.Errorf("circuit kind %q", s.Kind)
 	}
@@ -242,8 +248,14 @@ func (m *MsgOpenCeremony) ValidateBasic() error {
 	if err := m.Spec.Validate(); err != nil {
 		return err
 	}
-	if w := m.Spec.Arch.Model().NumWeights(); w > MaxCeremonyWeights {
+	if w := m.Spec.Arch.NumWeights(); w > MaxCeremonyWeights {
 		return chain.Wrap(chain.ErrInvalidRequest, "arch %s has %d weights: a ceremony on chain takes at most %d", m.Spec.Arch, w, MaxCeremonyWeights)
+	}
+	// A CNN's circuit grows with its kernel taps times its rows, not with
+	// its weights: bound that before the handler compiles it.
+	rows := max(uint64(m.Spec.Rows), 1)
+	if t := m.Spec.Arch.ConvTaps() * rows; t > MaxCeremonyConvTaps {
+		return chain.Wrap(chain.ErrInvalidRequest, "cnn spec has %d kernel taps over its rows: a ceremony on chain takes at most %d", t, MaxCeremonyConvTaps)
 	}
 	return nil
 }
@@ -436,7 +448,22 @@ func advance(ctx *chain.Context, c *Ceremony) error {
 // circuit sealed by an on-chain ceremony whose every phase had at least
 // minContributors distinct contributors, one of them in each phase neither
 // the claim's prover nor the model's owner. Single-party keys never pass.
+//
+// A claim about a test set given as pieces passes when each of its piece
+// claims does (each piece's prover is checked).
 func RequireTrustedClaim(kv store.KV, claim Claim, minContributors int) error {
+	for _, seq := range claim.Parts {
+		part, err := GetClaim(kv, claim.Model, seq)
+		if err != nil {
+			return err
+		}
+		if len(part.Parts) > 0 || part.Circuit != claim.Circuit {
+			return chain.Wrap(chain.ErrInternal, "claim %d of model %d: part %d is not a piece claim under circuit %s", claim.Seq, claim.Model, seq, claim.Circuit)
+		}
+		if err := RequireTrustedClaim(kv, part, minContributors); err != nil {
+			return fmt.Errorf("piece claim %d: %w", seq, err)
+		}
+	}
 	c, err := GetCircuit(kv, claim.Circuit)
 	if err != nil {
 		return err

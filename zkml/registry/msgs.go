@@ -3,6 +3,7 @@ package registry
 import (
 	"crypto/sha256"
 	"fmt"
+	"strconv"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/zkml"
@@ -29,6 +30,9 @@ const (
 	// MaxInlineCells bounds an inline test set (rows x (inputs+1)): its hash
 	// is recomputed in consensus and its rows are kept in state.
 	MaxInlineCells = 1 << 18
+	// MaxPieces bounds a test set made of pieces (one lookup per piece at
+	// registration, one claim read per piece when the last is proven).
+	MaxPieces = 64
 )
 
 // Extra fees in utnn, on top of the chain's MinFee (chain.Coster). MinFee
@@ -61,11 +65,83 @@ const (
 
 // Arch is a model architecture (zkml/model.Arch) with integer CBOR keys, so
 // that the chain's encoding does not shift when the model package changes.
+//
+// With Conv set it is a CNN (zkml/model.ConvArch): InBits is the image's
+// pixel width, Conv the convolution and pool in front, and Sizes, Shifts and
+// BiasBits the dense head (whose inputs are always model.ActBits wide).
 type Arch struct {
 	Sizes    []uint32 `json:"sizes" cbor:"1,keyasint"`
 	InBits   uint32   `json:"in_bits" cbor:"2,keyasint"`
 	Shifts   []uint32 `json:"shifts" cbor:"3,keyasint"`
 	BiasBits []uint32 `json:"bias_bits" cbor:"4,keyasint"`
+	Conv     *Conv    `json:"conv,omitempty" cbor:"5,keyasint,omitempty"`
+}
+
+// Conv is the convolutional front of a CNN arch: a Kernel x Kernel
+// convolution of a Height x Width image into Channels maps, requantized by
+// Shift with biases of BiasBits, then a Pool x Pool max pool.
+type Conv struct {
+	Height   uint32 `json:"height" cbor:"1,keyasint"`
+	Width    uint32 `json:"width" cbor:"2,keyasint"`
+	Kernel   uint32 `json:"kernel" cbor:"3,keyasint"`
+	Channels uint32 `json:"channels" cbor:"4,keyasint"`
+	Shift    uint32 `json:"shift" cbor:"5,keyasint"`
+	BiasBits uint32 `json:"bias_bits" cbor:"6,keyasint"`
+	Pool     uint32 `json:"pool" cbor:"7,keyasint"`
+}
+
+// CNN bounds, checked before model.ConvArch.Validate or any circuit sees
+// the arch: a CNN circuit costs about a constraint per kernel tap and
+// output (MaxConvTaps bounds Channels x outputs x Kernel^2 per image; the
+// digits CNN has 5,184).
+const (
+	MaxConvSide     = 64
+	MaxConvChannels = 64
+	MaxConvTaps     = 1 << 16
+)
+
+// IsConv reports whether the arch is a CNN.
+func (a Arch) IsConv() bool { return a.Conv != nil }
+
+// ConvArchOf converts a CNN arch.
+func ConvArchOf(c model.ConvArch) (Arch, error) {
+	if err := c.Validate(); err != nil {
+		return Arch{}, err
+	}
+	head, err := ArchOf(c.Head)
+	if err != nil {
+		return Arch{}, err
+	}
+	head.InBits = uint32(c.InBits)
+	head.Conv = &Conv{Height: uint32(c.Height), Width: uint32(c.Width), Kernel: uint32(c.Kernel), Channels: uint32(c.Channels),
+		Shift: uint32(c.Shift), BiasBits: uint32(c.BiasBits), Pool: uint32(c.Pool)}
+	return head, nil
+}
+
+// ConvModel returns a CNN arch as zkml/model uses it (meaningful only when
+// IsConv; Validate checks the bounds first).
+func (a Arch) ConvModel() model.ConvArch {
+	c := a.Conv
+	if c == nil {
+		c = &Conv{}
+	}
+	head := a.mlp().Model()
+	head.InBits = model.ActBits
+	return model.ConvArch{Height: int(c.Height), Width: int(c.Width), InBits: int(a.InBits), Kernel: int(c.Kernel),
+		Channels: int(c.Channels), Shift: int(c.Shift), BiasBits: int(c.BiasBits), Pool: int(c.Pool), Head: head}
+}
+
+// mlp is the arch without its convolutional front.
+func (a Arch) mlp() Arch { a.Conv = nil; return a }
+
+// InputArch is the input-and-label shape as an MLP arch: how inputs are
+// packed for an inference claim and which test sets fit. For an MLP it is
+// the arch itself.
+func (a Arch) InputArch() model.Arch {
+	if a.IsConv() {
+		return a.ConvModel().InputArch()
+	}
+	return a.Model()
 }
 
 // ArchOf converts a model arch.
@@ -98,7 +174,7 @@ func ArchOf(a model.Arch) (Arch, error) {
 	return r, nil
 }
 
-// Model returns the arch as zkml/model uses it.
+// Model returns an MLP arch as zkml/model uses it (for a CNN see ConvModel).
 func (a Arch) Model() model.Arch {
 	conv := func(v []uint32) []int {
 		out := make([]int, len(v))
@@ -115,10 +191,53 @@ func (a Arch) Validate() error {
 	if len(a.Sizes) > MaxLayers+1 || len(a.Shifts) > MaxLayers || len(a.BiasBits) > MaxLayers {
 		return chain.Wrap(chain.ErrInvalidRequest, "arch: more than %d layers", MaxLayers)
 	}
+	if c := a.Conv; c != nil {
+		// Bounded before any product is formed, so nothing below can
+		// overflow and no circuit the chain compiles can be huge.
+		switch {
+		case c.Height > MaxConvSide || c.Width > MaxConvSide:
+			return chain.Wrap(chain.ErrInvalidRequest, "cnn arch: image %dx%d is over %dx%d", c.Height, c.Width, MaxConvSide, MaxConvSide)
+		case c.Channels > MaxConvChannels || c.Kernel > MaxConvSide || c.Pool > MaxConvSide || c.Shift > 64 || c.BiasBits > 64:
+			return chain.Wrap(chain.ErrInvalidRequest, "cnn arch: %d channels, kernel %d, pool %d, shift %d, bias_bits %d out of range",
+				c.Channels, c.Kernel, c.Pool, c.Shift, c.BiasBits)
+		case c.Kernel > c.Height || c.Kernel > c.Width:
+			return chain.Wrap(chain.ErrInvalidRequest, "cnn arch: kernel %d does not fit a %dx%d image", c.Kernel, c.Height, c.Width)
+		case a.InBits > model.ActBits:
+			return chain.Wrap(chain.ErrInvalidRequest, "cnn arch: in_bits %d over %d", a.InBits, model.ActBits)
+		}
+		if t := a.ConvTaps(); t > MaxConvTaps {
+			return chain.Wrap(chain.ErrInvalidRequest, "cnn arch: %d kernel taps per image, at most %d", t, MaxConvTaps)
+		}
+		if err := a.ConvModel().Validate(); err != nil {
+			return chain.Wrap(chain.ErrInvalidRequest, "%v", err)
+		}
+		return nil
+	}
 	if err := a.Model().Validate(); err != nil {
 		return chain.Wrap(chain.ErrInvalidRequest, "%v", err)
 	}
 	return nil
+}
+
+// ConvTaps is the convolution's multiplications per image (0 for an MLP):
+// Channels x output positions x Kernel^2. Call it on bounded sides only
+// (Validate does).
+func (a Arch) ConvTaps() uint64 {
+	c := a.Conv
+	if c == nil || c.Kernel > c.Height || c.Kernel > c.Width {
+		return 0
+	}
+	k := uint64(c.Kernel)
+	return uint64(c.Channels) * uint64(c.Height-c.Kernel+1) * uint64(c.Width-c.Kernel+1) * k * k
+}
+
+// NumWeights counts the weights of the arch (kernel taps and head).
+func (a Arch) NumWeights() int {
+	n := a.mlp().Model().NumWeights()
+	if c := a.Conv; c != nil {
+		n += int(c.Channels) * int(c.Kernel) * int(c.Kernel)
+	}
+	return n
 }
 
 // Equal reports whether two archs are the same circuit shape.
@@ -134,10 +253,29 @@ func (a Arch) Equal(b Arch) bool {
 		}
 		return true
 	}
+	if (a.Conv == nil) != (b.Conv == nil) || (a.Conv != nil && *a.Conv != *b.Conv) {
+		return false
+	}
 	return eq(a.Sizes, b.Sizes) && a.InBits == b.InBits && eq(a.Shifts, b.Shifts) && eq(a.BiasBits, b.BiasBits)
 }
 
-func (a Arch) String() string { return a.Model().String() }
+// String is a short human form: "64-32-10/in4" for an MLP, and for a CNN
+// the image, convolution and pool before the head, e.g.
+// "cnn 8x8/in4 16x3x3>>7 pool2 144-32-10".
+func (a Arch) String() string {
+	c := a.Conv
+	if c == nil {
+		return a.Model().String()
+	}
+	head := ""
+	for i, n := range a.Sizes {
+		if i > 0 {
+			head += "-"
+		}
+		head += strconv.FormatUint(uint64(n), 10)
+	}
+	return fmt.Sprintf("cnn %dx%d/in%d %dx%dx%d>>%d pool%d %s", c.Height, c.Width, a.InBits, c.Channels, c.Kernel, c.Kernel, c.Shift, c.Pool, head)
+}
 
 // Spec identifies a circuit: the statement, the model arch and, for
 // accuracy, the number of test rows (zkml/prover.Spec on chain).
@@ -169,7 +307,7 @@ func (s Spec) Validate() error {
 // hash, N, K).
 func (s Spec) publicInputs() int {
 	if s.Kind == KindInference {
-		return s.Arch.Model().NumInputElems() + 2
+		return s.Arch.InputArch().NumInputElems() + 2
 	}
 	return 4
 }
@@ -253,6 +391,11 @@ func (m *MsgCommitModel) ValidateBasic() error {
 		return chain.Wrap(chain.ErrInvalidRequest, "name must be 1 to %d characters", MaxNameLen)
 	}
 	if m.Source != nil {
+		// A compute job's output is a quantized MLP file (source.go); CNNs
+		// have no model file format yet, so the chain could not check one.
+		if m.Arch.IsConv() {
+			return chain.Wrap(chain.ErrInvalidRequest, "a cnn model cannot name a compute job source: only MLP model files are checked")
+		}
 		if err := m.Source.validate(); err != nil {
 			return err
 		}
@@ -271,9 +414,14 @@ type Shape struct {
 	Classes uint32 `json:"classes" cbor:"3,keyasint"`
 }
 
-// ShapeOf is the test-set shape of an arch.
+// ShapeOf is the test-set shape of an arch (for a CNN: its pixels in,
+// the head's classes out).
 func ShapeOf(a Arch) Shape {
-	return Shape{Inputs: a.Sizes[0], InBits: a.InBits, Classes: a.Sizes[len(a.Sizes)-1]}
+	in := a.Sizes[0]
+	if c := a.Conv; c != nil {
+		in = c.Height * c.Width
+	}
+	return Shape{Inputs: in, InBits: a.InBits, Classes: a.Sizes[len(a.Sizes)-1]}
 }
 
 func (s Shape) validate() error {
@@ -333,6 +481,10 @@ type MsgRegisterTestSet struct {
 	// inputs then label), with N its number of rows; only without Rows.
 	CID string `json:"cid,omitempty" cbor:"5,keyasint,omitempty"`
 	N   uint32 `json:"n,omitempty" cbor:"6,keyasint,omitempty"`
+	// Pieces registers a test set made of pieces instead (see
+	// TestSet.Pieces): the hashes of registered test sets of Shape, each
+	// with the same number of rows; Hash is their model.PiecesRoot.
+	Pieces []model.Digest `json:"pieces,omitempty" cbor:"7,keyasint,omitempty"`
 }
 
 func (*MsgRegisterTestSet) Type() string { return "zkml/register-testset" }
@@ -345,6 +497,24 @@ func (m *MsgRegisterTestSet) ValidateBasic() error {
 	}
 	if err := m.Shape.validate(); err != nil {
 		return err
+	}
+	if len(m.Pieces) > 0 {
+		if len(m.Rows) > 0 || m.CID != "" {
+			return chain.Wrap(chain.ErrInvalidRequest, "give the pieces, the rows inline or a CID: only one")
+		}
+		if len(m.Pieces) < 2 || len(m.Pieces) > MaxPieces {
+			return chain.Wrap(chain.ErrInvalidRequest, "a test set of pieces needs 2 to %d pieces, got %d", MaxPieces, len(m.Pieces))
+		}
+		// Each piece counts once in the total (quadratic, over at most
+		// MaxPieces hashes).
+		for i := range m.Pieces {
+			for j := range i {
+				if m.Pieces[i] == m.Pieces[j] {
+					return chain.Wrap(chain.ErrInvalidRequest, "pieces %d and %d are the same test set %s", j, i, m.Pieces[i])
+				}
+			}
+		}
+		return nil
 	}
 	switch {
 	case len(m.Rows) > 0 && m.CID != "":
@@ -369,7 +539,7 @@ func (m *MsgRegisterTestSet) ValidateBasic() error {
 
 // ExtraFee covers hashing inline rows in consensus and keeping them.
 func (m *MsgRegisterTestSet) ExtraFee() uint64 {
-	cells := uint64(len(m.Rows)) * (uint64(m.Shape.Inputs) + 1)
+	cells := uint64(len(m.Rows))*(uint64(m.Shape.Inputs)+1) + uint64(len(m.Pieces))
 	return TestSetFeePerKCells * ((cells + 999) / 1000)
 }
 
@@ -404,6 +574,12 @@ type MsgSubmitProof struct {
 	// exactly that job and output.
 	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"6,keyasint,omitempty"`
 	Output     string `json:"output,omitempty" cbor:"7,keyasint,omitempty"`
+	// Set, with an accuracy claim, names a test set given as pieces of
+	// which the claim's test set is one: the verified claim also counts as
+	// that piece's proof, and the proof of the last missing piece records
+	// the claim about the whole set. A piece whose statement is already
+	// recorded counts as it stands (the proof is not verified again).
+	Set model.Digest `json:"set,omitempty" cbor:"8,keyasint,omitempty"`
 }
 
 func (*MsgSubmitProof) Type() string { return "zkml/submit-proof" }
@@ -425,6 +601,14 @@ func (m *MsgSubmitProof) ValidateBasic() error {
 		}
 		if _, err := a.TestSet.Element(); err != nil {
 			return chain.Wrap(chain.ErrInvalidRequest, "test set hash: %v", err)
+		}
+	}
+	if m.Set != (model.Digest{}) {
+		if m.Accuracy == nil {
+			return chain.Wrap(chain.ErrInvalidRequest, "a set of pieces takes accuracy claims only")
+		}
+		if _, err := m.Set.Element(); err != nil {
+			return chain.Wrap(chain.ErrInvalidRequest, "set hash: %v", err)
 		}
 	}
 	return nil

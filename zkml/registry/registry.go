@@ -95,6 +95,13 @@ type TestSet struct {
 	Rows     [][]uint32 `json:"rows,omitempty" cbor:"7,keyasint,omitempty"`
 	CID      string     `json:"cid,omitempty" cbor:"8,keyasint,omitempty"`
 	Height   int64      `json:"height" cbor:"9,keyasint"`
+	// Pieces, for a test set given as pieces: the hashes of its pieces
+	// (registered test sets of one shape and size), Hash their
+	// model.PiecesRoot. Accuracy is proven per piece (MsgSubmitProof.Set);
+	// once every piece has a verified proof for a model under one circuit
+	// the chain records the claim about the whole set. Verified when every
+	// piece is.
+	Pieces []model.Digest `json:"pieces,omitempty" cbor:"10,keyasint,omitempty"`
 }
 
 // Claim is a verified statement about a committed model.
@@ -118,6 +125,22 @@ type Claim struct {
 	// compute job output the claim is about.
 	ComputeJob uint64 `json:"compute_job,omitempty" cbor:"11,keyasint,omitempty"`
 	Output     string `json:"output,omitempty" cbor:"12,keyasint,omitempty"`
+	// Parts, on an accuracy claim about a test set given as pieces: the
+	// seqs of the model's piece claims (one per piece, in the set's order)
+	// whose counts it adds up. Prover is whoever proved the last piece.
+	Parts []uint64 `json:"parts,omitempty" cbor:"22,keyasint,omitempty"`
+}
+
+// PieceProgress is how far a model's accuracy over a test set given as
+// pieces has got under one circuit: the claim seq proving each piece (0
+// while missing).
+type PieceProgress struct {
+	Model   uint64       `json:"model" cbor:"1,keyasint"`
+	Set     model.Digest `json:"set" cbor:"2,keyasint"`
+	Circuit Hash         `json:"circuit" cbor:"3,keyasint"`
+	Parts   []uint64     `json:"parts" cbor:"4,keyasint"`
+	// Claim is the claim about the whole set, once every piece is proven.
+	Claim uint64 `json:"claim,omitempty" cbor:"5,keyasint,omitempty"`
 }
 
 // Keys.
@@ -128,6 +151,7 @@ var (
 	prefixTestSet = []byte("zkml/testset/")
 	prefixClaim   = []byte("zkml/claim/")
 	prefixStmt    = []byte("zkml/stmt/")
+	prefixPieces  = []byte("zkml/pieces/")
 	keyModelSeq   = []byte("zkml/modelseq")
 )
 
@@ -139,6 +163,28 @@ func claimKey(modelID, seq uint64) []byte {
 	return chain.Key(claimPrefix(modelID), chain.Uint64Bytes(seq))
 }
 func stmtKey(h [32]byte) []byte { return chain.Key(prefixStmt, h[:]) }
+func piecesKey(modelID uint64, set model.Digest, circuit Hash) []byte {
+	return chain.Key(prefixPieces, chain.Uint64Bytes(modelID), set[:], circuit[:])
+}
+
+// GetPieceProgress loads a model's progress over a test set given as
+// pieces under one circuit.
+func GetPieceProgress(kv store.KV, modelID uint64, set model.Digest, circuit Hash) (PieceProgress, error) {
+	var p PieceProgress
+	if !chain.Get(kv, piecesKey(modelID, set, circuit), &p) {
+		return p, chain.Wrap(chain.ErrNotFound, "no piece of test set %s is proven for model %d under circuit %s", set, modelID, circuit)
+	}
+	return p, nil
+}
+
+// GetClaim loads one claim of a model.
+func GetClaim(kv store.KV, modelID, seq uint64) (Claim, error) {
+	var c Claim
+	if !chain.Get(kv, claimKey(modelID, seq), &c) {
+		return c, chain.Wrap(chain.ErrNotFound, "claim %d of model %d", seq, modelID)
+	}
+	return c, nil
+}
 func ownedKey(a chain.Address, c model.Digest) []byte {
 	return chain.Key(prefixOwned, a[:], c[:])
 }
@@ -278,7 +324,11 @@ func commitModel(ctx *chain.Context, m *MsgCommitModel) error {
 
 func registerTestSet(ctx *chain.Context, m *MsgRegisterTestSet) error {
 	t := TestSet{Hash: m.Hash, Name: m.Name, Owner: ctx.Sender, Shape: m.Shape, Height: ctx.Block.Height}
-	if len(m.Rows) > 0 {
+	if len(m.Pieces) > 0 {
+		if err := checkPieces(ctx.KV, m, &t); err != nil {
+			return err
+		}
+	} else if len(m.Rows) > 0 {
 		got, err := m.Shape.TestSetHash(m.Rows)
 		if err != nil {
 			return err
@@ -301,6 +351,43 @@ func registerTestSet(ctx *chain.Context, m *MsgRegisterTestSet) error {
 	chain.Put(ctx.KV, testSetKey(m.Hash), t)
 	ctx.Emit("zkml_testset", "hash", m.Hash.String(), "n", chain.U64(uint64(t.N)),
 		"verified", strconv.FormatBool(t.Verified), "owner", ctx.Sender.String())
+	return nil
+}
+
+// checkPieces fills t from the pieces of m: each a registered test set of
+// m's shape, not itself made of pieces, all with the same number of rows
+// (so that one accuracy circuit proves every piece), and m.Hash their root.
+func checkPieces(kv store.KV, m *MsgRegisterTestSet, t *TestSet) error {
+	root, err := model.PiecesRoot(m.Pieces)
+	if err != nil {
+		return chain.Wrap(chain.ErrInvalidRequest, "test set pieces: %v", err)
+	}
+	if root != m.Hash {
+		return chain.Wrap(chain.ErrInvalidRequest, "the pieces' root is %s, not the declared %s", root, m.Hash)
+	}
+	t.Verified, t.Pieces = true, m.Pieces
+	var rows uint32
+	for i, h := range m.Pieces {
+		p, err := GetTestSet(kv, h)
+		if err != nil {
+			return chain.Wrap(chain.ErrNotFound, "piece %d: test set %s is not registered", i, h)
+		}
+		switch {
+		case len(p.Pieces) > 0:
+			return chain.Wrap(chain.ErrInvalidRequest, "piece %d (%s) is itself made of pieces", i, h)
+		case p.Shape != m.Shape:
+			return chain.Wrap(chain.ErrInvalidRequest, "piece %d has shape %+v, the set %+v", i, p.Shape, m.Shape)
+		case i > 0 && p.N != rows:
+			return chain.Wrap(chain.ErrInvalidRequest, "piece %d has %d rows, piece 0 has %d: every piece needs the same number", i, p.N, rows)
+		}
+		rows = p.N
+		t.Verified = t.Verified && p.Verified
+	}
+	total := uint64(rows) * uint64(len(m.Pieces))
+	if total > MaxRows || (m.N != 0 && uint64(m.N) != total) {
+		return chain.Wrap(chain.ErrInvalidRequest, "the pieces hold %d rows (n says %d, at most %d)", total, m.N, MaxRows)
+	}
+	t.N = uint32(total)
 	return nil
 }
 
@@ -332,6 +419,7 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 		ComputeJob: mdl.ComputeJob, Output: mdl.Output,
 	}
 	var pub []fr.Element
+	var piece *pieceSlot
 	switch {
 	case c.Spec.Kind == KindInference && m.Inference != nil:
 		input := make([]int, len(m.Inference.Input))
@@ -341,7 +429,7 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 		// The commitment comes from the model's record, never from the
 		// sender: a proof about another model cannot verify.
 		ic := zkml.InferenceClaim{Model: mdl.Commitment, Input: input, Class: int(m.Inference.Class)}
-		if pub, err = ic.PublicInputs(mdl.Arch.Model()); err != nil {
+		if pub, err = ic.PublicInputs(mdl.Arch.InputArch()); err != nil {
 			return chain.Wrap(chain.ErrInvalidRequest, "inference claim: %v", err)
 		}
 	case c.Spec.Kind == KindAccuracy && m.Accuracy != nil:
@@ -358,6 +446,11 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 		case ts.Shape != ShapeOf(mdl.Arch):
 			return chain.Wrap(chain.ErrInvalidRequest, "test set %s has shape %+v, model %d takes %+v", a.TestSet, ts.Shape, mdl.ID, ShapeOf(mdl.Arch))
 		}
+		if m.Set != (model.Digest{}) {
+			if piece, err = pieceOf(ctx.KV, m.Set, a.TestSet, mdl.ID, c.ID); err != nil {
+				return err
+			}
+		}
 		ac := zkml.AccuracyClaim{Model: mdl.Commitment, TestSet: a.TestSet, N: int(a.N), K: int(a.K)}
 		if pub, err = ac.PublicInputs(); err != nil {
 			return chain.Wrap(chain.ErrInvalidRequest, "accuracy claim: %v", err)
@@ -367,9 +460,13 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 	default:
 		return chain.Wrap(chain.ErrInvalidRequest, "circuit %s proves %s claims; the message carries another kind", c.ID, c.Spec.Kind)
 	}
-	// The same statement is recorded once, whoever proves it again.
+	// The same statement is recorded once, whoever proves it again; a
+	// piece already proven on its own counts for its set as it stands.
 	sk := stmtKey(statementHash(c.ID, mdl.ID, pub))
 	if raw := ctx.KV.Get(sk); raw != nil {
+		if piece != nil {
+			return piece.fill(ctx, &mdl, c, binary.BigEndian.Uint64(raw))
+		}
 		return chain.Wrap(chain.ErrConflict, "this claim is already recorded as claim %d of model %d", binary.BigEndian.Uint64(raw), mdl.ID)
 	}
 	// zkml.Verify bounds the cost: key and proof sizes and layouts are checked
@@ -396,6 +493,89 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 		ev = append(ev, "class", chain.U64(uint64(m.Inference.Class)))
 	}
 	ctx.Emit("zkml_claim", ev...)
+	if piece != nil {
+		return piece.fill(ctx, &mdl, c, claim.Seq)
+	}
+	return nil
+}
+
+// pieceSlot is the piece of a test set given as pieces that an accuracy
+// proof is for, with the progress it fills in.
+type pieceSlot struct {
+	set      TestSet
+	index    int
+	progress PieceProgress
+}
+
+// pieceOf checks that test set piece is one of set's pieces and still
+// unproven for the model under the circuit.
+func pieceOf(kv store.KV, set, piece model.Digest, modelID uint64, circuit Hash) (*pieceSlot, error) {
+	ts, err := GetTestSet(kv, set)
+	if err != nil {
+		return nil, err
+	}
+	if len(ts.Pieces) == 0 {
+		return nil, chain.Wrap(chain.ErrInvalidRequest, "test set %s is not made of pieces", set)
+	}
+	slot := &pieceSlot{set: ts, index: -1}
+	for i, p := range ts.Pieces {
+		if p == piece {
+			slot.index = i
+			break
+		}
+	}
+	if slot.index < 0 {
+		return nil, chain.Wrap(chain.ErrInvalidRequest, "test set %s is not a piece of %s", piece, set)
+	}
+	slot.progress, err = GetPieceProgress(kv, modelID, set, circuit)
+	if err != nil {
+		slot.progress = PieceProgress{Model: modelID, Set: set, Circuit: circuit, Parts: make([]uint64, len(ts.Pieces))}
+	}
+	if seq := slot.progress.Parts[slot.index]; seq != 0 {
+		return nil, chain.Wrap(chain.ErrConflict, "piece %d of test set %s is already proven for model %d by claim %d under circuit %s",
+			slot.index, set, modelID, seq, circuit)
+	}
+	return slot, nil
+}
+
+// fill records claim seq as the slot's piece and, once every piece of the
+// set is proven, records the claim about the whole set: the pieces'
+// counts added up, under the same circuit (so one trust note covers it).
+func (p *pieceSlot) fill(ctx *chain.Context, mdl *Model, c Circuit, seq uint64) error {
+	pr := &p.progress
+	pr.Parts[p.index] = seq
+	var k uint64
+	for _, part := range pr.Parts {
+		if part == 0 {
+			chain.Put(ctx.KV, piecesKey(mdl.ID, p.set.Hash, c.ID), *pr)
+			ctx.Emit("zkml_piece", "model", chain.U64(mdl.ID), "set", p.set.Hash.String(), "piece", chain.U64(uint64(p.index)),
+				"claim", chain.U64(seq), "circuit", c.ID.String())
+			return nil
+		}
+		pc, err := GetClaim(ctx.KV, mdl.ID, part)
+		if err != nil || pc.Accuracy == nil {
+			return chain.Wrap(chain.ErrInternal, "piece claim %d of model %d: %v", part, mdl.ID, err)
+		}
+		k += uint64(pc.Accuracy.K)
+	}
+	bps := uint32(k * 10_000 / uint64(p.set.N))
+	claim := Claim{
+		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: KindAccuracy, Circuit: c.ID, Commitment: mdl.Commitment,
+		Accuracy:    &AccuracyClaim{TestSet: p.set.Hash, N: p.set.N, K: uint32(k)},
+		AccuracyBps: &bps, Height: ctx.Block.Height, Prover: ctx.Sender, Ceremony: c.Ceremony, Trust: c.trust(),
+		ComputeJob: mdl.ComputeJob, Output: mdl.Output, Parts: append([]uint64(nil), pr.Parts...),
+	}
+	pr.Claim = claim.Seq
+	mdl.Claims = claim.Seq
+	chain.Put(ctx.KV, modelKey(mdl.ID), *mdl)
+	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
+	chain.Put(ctx.KV, piecesKey(mdl.ID, p.set.Hash, c.ID), *pr)
+	if err := data.RecordEdge(ctx, ModelRef(mdl.ID), ClaimRef(mdl.ID, claim.Seq), data.RelClaim); err != nil {
+		return err
+	}
+	ctx.Emit("zkml_claim", "model", chain.U64(mdl.ID), "claim", chain.U64(claim.Seq), "kind", claim.Kind,
+		"circuit", c.ID.String(), "prover", ctx.Sender.String(), "k", chain.U64(k), "n", chain.U64(uint64(p.set.N)),
+		"accuracy_bps", chain.U64(uint64(bps)), "pieces", chain.U64(uint64(len(pr.Parts))))
 	return nil
 }
 
