@@ -1,14 +1,21 @@
 // Package registry is the chain domain "zkml": verifiable claims about
 // private models.
 //
-// A model owner commits to a quantized MLP (zkml/model's Poseidon2
-// commitment: the weights stay private); anyone registers Groth16 verifying
+// A model owner commits to a quantized MLP or CNN (zkml/model's Poseidon2
+// commitment: the weights stay private; Arch.Conv marks a CNN); anyone registers Groth16 verifying
 // keys per circuit spec (zkml/prover) and public test sets; anyone then
 // submits proofs that the committed model maps an input to a class, or
 // classifies at least K of the N rows of a registered test set correctly.
 // The state machine verifies each proof inside the handler (bounded cost:
 // zkml's size bounds, a fee per verification) and records the verified
 // claim; a proof that does not verify changes nothing.
+//
+// Accuracy over more rows than one circuit proves in reasonable time: a
+// test set registered as pieces (TestSet.Pieces, hashed by
+// model.PiecesRoot) is proven piece by piece under one circuit
+// (MsgSubmitProof.Set); when the last piece verifies the chain records one
+// accuracy claim about the whole set (Claim.Parts lists the piece claims),
+// the same Claim that buyers and the pipeline read for any test set.
 //
 // Trust: a Groth16 key is only as sound as its setup. zkml/prover's
 // single-party setup lets whoever ran it forge proofs, so it is for devnets
@@ -27,6 +34,7 @@
 //	zkml/testset/<hash 32>         TestSet
 //	zkml/claim/<model be8><n be8>  Claim
 //	zkml/stmt/<sha256 32>          claim n: each statement is recorded once
+//	zkml/pieces/<model be8><set 32><circuit 32>  PieceProgress over a test set of pieces
 //
 // and the ceremony keys listed in ceremony.go.
 package registry
@@ -594,7 +602,7 @@ func statementHash(circuit Hash, modelID uint64, pub []fr.Element) [32]byte {
 }
 
 // Query answers: circuits | circuit/<id> | models | model/<id> |
-// claims/<model id> | testset/<hash> | ceremonies | ceremony/<id> |
+// claims/<model id> | testset/<hash> | pieces/<model id>/<set hash> | ceremonies | ceremony/<id> |
 // ceremony-data/<id> (with the transcript head, for contributors and provers).
 func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) {
 	kind, arg, _ := strings.Cut(path, "/")
@@ -633,6 +641,24 @@ func (Domain) Query(kv store.KV, path string, _ map[string]string) (any, error) 
 			return m, nil
 		}
 		return Claims(kv, id), nil
+	case "pieces":
+		// pieces/<model id>/<set hash>: the model's progress over a test set
+		// of pieces, one record per circuit proving it.
+		ids, sets, _ := strings.Cut(arg, "/")
+		id, err := strconv.ParseUint(ids, 10, 64)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "model id %q", ids)
+		}
+		set, err := model.ParseDigest(sets)
+		if err != nil {
+			return nil, chain.Wrap(chain.ErrInvalidRequest, "test set hash %q: %v", sets, err)
+		}
+		out := []PieceProgress{}
+		chain.Each(kv, chain.Key(prefixPieces, chain.Uint64Bytes(id), set[:]), func(_ []byte, p PieceProgress) bool {
+			out = append(out, p)
+			return true
+		})
+		return out, nil
 	case "testset":
 		h, err := model.ParseDigest(arg)
 		if err != nil {
