@@ -68,14 +68,14 @@ type closing struct {
 	Blocks      uint32       `cbor:"17,keyasint"`
 	Started     int64        `cbor:"18,keyasint"`
 	// Typed jobs (closing_typed.go).
-	HasGold    bool                    `cbor:"20,keyasint,omitempty"`
-	GoldValues []int64                 `cbor:"21,keyasint,omitempty"`
-	GoldBoxes  [][]Box                 `cbor:"22,keyasint,omitempty"`
-	Rating1    *truth.RatingCheckpoint `cbor:"23,keyasint,omitempty"`
-	Rating2    *truth.RatingCheckpoint `cbor:"24,keyasint,omitempty"`
-	BoxRound   uint8                   `cbor:"25,keyasint,omitempty"` // box pass 1: the BoxEM rounds done
-	Box        *truth.BoxPass          `cbor:"26,keyasint,omitempty"`
-	ItemChunks uint32                  `cbor:"27,keyasint,omitempty"` // box pass 2: the fused items' chunks
+	HasGold    bool           `cbor:"20,keyasint,omitempty"`
+	GoldValues []int64        `cbor:"21,keyasint,omitempty"`
+	GoldBoxes  [][]Box        `cbor:"22,keyasint,omitempty"`
+	Rating1    *ratingState   `cbor:"23,keyasint,omitempty"`
+	Rating2    *ratingState   `cbor:"24,keyasint,omitempty"`
+	BoxRound   uint8          `cbor:"25,keyasint,omitempty"` // box pass 1: the BoxEM rounds done
+	Box        *truth.BoxPass `cbor:"26,keyasint,omitempty"`
+	ItemChunks uint32         `cbor:"27,keyasint,omitempty"` // box pass 2: the fused items' chunks
 }
 
 var (

@@ -32,6 +32,10 @@ import (
 // units; at least one item a block).
 const CloseBoxWorkPerBlock = 400_000
 
+// boxItemsPerBlock bounds the items a block fuses, so one block's item
+// chunk stays within the state decoder's 65,536 elements an array.
+const boxItemsPerBlock = 16_384
+
 var boxWorkBudget = CloseBoxWorkPerBlock // tests lower it
 
 var prefixItemChunk = []byte("label/ci/")
@@ -280,6 +284,40 @@ func (c *closing) settleMulti(ctx *chain.Context, j *Job, workers []Worker) (int
 	return len(a.List) + len(v.items), settleVerdict(ctx, j, workers, v, c.Forfeit)
 }
 
+// ratingState is a truth.RatingCheckpoint as the store keeps it: the
+// item values as bytes (8 each), since the state's decoder takes at most
+// 65,536 elements an array and a job has up to MaxItems items.
+type ratingState struct {
+	Iterations int      `cbor:"1,keyasint"`
+	Converged  bool     `cbor:"2,keyasint"`
+	Values     []byte   `cbor:"3,keyasint"`
+	Bias       []int64  `cbor:"4,keyasint"`
+	Vars       []uint64 `cbor:"5,keyasint"`
+}
+
+func toRatingState(cp *truth.RatingCheckpoint) *ratingState {
+	s := &ratingState{Iterations: cp.Iterations, Converged: cp.Converged, Values: make([]byte, 0, 8*len(cp.Values)), Bias: cp.Bias, Vars: cp.Vars}
+	for _, v := range cp.Values {
+		s.Values = binary.BigEndian.AppendUint64(s.Values, uint64(v))
+	}
+	return s
+}
+
+// checkpoint is s as truth takes it (nil: none yet).
+func (s *ratingState) checkpoint() (*truth.RatingCheckpoint, error) {
+	if s == nil {
+		return nil, nil
+	}
+	if len(s.Values)%8 != 0 {
+		return nil, fmt.Errorf("rating state: %d bytes of values", len(s.Values))
+	}
+	cp := &truth.RatingCheckpoint{Iterations: s.Iterations, Converged: s.Converged, Values: make([]int64, len(s.Values)/8), Bias: s.Bias, Vars: s.Vars}
+	for i := range cp.Values {
+		cp.Values[i] = int64(binary.BigEndian.Uint64(s.Values[8*i:]))
+	}
+	return cp, nil
+}
+
 // stepRating runs one block of a rating close's passes: RatingEM rounds
 // over all answers (pass 1), the scores, then over the accepted ones
 // (pass 2).
@@ -295,22 +333,25 @@ func (c *closing) stepRating(kv store.KV, j *Job, workers []Worker) (int, error)
 	if c.Phase == phasePass2 {
 		rs = acceptedRatings(&rs, c.Scores, bar)
 	}
-	cp := &c.Rating1
+	st := &c.Rating1
 	if c.Phase == phasePass2 {
-		cp = &c.Rating2
+		st = &c.Rating2
 	}
-	if !(*cp).Done(opt) {
+	cp, err := (*st).checkpoint()
+	if err != nil {
+		return 0, fmt.Errorf("label job %d: %w", j.ID, err)
+	}
+	if !cp.Done(opt) {
 		before := 0
-		if *cp != nil {
-			before = (*cp).Iterations
+		if cp != nil {
+			before = cp.Iterations
 		}
-		next, err := truth.ResumeRatingEM(&rs, opt, *cp, roundsPerBlock(len(rs.List)))
-		if err != nil {
+		if cp, err = truth.ResumeRatingEM(&rs, opt, cp, roundsPerBlock(len(rs.List))); err != nil {
 			return 0, fmt.Errorf("label job %d: rating inference: %w", j.ID, err)
 		}
-		work += (next.Iterations - before) * len(rs.List)
-		*cp = next
-		if !next.Done(opt) {
+		work += (cp.Iterations - before) * len(rs.List)
+		*st = toRatingState(cp)
+		if !cp.Done(opt) {
 			return work, nil
 		}
 	}
@@ -318,7 +359,7 @@ func (c *closing) stepRating(kv store.KV, j *Job, workers []Worker) (int, error)
 		c.Phase = phaseSettle
 		return work, nil
 	}
-	res, err := truth.FinishRatingEM(&rs, opt, c.Rating1)
+	res, err := truth.FinishRatingEM(&rs, opt, cp)
 	if err != nil {
 		return 0, fmt.Errorf("label job %d: rating inference: %w", j.ID, err)
 	}
@@ -343,9 +384,13 @@ func (c *closing) settleRating(ctx *chain.Context, j *Job, workers []Worker) (in
 	rs, opt := ratingInput(j, len(workers), rev, g)
 	accepted := acceptedRatings(&rs, c.Scores, truth.Ratio(uint64(j.QualityPPM), ppm))
 	if len(accepted.List) > 0 {
-		cp := c.Rating1
+		st := c.Rating1
 		if len(accepted.List) < len(rs.List) {
-			cp = c.Rating2
+			st = c.Rating2
+		}
+		cp, err := st.checkpoint()
+		if err != nil {
+			return 0, fmt.Errorf("label job %d: %w", j.ID, err)
 		}
 		res, err := truth.FinishRatingEM(&accepted, opt, cp)
 		if err != nil {
@@ -375,7 +420,7 @@ func (c *closing) stepBox(kv store.KV, j *Job, workers []Worker) (int, error) {
 			return 0, err
 		}
 	}
-	items, work, err := c.Box.Step(&a, opt, boxWorkBudget)
+	items, work, err := c.Box.Step(&a, opt, boxWorkBudget, boxItemsPerBlock)
 	if err != nil {
 		return 0, fmt.Errorf("label job %d: box fusion: %w", j.ID, err)
 	}

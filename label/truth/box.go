@@ -411,9 +411,9 @@ func (p *BoxPass) Done(a *BoxAnswers) bool { return p.Next >= a.Items }
 func BoxItemWork(votes, boxes int) int { return (votes + 1) * (boxes + 1) }
 
 // Step fuses items from p.Next on until budget work units (BoxItemWork)
-// are spent, at least one item, and returns their verdicts (items
-// p.Next-len(out) to p.Next-1) and the work done.
-func (p *BoxPass) Step(a *BoxAnswers, opt BoxOptions, budget int) ([]BoxItem, int, error) {
+// are spent or maxItems items fused, at least one item, and returns their
+// verdicts (items p.Next-len(out) to p.Next-1) and the work done.
+func (p *BoxPass) Step(a *BoxAnswers, opt BoxOptions, budget, maxItems int) ([]BoxItem, int, error) {
 	if err := a.check(&opt); err != nil {
 		return nil, 0, err
 	}
@@ -430,7 +430,7 @@ func (p *BoxPass) Step(a *BoxAnswers, opt BoxOptions, budget int) ([]BoxItem, in
 			boxes += len(a.List[n].Boxes)
 		}
 		cost := BoxItemWork(len(ids), boxes)
-		if len(out) > 0 && work+cost > budget {
+		if len(out) > 0 && (work+cost > budget || len(out) >= maxItems) {
 			break
 		}
 		work += cost
