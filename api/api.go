@@ -81,7 +81,22 @@ const (
 	HeaderBlobSignature = "Tenun-Blob-Signature" // hex signature
 	HeaderBlobTime      = "Tenun-Blob-Time"      // unix seconds
 	HeaderBlobCID       = "Tenun-Blob-CID"       // the content's CID
+	// HeaderBlobSize is the whole blob's size when the body is only its
+	// tail (a resumed upload); without it the body is the whole blob.
+	HeaderBlobSize = "Tenun-Blob-Size"
+	// HeaderBlobOffset is where a resumed upload's body starts: the
+	// Offset that GET /blobs/{cid}/upload reports.
+	HeaderBlobOffset = "Tenun-Blob-Offset"
 )
+
+// BlobUpload is the answer of GET /blobs/{cid}/upload?uploader=ADDR: how
+// much of an interrupted upload the node holds, where it resumes.
+type BlobUpload struct {
+	CID      string `json:"cid"`
+	Uploader string `json:"uploader"`
+	Offset   int64  `json:"offset"`
+	Stored   bool   `json:"stored"` // the node holds the whole blob
+}
 
 // BlobPut is the answer of POST /blobs.
 type BlobPut struct {

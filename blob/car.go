@@ -27,22 +27,46 @@ func ExportCAR(ctx context.Context, open func() (io.ReadCloser, error), w io.Wri
 	if err != nil {
 		return cid.Undef, err
 	}
-	car, err := storage.NewWritable(w, []cid.Cid{root}, carv2.WriteAsCarV1(true))
-	if err != nil {
-		return cid.Undef, fmt.Errorf("write CAR: %w", err)
-	}
 	if f, err = open(); err != nil {
 		return cid.Undef, err
 	}
 	defer f.Close()
-	again, _, err := Import(ctx, f, carDAG{car})
-	if err != nil {
+	if err := WriteCAR(ctx, root, f, w); err != nil {
 		return cid.Undef, err
 	}
-	if again != root {
-		return cid.Undef, fmt.Errorf("the file changed while it was exported (%s, then %s)", root, again)
+	return root, nil
+}
+
+// WriteCAR writes the CARv1 of the file r holds, whose CID is root (known
+// already: a CAR names its root before its blocks), streaming. A raw root
+// is one block of the whole content. If the content turns out not to be
+// root, the error says so; the bytes written are then not a valid CAR.
+func WriteCAR(ctx context.Context, root cid.Cid, r io.Reader, w io.Writer) error {
+	car, err := storage.NewWritable(w, []cid.Cid{root}, carv2.WriteAsCarV1(true))
+	if err != nil {
+		return fmt.Errorf("write CAR: %w", err)
 	}
-	return root, car.Finalize()
+	if root.Type() == cid.Raw {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return fmt.Errorf("write CAR: %w", err)
+		}
+		if err := Verify(root, data); err != nil {
+			return err
+		}
+		if err := car.Put(ctx, root.KeyString(), data); err != nil {
+			return fmt.Errorf("write CAR: %w", err)
+		}
+		return car.Finalize()
+	}
+	got, _, err := Import(ctx, r, carDAG{car})
+	if err != nil {
+		return err
+	}
+	if got != root {
+		return fmt.Errorf("write CAR: the content is %s, not %s (it changed while it was read)", got, root)
+	}
+	return car.Finalize()
 }
 
 // ImportCAR reassembles the file a CAR holds (its single root must be a

@@ -36,8 +36,41 @@ func BlobCID(content []byte) string {
 	return cid.NewCidV1(cid.Raw, sum).String()
 }
 
-// ParseBlobCID checks that s is a CID Tenun stores: v1, raw, sha2-256.
+// ParseBlobCID checks that s is a CID Tenun stores: CIDv1 with a sha2-256
+// multihash, in canonical base32, naming either a raw block (chain.BlobCID
+// of the content, or the whole of a file of one chunk) or the dag-pb root of
+// a UnixFS file (what `ipfs add --cid-version 1 --raw-leaves` prints for a
+// file over one chunk; package blob computes it). Consensus only records
+// the CID and the declared size; nodes check content against it.
 func ParseBlobCID(s string) (cid.Cid, error) {
+	c, err := parseCIDv1SHA256(s)
+	if err != nil {
+		return cid.Undef, err
+	}
+	if t := c.Type(); t != cid.Raw && t != cid.DagProtobuf {
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want CIDv1 with the raw or dag-pb codec, not codec 0x%x", s, t)
+	}
+	return c, nil
+}
+
+// ParseRawBlobCID is ParseBlobCID for a single raw block only: its
+// multihash is the sha2-256 of the content itself (a compute output's
+// digest, say).
+func ParseRawBlobCID(s string) (cid.Cid, error) {
+	c, err := parseCIDv1SHA256(s)
+	if err != nil {
+		return cid.Undef, err
+	}
+	if c.Type() != cid.Raw {
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want CIDv1 with the raw codec (a single block, its hash the content's)", s)
+	}
+	return c, nil
+}
+
+// IsDagCID reports whether c (already parsed) names a UnixFS dag-pb root.
+func IsDagCID(c cid.Cid) bool { return c.Type() == cid.DagProtobuf }
+
+func parseCIDv1SHA256(s string) (cid.Cid, error) {
 	if len(s) > 128 {
 		return cid.Undef, Wrap(ErrInvalidRequest, "CID is %d characters, too long", len(s))
 	}
@@ -45,11 +78,11 @@ func ParseBlobCID(s string) (cid.Cid, error) {
 	if err != nil {
 		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: %v", s, err)
 	}
-	if c.Version() != 1 || c.Type() != cid.Raw {
-		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want CIDv1 with the raw codec", s)
+	if c.Version() != 1 {
+		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want CIDv1", s)
 	}
 	dec, err := mh.Decode(c.Hash())
-	if err != nil || dec.Code != mh.SHA2_256 {
+	if err != nil || dec.Code != mh.SHA2_256 || dec.Length != 32 {
 		return cid.Undef, Wrap(ErrInvalidRequest, "CID %q: want a sha2-256 multihash", s)
 	}
 	if c.String() != s {
@@ -58,7 +91,8 @@ func ParseBlobCID(s string) (cid.Cid, error) {
 	return c, nil
 }
 
-// VerifyBlob checks that content is what c names.
+// VerifyBlob checks that content is what the raw CID c names (package
+// blob's Verify also checks UnixFS dag-pb roots).
 func VerifyBlob(c string, content []byte) error {
 	if got := BlobCID(content); got != c {
 		return fmt.Errorf("blob %s: content hashes to %s", c, got)

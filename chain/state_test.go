@@ -349,7 +349,7 @@ func TestBadCIDs(t *testing.T) {
 		"empty":                 "",
 		"garbage":               "not-a-cid",
 		"cidv0":                 "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG",
-		"dag-pb codec":          "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+		"dag-cbor codec":        "bafyreihnoabliopjvscf6irvpwbcxlauirzq7pnwafwt5skdekl3t3e7om",
 		"sha2-512 multihash":    "bafkrgqhhyivzstcz3hhswshfjgy6ertgmnqeleynhwt4dlfsthi4hn7zgh4uvlsb5xncykzapi3ocd4lzogukir6ksdy6wzrnz6ohnv4aglcs",
 		"identity multihash":    "bafkqaddimvwgy3zanb2gk3tvnzxa",
 		"base58btc form":        "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA",
@@ -382,6 +382,19 @@ func TestBadCIDs(t *testing.T) {
 	if _, err := chain.ParseBlobCID(good); err != nil {
 		t.Fatal(err)
 	}
+	// A UnixFS root (what `ipfs add --cid-version 1 --raw-leaves` prints for
+	// a file over one chunk) is a blob CID too, but not a raw one.
+	root := "bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"
+	if _, err := chain.ParseBlobCID(root); err != nil {
+		t.Fatalf("dag-pb root refused: %v", err)
+	}
+	if _, err := chain.ParseRawBlobCID(root); err == nil {
+		t.Fatal("ParseRawBlobCID accepted a dag-pb root")
+	}
+	if _, err := chain.ParseRawBlobCID(good); err != nil {
+		t.Fatal(err)
+	}
+	e.applyOK(e.tx("alice", 10, &chain.MsgRegisterBlob{CID: root, Size: 300}))
 }
 
 func TestQueries(t *testing.T) {

@@ -1,16 +1,15 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tenun-chain/tenun/chain"
+	"github.com/tenun-chain/tenun/internal/progress"
 )
 
 func init() {
@@ -179,13 +178,13 @@ func newQueryChainCmd() *cobra.Command {
 }
 
 func newBlobCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs (CIDv1, raw, sha2-256); IPFS CIDs and CAR files of local files"}
+	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs under IPFS CIDs (CIDv1, sha2-256, 256 KiB raw leaves); CAR files of local files"}
 	cmd.AddCommand(blobFileCommands()...)
 	var f txFlags
 	put := &cobra.Command{
-		Use: "put FILE", Short: "Upload a file to the node and register its CID on chain", Args: cobra.ExactArgs(1),
+		Use: "put FILE", Short: "Upload a file to the node (streamed, resumed if the connection breaks) and register its CID on chain", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			content, err := os.ReadFile(args[0])
+			_, size, err := openSized(args[0])
 			if err != nil {
 				return err
 			}
@@ -193,32 +192,53 @@ func newBlobCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
-			defer cancel()
-			cid, err := newClient().RegisterBlob(ctx, key, content)
+			// Two passes: the CID first (the upload is signed over it), then the upload.
+			bar := progress.New(cmd.ErrOrStderr(), 2*size, "put "+args[0], "bytes")
+			cid, n, err := newClient().RegisterBlobFile(cmd.Context(), key, args[0], bar.Add)
+			bar.Finish()
 			if err != nil {
 				return err
 			}
-			return emit(cmd.OutOrStdout(), map[string]any{"cid": cid, "size": len(content)}, func(w io.Writer) { fmt.Fprintln(w, cid) })
+			return emit(cmd.OutOrStdout(), map[string]any{"cid": cid, "size": n}, func(w io.Writer) { fmt.Fprintln(w, cid) })
 		},
 	}
 	addTxFlags(put, &f)
 	var outFile string
+	var car bool
 	get := &cobra.Command{
-		Use: "get CID", Short: "Download a blob (integrity checked) to --out or stdout", Args: cobra.ExactArgs(1),
+		Use: "get CID", Short: "Download a blob, checked against its CID as it streams, to --out or stdout (--car: as a CARv1 of its DAG)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := newClient().BlobGet(cmd.Context(), args[0])
+			var w io.Writer = cmd.OutOrStdout()
+			var file *os.File
+			if outFile != "" {
+				var err error
+				if file, err = os.Create(outFile); err != nil {
+					return err
+				}
+				w = file
+			}
+			bar := progress.New(cmd.ErrOrStderr(), -1, "get "+args[0], "bytes")
+			n, err := newClient().BlobDownload(cmd.Context(), args[0], car, w, bar.Add)
+			bar.Finish()
+			if file != nil {
+				if cerr := file.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
+					os.Remove(outFile) // never leave bytes that failed their check
+				}
+			}
 			if err != nil {
 				return err
 			}
-			if outFile == "" {
-				_, err = cmd.OutOrStdout().Write(b)
-				return err
+			if file != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d bytes, checked against %s\n", outFile, n, args[0])
 			}
-			return os.WriteFile(outFile, b, 0o644)
+			return nil
 		},
 	}
 	get.Flags().StringVar(&outFile, "out", "", "write to this file instead of stdout")
+	get.Flags().BoolVar(&car, "car", false, "download the CARv1 of the blob's DAG (for ipfs dag import or a Filecoin deal) instead of its bytes")
 	cmd.AddCommand(put, get)
 	return cmd
 }

@@ -106,7 +106,7 @@ func newBenchDataCmd() *cobra.Command {
 					for j := 0; j < len(feeds[i]); j += batch {
 						end := min(j+batch, len(feeds[i]))
 						recs := feeds[i][j:end]
-						if _, err := c.BlobPut(ctx, key, data.EncodeBatch(recs)); err != nil {
+						if _, err := c.BlobPutRaw(ctx, key, data.EncodeBatch(recs)); err != nil {
 							errs <- err
 							return
 						}

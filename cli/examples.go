@@ -32,7 +32,8 @@ var examples = map[string]string{
 	"tenun blob export-car": `  tenun blob export-car dataset.tar dataset.car   # then: ipfs dag import dataset.car`,
 	"tenun blob import-car": `  tenun blob import-car dataset.car dataset.tar`,
 	"tenun blob get": `  tenun blob get bafkrei... --out model.json
-  tenun blob get bafkrei... > data.csv`,
+  tenun blob get bafybei... > data.csv
+  tenun blob get bafybei... --car --out dataset.car   # then: ipfs dag import dataset.car`,
 	"tenun blob put": `  tenun blob put data.csv --from alice
   tenun blob put model.json --from alice -o json`,
 	"tenun challenger run": `  tenun challenger run --from eve`,

@@ -6,14 +6,12 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +26,9 @@ import (
 type Client struct {
 	base string
 	http *http.Client
+	// stream carries blob transfers: no whole-request timeout (a 2 GB
+	// file takes as long as it takes), only the caller's context.
+	stream *http.Client
 
 	mu      sync.Mutex
 	chainID string
@@ -40,7 +41,7 @@ func New(addr string) *Client {
 	if !strings.Contains(addr, "://") {
 		addr = "http://" + addr
 	}
-	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 90 * time.Second}, seq: map[chain.Address]uint64{}}
+	return &Client{base: strings.TrimRight(addr, "/"), http: &http.Client{Timeout: 90 * time.Second}, stream: &http.Client{}, seq: map[chain.Address]uint64{}}
 }
 
 // APIError is an error answered by the api.
@@ -69,9 +70,11 @@ func (c *Client) Do(ctx context.Context, method, path string, body io.Reader, co
 
 // DoRequest sends a prepared request (extra headers, say) and decodes a
 // JSON answer into out (when not nil) as Do does.
-func (c *Client) DoRequest(req *http.Request, out any) error {
+func (c *Client) DoRequest(req *http.Request, out any) error { return c.doWith(c.http, req, out) }
+
+func (c *Client) doWith(hc *http.Client, req *http.Request, out any) error {
 	method, path := req.Method, req.URL.Path
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
@@ -349,64 +352,6 @@ func (c *Client) forgetSequence(a chain.Address) {
 	c.mu.Lock()
 	delete(c.seq, a)
 	c.mu.Unlock()
-}
-
-// BlobPut uploads content to the node, signed by key's account, which
-// must be able to pay the storage fee when it registers the blob. It does
-// not register the blob on chain; RegisterBlob does both (a node removes
-// content no transaction registers after a grace period).
-func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
-	chainID, err := c.ChainID(ctx)
-	if err != nil {
-		return "", err
-	}
-	cid := chain.BlobCID(content)
-	now := time.Now().Unix()
-	sig, err := key.Sign(chain.BlobUploadSignBytes(chainID, cid, uint64(len(content)), now))
-	if err != nil {
-		return "", fmt.Errorf("sign upload: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/blobs", bytes.NewReader(content))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.Header.Set(api.HeaderBlobSigner, hex.EncodeToString(key.PubKey().Bytes()))
-	req.Header.Set(api.HeaderBlobSignature, hex.EncodeToString(sig))
-	req.Header.Set(api.HeaderBlobTime, strconv.FormatInt(now, 10))
-	req.Header.Set(api.HeaderBlobCID, cid)
-	var res api.BlobPut
-	if err := c.DoRequest(req, &res); err != nil {
-		return "", err
-	}
-	if res.CID != cid {
-		return "", fmt.Errorf("node answered CID %s for content that hashes to %s", res.CID, cid)
-	}
-	return cid, nil
-}
-
-// BlobGet downloads a blob and checks it against its CID.
-func (c *Client) BlobGet(ctx context.Context, cid string) ([]byte, error) {
-	var b []byte
-	if err := c.Do(ctx, http.MethodGet, "/blobs/"+cid, nil, "", &b); err != nil {
-		return nil, err
-	}
-	if err := chain.VerifyBlob(cid, b); err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// RegisterBlob uploads content and records it on chain, returning the CID.
-func (c *Client) RegisterBlob(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
-	cid, err := c.BlobPut(ctx, key, content)
-	if err != nil {
-		return "", err
-	}
-	if _, err := c.Submit(ctx, key, &chain.MsgRegisterBlob{CID: cid, Size: uint64(len(content))}, Options{}); err != nil {
-		return "", fmt.Errorf("register blob %s: %w", cid, err)
-	}
-	return cid, nil
 }
 
 // WaitForHeight polls until the chain reaches height h.

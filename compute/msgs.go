@@ -38,11 +38,11 @@ func CommitHash(job uint64, provider chain.Address, digest Hash, outputCID strin
 // sandbox's output archive, whose digest is that same SHA-256, so a reveal's
 // digest and CID must agree.
 func DigestOfCID(cid string) (Hash, error) {
-	c, err := chain.ParseBlobCID(cid)
+	c, err := chain.ParseRawBlobCID(cid) // a dag-pb root's hash is not the content's
 	if err != nil {
 		return Hash{}, err
 	}
-	mh := c.Hash() // sha2-256 multihash: 0x12, 0x20, 32 bytes (ParseBlobCID checked the code)
+	mh := c.Hash() // sha2-256 multihash: 0x12, 0x20, 32 bytes (ParseRawBlobCID checked the code)
 	var h Hash
 	if len(mh) != 2+len(h) {
 		return h, chain.Wrap(chain.ErrInvalidRequest, "CID %s: unexpected multihash length %d", cid, len(mh))

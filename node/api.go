@@ -17,8 +17,10 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/cometbft/cometbft/mempool"
+	"github.com/ipfs/go-cid"
 
 	"github.com/tenun-chain/tenun/api"
+	"github.com/tenun-chain/tenun/blob"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/internal/httpguard"
@@ -60,6 +62,7 @@ func (n *Node) startAPI() error {
 	mux.HandleFunc("GET /blocks/{height}", n.handleBlock)
 	mux.HandleFunc("POST /blobs", n.handleBlobPut)
 	mux.HandleFunc("GET /blobs/{cid}", n.handleBlobGet)
+	mux.HandleFunc("GET /blobs/{cid}/upload", n.handleBlobUpload)
 	mux.HandleFunc("GET /query/{domain}/{path...}", n.handleQuery)
 	for _, x := range HTTPExtensions() {
 		x.RegisterHTTP(mux, n)
@@ -81,8 +84,19 @@ func (n *Node) startAPI() error {
 }
 
 // APILimits are the timeouts and caps of the node's HTTP API (the market
-// gateways included); tests shorten them.
-var APILimits = httpguard.Default
+// gateways included); tests shorten them. A blob upload's body is bounded
+// by the size it declares (at most the chain's MaxBlobBytes) instead of
+// MaxBody, and blob transfers by BlobIdleTimeout instead of the
+// whole-request timeouts, so a 2 GB dataset moves at disk speed.
+var APILimits = func() httpguard.Limits {
+	l := httpguard.Default
+	l.Unbounded = isBlobTransfer
+	return l
+}()
+
+func isBlobTransfer(r *http.Request) bool {
+	return r.Method == http.MethodPost && r.URL.Path == "/blobs"
+}
 
 // handleReady is /readyz: 200 once the node has committed a block and is
 // not catching up, 503 before.
@@ -373,7 +387,9 @@ const BlobUploadSkew = 5 * time.Minute
 
 // handleBlobPut stores an upload signed by an account that can pay the
 // storage fee for it and for its other unregistered uploads, within its
-// quota. The body is streamed to disk and must hash to the signed CID.
+// quota. The body is streamed to disk and must be the signed CID's
+// content. A body may be the tail of the blob from HeaderBlobOffset on,
+// resuming an upload that broke (HeaderBlobSize then gives the whole size).
 func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 	// A web page can POST text/plain (or a form) across origins without a
 	// preflight; the binary content type and the custom headers below force
@@ -392,9 +408,9 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	params := chain.LoadParams(kv)
-	size := r.ContentLength
-	if size <= 0 {
-		WriteError(w, http.StatusLengthRequired, chain.Wrap(chain.ErrInvalidRequest, "a blob upload needs a Content-Length of at least 1 byte"))
+	size, offset, err := uploadExtent(r)
+	if err != nil {
+		WriteError(w, http.StatusLengthRequired, err)
 		return
 	}
 	if uint64(size) > params.MaxBlobBytes {
@@ -445,20 +461,119 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, status, err)
 		return
 	}
-	if err := n.Blobs.PutStream(r.Body, c, size); err != nil {
-		cancel()
+	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w)}
+	if err := n.Blobs.Upload(body, c, owner, size, offset); err != nil {
 		var tooBig *http.MaxBytesError
+		var short *IncompleteError
 		switch {
+		case errors.As(err, &short):
+			// Kept for a resume: the reservation stays.
+			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
+		case errors.Is(err, ErrUploadOffset):
+			WriteError(w, http.StatusConflict, chain.Wrap(chain.ErrConflict, "%v", err))
 		case errors.As(err, &tooBig):
+			cancel()
 			WriteError(w, http.StatusRequestEntityTooLarge, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
 		case errors.Is(err, ErrBlobSize), errors.Is(err, ErrBlobMismatch):
+			cancel()
 			WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "%v", err))
 		default:
+			cancel()
 			WriteError(w, http.StatusInternalServerError, chain.Wrap(chain.ErrInternal, "%v", err))
 		}
 		return
 	}
 	WriteJSON(w, api.BlobPut{CID: c, Size: size})
+}
+
+// uploadExtent is an upload's whole size and the offset its body starts
+// at: Content-Length is the whole blob, or with HeaderBlobSize and
+// HeaderBlobOffset the tail from the offset on.
+func uploadExtent(r *http.Request) (size, offset int64, err error) {
+	if r.ContentLength < 0 {
+		return 0, 0, chain.Wrap(chain.ErrInvalidRequest, "a blob upload needs a Content-Length")
+	}
+	if r.Header.Get(api.HeaderBlobSize) == "" && r.Header.Get(api.HeaderBlobOffset) == "" {
+		if r.ContentLength == 0 {
+			return 0, 0, chain.Wrap(chain.ErrInvalidRequest, "a blob upload needs a Content-Length of at least 1 byte")
+		}
+		return r.ContentLength, 0, nil
+	}
+	size, err1 := strconv.ParseInt(r.Header.Get(api.HeaderBlobSize), 10, 64)
+	offset, err2 := strconv.ParseInt(r.Header.Get(api.HeaderBlobOffset), 10, 64)
+	switch {
+	case err1 != nil || err2 != nil || size < 1 || offset < 0:
+		return 0, 0, chain.Wrap(chain.ErrInvalidRequest, "%s and %s must both be given, a size of at least 1 and an offset of at least 0", api.HeaderBlobSize, api.HeaderBlobOffset)
+	case offset > size || r.ContentLength != size-offset:
+		return 0, 0, chain.Wrap(chain.ErrInvalidRequest, "a body of %d bytes from offset %d does not end a %d byte blob", r.ContentLength, offset, size)
+	}
+	return size, offset, nil
+}
+
+// handleBlobUpload is GET /blobs/{cid}/upload?uploader=ADDR: where an
+// interrupted upload resumes.
+func (n *Node) handleBlobUpload(w http.ResponseWriter, r *http.Request) {
+	c := r.PathValue("cid")
+	if _, err := chain.ParseBlobCID(c); err != nil {
+		WriteError(w, http.StatusBadRequest, err)
+		return
+	}
+	owner, err := chain.ParseAddress(r.URL.Query().Get("uploader"))
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "uploader: %v", err))
+		return
+	}
+	res := api.BlobUpload{CID: c, Uploader: owner.String(), Stored: n.Blobs.Has(c)}
+	if !res.Stored {
+		res.Offset = n.Blobs.Offset(c, owner)
+	}
+	WriteJSON(w, res)
+}
+
+// BlobIdleTimeout is how long a blob transfer may go without progress; a
+// transfer that keeps moving may take as long as it needs (the server's
+// whole-request timeouts do not apply to it).
+var BlobIdleTimeout = 30 * time.Second
+
+// blobProgressBytes is the progress that earns a transfer another
+// BlobIdleTimeout: a client trickling slower than this is cut off.
+const blobProgressBytes = 64 << 10
+
+// deadlineReader pushes the connection's read deadline forward while an
+// upload's body keeps arriving, blobProgressBytes at a time.
+type deadlineReader struct {
+	r       io.Reader
+	rc      *http.ResponseController
+	started bool
+	since   int64 // bytes since the deadline last moved
+}
+
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	if !d.started || d.since >= blobProgressBytes {
+		d.rc.SetReadDeadline(time.Now().Add(BlobIdleTimeout))
+		d.started, d.since = true, 0
+	}
+	n, err := d.r.Read(p)
+	d.since += int64(n)
+	return n, err
+}
+
+// deadlineWriter does the same for a download's writes.
+type deadlineWriter struct {
+	http.ResponseWriter
+	rc      *http.ResponseController
+	started bool
+	since   int64
+}
+
+func (d *deadlineWriter) Write(p []byte) (int, error) {
+	if !d.started || d.since >= blobProgressBytes {
+		d.rc.SetWriteDeadline(time.Now().Add(BlobIdleTimeout))
+		d.started, d.since = true, 0
+	}
+	n, err := d.ResponseWriter.Write(p)
+	d.since += int64(n)
+	return n, err
 }
 
 // checkUploadSignature returns the paying account and the signed CID.
@@ -495,8 +610,18 @@ func sameOrigin(origin, host string) bool {
 	return err == nil && u.Host == host
 }
 
+// handleBlobGet streams a blob, checked against its CID as it goes (a
+// UnixFS blob chunk by chunk, so a range costs only the chunks it
+// overlaps), answering Range requests; ?format=car streams it as a CARv1
+// of its UnixFS DAG instead, for `ipfs dag import` or a Filecoin deal.
 func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
-	f, _, err := n.Blobs.Open(r.PathValue("cid"))
+	c := r.PathValue("cid")
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "car" && format != "raw" {
+		WriteError(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "format %q: want raw or car", format))
+		return
+	}
+	b, err := n.Blobs.Open(c)
 	switch {
 	case errors.Is(err, ErrBlobNotFound):
 		WriteError(w, http.StatusNotFound, chain.Wrap(chain.ErrNotFound, "%v", err))
@@ -505,13 +630,37 @@ func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, statusFor(err), err)
 		return
 	}
-	defer f.Close()
+	defer b.Close()
+	dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
+	if format == "car" {
+		root, _ := cid.Parse(c) // Open parsed it
+		w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+c+`.car"`)
+		if err := blob.WriteCAR(r.Context(), root, b, dw); err != nil {
+			// Headers are gone: cut the stream so the CAR is visibly short.
+			n.logger().Error("CAR export failed", "cid", c, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		return
+	}
 	// ServeContent answers Range requests (resumed and partial downloads)
-	// and sets Content-Length; the content was checked against its CID by
-	// Open, and a CID names immutable bytes, hence the ETag.
+	// and sets Content-Length; a CID names immutable bytes, hence the ETag.
+	// A chunk that fails its check mid-stream aborts the response.
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("ETag", `"`+r.PathValue("cid")+`"`)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	w.Header().Set("ETag", `"`+c+`"`)
+	http.ServeContent(dw, r, "", time.Time{}, &abortOnBadChunk{b})
+}
+
+// abortOnBadChunk turns a read error after the headers are sent into a cut
+// connection: ServeContent would otherwise end the body short but "OK".
+type abortOnBadChunk struct{ io.ReadSeeker }
+
+func (a *abortOnBadChunk) Read(p []byte) (int, error) {
+	n, err := a.ReadSeeker.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		panic(http.ErrAbortHandler)
+	}
+	return n, err
 }
 
 func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {

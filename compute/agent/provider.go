@@ -524,7 +524,7 @@ func (p *Provider) storeOutput(ctx context.Context, out Outcome) error {
 // storeBlob uploads content and registers it with submit unless the chain
 // already knows it.
 func storeBlob(ctx context.Context, c *client.Client, key ed25519.PrivKey, content []byte, submit func(chain.Msg) error) error {
-	cid, err := c.BlobPut(ctx, key, content)
+	cid, err := c.BlobPutRaw(ctx, key, content) // the reveal's digest is the archive's own hash
 	if err != nil {
 		return fmt.Errorf("upload output: %w", err)
 	}

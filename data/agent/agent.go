@@ -105,10 +105,11 @@ type ContributeStats struct {
 	LastRejection string `json:"last_rejection,omitempty"`
 }
 
-// SubmitBatch uploads a batch's blob (the gateway serves records from it)
+// SubmitBatch uploads a batch's blob under the raw CID the chain computes
+// for it (the gateway serves records from it)
 // and submits it to dataset.
 func SubmitBatch(ctx context.Context, c *client.Client, key ed25519.PrivKey, dataset uint64, records [][]string) (api.TxResponse, error) {
-	if _, err := c.BlobPut(ctx, key, data.EncodeBatch(records)); err != nil {
+	if _, err := c.BlobPutRaw(ctx, key, data.EncodeBatch(records)); err != nil {
 		return api.TxResponse{}, fmt.Errorf("upload batch: %w", err)
 	}
 	return c.Submit(ctx, key, &data.MsgContribute{Dataset: dataset, Records: records}, client.Options{})

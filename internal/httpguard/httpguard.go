@@ -30,6 +30,10 @@ type Limits struct {
 	MaxConns int
 	// MaxBody caps every request body (routes may cap lower).
 	MaxBody int64
+	// Unbounded approves requests that skip MaxBody: routes that bound
+	// their bodies themselves (a blob upload reads exactly the size it
+	// declared and signed).
+	Unbounded func(*http.Request) bool
 }
 
 // Default suits the node API: the largest body is a blob upload (64 MiB
@@ -57,7 +61,19 @@ var Local = Limits{
 // Server returns an http.Server for h with l's timeouts and body cap.
 func Server(h http.Handler, l Limits) *http.Server {
 	if l.MaxBody > 0 {
-		h = http.MaxBytesHandler(h, l.MaxBody)
+		capped := http.MaxBytesHandler(h, l.MaxBody)
+		if l.Unbounded == nil {
+			h = capped
+		} else {
+			inner := h
+			h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if l.Unbounded(r) {
+					inner.ServeHTTP(w, r)
+					return
+				}
+				capped.ServeHTTP(w, r)
+			})
+		}
 	}
 	return &http.Server{
 		Handler:           h,
