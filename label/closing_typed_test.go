@@ -75,3 +75,43 @@ func compareCloses(t *testing.T, one, many *typedRun) {
 		many.h.KV.Iterate(p, func(k, _ []byte) bool { t.Errorf("closing key %x left behind", k); return false })
 	}
 }
+
+// A larger rating and box job (3,000 items, 30 workers, every 100th item
+// gold) closed in one block and over blocks at budgets that cut through
+// workers, EM rounds and box items: the same results, pay and slashes.
+func TestTypedLargerCloseOverBlocksMatchesOneBlock(t *testing.T) {
+	const items, per = 3000, 3
+	for _, task := range []string{TaskRating, TaskBox} {
+		t.Run(task, func(t *testing.T) {
+			run := func() *typedRun {
+				crowd, err := workforce.NewTyped(workforce.TypedMix{Honest: 24, Spammers: 3, Constant: 2, Copiers: 1, Seed: 9})
+				if err != nil {
+					t.Fatal(err)
+				}
+				h := newHarness(t, 2+len(crowd.Workers), 10_000_000)
+				gm := bigTypedJob(t, h, task, items, per, crowd)
+				r := &typedRun{h: h, crowd: crowd}
+				for w := range crowd.Workers {
+					r.addrs = append(r.addrs, addr(byte(3+w)))
+				}
+				if oneBlockAnswers < items*per {
+					if blocks := closeOverBlocks(t, h, gm); len(blocks) < 20 {
+						t.Errorf("the close took %d blocks, want many", len(blocks))
+					}
+				} else {
+					h.must(requester, gm)
+				}
+				return r
+			}
+			one := run()
+			a, c, r, b := oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget
+			t.Cleanup(func() { oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget = a, c, r, b })
+			oneBlockAnswers, collectPerBlock, roundsBudget, boxWorkBudget = 100, 700, 20_000, 3_000
+			many := run()
+			compareCloses(t, one, many)
+			if j := many.h.job(1); j.Slashed == 0 || j.Status != StatusClosed {
+				t.Errorf("job %s, slashed %d: the second pass is not exercised", j.Status, j.Slashed)
+			}
+		})
+	}
+}
