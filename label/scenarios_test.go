@@ -102,6 +102,27 @@ func TestScenarios(t *testing.T) {
 			},
 		},
 		Commands: map[string]sc.Command{
+			// close-budget one-block=<answers> collect=<answers>
+			// rounds=<answer-rounds> box=<units>: the close's limits (a job
+			// with more answers than one-block closes over blocks, each
+			// block reading, iterating and fusing at most this much), until
+			// the file ends.
+			"close-budget": func(s *sc.State, d *datadriven.TestData) string {
+				v := map[string]uint64{} // lookups only
+				for _, a := range d.CmdArgs {
+					if len(a.Vals) != 1 {
+						s.Fail("%s: close-budget one-block=N collect=N rounds=N box=N", d.Pos)
+					}
+					v[a.Key] = s.U64(a.Vals[0])
+				}
+				for _, k := range []string{"one-block", "collect", "rounds", "box"} {
+					if v[k] == 0 {
+						s.Fail("%s: close-budget needs %s=N (positive)", d.Pos, k)
+					}
+				}
+				s.T.Cleanup(label.SetCloseBudgets(v["one-block"], int(v["collect"]), int(v["rounds"]), int(v["box"])))
+				return "ok"
+			},
 			// post <requester> gold=<item:answer,...> salt=<word>, then the
 			// job as label/create-job JSON without its gold hash: the job
 			// with the hash of that gold under that salt, in a block of its
