@@ -248,20 +248,60 @@ func TestRefusalsChangeNothing(t *testing.T) {
 }
 
 // One pipeline through every stage with no action by the team.
-func TestPipelineRunsItself(t *testing.T) { runsItself(t, false, true) }
+func TestPipelineRunsItself(t *testing.T) { runsItself(t, false, true, false) }
 
 // The same pipeline with the serve stage: its verified model enters a
 // subnet, and what the model earns there flows back.
-func TestPipelineServesItsModel(t *testing.T) { runsItself(t, true, true) }
+func TestPipelineServesItsModel(t *testing.T) { runsItself(t, true, true, false) }
 
 // A spec that does not allow single-party keys ignores a claim under
 // them: the prove stage ends at its deadline, saying why.
-func TestSinglePartyClaimIsNotTrusted(t *testing.T) { runsItself(t, false, false) }
+func TestSinglePartyClaimIsNotTrusted(t *testing.T) { runsItself(t, false, false, false) }
 
-func runsItself(t *testing.T, serve, allowSingleParty bool) {
+// TestPipelineTakesClaimOverPieces: the prove stage's test set is a set of
+// two 4-row pieces; the prover proves each piece and the chain's claim
+// about the whole set is the one the pipeline accepts.
+func TestPipelineTakesClaimOverPieces(t *testing.T) { runsItself(t, false, true, true) }
+
+func runsItself(t *testing.T, serve, allowSingleParty, pieced bool) {
 	h, f, tsh := world(t)
 	const budget = 5000
-	sp := spec(tsh)
+	target := tsh
+	var pieces []*model.Dataset
+	var hashes []model.Digest
+	if pieced {
+		// A second piece: other inputs, labelled by the model but one.
+		ds2 := &model.Dataset{}
+		for r := range 4 {
+			x := make([]int, 16)
+			for i := range x {
+				x[i] = (r*5 + i*11 + 3) % 32
+			}
+			p, _ := f.m.Predict(x)
+			if r == 3 {
+				p = (p + 1) % 10
+			}
+			ds2.X, ds2.Y = append(ds2.X, x), append(ds2.Y, p)
+		}
+		tsh2, err := f.arch.TestSetHash(ds2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows2 := make([][]uint32, 4)
+		for r := range ds2.X {
+			for _, v := range ds2.X[r] {
+				rows2[r] = append(rows2[r], uint32(v))
+			}
+			rows2[r] = append(rows2[r], uint32(ds2.Y[r]))
+		}
+		h.must(outsider, &registry.MsgRegisterTestSet{Hash: tsh2, Shape: registry.ShapeOf(f.regArch), Name: "public-4b", Rows: rows2})
+		pieces, hashes = []*model.Dataset{f.ds, ds2}, []model.Digest{tsh, tsh2}
+		if target, err = model.PiecesRoot(hashes); err != nil {
+			t.Fatal(err)
+		}
+		h.must(outsider, &registry.MsgRegisterTestSet{Hash: target, Shape: registry.ShapeOf(f.regArch), Name: "public-8", Pieces: hashes})
+	}
+	sp := spec(target)
 	sp.Prove.AllowSingleParty = allowSingleParty
 	if serve {
 		eval := []byte("1,2,0\n")
@@ -336,8 +376,27 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 	accID := registry.CircuitID(registry.Spec{Kind: registry.KindAccuracy, Arch: f.regArch, Rows: 4}, f.vk)
 	h.mustFail("claim about another job's output", prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID + 7, Output: cid,
 		Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}}, chain.ErrInvalidRequest, "came out of compute job")
-	h.must(prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID, Output: cid,
-		Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}})
+	wantClaim := uint64(1)
+	if !pieced {
+		h.must(prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pf.Proof, ComputeJob: cj.ID, Output: cid,
+			Accuracy: &registry.AccuracyClaim{TestSet: tsh, N: 4, K: uint32(pf.Accuracy.K)}})
+	} else {
+		for i, ds := range pieces {
+			pp, err := f.keys.ProveAccuracy(f.m, ds, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.must(prover_, &registry.MsgSubmitProof{Circuit: accID, Model: 1, Proof: pp.Proof, ComputeJob: cj.ID, Output: cid, Set: target,
+				Accuracy: &registry.AccuracyClaim{TestSet: hashes[i], N: 4, K: uint32(pp.Accuracy.K)}})
+			if i == 0 {
+				h.next() // a piece's claim is about the piece: the pipeline waits for the set's
+				if p := h.pipe(1); p.Status != pipeline.StatusRunning || p.Claim != 0 {
+					t.Fatalf("pipeline took a piece's claim: %+v", p)
+				}
+			}
+		}
+		wantClaim = 3 // the two piece claims, then the claim about the set
+	}
 	h.next()
 	if !allowSingleParty {
 		h.advanceUntil("prove deadline", 30, func() bool { return h.pipe(1).Status != pipeline.StatusRunning })
@@ -348,8 +407,11 @@ func runsItself(t *testing.T, serve, allowSingleParty bool) {
 		return
 	}
 	p = h.pipe(1)
-	if p.Status != pipeline.StatusCompleted || p.Model != 1 || p.Claim != 1 || p.Trust != registry.TrustSingleParty {
+	if p.Status != pipeline.StatusCompleted || p.Model != 1 || p.Claim != wantClaim || p.Trust != registry.TrustSingleParty {
 		t.Fatalf("pipeline %+v", p)
+	}
+	if pieced && (p.Accuracy != 7*10_000/8) {
+		t.Fatalf("pipeline took %d bps, the set's claim is 7 of 8", p.Accuracy)
 	}
 	if serve && (p.Served != 1 || p.Stage != pipeline.StageServe || p.Stages[3].Ref != subnet.ModelRef(1, 1)) {
 		t.Fatalf("serve stage: %+v", p)
