@@ -88,6 +88,8 @@ type tinyFixture struct {
 	ds, ds2     *model.Dataset // the accuracy test set, and another of the same size
 	k           int
 	accProof    []byte
+	k2          int    // the true count on ds2
+	accProof2   []byte // its proof
 	infVK       []byte
 	accVK       []byte
 	infSpec     registry.Spec
@@ -177,6 +179,12 @@ func buildTiny(t *testing.T) (*tinyFixture, error) {
 	}
 	f.k = k
 	if f.accProof, _, err = acc.Prove(aa); err != nil {
+		return nil, err
+	}
+	if aa, f.k2, err = circuit.AccuracyAssignment(f.m, f.ds2, -1); err != nil {
+		return nil, err
+	}
+	if f.accProof2, _, err = acc.Prove(aa); err != nil {
 		return nil, err
 	}
 

@@ -121,9 +121,10 @@ type modelFix struct {
 }
 
 type setFix struct {
-	hash  model.Digest
-	shape registry.Shape
-	rows  [][]uint32
+	hash   model.Digest
+	shape  registry.Shape
+	rows   [][]uint32
+	pieces []model.Digest // a test set of pieces (rows nil)
 }
 
 // storedProof is a proof with the statement it proves.
@@ -172,9 +173,18 @@ func newZKStory(t *testing.T, f *tinyFixture, m *microFixture) *zkStory {
 		if err != nil {
 			t.Fatal(err)
 		}
-		st.sets[name] = setFix{h, registry.ShapeOf(f.regArch), rows(ds)}
+		st.sets[name] = setFix{hash: h, shape: registry.ShapeOf(f.regArch), rows: rows(ds)}
 		st.names[h.String()] = name
 	}
+	// tiny-8: the two 4-row sets as pieces of one.
+	pieces := []model.Digest{st.sets["tiny-4"].hash, st.sets["other-4"].hash}
+	root, err := model.PiecesRoot(pieces)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.sets["tiny-8"] = setFix{hash: root, shape: registry.ShapeOf(f.regArch), pieces: pieces}
+	st.names[root.String()] = "tiny-8"
+	st.proofs["other-accuracy"] = storedProof{proof: f.accProof2, accuracy: &registry.AccuracyClaim{TestSet: st.sets["other-4"].hash, N: 4, K: uint32(f.k2)}}
 	st.proofs["tiny-inference"] = storedProof{proof: f.infProof, inference: &registry.InferenceClaim{Input: u32s(f.x), Class: uint32(f.class)}}
 	st.proofs["tiny-accuracy"] = storedProof{proof: f.accProof, accuracy: &registry.AccuracyClaim{TestSet: st.sets["tiny-4"].hash, N: 4, K: uint32(f.k)}}
 	st.proofs["micro-inference"] = storedProof{proof: m.infProof, inference: &registry.InferenceClaim{Input: u32s(m.x), Class: uint32(m.class)}}
@@ -322,12 +332,12 @@ func registerTestSetWord(s *scenario.State, words []string) chain.Msg {
 	if !ok {
 		s.Fail("unknown test set %q", pos[0])
 	}
-	return &registry.MsgRegisterTestSet{Hash: ts.hash, Shape: ts.shape, Name: o["name"], Rows: ts.rows}
+	return &registry.MsgRegisterTestSet{Hash: ts.hash, Shape: ts.shape, Name: o["name"], Rows: ts.rows, Pieces: ts.pieces}
 }
 
 func submitProofWord(s *scenario.State, words []string) chain.Msg {
 	st := zkOf(s)
-	pos, o := split(s, words, "circuit", "model", "bytes", "class", "flip", "testset", "k", "n", "tamper", "truncate")
+	pos, o := split(s, words, "circuit", "model", "bytes", "class", "flip", "testset", "k", "n", "tamper", "truncate", "set")
 	p, ok := st.proofs[one(s, pos, "proof")]
 	if !ok {
 		s.Fail("unknown proof %q", pos[0])
@@ -373,6 +383,13 @@ func submitProofWord(s *scenario.State, words []string) chain.Msg {
 			c.N = uint32(s.U64(v))
 		}
 		m.Accuracy = &c
+	}
+	if v, ok := o["set"]; ok {
+		ts, ok := st.sets[v]
+		if !ok {
+			s.Fail("unknown test set %q", v)
+		}
+		m.Set = ts.hash
 	}
 	return m
 }
@@ -563,6 +580,9 @@ func claimsCommand(s *scenario.State, d *datadriven.TestData) string {
 		}
 		if a := c.Accuracy; a != nil {
 			fmt.Fprintf(&b, " %d of %d on %s (%d bps)", a.K, a.N, st.named(s, a.TestSet.String()), *c.AccuracyBps)
+		}
+		if len(c.Parts) > 0 {
+			fmt.Fprintf(&b, " from piece claims %v", c.Parts)
 		}
 		fmt.Fprintf(&b, " under %s, proved by %s at %d; trust: %s\n", st.named(s, c.Circuit.String()), s.Readable(c.Prover.String()), c.Height, c.Trust)
 	}
