@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,4 +258,69 @@ func TestDigitsThousandRows(t *testing.T) {
 		"%d constraints a piece, compile+setup %v, prove %v in all, verify %v in all",
 		m.Arch, held, whole.Accuracy.K, whole.Accuracy.N, *whole.AccuracyBps, pieces, per,
 		man.Constraints, setupTook.Round(100*time.Millisecond), proveTook.Round(10*time.Millisecond), verifyTook.Round(100*time.Microsecond))
+}
+
+// TestPiecedClaimTrust: a set's claim under a ceremony's circuit passes the
+// trust rule only if every piece does. The micro model's 2-row accuracy
+// circuit is sealed by one contributor (account 3); account 3 proves piece
+// 0 and account 5 the last piece, so the set's claim names prover 5, whom
+// the ceremony is independent of, yet it is refused: piece 0's prover is
+// the ceremony's only contributor and could have forged it.
+func TestPiecedClaimTrust(t *testing.T) {
+	f := getMicro(t)
+	spec := registry.Spec{Kind: registry.KindAccuracy, Arch: f.regArch, Rows: 2}
+	h := newCeremonyHarness(t)
+	h.mustSend(1, &registry.MsgOpenCeremony{Spec: spec, Quorum: 1, PhaseBlocks: 1})
+	for range 2 {
+		h.mustSend(3, h.contribution(1))
+		h.endBlock()
+		h.endBlock()
+	}
+	cer := h.data(1).Ceremony
+	if cer.Phase != registry.PhaseSealed {
+		t.Fatalf("ceremony in phase %d (%s)", cer.Phase, cer.Failure)
+	}
+	keys := proverKeys(t, h, 1)
+	h.mustSend(1, &registry.MsgCommitModel{Commitment: f.comm, Arch: f.regArch, Name: "micro"})
+
+	parts := []*model.Dataset{
+		{X: [][]int{{3, 1}, {0, 2}}, Y: []int{0, 0}},
+		{X: [][]int{{1, 1}, {2, 3}}, Y: []int{1, 0}},
+	}
+	hashes := make([]model.Digest, len(parts))
+	var err error
+	for i, ds := range parts {
+		if hashes[i], err = f.arch.TestSetHash(ds); err != nil {
+			t.Fatal(err)
+		}
+		h.mustSend(2, &registry.MsgRegisterTestSet{Hash: hashes[i], Shape: registry.ShapeOf(f.regArch), Name: "micro-2", Rows: rows(ds)})
+	}
+	root, _ := model.PiecesRoot(hashes)
+	h.mustSend(2, &registry.MsgRegisterTestSet{Hash: root, Shape: registry.ShapeOf(f.regArch), Name: "micro-4", Pieces: hashes})
+	var k uint32
+	for i, prover := range []byte{3, 5} {
+		a, ki, err := circuit.AccuracyAssignment(f.m, parts[i], -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof, _, err := keys.Prove(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.mustSend(prover, &registry.MsgSubmitProof{Circuit: cer.Circuit, Model: 1, Proof: proof, Set: root,
+			Accuracy: &registry.AccuracyClaim{TestSet: hashes[i], N: 2, K: uint32(ki)}})
+		k += uint32(ki)
+	}
+	claims := registry.Claims(h.KV, 1)
+	whole := claims[len(claims)-1]
+	if len(claims) != 3 || whole.Accuracy.TestSet != root || whole.Accuracy.K != k || whole.Prover != addr(5) || whole.Trust != registry.TrustCeremony {
+		t.Fatalf("claims %+v", claims)
+	}
+	if err := registry.RequireTrustedClaim(h.KV, claims[1], 1); err != nil {
+		t.Fatalf("the last piece alone should pass: %v", err)
+	}
+	err = registry.RequireTrustedClaim(h.KV, whole, 1)
+	if !errors.Is(err, chain.ErrUnauthorized) || !strings.Contains(err.Error(), "piece claim 1") {
+		t.Fatalf("a set claim with a piece proven by the only contributor passed the trust rule: %v", err)
+	}
 }
