@@ -63,11 +63,14 @@ type labelBenchReport struct {
 	Choice []labelBenchRow   `json:"choice"`
 	Typed  []typedBenchRow   `json:"typed"`
 	Close  *labelCloseResult `json:"close,omitempty"`
+	// The closes of typed jobs of the same size (3 answers an item).
+	TypedCloses []*labelCloseResult `json:"typed_closes,omitempty"`
 }
 
 func newBenchLabelsCmd() *cobra.Command {
 	var dataDir string
 	var repeat, closeItems int
+	var closeTyped string
 	var synthetic, quiet bool
 	cmd := &cobra.Command{
 		Use:   "labels",
@@ -91,7 +94,9 @@ Seconds are the fastest of --repeat runs of the method alone (no loading).
 With --close-items N (0: skip) a job of N items and 5 answers each is closed
 on the chain's state machine: the close runs over blocks, a bounded amount
 of work in each; the longest and mean block times of the close are printed
-beside those of empty blocks measured in the same run.`,
+beside those of empty blocks measured in the same run. --close-typed closes
+typed jobs of the same size too (3 answers an item, 100 workers): rating,
+box, both (rating,box) or none.`,
 		Example: `  tenun bench labels
   tenun bench labels --data ../shared/crowd --close-items 0 -o json
   tenun bench labels --data ./my-sets --synthetic=false --repeat 1`,
@@ -108,6 +113,10 @@ beside those of empty blocks measured in the same run.`,
 					return fmt.Errorf("no crowd label sets found (a shared/crowd folder here or above): pass --data DIR")
 				}
 				dataDir = d
+			}
+			typed, terr := closeTasks(closeTyped)
+			if terr != nil {
+				return terr
 			}
 			if closeItems < 0 {
 				return fmt.Errorf("--close-items %d: want 0 (skip) or more", closeItems)
@@ -137,6 +146,13 @@ beside those of empty blocks measured in the same run.`,
 				if rep.Close, err = benchLabelClose(closeItems, progress); err != nil {
 					return err
 				}
+				for _, task := range typed {
+					r, err := benchTypedClose(task, closeItems, progress)
+					if err != nil {
+						return err
+					}
+					rep.TypedCloses = append(rep.TypedCloses, r)
+				}
 			}
 			return emit(cmd.OutOrStdout(), rep, func(w io.Writer) {
 				if len(rep.Choice) > 0 {
@@ -150,6 +166,10 @@ beside those of empty blocks measured in the same run.`,
 					fmt.Fprintln(w)
 					printLabelClose(w, rep.Close)
 				}
+				for _, r := range rep.TypedCloses {
+					fmt.Fprintln(w)
+					printLabelClose(w, r)
+				}
 			})
 		},
 	}
@@ -157,6 +177,7 @@ beside those of empty blocks measured in the same run.`,
 	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per method; the fastest is reported")
 	cmd.Flags().BoolVar(&synthetic, "synthetic", true, "also score the shipped synthetic rating, multi-label and box sets")
 	cmd.Flags().IntVar(&closeItems, "close-items", 20_000, "items of the job whose close is measured block by block (0: skip; up to 100,000, whose set-up takes long)")
+	cmd.Flags().StringVar(&closeTyped, "close-typed", "rating,box", "typed jobs of --close-items items whose close is measured too: rating, box, rating,box or none")
 	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress lines on stderr")
 	return cmd
 }

@@ -39,13 +39,28 @@
 // # Bounds
 //
 // A job has at most MaxItems items, MaxLabels labels, MaxRedundancy answers
-// per item, MaxAnswerSlots answer slots in all (items x max redundancy) and
-// MaxWorkers workers; a message carries at most MaxBatch entries. A close
-// therefore sees at most 16,384 answers from 256 workers over 16 labels and
-// runs two inference passes of at most InferenceMaxIter EM rounds plus the
-// leave-one-out scores: about 0.4 s in the worst shape (4,096 items x 4
-// answers, EM not converging) on one core of a busy 2-core machine, 40 ms
-// when EM converges (TestInferenceBound logs both). Creating a job pays for
-// it up front (MsgCreateJob.ExtraFee), and EndBlock settles at most
+// per item, MaxAnswerSlots answer slots in all (items x max redundancy; a
+// multi-label job's slots times its labels, one yes/no answer each) and
+// MaxWorkers workers; a message carries at most MaxBatch entries. A job
+// whose inference sees at most MaxOneBlockAnswers answers closes in the
+// close message: at most 16,384 answers from 256 workers over 16 labels,
+// two inference passes of at most InferenceMaxIter EM rounds plus the
+// leave-one-out scores, about 0.4 s in the worst single-choice shape
+// (4,096 items x 4 answers, EM not converging) on one core of a busy
+// 2-core machine, 40 ms when EM converges (TestInferenceBound logs both).
+//
+// A larger job, of any task type, closes over blocks (closing.go,
+// closing_typed.go): the close message checks the gold and marks the job
+// closing, and EndBlock works through it, a bounded amount each block:
+// CloseCollectPerBlock answers read, CloseAnswerRoundsPerBlock
+// answer-rounds of EM (Dawid-Skene for single choice and multi-label,
+// the bias and noise model for ratings; at least one round), or
+// CloseBoxWorkPerBlock units of box fusion (truth.BoxItemWork; at least
+// one image), then the scores and the settle. Each step gives the bits
+// of the one-block close (TestTypedCloseOverBlocksMatchesOneBlock,
+// TestCloseOverBlocksMatchesOneBlock), and each block reports its work in
+// a label_closing_step event (TestTypedCloseBound: 100,000-item rating
+// and box jobs). Creating a job pays for it up front
+// (MsgCreateJob.ExtraFee), and EndBlock settles at most
 // MaxForfeitsPerBlock forfeited jobs per block.
 package label

@@ -1,8 +1,9 @@
 // Package labelclose measures the close of a large labeling job on the
-// chain's state machine: a single-choice job of many items is worked
-// through the real messages (join, commit, more, reveal) on a durable IAVL
-// tree, closed with gold, and each block of its close (EndBlock and
-// commit) is timed beside empty blocks on the same tree.
+// chain's state machine: a job of many items (single choice, or a typed
+// rating or box job) is worked through the real messages (join, commit,
+// more, reveal) on a durable IAVL tree, closed with gold, and each block
+// of its close (EndBlock and commit) is timed beside empty blocks on the
+// same tree.
 package labelclose
 
 import (
@@ -16,17 +17,20 @@ import (
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/label"
-	"github.com/tenun-chain/tenun/label/workforce"
 )
 
 // Options size the job.
 type Options struct {
 	Items, PerItem, Workers, Classes int
-	Progress                         io.Writer // nil: quiet
+	// Task is label.TaskChoice ("" too), label.TaskRating (0 to 100) or
+	// label.TaskBox (320x320 images, up to 4 boxes, Classes classes).
+	Task     string
+	Progress io.Writer // nil: quiet
 }
 
 // Result is what a run measured. Times are milliseconds.
 type Result struct {
+	Task                    string `json:"task"`
 	Items, Answers, Workers int
 	SetupSeconds            float64 `json:"setup_seconds"`
 	CloseBlocks             int     `json:"close_blocks"`
@@ -37,8 +41,11 @@ type Result struct {
 	TotalCloseMS    float64 `json:"total_close_ms"`
 	EmptyBlockMS    float64 `json:"empty_block_ms"`
 	LongestOverMean float64 `json:"longest_over_empty"`
-	Accuracy        float64 `json:"accuracy"` // of the results on non-gold items, percent
-	Slashed         int     `json:"slashed_workers"`
+	// Of the results on non-gold items, percent: the right label
+	// (choice), within a twentieth of the range (rating), boxes matching
+	// the true ones at IoU 0.5 (box).
+	Accuracy float64 `json:"accuracy"`
+	Slashed  int     `json:"slashed_workers"`
 }
 
 type runner struct {
@@ -104,6 +111,10 @@ func Run(o Options) (*Result, error) {
 	if o.Items < 10 || o.PerItem < 1 || o.PerItem > label.MaxRedundancy || o.Workers < 2 || o.Workers > label.MaxWorkers || o.Classes < 2 {
 		return nil, fmt.Errorf("labelclose: %d items x %d answers from %d workers over %d classes: out of bounds", o.Items, o.PerItem, o.Workers, o.Classes)
 	}
+	task := label.TaskOf(o.Task)
+	if task != label.TaskChoice && task != label.TaskRating && task != label.TaskBox {
+		return nil, fmt.Errorf("labelclose: task %q: want choice, rating or box", o.Task)
+	}
 	progress := o.Progress
 	if progress == nil {
 		progress = io.Discard
@@ -131,11 +142,12 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	start := time.Now()
-	truthLabels := workforce.Labels(o.Items, o.Classes, nil, 1)
-	var goldItems, goldLabels []uint32
+	tk := newTruth(task, o.Items, o.Classes)
+	var goldItems []uint32
 	for i := 0; i < o.Items; i += 100 {
-		goldItems, goldLabels = append(goldItems, uint32(i)), append(goldLabels, uint32(truthLabels[i]))
+		goldItems = append(goldItems, uint32(i))
 	}
+	gold := tk.gold(goldItems)
 	goldSalt := chain.Hash(sha256.Sum256([]byte("bench-gold-salt")))
 	cid := chain.BlobCID([]byte(fmt.Sprintf("bench items %d", o.Items)))
 	per := uint32((o.Items*o.PerItem + o.Workers - 1) / o.Workers)
@@ -147,24 +159,23 @@ func Run(o Options) (*Result, error) {
 	if err := r.msg(requester, &chain.MsgRegisterBlob{CID: cid, Size: 1024}); err != nil {
 		return nil, err
 	}
-	job := &label.MsgCreateJob{Title: "bench close", Labels: labels, ItemKind: label.KindText, ItemsCID: cid,
+	job := &label.MsgCreateJob{Title: "bench close", Labels: labels, ItemKind: label.KindText, ItemsCID: cid, Task: o.Task,
 		ItemCount: uint32(o.Items), ItemFormat: label.FormatJSONL, Redundancy: uint32(o.PerItem), MaxRedundancy: uint32(o.PerItem),
 		Reward: 1, Stake: stake, DeadlineBlocks: int64(o.Workers) + 10, RevealBlocks: 1_000_000, GraceBlocks: 1000, QualityPPM: 500_000,
-		BatchSize: label.MaxBatch, MaxPerWorker: per, GoldHash: label.GoldHash(goldItems, goldLabels, goldSalt)}
+		BatchSize: label.MaxBatch, MaxPerWorker: per, GoldHash: label.GoldAnswersHash(goldItems, gold.GoldLabels, gold.GoldValues, gold.GoldBoxes, goldSalt)}
+	switch task {
+	case label.TaskRating:
+		job.Labels, job.RatingMin, job.RatingMax = nil, 0, ratingMax
+	case label.TaskBox:
+		job.Width, job.Height, job.MaxBoxes = imageSide, imageSide, maxBoxes
+	}
 	if err := r.msg(requester, job); err != nil {
 		return nil, err
 	}
 	const id = 1
 	// 85% honest workers (right 80% of the time), the rest answer at random.
 	honest := o.Workers * 85 / 100
-	answer := func(w int, item uint32) uint32 {
-		h := sha256.Sum256(binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint32(nil, item), uint64(w)))
-		x := binary.BigEndian.Uint32(h[:])
-		if w < honest && x%10 < 8 {
-			return uint32(truthLabels[item])
-		}
-		return x >> 8 % uint32(o.Classes)
-	}
+	answer := func(w int, item uint32) label.Answer { return tk.answer(w < honest, w, item) }
 	salt := func(w int, item uint32) chain.Hash {
 		return sha256.Sum256(binary.BigEndian.AppendUint32([]byte(fmt.Sprintf("salt %d ", w)), item))
 	}
@@ -186,7 +197,7 @@ func Run(o Options) (*Result, error) {
 			m := &label.MsgCommit{Job: id}
 			for _, t := range label.WorkerTasks(r.kv(), id, a) {
 				if t.State == label.TaskAssigned {
-					m.Entries = append(m.Entries, label.CommitEntry{Item: t.Item, Hash: label.CommitHash(id, t.Item, answer(w, t.Item), salt(w, t.Item), a)})
+					m.Entries = append(m.Entries, label.CommitEntry{Item: t.Item, Hash: label.CommitAnswerHash(id, t.Item, answer(w, t.Item), salt(w, t.Item), a)})
 					done[w] = append(done[w], t.Item)
 				}
 			}
@@ -216,7 +227,8 @@ func Run(o Options) (*Result, error) {
 		for k := 0; k < len(done[w]); k += label.MaxBatch {
 			m := &label.MsgReveal{Job: id}
 			for _, it := range done[w][k:min(k+label.MaxBatch, len(done[w]))] {
-				m.Entries = append(m.Entries, label.RevealEntry{Item: it, Label: answer(w, it), Salt: salt(w, it)})
+				ans := answer(w, it)
+				m.Entries = append(m.Entries, label.RevealEntry{Item: it, Label: ans.Label, Value: ans.Value, Boxes: ans.Boxes, Salt: salt(w, it)})
 			}
 			if err := r.msg(a, m); err != nil {
 				return nil, err
@@ -233,7 +245,7 @@ func Run(o Options) (*Result, error) {
 		return nil, err
 	}
 	fmt.Fprintf(progress, "bench labels close: %d answers revealed in %.1fs; closing\n", answers, time.Since(start).Seconds())
-	res := &Result{Items: o.Items, Answers: answers, Workers: o.Workers, SetupSeconds: time.Since(start).Seconds()}
+	res := &Result{Task: task, Items: o.Items, Answers: answers, Workers: o.Workers, SetupSeconds: time.Since(start).Seconds()}
 	// Empty blocks on the same tree, for the baseline.
 	var empty time.Duration
 	const emptyBlocks = 5
@@ -246,7 +258,8 @@ func Run(o Options) (*Result, error) {
 	}
 	res.EmptyBlockMS = ms(empty) / emptyBlocks
 	// The close: a message in one block, then EndBlock's steps.
-	if err := r.msg(requester, &label.MsgClose{Job: id, GoldItems: goldItems, GoldLabels: goldLabels, Salt: goldSalt}); err != nil {
+	gold.Job, gold.Salt = id, goldSalt
+	if err := r.msg(requester, gold); err != nil {
 		return nil, err
 	}
 	var total, longest time.Duration
@@ -294,7 +307,7 @@ func Run(o Options) (*Result, error) {
 			continue
 		}
 		scored++
-		if int(it.Label) == truthLabels[it.Item] {
+		if tk.right(&it) {
 			right++
 		}
 	}
