@@ -150,6 +150,16 @@ func (c *closing) revealed(kv store.KV, j *Job) ([]revealedAnswer, error) {
 			return nil, fmt.Errorf("label job %d: chunk %d: %w", j.ID, n, err)
 		}
 	}
+	// The chunks are the chain's own, but a bad index must not panic.
+	for _, r := range out {
+		if r.worker >= int(j.Workers) || r.task.Item >= j.ItemCount {
+			return nil, fmt.Errorf("label job %d: a collected answer of worker %d to item %d is outside the job (%d workers, %d items)",
+				j.ID, r.worker, r.task.Item, j.Workers, j.ItemCount)
+		}
+	}
+	if uint64(len(out)) != c.Answers {
+		return nil, fmt.Errorf("label job %d: %d answers in the chunks, %d collected", j.ID, len(out), c.Answers)
+	}
 	return out, nil
 }
 

@@ -115,3 +115,45 @@ func TestTypedLargerCloseOverBlocksMatchesOneBlock(t *testing.T) {
 		})
 	}
 }
+
+// A typed close whose collected answers are found corrupt stops with a
+// label_closing_error, leaves the job open for another close and leaves
+// no closing state behind; a close then succeeds again from the start
+// (here a forfeit: the first close ran past the grace period).
+func TestTypedCloseCorruptChunkReopens(t *testing.T) {
+	lowBudgets(t, 30)
+	crowd, err := workforce.NewTyped(workforce.TypedMix{Honest: 5, Spammers: 1, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, 2+len(crowd.Workers), 10_000_000)
+	gm := bigTypedJob(t, h, TaskRating, 200, 3, crowd)
+	h.must(requester, gm)
+	for range 8 { // past the collect
+		h.next()
+	}
+	if phase, _, ok := Closing(h.KV, 1); !ok || phase == "collect" {
+		t.Fatalf("closing phase %q (%v), want past the collect", phase, ok)
+	}
+	h.KV.Set(chunkKey(1, 0), []byte{1, 2, 3})
+	h.next()
+	if j := h.job(1); j.Status != StatusOpen {
+		t.Fatalf("job %s after a corrupt chunk, want open", j.Status)
+	}
+	if _, _, ok := Closing(h.KV, 1); ok {
+		t.Error("the closing state is still in the store")
+	}
+	h.KV.Iterate(chunkPrefix(1), func(k, _ []byte) bool { t.Errorf("chunk %x left behind", k); return false })
+	again, want := gm, StatusClosed
+	if h.Height >= h.job(1).ForfeitAt { // the grace period ended meanwhile
+		again, want = &MsgClose{Job: 1}, StatusForfeited
+	}
+	h.must(requester, again)
+	for h.job(1).Status == StatusClosing {
+		h.next()
+	}
+	if j := h.job(1); j.Status != want || j.ResultsCID == "" {
+		t.Fatalf("job after the second close: %+v", j)
+	}
+	h.invariants()
+}
