@@ -325,3 +325,56 @@ func TestDigitsCNNOnChain(t *testing.T) {
 		ra, correct, test.Len(), trained.Round(time.Second), man.Constraints, setupTook.Round(100*time.Millisecond),
 		proveTook.Round(time.Millisecond), verifyTook.Round(100*time.Microsecond))
 }
+
+// Arbitrary CNN archs, as a transaction may carry them, are either valid
+// or refused with an invalid-request error; none panics or reaches a
+// circuit over the bounds.
+func TestConvArchValidateIsTotal(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	pick := func() uint32 {
+		switch rng.IntN(4) {
+		case 0:
+			return uint32(rng.IntN(4))
+		case 1:
+			return uint32(rng.IntN(70))
+		case 2:
+			return rng.Uint32()
+		}
+		return uint32(rng.IntN(20))
+	}
+	base, err := registry.ConvArchOf(tinyCNNArch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := 0
+	for i := range 20_000 {
+		a := registry.Arch{InBits: pick() % 10, Conv: &registry.Conv{Height: pick(), Width: pick(), Kernel: pick(), Channels: pick(),
+			Shift: pick(), BiasBits: pick(), Pool: pick()}}
+		for range rng.IntN(4) {
+			a.Sizes = append(a.Sizes, pick())
+		}
+		for range rng.IntN(3) {
+			a.Shifts, a.BiasBits = append(a.Shifts, pick()), append(a.BiasBits, pick())
+		}
+		if i%2 == 0 {
+			// The valid tiny arch with one field of the convolution redrawn.
+			c := *base.Conv
+			f := []*uint32{&c.Height, &c.Width, &c.Kernel, &c.Channels, &c.Shift, &c.BiasBits, &c.Pool}
+			*f[rng.IntN(len(f))] = pick()
+			a = base
+			a.Conv = &c
+		}
+		err := a.Validate()
+		if err == nil {
+			valid++
+			if a.ConvTaps() > registry.MaxConvTaps || a.ConvModel().Validate() != nil {
+				t.Fatalf("arch %s passed over the bounds", a)
+			}
+			continue
+		}
+		if !errors.Is(err, chain.ErrInvalidRequest) {
+			t.Fatalf("arch %+v: %v", a, err)
+		}
+	}
+	t.Logf("%d of 20000 random archs valid", valid)
+}
