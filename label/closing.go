@@ -11,9 +11,10 @@ import (
 
 // Closing over blocks. A job whose inference sees more than
 // MaxOneBlockAnswers revealed answers (a multi-label answer counts once
-// per label) does not settle in the close message: the message checks the gold and marks the job closing, and
-// EndBlock then works through it, a bounded amount each block, as a
-// resumable state machine whose state is in the store:
+// per label) does not settle in the close message: the message checks the
+// gold and marks the job closing, and EndBlock then works through it, a
+// bounded amount each block, as a resumable state machine whose state is
+// in the store:
 //
 //  1. collect: read the revealed answers, whole workers at a time, until
 //     CloseCollectPerBlock answers were read this block; append them to
@@ -196,7 +197,12 @@ func (c *closing) step(ctx *chain.Context) error {
 	return nil
 }
 
-func phaseName(p uint8) string { return [...]string{"", "collect", "pass1", "pass2", "settle"}[p] }
+func phaseName(p uint8) string {
+	if p > phaseSettle {
+		return fmt.Sprintf("phase %d", p) // only a corrupt state
+	}
+	return [...]string{"", "collect", "pass1", "pass2", "settle"}[p]
+}
 
 // work does the block's work of the phase for the job's task type.
 func (c *closing) work(ctx *chain.Context, j *Job, workers []Worker) (int, error) {
