@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -56,28 +57,60 @@ func randomCNN(t *testing.T, a model.ConvArch, seed uint64) *model.ConvModel {
 	return m
 }
 
-// TestCNNOnChain: a CNN's inference and 4-row accuracy circuits are
-// registered with devnet keys, the model is committed, and its inference
-// and accuracy proofs verify in the handler; proofs of other statements, a
-// circuit of the other kind of arch and out-of-bounds specs are refused
-// with the state unchanged.
-func TestCNNOnChain(t *testing.T) {
-	a := tinyCNNArch()
-	m, other := randomCNN(t, a, 1), randomCNN(t, a, 2)
-	ra, err := registry.ConvArchOf(a)
-	if err != nil {
+// cnnFixture is the tiny CNN with devnet keys of its inference and 4-row
+// accuracy circuits and one valid proof of each.
+type cnnFixture struct {
+	arch             model.ConvArch
+	ra               registry.Arch
+	m, other         *model.ConvModel
+	com, com2        model.Digest
+	infSpec, accSpec registry.Spec
+	infVK, accVK     []byte
+	gnark            string
+	x                []int
+	class            int
+	infProof         []byte
+	ds               *model.Dataset
+	tsh              model.Digest
+	k                int
+	accProof         []byte
+	infConstraints   int
+	accConstraints   int
+}
+
+var (
+	cnnOnce sync.Once
+	cnnFix  *cnnFixture
+)
+
+func getCNN(t *testing.T) *cnnFixture {
+	t.Helper()
+	cnnOnce.Do(func() { cnnFix = buildCNN(t) })
+	if cnnFix == nil {
+		t.Fatal("cnn fixture failed in an earlier test")
+	}
+	return cnnFix
+}
+
+func buildCNN(t *testing.T) *cnnFixture {
+	f := &cnnFixture{arch: tinyCNNArch()}
+	a := f.arch
+	f.m, f.other = randomCNN(t, a, 1), randomCNN(t, a, 2)
+	var err error
+	if f.ra, err = registry.ConvArchOf(a); err != nil {
 		t.Fatal(err)
 	}
-	if got := ra.ConvModel(); got.Height != a.Height || got.Head.InBits != model.ActBits || !got.Head.Equal(a.Head) {
-		t.Fatalf("registry arch %s does not round-trip: %+v", ra, got)
-	}
-	infSpec := registry.Spec{Kind: registry.KindInference, Arch: ra}
-	accSpec := registry.Spec{Kind: registry.KindAccuracy, Arch: ra, Rows: 4}
+	f.com, _ = f.m.ComputeCommitment()
+	f.com2, _ = f.other.ComputeCommitment()
+	f.infSpec = registry.Spec{Kind: registry.KindInference, Arch: f.ra}
+	f.accSpec = registry.Spec{Kind: registry.KindAccuracy, Arch: f.ra, Rows: 4}
 	infKeys, _ := setupKeys(t, "cnn-inference", prover.Spec{Kind: prover.KindConvInference, Conv: &a})
 	accKeys, _ := setupKeys(t, "cnn-accuracy", prover.Spec{Kind: prover.KindConvAccuracy, Conv: &a, Rows: 4})
-	infVK, man := vkFile(t, "cnn-inference")
-	accVK, _ := vkFile(t, "cnn-accuracy")
-	t.Logf("cnn inference %d constraints, accuracy over 4 rows %d", infKeys.CCS.GetNbConstraints(), accKeys.CCS.GetNbConstraints())
+	var man *prover.Manifest
+	f.infVK, man = vkFile(t, "cnn-inference")
+	f.accVK, _ = vkFile(t, "cnn-accuracy")
+	f.gnark = man.Gnark
+	f.infConstraints, f.accConstraints = infKeys.CCS.GetNbConstraints(), accKeys.CCS.GetNbConstraints()
 
 	rng := rand.New(rand.NewPCG(7, 7))
 	image := func() []int {
@@ -87,43 +120,62 @@ func TestCNNOnChain(t *testing.T) {
 		}
 		return x
 	}
-	x := image()
-	ia, class, err := circuit.ConvInferenceAssignment(m, x)
+	f.x = image()
+	ia, class, err := circuit.ConvInferenceAssignment(f.m, f.x)
 	if err != nil {
 		t.Fatal(err)
 	}
-	infProof, _, err := infKeys.Prove(ia)
-	if err != nil {
+	f.class = class
+	if f.infProof, _, err = infKeys.Prove(ia); err != nil {
 		t.Fatal(err)
 	}
-	ds := &model.Dataset{}
+	f.ds = &model.Dataset{}
 	for r := range 4 {
 		x := image()
-		p, _ := m.Predict(x)
+		p, _ := f.m.Predict(x)
 		if r == 1 {
 			p = (p + 1) % 3
 		}
-		ds.X, ds.Y = append(ds.X, x), append(ds.Y, p)
+		f.ds.X, f.ds.Y = append(f.ds.X, x), append(f.ds.Y, p)
 	}
-	aa, k, err := circuit.ConvAccuracyAssignment(m, ds, -1)
+	aa, k, err := circuit.ConvAccuracyAssignment(f.m, f.ds, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accProof, _, err := accKeys.Prove(aa)
-	if err != nil {
+	f.k = k
+	if f.accProof, _, err = accKeys.Prove(aa); err != nil {
 		t.Fatal(err)
 	}
+	if f.tsh, err = a.InputArch().TestSetHash(f.ds); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestCNNOnChain: a CNN's inference and 4-row accuracy circuits are
+// registered with devnet keys, the model is committed, and its inference
+// and accuracy proofs verify in the handler; proofs of other statements, a
+// circuit of the other kind of arch and out-of-bounds specs are refused
+// with the state unchanged.
+func TestCNNOnChain(t *testing.T) {
+	f := getCNN(t)
+	a, ra := f.arch, f.ra
+	if got := ra.ConvModel(); got.Height != a.Height || got.Head.InBits != model.ActBits || !got.Head.Equal(a.Head) {
+		t.Fatalf("registry arch %s does not round-trip: %+v", ra, got)
+	}
+	infSpec, accSpec, infVK, accVK := f.infSpec, f.accSpec, f.infVK, f.accVK
+	t.Logf("cnn inference %d constraints, accuracy over 4 rows %d", f.infConstraints, f.accConstraints)
+	x, class, infProof, ds, k, accProof := f.x, f.class, f.infProof, f.ds, f.k, f.accProof
 
 	h := newHarness(t, 4, 1_000_000)
 	reg := func(spec registry.Spec, vk []byte) *registry.MsgRegisterCircuit {
-		return &registry.MsgRegisterCircuit{Spec: spec, VerifyingKey: vk, Gnark: man.Gnark}
+		return &registry.MsgRegisterCircuit{Spec: spec, VerifyingKey: vk, Gnark: f.gnark}
 	}
 	h.mustFail("cnn inference key under the cnn accuracy spec", 3, reg(accSpec, infVK), chain.ErrInvalidRequest, "public inputs")
 	h.mustRun(3, reg(infSpec, infVK))
 	h.mustRun(3, reg(accSpec, accVK))
 	infID, accID := registry.CircuitID(infSpec, infVK), registry.CircuitID(accSpec, accVK)
-	com, _ := m.ComputeCommitment()
-	com2, _ := other.ComputeCommitment()
+	com, com2 := f.com, f.com2
 	h.mustRun(1, &registry.MsgCommitModel{Commitment: com, Arch: ra, Name: "cnn"})    // model 1
 	h.mustRun(2, &registry.MsgCommitModel{Commitment: com2, Arch: ra, Name: "other"}) // model 2
 	tsh, err := a.InputArch().TestSetHash(ds)

@@ -67,7 +67,7 @@ import (
 )
 
 func TestScenarios(t *testing.T) {
-	tiny, micro := getTiny(t), getMicro(t)
+	tiny, micro, cnn := getTiny(t), getMicro(t), getCNN(t)
 	words := map[string]scenario.MsgWord{
 		"register-circuit": registerCircuitWord,
 		"commit-model":     commitModelWord,
@@ -78,7 +78,7 @@ func TestScenarios(t *testing.T) {
 	}
 	scenario.RunFiles(t, "testdata/*.txt", scenario.Options{
 		Domains: []chain.Domain{registry.Domain{}},
-		Setup:   func(s *scenario.State) { s.Market = newZKStory(t, tiny, micro) },
+		Setup:   func(s *scenario.State) { s.Market = newZKStory(t, tiny, micro, cnn) },
 		Words:   words,
 		Commands: map[string]scenario.Command{
 			"zk": func(s *scenario.State, d *datadriven.TestData) string {
@@ -146,7 +146,7 @@ type zkStory struct {
 	names    map[string]string // fixture hash (hex) -> name
 }
 
-func newZKStory(t *testing.T, f *tinyFixture, m *microFixture) *zkStory {
+func newZKStory(t *testing.T, f *tinyFixture, m *microFixture, c *cnnFixture) *zkStory {
 	st := &zkStory{
 		micro: m,
 		circuits: map[string]circuitFix{
@@ -188,6 +188,16 @@ func newZKStory(t *testing.T, f *tinyFixture, m *microFixture) *zkStory {
 	st.proofs["tiny-inference"] = storedProof{proof: f.infProof, inference: &registry.InferenceClaim{Input: u32s(f.x), Class: uint32(f.class)}}
 	st.proofs["tiny-accuracy"] = storedProof{proof: f.accProof, accuracy: &registry.AccuracyClaim{TestSet: st.sets["tiny-4"].hash, N: 4, K: uint32(f.k)}}
 	st.proofs["micro-inference"] = storedProof{proof: m.infProof, inference: &registry.InferenceClaim{Input: u32s(m.x), Class: uint32(m.class)}}
+	// The tiny CNN: its circuits, model (and another of its arch), test set
+	// and proofs.
+	st.circuits["cnn-inference"] = circuitFix{c.infSpec, c.infVK, c.gnark}
+	st.circuits["cnn-accuracy"] = circuitFix{c.accSpec, c.accVK, c.gnark}
+	st.models["cnn"], st.models["cnn-other"] = modelFix{c.com, c.ra}, modelFix{c.com2, c.ra}
+	st.sets["cnn-4"] = setFix{hash: c.tsh, shape: registry.ShapeOf(c.ra), rows: rows(c.ds)}
+	st.names[c.tsh.String()] = "cnn-4"
+	st.names[c.com.String()], st.names[c.com2.String()] = "commitment(cnn)", "commitment(cnn-other)"
+	st.proofs["cnn-inference"] = storedProof{proof: c.infProof, inference: &registry.InferenceClaim{Input: u32s(c.x), Class: uint32(c.class)}}
+	st.proofs["cnn-accuracy"] = storedProof{proof: c.accProof, accuracy: &registry.AccuracyClaim{TestSet: c.tsh, N: 4, K: uint32(c.k)}}
 	for name, c := range st.circuits {
 		st.names[registry.CircuitID(c.spec, c.vk).String()] = name
 	}
