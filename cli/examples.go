@@ -12,7 +12,8 @@ var examples = map[string]string{
 	"tenun bench compute": `  tenun bench compute
   tenun bench compute --epochs 5 --rounds 3 --skip-market -o json`,
 	"tenun bench data": `  tenun bench data
-  tenun bench data --records 5000 --contributors 2 -o json`,
+  tenun bench data --records 5000 --contributors 2 -o json
+  tenun bench data --blob-mb 1024 --cpuprofile data.prof   # then: go tool pprof data.prof`,
 	"tenun bench labels": `  tenun bench labels --data ./crowd
   tenun bench labels --repeat 1 -o json`,
 	"tenun demo": `  tenun demo

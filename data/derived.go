@@ -38,15 +38,31 @@ type WorkerQuality struct {
 // acceptance (the records a version of count n covers).
 func Rows(kv store.KV, id, n uint64) ([][]string, error) {
 	out := make([][]string, 0, n)
+	err := EachRow(kv, id, n, func(rec []string) error {
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}
+
+// EachRow calls fn with the first n records of dataset id kept in state,
+// in order, one at a time (a reader streams a large version this way).
+func EachRow(kv store.KV, id, n uint64, fn func([]string) error) error {
 	for i := uint64(0); i < n; i++ {
 		var rec []string
 		if !chain.Get(kv, rowKey(id, i), &rec) {
-			return nil, chain.Wrap(chain.ErrNotFound, "dataset %d: record %d is not in state", id, i)
+			return chain.Wrap(chain.ErrNotFound, "dataset %d: record %d is not in state", id, i)
 		}
-		out = append(out, rec)
+		if err := fn(rec); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
+
+// HasRows reports whether dataset id keeps its records in state (a
+// derived dataset) rather than in its batches' blobs.
+func HasRows(kv store.KV, id uint64) bool { return store.Has(kv, rowKey(id, 0)) }
 
 // CanUse checks that a may build on version ver of dataset id: it curates
 // the dataset or holds a grant that covers the version.

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +50,18 @@ func (n *Node) Snapshot() (store.KV, int64, error) { return n.ABCI.Snapshot() }
 
 // Blob reads a blob from the node's store.
 func (n *Node) Blob(cid string) ([]byte, error) { return n.Blobs.Get(cid) }
+
+// Dir is data/ext/<name> under the node's home.
+func (n *Node) Dir(name string) (string, error) {
+	if name == "" || strings.ContainsAny(name, `/\.`) {
+		return "", fmt.Errorf("extension directory %q: want a plain name", name)
+	}
+	d := filepath.Join(n.Home, "data", "ext", name)
+	if err := os.MkdirAll(d, 0o755); err != nil {
+		return "", fmt.Errorf("extension directory: %w", err)
+	}
+	return d, nil
+}
 
 func (n *Node) startAPI() error {
 	mux := http.NewServeMux()
@@ -461,7 +475,7 @@ func (n *Node) handleBlobPut(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, status, err)
 		return
 	}
-	body := &deadlineReader{r: r.Body, rc: http.NewResponseController(w)}
+	body := httpguard.ReadWhileMoving(w, r.Body, BlobIdleTimeout)
 	if err := n.Blobs.Upload(body, c, owner, size, offset); err != nil {
 		var tooBig *http.MaxBytesError
 		var short *IncompleteError
@@ -535,47 +549,6 @@ func (n *Node) handleBlobUpload(w http.ResponseWriter, r *http.Request) {
 // whole-request timeouts do not apply to it).
 var BlobIdleTimeout = 30 * time.Second
 
-// blobProgressBytes is the progress that earns a transfer another
-// BlobIdleTimeout: a client trickling slower than this is cut off.
-const blobProgressBytes = 64 << 10
-
-// deadlineReader pushes the connection's read deadline forward while an
-// upload's body keeps arriving, blobProgressBytes at a time.
-type deadlineReader struct {
-	r       io.Reader
-	rc      *http.ResponseController
-	started bool
-	since   int64 // bytes since the deadline last moved
-}
-
-func (d *deadlineReader) Read(p []byte) (int, error) {
-	if !d.started || d.since >= blobProgressBytes {
-		d.rc.SetReadDeadline(time.Now().Add(BlobIdleTimeout))
-		d.started, d.since = true, 0
-	}
-	n, err := d.r.Read(p)
-	d.since += int64(n)
-	return n, err
-}
-
-// deadlineWriter does the same for a download's writes.
-type deadlineWriter struct {
-	http.ResponseWriter
-	rc      *http.ResponseController
-	started bool
-	since   int64
-}
-
-func (d *deadlineWriter) Write(p []byte) (int, error) {
-	if !d.started || d.since >= blobProgressBytes {
-		d.rc.SetWriteDeadline(time.Now().Add(BlobIdleTimeout))
-		d.started, d.since = true, 0
-	}
-	n, err := d.ResponseWriter.Write(p)
-	d.since += int64(n)
-	return n, err
-}
-
 // checkUploadSignature returns the paying account and the signed CID.
 func (n *Node) checkUploadSignature(r *http.Request, size uint64) (chain.Address, string, error) {
 	pub, err := hex.DecodeString(r.Header.Get(api.HeaderBlobSigner))
@@ -631,7 +604,7 @@ func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.Close()
-	dw := &deadlineWriter{ResponseWriter: w, rc: http.NewResponseController(w)}
+	dw := httpguard.WriteWhileMoving(w, BlobIdleTimeout)
 	if format == "car" {
 		root, _ := cid.Parse(c) // Open parsed it
 		w.Header().Set("Content-Type", "application/vnd.ipld.car; version=1")
@@ -648,19 +621,7 @@ func (n *Node) handleBlobGet(w http.ResponseWriter, r *http.Request) {
 	// A chunk that fails its check mid-stream aborts the response.
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("ETag", `"`+c+`"`)
-	http.ServeContent(dw, r, "", time.Time{}, &abortOnBadChunk{b})
-}
-
-// abortOnBadChunk turns a read error after the headers are sent into a cut
-// connection: ServeContent would otherwise end the body short but "OK".
-type abortOnBadChunk struct{ io.ReadSeeker }
-
-func (a *abortOnBadChunk) Read(p []byte) (int, error) {
-	n, err := a.ReadSeeker.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) {
-		panic(http.ErrAbortHandler)
-	}
-	return n, err
+	http.ServeContent(dw, r, "", time.Time{}, httpguard.AbortOnReadError(b))
 }
 
 func (n *Node) handleQuery(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,9 @@ type Host interface {
 	Snapshot() (store.KV, int64, error)
 	// Blob returns a blob's content from the node's store, integrity-checked.
 	Blob(cid string) ([]byte, error)
+	// Dir is a directory on the node's disk for the named extension's own
+	// files (caches), created if need be.
+	Dir(name string) (string, error)
 }
 
 // HTTPExtension serves routes on the node, outside consensus (e.g.

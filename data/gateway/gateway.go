@@ -5,9 +5,7 @@
 package gateway
 
 import (
-	"bytes"
 	"crypto/rand"
-	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,8 +20,8 @@ import (
 
 	"github.com/tenun-chain/tenun/api/ext"
 	"github.com/tenun-chain/tenun/chain"
-	"github.com/tenun-chain/tenun/chain/store"
 	"github.com/tenun-chain/tenun/data"
+	"github.com/tenun-chain/tenun/internal/httpguard"
 )
 
 // The data gateway serves a dataset version only to accounts holding a
@@ -88,12 +86,24 @@ func SignGatewayRequest(req *http.Request, key ed25519.PrivKey, chainID string, 
 type Extension struct{}
 
 // RegisterHTTP serves GET /data/{id}/download?version=N&format=csv|jsonl.
+// A download streams an export of the version (export.go) from disk,
+// checked chunk by chunk, and answers Range requests.
 func (Extension) RegisterHTTP(mux *http.ServeMux, host ext.Host) {
 	seen := newNonceCache(maxNonces)
+	dir, dirErr := host.Dir("data-gateway")
+	ex := &exports{dir: dir}
 	mux.HandleFunc("GET /data/{id}/download", func(w http.ResponseWriter, r *http.Request) {
-		serveDownload(w, r, host, seen)
+		if dirErr != nil {
+			writeErr(w, http.StatusServiceUnavailable, chain.Wrap(chain.ErrInternal, "the gateway has no export directory: %v", dirErr))
+			return
+		}
+		serveDownload(w, r, host, seen, ex)
 	})
 }
+
+// DownloadIdleTimeout is how long a download may go without progress (a
+// large version takes as long as it needs).
+var DownloadIdleTimeout = 30 * time.Second
 
 func writeErr(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
@@ -101,7 +111,7 @@ func writeErr(w http.ResponseWriter, status int, err error) {
 	json.NewEncoder(w).Encode(map[string]any{"error": err.Error(), "code": chain.CodeOf(err)})
 }
 
-func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *nonceCache) {
+func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *nonceCache, ex *exports) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "dataset id %q", r.PathValue("id")))
@@ -168,56 +178,40 @@ func serveDownload(w http.ResponseWriter, r *http.Request, host ext.Host, seen *
 		writeErr(w, http.StatusNotFound, err)
 		return
 	}
-	records, err := VersionRecords(kv, host.Blob, v)
-	if err != nil {
-		writeErr(w, http.StatusInternalServerError, err)
+	format := r.URL.Query().Get("format")
+	switch format {
+	case "", "csv":
+		format = "csv"
+		w.Header().Set("Content-Type", "text/csv")
+	case "jsonl":
+		w.Header().Set("Content-Type", "application/x-ndjson")
+	default:
+		writeErr(w, http.StatusBadRequest, chain.Wrap(chain.ErrInvalidRequest, "format %q: want csv or jsonl", format))
 		return
 	}
-	schema := d.Schema
+	var columns []int
 	if cols := r.URL.Query().Get("columns"); cols != "" {
 		// A projection (a training job's input takes the columns it reads);
 		// the Merkle root header still names the whole version.
-		idx, err := data.ColumnIndexes(d, strings.Split(cols, ","))
-		if err != nil {
+		if columns, err = data.ColumnIndexes(d, strings.Split(cols, ",")); err != nil {
 			writeErr(w, http.StatusBadRequest, err)
 			return
 		}
-		schema = make([]data.Column, len(idx))
-		for k, i := range idx {
-			schema[k] = d.Schema[i]
-		}
-		for n, rec := range records {
-			out := make([]string, len(idx))
-			for k, i := range idx {
-				out[k] = rec[i]
-			}
-			records[n] = out
-		}
 	}
-	var buf bytes.Buffer
-	if r.URL.Query().Get("format") == "jsonl" {
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		enc := json.NewEncoder(&buf)
-		for _, rec := range records {
-			obj := make(map[string]string, len(rec))
-			for i, c := range schema {
-				obj[c.Name] = rec[i]
-			}
-			enc.Encode(obj)
-		}
-	} else {
-		w.Header().Set("Content-Type", "text/csv")
-		cw := csv.NewWriter(&buf)
-		header := make([]string, len(schema))
-		for i, c := range schema {
-			header[i] = c.Name
-		}
-		cw.Write(header)
-		cw.WriteAll(records)
+	x, err := ex.open(kv, host.Blob, d, v, format, columns)
+	if err != nil {
+		w.Header().Del("Content-Type")
+		writeErr(w, http.StatusInternalServerError, chain.Wrap(chain.ErrInternal, "%v", err))
+		return
 	}
+	defer x.Close()
 	w.Header().Set("X-Tenun-Version", strconv.FormatUint(ver, 10))
 	w.Header().Set("X-Tenun-Merkle-Root", v.Root.String())
-	w.Write(buf.Bytes())
+	// The export's IPFS CID: a buyer can check the whole download against
+	// it, or fetch the same bytes by it elsewhere.
+	w.Header().Set("X-Tenun-CID", x.Index.Root.String())
+	w.Header().Set("ETag", `"`+x.Index.Root.String()+`"`)
+	http.ServeContent(httpguard.WriteWhileMoving(w, DownloadIdleTimeout), r, "", time.Time{}, httpguard.AbortOnReadError(x.Reader))
 }
 
 func authenticate(r *http.Request, chainID string, now time.Time) (chain.Address, string, error) {
@@ -235,47 +229,4 @@ func authenticate(r *http.Request, chainID string, now time.Time) (chain.Address
 		return chain.Address{}, "", chain.Wrap(chain.ErrUnauthorized, "bad signature on the gateway request (it covers the method, host, path, query, time and nonce)")
 	}
 	return chain.AddressFromPubKey(pub), nonce, nil
-}
-
-// VersionRecords returns the records of a version, from state (where the
-// chain keeps them) or else from its batches' blobs, checked against the
-// version's Merkle root.
-func VersionRecords(kv store.KV, blob func(string) ([]byte, error), v data.Version) ([][]string, error) {
-	if rows, err := data.Rows(kv, v.Dataset, v.Count); err == nil {
-		return checkRoot(v, rows)
-	}
-	out := make([][]string, 0, v.Count)
-	for seq := uint64(1); seq <= v.Batches && uint64(len(out)) < v.Count; seq++ {
-		b, ok := data.GetBatch(kv, v.Dataset, seq)
-		if !ok {
-			return nil, fmt.Errorf("dataset %d: batch %d missing", v.Dataset, seq)
-		}
-		content, err := blob(b.CID)
-		if err != nil {
-			return nil, fmt.Errorf("dataset %d batch %d: %w", v.Dataset, seq, err)
-		}
-		recs, err := data.DecodeBatch(content)
-		if err != nil {
-			return nil, err
-		}
-		for _, i := range b.Accepted {
-			if int(i) >= len(recs) || uint64(len(out)) == v.Count {
-				break
-			}
-			out = append(out, recs[i])
-		}
-	}
-	return checkRoot(v, out)
-}
-
-// checkRoot returns records if they are the ones v's Merkle root commits to.
-func checkRoot(v data.Version, out [][]string) ([][]string, error) {
-	hashes := make([]chain.Hash, len(out))
-	for i, rec := range out {
-		hashes[i] = data.RecordHash(rec)
-	}
-	if data.MerkleRoot(hashes) != v.Root {
-		return nil, fmt.Errorf("dataset %d version %d: records do not match the committed Merkle root", v.Dataset, v.Version)
-	}
-	return out, nil
 }
