@@ -324,3 +324,24 @@ func TestPiecedClaimTrust(t *testing.T) {
 		t.Fatalf("a set claim with a piece proven by the only contributor passed the trust rule: %v", err)
 	}
 }
+
+// Handlers read a test set's head (no rows); a test set stored before
+// heads existed is read whole and gives the same head.
+func TestTestSetHead(t *testing.T) {
+	h, _, _, _, tsh := setup(t)
+	ts, err := registry.GetTestSet(h.KV, tsh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hd, err := registry.GetTestSetHead(h.KV, tsh)
+	if err != nil || hd.Name != ts.Name || hd.Shape != ts.Shape || hd.N != ts.N || hd.Verified != ts.Verified || hd.N != 4 {
+		t.Fatalf("head %+v of %+v: %v", hd, ts, err)
+	}
+	h.KV.Delete(chain.Key([]byte("zkml/tshead/"), tsh[:])) // as stored before heads
+	if old, err := registry.GetTestSetHead(h.KV, tsh); err != nil || old.N != hd.N || old.Shape != hd.Shape || old.Name != hd.Name {
+		t.Fatalf("head of a test set without one: %+v, %v", old, err)
+	}
+	if _, err := registry.GetTestSetHead(h.KV, model.Digest{31: 3}); !errors.Is(err, chain.ErrNotFound) {
+		t.Fatalf("head of an unregistered test set: %v", err)
+	}
+}

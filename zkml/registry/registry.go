@@ -32,6 +32,7 @@
 //	zkml/modelseq                  last model id
 //	zkml/owned/<addr 20><com 32>   model id: one record per owner and commitment
 //	zkml/testset/<hash 32>         TestSet
+//	zkml/tshead/<hash 32>          TestSetHead (the test set without its rows)
 //	zkml/claim/<model be8><n be8>  Claim
 //	zkml/stmt/<sha256 32>          claim n: each statement is recorded once
 //	zkml/pieces/<model be8><set 32><circuit 32>  PieceProgress over a test set of pieces
@@ -157,15 +158,19 @@ var (
 	prefixModel   = []byte("zkml/model/")
 	prefixOwned   = []byte("zkml/owned/")
 	prefixTestSet = []byte("zkml/testset/")
+	prefixTSHead  = []byte("zkml/tshead/")
 	prefixClaim   = []byte("zkml/claim/")
 	prefixStmt    = []byte("zkml/stmt/")
 	prefixPieces  = []byte("zkml/pieces/")
 	keyModelSeq   = []byte("zkml/modelseq")
 )
 
-func circuitKey(id Hash) []byte         { return chain.Key(prefixCircuit, id[:]) }
-func modelKey(id uint64) []byte         { return chain.Key(prefixModel, chain.Uint64Bytes(id)) }
-func testSetKey(h model.Digest) []byte  { return chain.Key(prefixTestSet, h[:]) }
+func circuitKey(id Hash) []byte        { return chain.Key(prefixCircuit, id[:]) }
+func modelKey(id uint64) []byte        { return chain.Key(prefixModel, chain.Uint64Bytes(id)) }
+func testSetKey(h model.Digest) []byte { return chain.Key(prefixTestSet, h[:]) }
+func testSetHeadKey(h model.Digest) []byte {
+	return chain.Key(prefixTSHead, h[:])
+}
 func claimPrefix(modelID uint64) []byte { return chain.Key(prefixClaim, chain.Uint64Bytes(modelID)) }
 func claimKey(modelID, seq uint64) []byte {
 	return chain.Key(claimPrefix(modelID), chain.Uint64Bytes(seq))
@@ -223,6 +228,36 @@ func GetModel(kv store.KV, id uint64) (Model, error) {
 		return m, chain.Wrap(chain.ErrNotFound, "model %d", id)
 	}
 	return m, nil
+}
+
+// TestSetHead is a test set without its rows: what handlers read about a
+// test set, so that the cost of a message naming one does not grow with
+// the rows it keeps in state (up to MaxInlineCells values, ~20 ms to
+// decode).
+type TestSetHead struct {
+	Name     string         `json:"name" cbor:"5,keyasint"`
+	Shape    Shape          `json:"shape" cbor:"1,keyasint"`
+	N        uint32         `json:"n" cbor:"2,keyasint"`
+	Verified bool           `json:"verified" cbor:"3,keyasint"`
+	Pieces   []model.Digest `json:"pieces,omitempty" cbor:"4,keyasint,omitempty"`
+}
+
+func (t TestSet) head() TestSetHead {
+	return TestSetHead{Name: t.Name, Shape: t.Shape, N: t.N, Verified: t.Verified, Pieces: t.Pieces}
+}
+
+// GetTestSetHead loads a registered test set without its rows. Test sets
+// stored before heads existed are read whole.
+func GetTestSetHead(kv store.KV, h model.Digest) (TestSetHead, error) {
+	var hd TestSetHead
+	if chain.Get(kv, testSetHeadKey(h), &hd) {
+		return hd, nil
+	}
+	t, err := GetTestSet(kv, h)
+	if err != nil {
+		return hd, err
+	}
+	return t.head(), nil
 }
 
 // GetTestSet loads a registered test set.
@@ -353,10 +388,13 @@ func registerTestSet(ctx *chain.Context, m *MsgRegisterTestSet) error {
 	}
 	// First registration stands, except that verified rows replace a
 	// declared hash: nobody can squat a hash with a bogus blob.
-	if old, err := GetTestSet(ctx.KV, m.Hash); err == nil && (old.Verified || !t.Verified) {
-		return chain.Wrap(chain.ErrConflict, "test set %s is already registered (%q)", m.Hash, old.Name)
+	if store.Has(ctx.KV, testSetKey(m.Hash)) {
+		if old, err := GetTestSetHead(ctx.KV, m.Hash); err != nil || old.Verified || !t.Verified {
+			return chain.Wrap(chain.ErrConflict, "test set %s is already registered (%q)", m.Hash, old.Name)
+		}
 	}
 	chain.Put(ctx.KV, testSetKey(m.Hash), t)
+	chain.Put(ctx.KV, testSetHeadKey(m.Hash), t.head())
 	ctx.Emit("zkml_testset", "hash", m.Hash.String(), "n", chain.U64(uint64(t.N)),
 		"verified", strconv.FormatBool(t.Verified), "owner", ctx.Sender.String())
 	return nil
@@ -376,7 +414,7 @@ func checkPieces(kv store.KV, m *MsgRegisterTestSet, t *TestSet) error {
 	t.Verified, t.Pieces = true, m.Pieces
 	var rows uint32
 	for i, h := range m.Pieces {
-		p, err := GetTestSet(kv, h)
+		p, err := GetTestSetHead(kv, h)
 		if err != nil {
 			return chain.Wrap(chain.ErrNotFound, "piece %d: test set %s is not registered", i, h)
 		}
@@ -442,7 +480,7 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 		}
 	case c.Spec.Kind == KindAccuracy && m.Accuracy != nil:
 		a := m.Accuracy
-		ts, err := GetTestSet(ctx.KV, a.TestSet)
+		ts, err := GetTestSetHead(ctx.KV, a.TestSet)
 		if err != nil {
 			return err
 		}
@@ -510,7 +548,8 @@ func submitProof(ctx *chain.Context, m *MsgSubmitProof) error {
 // pieceSlot is the piece of a test set given as pieces that an accuracy
 // proof is for, with the progress it fills in.
 type pieceSlot struct {
-	set      TestSet
+	hash     model.Digest
+	set      TestSetHead
 	index    int
 	progress PieceProgress
 }
@@ -518,14 +557,14 @@ type pieceSlot struct {
 // pieceOf checks that test set piece is one of set's pieces and still
 // unproven for the model under the circuit.
 func pieceOf(kv store.KV, set, piece model.Digest, modelID uint64, circuit Hash) (*pieceSlot, error) {
-	ts, err := GetTestSet(kv, set)
+	ts, err := GetTestSetHead(kv, set)
 	if err != nil {
 		return nil, err
 	}
 	if len(ts.Pieces) == 0 {
 		return nil, chain.Wrap(chain.ErrInvalidRequest, "test set %s is not made of pieces", set)
 	}
-	slot := &pieceSlot{set: ts, index: -1}
+	slot := &pieceSlot{hash: set, set: ts, index: -1}
 	for i, p := range ts.Pieces {
 		if p == piece {
 			slot.index = i
@@ -555,8 +594,8 @@ func (p *pieceSlot) fill(ctx *chain.Context, mdl *Model, c Circuit, seq uint64) 
 	var k uint64
 	for _, part := range pr.Parts {
 		if part == 0 {
-			chain.Put(ctx.KV, piecesKey(mdl.ID, p.set.Hash, c.ID), *pr)
-			ctx.Emit("zkml_piece", "model", chain.U64(mdl.ID), "set", p.set.Hash.String(), "piece", chain.U64(uint64(p.index)),
+			chain.Put(ctx.KV, piecesKey(mdl.ID, p.hash, c.ID), *pr)
+			ctx.Emit("zkml_piece", "model", chain.U64(mdl.ID), "set", p.hash.String(), "piece", chain.U64(uint64(p.index)),
 				"claim", chain.U64(seq), "circuit", c.ID.String())
 			return nil
 		}
@@ -569,7 +608,7 @@ func (p *pieceSlot) fill(ctx *chain.Context, mdl *Model, c Circuit, seq uint64) 
 	bps := uint32(k * 10_000 / uint64(p.set.N))
 	claim := Claim{
 		Model: mdl.ID, Seq: mdl.Claims + 1, Kind: KindAccuracy, Circuit: c.ID, Commitment: mdl.Commitment,
-		Accuracy:    &AccuracyClaim{TestSet: p.set.Hash, N: p.set.N, K: uint32(k)},
+		Accuracy:    &AccuracyClaim{TestSet: p.hash, N: p.set.N, K: uint32(k)},
 		AccuracyBps: &bps, Height: ctx.Block.Height, Prover: ctx.Sender, Ceremony: c.Ceremony, Trust: c.trust(),
 		ComputeJob: mdl.ComputeJob, Output: mdl.Output, Parts: append([]uint64(nil), pr.Parts...),
 	}
@@ -577,7 +616,7 @@ func (p *pieceSlot) fill(ctx *chain.Context, mdl *Model, c Circuit, seq uint64) 
 	mdl.Claims = claim.Seq
 	chain.Put(ctx.KV, modelKey(mdl.ID), *mdl)
 	chain.Put(ctx.KV, claimKey(mdl.ID, claim.Seq), claim)
-	chain.Put(ctx.KV, piecesKey(mdl.ID, p.set.Hash, c.ID), *pr)
+	chain.Put(ctx.KV, piecesKey(mdl.ID, p.hash, c.ID), *pr)
 	if err := data.RecordEdge(ctx, ModelRef(mdl.ID), ClaimRef(mdl.ID, claim.Seq), data.RelClaim); err != nil {
 		return err
 	}
