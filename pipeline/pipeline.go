@@ -139,7 +139,7 @@ func create(ctx *chain.Context, m *MsgCreate) error {
 	if _, err := chain.RequireBlob(ctx, s.Train.Module); err != nil {
 		return chain.Wrap(chain.ErrNotFound, "training module: %v", err)
 	}
-	if _, err := registry.GetTestSetHead(ctx.KV, s.Prove.TestSet) // the rows are not needed; err != nil {
+	if _, err := registry.GetTestSetHead(ctx.KV, s.Prove.TestSet); err != nil { // the rows are not needed
 		return err
 	}
 	if s.Serve != nil {
