@@ -180,6 +180,12 @@ func TestTypedCloseBound(t *testing.T) {
 			if j.Status != StatusClosed || j.Slashed == 0 || j.Paid == 0 {
 				t.Errorf("job after the close: %s, paid %d, slashed %d", j.Status, j.Paid, j.Slashed)
 			}
+			// The results of more items than the chain's decoder takes in
+			// one array read back.
+			res, err := GetResults(h.KV, 1)
+			if err != nil || len(res.Items) != items || res.Items[items-1].Item != items-1 {
+				t.Fatalf("results: %d items, %v", len(res.Items), err)
+			}
 		})
 	}
 }

@@ -1,8 +1,11 @@
 package label
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
 
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
@@ -310,11 +313,39 @@ func record(ctx *chain.Context, j *Job, res *Results) error {
 // GetResults loads a closed job's results.
 func GetResults(kv store.KV, id uint64) (Results, error) {
 	var r Results
-	if !chain.Get(kv, resultKey(id), &r) {
+	raw := kv.Get(resultKey(id))
+	if raw == nil {
 		return r, chain.Wrap(chain.ErrNotFound, "label job %d has no results (not closed yet?)", id)
+	}
+	if err := resultsDec.Unmarshal(raw, &r); err != nil {
+		panic(fmt.Errorf("corrupt state at key %q (%T): %w", resultKey(id), &r, err)) // chain.Get's corrupt-data policy
+	}
+	if !bytes.Equal(chain.Marshal(&r), raw) {
+		panic(fmt.Errorf("corrupt state at key %q (%T): not in canonical form", resultKey(id), &r))
 	}
 	return r, nil
 }
+
+// resultsDec decodes a job's results as chain.Unmarshal does, but for
+// the array limit: a job has up to MaxItems items, more than the 65,536
+// elements the chain's decoder takes (a bound for hostile transactions;
+// the results are the chain's own record).
+var resultsDec = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		MaxNestedLevels:   16,
+		MaxArrayElements:  max(MaxItems, 65536),
+		MaxMapPairs:       65536,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err) // the options are constants
+	}
+	return dm
+}()
 
 func be64u(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
 
