@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenun-chain/tenun/blob"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/internal/progress"
 )
@@ -181,10 +183,22 @@ func newBlobCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "blob", Short: "Content-addressed blobs under IPFS CIDs (CIDv1, sha2-256, 256 KiB raw leaves); CAR files of local files"}
 	cmd.AddCommand(blobFileCommands()...)
 	var f txFlags
+	var fromCAR bool
 	put := &cobra.Command{
-		Use: "put FILE", Short: "Upload a file to the node (streamed, resumed if the connection breaks) and register its CID on chain", Args: cobra.ExactArgs(1),
+		Use: "put FILE", Short: "Upload a file to the node (streamed, resumed if the connection breaks) and register its CID on chain (--car: the file a CAR holds)", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, size, err := openSized(args[0])
+			path, want := args[0], ""
+			if fromCAR {
+				// Reassemble the CAR's file (every block checked) next to it,
+				// then upload that: its CID must be the CAR's root.
+				tmp, root, err := fileFromCAR(cmd, args[0])
+				if err != nil {
+					return err
+				}
+				defer os.Remove(tmp)
+				path, want = tmp, root
+			}
+			_, size, err := openSized(path)
 			if err != nil {
 				return err
 			}
@@ -194,15 +208,19 @@ func newBlobCmd() *cobra.Command {
 			}
 			// Two passes: the CID first (the upload is signed over it), then the upload.
 			bar := progress.New(cmd.ErrOrStderr(), 2*size, "put "+args[0], "bytes")
-			cid, n, err := newClient().RegisterBlobFile(cmd.Context(), key, args[0], bar.Add)
+			cid, n, err := newClient().RegisterBlobFile(cmd.Context(), key, path, bar.Add)
 			bar.Finish()
 			if err != nil {
 				return err
+			}
+			if want != "" && cid != want {
+				return fmt.Errorf("the CAR's root is %s, but its file uploads as %s (a CAR of another chunking: re-export it with tenun blob export-car)", want, cid)
 			}
 			return emit(cmd.OutOrStdout(), map[string]any{"cid": cid, "size": n}, func(w io.Writer) { fmt.Fprintln(w, cid) })
 		},
 	}
 	addTxFlags(put, &f)
+	put.Flags().BoolVar(&fromCAR, "car", false, "FILE is a CAR (from ipfs dag export or blob export-car): upload the file it holds under its root")
 	var outFile string
 	var car bool
 	get := &cobra.Command{
@@ -241,4 +259,27 @@ func newBlobCmd() *cobra.Command {
 	get.Flags().BoolVar(&car, "car", false, "download the CARv1 of the blob's DAG (for ipfs dag import or a Filecoin deal) instead of its bytes")
 	cmd.AddCommand(put, get)
 	return cmd
+}
+
+// fileFromCAR writes the file a CAR holds to a temporary file beside it and
+// returns its path and the CAR's root.
+func fileFromCAR(cmd *cobra.Command, carPath string) (string, string, error) {
+	in, err := os.Open(carPath)
+	if err != nil {
+		return "", "", err
+	}
+	defer in.Close()
+	out, err := os.CreateTemp(filepath.Dir(carPath), ".car-file-*")
+	if err != nil {
+		return "", "", err
+	}
+	root, _, err := blob.ImportCAR(cmd.Context(), in, out)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(out.Name())
+		return "", "", fmt.Errorf("read %s: %w", carPath, err)
+	}
+	return out.Name(), root.String(), nil
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,23 @@ func TestBlobPutGetCommands(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(fromCar); !bytes.Equal(got, content) {
 		t.Fatal("the node's CAR does not hold the file")
+	}
+	// A CAR goes up as the file it holds, under its root.
+	other := append(bytes.Repeat([]byte("another dataset\n"), 30_000), 'x')
+	otherFile, otherCar := filepath.Join(dir, "other.bin"), filepath.Join(dir, "other.car")
+	os.WriteFile(otherFile, other, 0o644)
+	if out, err = run(t, "blob", "export-car", otherFile, otherCar); err != nil {
+		t.Fatalf("export-car: %v\n%s", err, out)
+	}
+	otherCID, _, _ := blob.CID(bytes.NewReader(other))
+	if out, err = run(t, append([]string{"blob", "put", otherCar, "--car", "--from", "alice"}, base...)...); err != nil || !strings.Contains(out, otherCID.String()) {
+		t.Fatalf("blob put --car: %v\n%s", err, out)
+	}
+	if got, err := net.Client.BlobGet(context.Background(), otherCID.String()); err != nil || !bytes.Equal(got, other) {
+		t.Fatalf("the CAR's file on the node: %d bytes, %v", len(got), err)
+	}
+	if _, err = run(t, append([]string{"blob", "put", otherFile, "--car", "--from", "alice"}, base...)...); err == nil {
+		t.Fatal("blob put --car took a file that is not a CAR")
 	}
 	if _, err = run(t, append([]string{"blob", "get", "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq", "--out", filepath.Join(dir, "none")}, base...)...); err == nil {
 		t.Fatal("getting a blob the node does not hold succeeded")

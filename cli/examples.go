@@ -36,7 +36,8 @@ var examples = map[string]string{
   tenun blob get bafybei... > data.csv
   tenun blob get bafybei... --car --out dataset.car   # then: ipfs dag import dataset.car`,
 	"tenun blob put": `  tenun blob put data.csv --from alice
-  tenun blob put model.json --from alice -o json`,
+  tenun blob put model.json --from alice -o json
+  tenun blob put dataset.car --car --from alice   # a CAR from ipfs dag export: uploaded under its root`,
 	"tenun challenger run": `  tenun challenger run --from eve`,
 	"tenun compute fetch":  `  tenun compute fetch 7 --out ./outputs`,
 	"tenun contribute": `  tenun contribute --from bob --dataset 1 --synthetic vehicle --count 500
