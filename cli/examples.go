@@ -132,8 +132,11 @@ var examples = map[string]string{
 	"tenun tx subnet set-weights":    `  tenun tx subnet set-weights 1 --uids 0,1 --values 100,50 --from carol`,
 	"tenun tx zkml commit-model":     `  tenun tx zkml commit-model model.json --from alice`,
 	"tenun tx zkml register-circuit": `  tenun tx zkml register-circuit keys/circuit.json --from alice`,
-	"tenun tx zkml register-testset": `  tenun tx zkml register-testset --csv digits.csv.gz --rows 1437: --arch-from model.json --name digits-test --from alice`,
-	"tenun tx zkml submit-proof":     `  tenun tx zkml submit-proof proof.json --model 1 --circuit keys/circuit.json --from alice`,
+	"tenun tx zkml register-testset": `  tenun tx zkml register-testset --csv digits.csv.gz --rows 1437: --arch-from model.json --name digits-test --from alice
+  tenun tx zkml register-testset --csv digits.csv.gz --rows 797: --split 4 --arch-from model.json --name digits-1000 --from alice
+  tenun tx zkml register-testset --pieces 1F0C...9A,2B7E...04 --name two-pieces --from alice`,
+	"tenun tx zkml submit-proof": `  tenun tx zkml submit-proof proof.json --model 1 --circuit keys/circuit.json --from alice
+  tenun tx zkml submit-proof piece2.proof.json --model 1 --circuit keys/acc-250.json --set 0E4D...B1 --from alice`,
 	"tenun validator run": `  tenun validator run --from carol --subnet 1
   tenun validator run --from carol --subnet 1 --strategy copier`,
 	"tenun yuma simulate": `  tenun yuma simulate scenario.json
@@ -141,7 +144,8 @@ var examples = map[string]string{
 	"tenun zk compile": `  tenun zk compile --model model.json --out keys/circuit
   tenun zk compile --kind accuracy --model model.json --out keys/digits-acc`,
 	"tenun zk prove": `  tenun zk prove --keys keys/circuit.json --model model.json --row 1500
-  tenun zk prove --keys keys/digits-acc.json --model model.json --data-rows 1437:1797 --out acc.proof.json`,
+  tenun zk prove --keys keys/digits-acc.json --model model.json --data-rows 1437:1797 --out acc.proof.json
+  tenun zk prove --keys keys/acc-250.json --model model.json --data-rows 797: --piece 2/4 --out piece2.proof.json`,
 	"tenun zk quantize": `  tenun zk quantize --float float.json --out model.json
   tenun zk quantize --float float.json --percentile 99.9% --out model.json`,
 	"tenun zk setup": `  tenun zk setup --keys keys/circuit.json`,

@@ -17,6 +17,7 @@ import (
 	"github.com/tenun-chain/tenun/zkml"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
+	"github.com/tenun-chain/tenun/zkml/registry"
 	"github.com/tenun-chain/tenun/zkml/train"
 )
 
@@ -242,6 +243,13 @@ func newZkQuantizeCmd() *cobra.Command {
 // zkSpec builds a circuit spec from flags; embed compiles the test rows
 // into an accuracy circuit.
 func zkSpec(kind, modelPath string, rows int, embed bool, data, dataRows string) (prover.Spec, error) {
+	switch prover.Kind(kind) {
+	case prover.KindInference, prover.KindAccuracy:
+	case prover.KindConvInference, prover.KindConvAccuracy:
+		return prover.Spec{}, fmt.Errorf("--kind %s: CNN circuits are compiled from a CNN arch, and CNN models have no model file format yet (tenun zk compile reads MLP model files); build CNN keys with zkml/prover (Spec.Conv) or a ceremony (tenun zk ceremony keys)", kind)
+	default:
+		return prover.Spec{}, fmt.Errorf("--kind %q: want %s or %s", kind, prover.KindInference, prover.KindAccuracy)
+	}
 	m, err := model.Load(modelPath)
 	if err != nil {
 		return prover.Spec{}, err
@@ -381,13 +389,35 @@ type zkProveResult struct {
 }
 
 func newZkProveCmd() *cobra.Command {
-	var manifest, modelPath, data, dataRows, input, out string
+	var manifest, modelPath, data, dataRows, input, out, piece string
 	var row, atLeast int
 	cmd := &cobra.Command{
 		Use:   "prove",
-		Short: "Prove an inference (--input or --row) or an accuracy claim (--data-rows) about a model",
-		Args:  cobra.NoArgs,
+		Short: "Prove an inference (--input or --row) or an accuracy claim (--data-rows, or one --piece of them) about a model",
+		Long: `Proves an inference (--input or --row) or an accuracy claim (--data-rows) about a model file.
+
+A test set registered as pieces (tenun tx zkml register-testset --split P over the same rows)
+is proven piece by piece: --piece I/P proves the I-th of P equal pieces of --data-rows under
+keys for rows/P rows, and tenun tx zkml submit-proof --set submits it for the set.
+CNN keys are refused: CNN models have no model file format yet.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			// A CNN's keys need a CNN model, which has no file format yet:
+			// refuse before the slow key load.
+			man, err := prover.ReadManifest(manifest)
+			if err != nil {
+				return err
+			}
+			switch k := man.Spec.Kind; k {
+			case prover.KindInference, prover.KindAccuracy:
+			case prover.KindConvInference, prover.KindConvAccuracy:
+				return fmt.Errorf("keys %s are for %s proofs about a CNN; CNN models have no model file format yet, so tenun zk prove cannot read one (prove with zkml/prover and circuit.ConvInferenceAssignment or ConvAccuracyAssignment)", manifest, k)
+			default:
+				return fmt.Errorf("keys %s: unknown statement kind %q", manifest, k)
+			}
+			if piece != "" && man.Spec.Kind != prover.KindAccuracy {
+				return fmt.Errorf("--piece: keys %s are for %s proofs; pieces of a test set take accuracy proofs", manifest, man.Spec.Kind)
+			}
 			keys, _, err := prover.LoadKeys(manifest)
 			if err != nil {
 				return err
@@ -415,6 +445,11 @@ func newZkProveCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
+				if piece != "" {
+					if ds, err = zkPiece(ds, piece); err != nil {
+						return err
+					}
+				}
 				if pf, err = keys.ProveAccuracy(m, ds, atLeast); err != nil {
 					return err
 				}
@@ -440,8 +475,29 @@ func newZkProveCmd() *cobra.Command {
 	f.IntVar(&row, "row", model.DigitsTrainRows, "inference: row of --data to use as input (when --input is empty)")
 	f.StringVar(&dataRows, "data-rows", fmt.Sprintf("%d:", model.DigitsTrainRows), "accuracy: test rows from:to")
 	f.IntVar(&atLeast, "at-least", -1, "accuracy: claim at least this many correct (default: the true count)")
+	f.StringVar(&piece, "piece", "", "accuracy: prove piece I/P of --data-rows, the I-th (1-based) of P pieces of equal size (as register-testset --split P cuts them)")
 	f.StringVar(&out, "out", "proof.json", "proof file to write")
 	return cmd
+}
+
+// zkPiece is piece "I/P" of ds: the I-th (1-based) of P pieces of equal
+// size, as tenun tx zkml register-testset --split P cuts the same rows.
+func zkPiece(ds *model.Dataset, piece string) (*model.Dataset, error) {
+	a, b, ok := strings.Cut(piece, "/")
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	p, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("--piece %q: want I/P, piece I of P (e.g. 2/4)", piece)
+	}
+	if p < 2 || p > registry.MaxPieces || i < 1 || i > p {
+		return nil, fmt.Errorf("--piece %q: want 1 <= I <= P and 2 <= P <= %d", piece, registry.MaxPieces)
+	}
+	n := ds.Len()
+	if n < p || n%p != 0 {
+		return nil, fmt.Errorf("--piece %s: %d rows do not split into %d pieces of equal size (the set's rows are --data-rows)", piece, n, p)
+	}
+	size := n / p
+	return ds.Slice((i-1)*size, i*size)
 }
 
 func zkInput(input, data string, row int) ([]int, error) {

@@ -67,15 +67,11 @@ contributor per phase makes the key sound. Validator nodes contribute on their o
 	var rows, quorum, phaseBlocks uint32
 	open := &cobra.Command{
 		Use:     "open --kind inference|accuracy --arch-from MODEL.json|MANIFEST.json --from KEY",
-		Short:   "Open a ceremony for a circuit spec (the chain compiles the circuit itself)",
+		Short:   "Open a ceremony for a circuit spec (the chain compiles the circuit itself; a CNN key manifest opens a CNN ceremony)",
 		Example: "  tenun zk ceremony open --kind accuracy --rows 4 --arch-from model.json --quorum 5 --phase-blocks 20 --from alice",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			a, err := archFromFile(archFrom)
-			if err != nil {
-				return err
-			}
-			ra, err := registry.ArchOf(a)
+			ra, err := archFromFile(archFrom) // a CNN key manifest opens a CNN ceremony
 			if err != nil {
 				return err
 			}
@@ -169,6 +165,13 @@ contributor per phase makes the key sound. Validator nodes contribute on their o
 			if c.Phase != registry.PhaseSealed {
 				return fmt.Errorf("ceremony %d is not sealed (phase %d)", c.ID, c.Phase)
 			}
+			// The manifest's spec must name the circuit the chain sealed: for
+			// a CNN the conv kind and arch (the key files then serve the CNN
+			// prover; tenun zk prove reads MLP model files only).
+			spec, err := proverSpecOf(c.Spec)
+			if err != nil {
+				return fmt.Errorf("ceremony %d: %w", c.ID, err)
+			}
 			stop := spin(cmd.ErrOrStderr(), fmt.Sprintf("deriving keys of ceremony %d", c.ID))
 			r, _, err := registry.CompileSpec(c.Spec)
 			if err != nil {
@@ -187,7 +190,6 @@ contributor per phase makes the key sound. Validator nodes contribute on their o
 			if id := registry.CircuitID(c.Spec, vkb); id != c.Circuit {
 				return fmt.Errorf("derived key gives circuit %s, the chain sealed %s", id, c.Circuit)
 			}
-			spec := prover.Spec{Kind: prover.Kind(c.Spec.Kind), Arch: c.Spec.Arch.Model(), Rows: int(c.Spec.Rows)}
 			note := fmt.Sprintf("%s: ceremony %d on chain, %d phase-1 and %d phase-2 contributors, circuit %s",
 				registry.TrustCeremony, c.ID, len(c.Phase1), len(c.Phase2), c.Circuit)
 			dir, name := filepath.Split(strings.TrimSuffix(out, ".json"))
