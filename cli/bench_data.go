@@ -238,7 +238,7 @@ func newBenchDataCmd() *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().IntVar(&records, "records", 20000, "records to contribute")
+	cmd.Flags().IntVar(&records, "records", 100000, "records to contribute (the gateway serves the version they make: 100,000 are about 4.5 MB of CSV)")
 	cmd.Flags().IntVar(&contributors, "contributors", 4, "concurrent contributors")
 	cmd.Flags().IntVar(&batch, "batch", 500, "records per batch")
 	cmd.Flags().IntVar(&rounds, "rounds", 20, "gateway downloads to time")
