@@ -7,11 +7,14 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenun-chain/tenun/internal/testnode"
+	"github.com/tenun-chain/tenun/zkml"
+	"github.com/tenun-chain/tenun/zkml/circuit"
 	"github.com/tenun-chain/tenun/zkml/model"
 	"github.com/tenun-chain/tenun/zkml/prover"
 	"github.com/tenun-chain/tenun/zkml/registry"
@@ -363,4 +366,120 @@ func TestZkmlCNNSpecsCLI(t *testing.T) {
 	if out, err := cmdRun("zk", "compile", "--kind", "bogus", "--out", p("k/x")); err == nil || !strings.Contains(err.Error(), "want inference or accuracy") {
 		t.Fatalf("zk compile --kind bogus: %v\n%s", err, out)
 	}
+}
+
+// A CNN ceremony through the CLI: opened from a CNN key manifest, sealed
+// with the validator's own contributions (the node's ceremony hook), and
+// `tenun zk ceremony keys` writes key files whose spec is the CNN's
+// (cnn-inference with its conv arch, not the head's MLP shape): they load,
+// prove a CNN inference and the proof verifies under the ceremony's key.
+func TestZkmlCNNCeremonyKeysCLI(t *testing.T) {
+	dir := t.TempDir()
+	p := func(s string) string { return filepath.Join(dir, s) }
+	ca := tinyCNN()
+	spec := prover.Spec{Kind: prover.KindConvInference, Conv: &ca}
+	ccs, err := prover.Compile(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The manifest only names the spec here: compiled, no keys needed.
+	if _, err := prover.SaveCompiled(dir, "cnn", spec, ccs); err != nil {
+		t.Fatal(err)
+	}
+	net := testnode.Start(t, 2)
+	home := t.TempDir()
+	if err := importDevKeys(filepath.Join(home, "keyring-test"), 2); err != nil {
+		t.Fatal(err)
+	}
+	base := []string{"--home", home, "--node", net.Node.APIAddr(), "--keyring-backend", "test"}
+	cmdRun := func(args ...string) (string, error) {
+		out, errs, err := runSplit(t, append(args, base...)...)
+		return out + errs, err
+	}
+	if out, err := cmdRun("zk", "ceremony", "open", "--kind", "inference", "--arch-from", p("cnn.json"), "--quorum", "1", "--phase-blocks", "2", "--from", "alice"); err != nil {
+		t.Fatalf("open: %v\n%s", err, out)
+	}
+	var c registry.Ceremony
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, errs, err := runSplit(t, append([]string{"zk", "ceremony", "status", "1", "-o", "json"}, base...)...)
+		if err != nil || json.Unmarshal([]byte(out), &c) != nil {
+			t.Fatalf("status: %v\n%s%s", err, out, errs)
+		}
+		if !c.Spec.Arch.IsConv() {
+			t.Fatalf("ceremony spec %s is not the CNN's", c.Spec.Arch)
+		}
+		if c.Phase == registry.PhaseSealed {
+			break
+		}
+		if c.Phase != registry.PhaseOne && c.Phase != registry.PhaseTwo || time.Now().After(deadline) {
+			t.Fatalf("ceremony in phase %d (%s) after waiting", c.Phase, c.Failure)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if out, err := cmdRun("zk", "ceremony", "keys", "1", "--out", p("cer")); err != nil {
+		t.Fatalf("keys: %v\n%s", err, out)
+	}
+	keys, man, err := prover.LoadKeys(p("cer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Spec.Kind != prover.KindConvInference || man.Spec.Conv == nil || !reflect.DeepEqual(*man.Spec.Conv, ca) {
+		t.Fatalf("ceremony keys' spec %+v, want cnn-inference over %+v", man.Spec, ca)
+	}
+	m := randomConvModel(t, ca)
+	x := make([]int, ca.NumInputs())
+	for i := range x {
+		x[i] = (i * 5) % 16
+	}
+	a, _, err := circuit.ConvInferenceAssignment(m, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, pub, err := keys.Prove(a)
+	if err != nil {
+		t.Fatalf("prove with the ceremony's keys: %v", err)
+	}
+	vk, _, err := prover.LoadVerifyingKey(p("cer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := zkml.Verify(vk, proof, pub); err != nil {
+		t.Fatalf("proof under the ceremony key: %v", err)
+	}
+	// `zk prove` reads MLP model files only: the CNN keys are refused.
+	if out, err := cmdRun("zk", "prove", "--keys", p("cer.json"), "--model", p("none.json")); err == nil || !strings.Contains(err.Error(), "CNN") {
+		t.Fatalf("zk prove with ceremony cnn keys: %v\n%s", err, out)
+	}
+}
+
+// randomConvModel draws a valid CNN of arch a.
+func randomConvModel(t *testing.T, a model.ConvArch) *model.ConvModel {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(4, 2))
+	m := &model.ConvModel{Format: model.ConvFormatName, Arch: a}
+	for range a.Channels {
+		k := make([][]int, a.Kernel)
+		for r := range k {
+			for range a.Kernel {
+				k[r] = append(k[r], rng.IntN(81)-30)
+			}
+		}
+		m.Kernel = append(m.Kernel, k)
+		m.Bias = append(m.Bias, int64(rng.IntN(200)-100))
+	}
+	ly := model.Layer{}
+	for range a.Head.Sizes[1] {
+		row := make([]int, a.Head.Sizes[0])
+		for i := range row {
+			row[i] = rng.IntN(256) - 128
+		}
+		ly.Weights = append(ly.Weights, row)
+		ly.Bias = append(ly.Bias, int64(rng.IntN(2000)-1000))
+	}
+	m.Head = []model.Layer{ly}
+	if err := m.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
