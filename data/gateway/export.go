@@ -12,8 +12,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ipfs/go-cid"
 
@@ -73,14 +75,72 @@ func (e *exports) open(kv store.KV, blobOf func(string) ([]byte, error), d data.
 	if err := build(path, kv, blobOf, d, v, format, columns); err != nil {
 		return nil, err
 	}
+	if err := e.evict(path); err != nil {
+		return nil, err
+	}
 	return load(path)
 }
+
+// evict removes the least recently served exports other than keep until
+// the rest fit in MaxExportBytes.
+func (e *exports) evict(keep string) error {
+	entries, err := os.ReadDir(e.dir)
+	if err != nil {
+		return fmt.Errorf("export cache: %w", err)
+	}
+	type export struct {
+		path  string
+		bytes int64
+		used  time.Time
+	}
+	var all []export
+	var total int64
+	for _, ent := range entries {
+		name, ok := strings.CutSuffix(ent.Name(), rootSuffix)
+		if !ok {
+			continue
+		}
+		x := export{path: filepath.Join(e.dir, name)}
+		if info, err := ent.Info(); err == nil {
+			x.used = info.ModTime()
+		}
+		for _, suffix := range []string{"", indexSuffix} {
+			if info, err := os.Stat(x.path + suffix); err == nil {
+				x.bytes += info.Size()
+			}
+		}
+		total += x.bytes
+		all = append(all, x)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].used.Before(all[j].used) })
+	for _, x := range all {
+		if total <= MaxExportBytes {
+			break
+		}
+		if x.path == keep {
+			continue
+		}
+		// The root goes first: a half-removed export is simply absent.
+		for _, suffix := range []string{rootSuffix, "", indexSuffix} {
+			os.Remove(x.path + suffix)
+		}
+		total -= x.bytes
+	}
+	return nil
+}
+
+// MaxExportBytes bounds the exports a node keeps: building one past it
+// first removes the least recently served (a grantee asking for every
+// column projection cannot fill the disk).
+var MaxExportBytes int64 = 8 << 30
 
 func load(path string) (*openExport, error) {
 	raw, err := os.ReadFile(path + rootSuffix)
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
+	os.Chtimes(path+rootSuffix, now, now) // served now: evicted last
 	root, err := cid.Parse(strings.TrimSpace(string(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("export %s: %w", path, err)

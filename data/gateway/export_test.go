@@ -86,8 +86,35 @@ func TestGatewayStreamsCheckedExport(t *testing.T) {
 		t.Fatalf("projection: %d, %.80q, %v", code, cols, err)
 	}
 
-	// Corrupt chunk 1 of the CSV export on disk.
+	// The cache is bounded: past its bound, building an export for a new
+	// projection evicts the least recently served, and an evicted export
+	// is rebuilt, the same bytes, when asked for again.
 	dir := filepath.Join(net.Node.Home, "data", "ext", "data-gateway")
+	old := gateway.MaxExportBytes
+	gateway.MaxExportBytes = 1 // room for none: a build evicts every other
+	t.Cleanup(func() { gateway.MaxExportBytes = old })
+	roots := func() int {
+		n := 0
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".root") {
+				n++
+			}
+		}
+		return n
+	}
+	if code, _, _, err = get("format=jsonl&columns=speed_kmh", ""); err != nil || code != http.StatusOK {
+		t.Fatalf("another projection: %d %v", code, err)
+	}
+	if n := roots(); n != 1 {
+		t.Fatalf("%d exports kept, want the newest alone under the bound", n)
+	}
+	if _, _, again, err = get("format=csv", ""); err != nil || !bytes.Equal(again, first) {
+		t.Fatalf("an evicted export rebuilt: %d bytes, %v", len(again), err)
+	}
+	gateway.MaxExportBytes = old
+
+	// Corrupt chunk 1 of the CSV export on disk.
 	var export string
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
