@@ -366,6 +366,23 @@ func TestZkmlCNNSpecsCLI(t *testing.T) {
 	if out, err := cmdRun("zk", "compile", "--kind", "bogus", "--out", p("k/x")); err == nil || !strings.Contains(err.Error(), "want inference or accuracy") {
 		t.Fatalf("zk compile --kind bogus: %v\n%s", err, out)
 	}
+	// A CNN's JSON is refused by name wherever a model file is read.
+	b, err := json.Marshal(randomConvModel(t, ca))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("cnn-model.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"tx", "zkml", "commit-model", p("cnn-model.json"), "--from", "alice"},
+		{"tx", "zkml", "register-testset", "--csv", p("cnn.csv"), "--arch-from", p("cnn-model.json"), "--from", "alice"},
+		{"zk", "compile", "--kind", "inference", "--model", p("cnn-model.json"), "--out", p("k/y")},
+	} {
+		if out, err := cmdRun(args...); err == nil || !strings.Contains(err.Error(), "CNN model files have no loader yet") {
+			t.Fatalf("tenun %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 }
 
 // A CNN ceremony through the CLI: opened from a CNN key manifest, sealed

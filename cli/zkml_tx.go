@@ -59,7 +59,7 @@ func newZkmlTxCmd() *cobra.Command {
 		Short: "Publish a model's commitment and arch (the weights stay local); the sender owns the record",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := model.Load(args[0]) // recomputes the commitment from the weights
+			m, err := zkLoadModel(args[0]) // recomputes the commitment from the weights
 			if err != nil {
 				return err
 			}
@@ -257,7 +257,7 @@ func archFromFile(path string) (registry.Arch, error) {
 		}
 		return spec.Arch, nil
 	}
-	m, err := model.Load(path)
+	m, err := zkLoadModel(path)
 	if err != nil {
 		return registry.Arch{}, fmt.Errorf("%s is neither a key manifest nor a model file: %w", path, err)
 	}
