@@ -152,7 +152,8 @@ var examples = map[string]string{
 	"tenun zk train": `  tenun zk train --out float.json
   tenun zk train --hidden 32,16 --epochs 50 --out float.json`,
 	"tenun zk verify": `  tenun zk verify --keys keys/circuit.json --proof proof.json
-  tenun zk verify --keys keys/digits-acc.json --proof acc.proof.json --data-rows 1437:1797`,
+  tenun zk verify --keys keys/digits-acc.json --proof acc.proof.json --data-rows 1437:1797
+  tenun zk verify --keys keys/acc-250.json --proof piece2.proof.json --data-rows 797: --piece 2/4`,
 }
 
 // applyExamples sets the examples above on the commands that have none.

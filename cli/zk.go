@@ -540,7 +540,7 @@ type zkVerifyResult struct {
 }
 
 func newZkVerifyCmd() *cobra.Command {
-	var manifest, vkPath, proofPath, modelPath, data, dataRows string
+	var manifest, vkPath, proofPath, modelPath, data, dataRows, piece string
 	cmd := &cobra.Command{
 		Use:   "verify",
 		Short: "Verify a proof file against a verifying key; optionally check the model and test set it names",
@@ -574,10 +574,18 @@ func newZkVerifyCmd() *cobra.Command {
 					return fmt.Errorf("proof names model %s, %s commits to %s", c, modelPath, mm.Commitment)
 				}
 			}
+			if piece != "" && (pf.Accuracy == nil || dataRows == "") {
+				return fmt.Errorf("--piece checks the test set of an accuracy proof: give it with --data-rows (the set's rows)")
+			}
 			if pf.Accuracy != nil && dataRows != "" {
 				ds, err := zkLoadRows(data, dataRows)
 				if err != nil {
 					return err
+				}
+				if piece != "" {
+					if ds, err = zkPiece(ds, piece); err != nil {
+						return err
+					}
 				}
 				h, err := pf.Arch.TestSetHash(ds)
 				if err != nil {
@@ -615,6 +623,7 @@ func newZkVerifyCmd() *cobra.Command {
 	f.StringVar(&modelPath, "model", "", "also check that the proof names this model file's commitment")
 	f.StringVar(&data, "data", digitsDefault, "CSV(.gz) holding the test rows (default: the digits set embedded in tenun)")
 	f.StringVar(&dataRows, "data-rows", "", "accuracy: recompute the test-set hash from these rows and check it")
+	f.StringVar(&piece, "piece", "", "accuracy: with --data-rows, check against piece I/P of those rows (as zk prove --piece)")
 	return cmd
 }
 
