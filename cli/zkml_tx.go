@@ -100,7 +100,7 @@ chain records one claim about the whole set when the last piece verifies:
 				if csvFile != "" || split != 0 || rowRange != "" || asBlob {
 					return fmt.Errorf("--pieces registers a set from registered test sets: give it without --csv, --rows, --split or --blob")
 				}
-				msg, err := piecesSetMsg(cmd.Context(), pieceList, archFrom, tsName)
+				msg, err := piecesSetMsg(cmd.Context(), cmd.ErrOrStderr(), pieceList, archFrom, tsName)
 				if err != nil {
 					return err
 				}
@@ -516,7 +516,7 @@ func registerSplit(cmd *cobra.Command, tf *txFlags, csvFile, rowRange, archFrom,
 
 // piecesSetMsg builds the registration of a set made of registered test
 // sets, checked against their records (a courtesy: the chain checks it).
-func piecesSetMsg(ctx context.Context, list, archFrom, name string) (*registry.MsgRegisterTestSet, error) {
+func piecesSetMsg(ctx context.Context, progressTo io.Writer, list, archFrom, name string) (*registry.MsgRegisterTestSet, error) {
 	var pieces []model.Digest
 	for _, f := range strings.Split(list, ",") {
 		d, err := model.ParseDigest(f)
@@ -530,8 +530,11 @@ func piecesSetMsg(ctx context.Context, list, archFrom, name string) (*registry.M
 	}
 	var shape registry.Shape
 	var n uint32
+	bar := progress.New(progressTo, int64(len(pieces)), "read the pieces", "test sets")
+	defer bar.Finish()
 	for i, h := range pieces {
 		t, ok, err := registeredTestSet(ctx, h)
+		bar.Add(1)
 		if err != nil {
 			return nil, fmt.Errorf("piece %d: %w", i+1, err)
 		}
@@ -548,6 +551,7 @@ func piecesSetMsg(ctx context.Context, list, archFrom, name string) (*registry.M
 			return nil, fmt.Errorf("piece %d (%s) has %d rows, piece 1 has %d: the pieces of a set have the same number of rows", i+1, h, t.N, n)
 		}
 	}
+	bar.Finish()
 	if archFrom != "" {
 		a, err := archFromFile(archFrom)
 		if err != nil {
