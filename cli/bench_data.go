@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"sort"
 	"sync"
 	"time"
 
@@ -39,9 +40,10 @@ type dataBench struct {
 	ValidateRecordsPerSec float64 `json:"validate_records_per_sec"`
 	ChainVsValidate       float64 `json:"chain_vs_validate_ratio"`
 	// Baseline: the keys and values the data market wrote for these
-	// records, written straight into a fresh IAVL store over as many
-	// commits as the chain took blocks.
+	// records, written straight into a fresh IAVL store block by block as
+	// the chain wrote them (a block's keys sorted, then a commit).
 	StateKeys          int     `json:"state_keys"`
+	StoreCommits       int     `json:"store_commits"`
 	StoreRecordsPerSec float64 `json:"store_records_per_sec"`
 	ChainVsStore       float64 `json:"chain_vs_store_ratio"`
 	Limit              string  `json:"limit"`
@@ -228,7 +230,7 @@ func newBenchDataCmd() *cobra.Command {
 				fmt.Fprintf(w, "data market bench: %d records from %d contributors in batches of %d\n", res.Records, contributors, batch)
 				fmt.Fprintf(w, "  through the chain:   %10.0f records/s accepted (%.2f s)\n", res.ChainRecordsPerSec, res.ChainSeconds)
 				fmt.Fprintf(w, "  validation alone:    %10.0f records/s   ratio chain/validation %.4f\n", res.ValidateRecordsPerSec, res.ChainVsValidate)
-				fmt.Fprintf(w, "  store writes alone:  %10.0f records/s   ratio chain/store %.4f (%d keys over %d commits, fresh IAVL)\n", res.StoreRecordsPerSec, res.ChainVsStore, res.StateKeys, res.Blocks)
+				fmt.Fprintf(w, "  store writes alone:  %10.0f records/s   ratio chain/store %.4f (%d keys over %d commits, fresh IAVL)\n", res.StoreRecordsPerSec, res.ChainVsStore, res.StateKeys, res.StoreCommits)
 				fmt.Fprintf(w, "  limit: %s\n", res.Limit)
 				fmt.Fprintf(w, "  gateway download:    %10.1f MB/s (%d bytes, signed, grant-checked, chunk-checked; the first, which builds the export: %.3f s)\n", res.GatewayMBps, res.DownloadBytes, res.GatewayColdSeconds)
 				fmt.Fprintf(w, "  same bytes off disk: %10.1f MB/s   ratio gateway/disk %.4f\n", res.DiskMBps, res.GatewayVsDisk)
@@ -249,30 +251,86 @@ func newBenchDataCmd() *cobra.Command {
 
 // storeBaseline writes the data market's keys for the benched records
 // (every key under data/ the chain holds now) into a fresh IAVL store on
-// the node's backend, spread over as many commits as the chain took
-// blocks, and names the limit: the slower of the store and validation.
+// the node's backend the way the chain wrote them, block by block, and
+// names the limit: the slower of the store and validation.
 func storeBaseline(n *node.Node, dir string, res *dataBench) error {
 	kv, _, err := n.ABCI.Snapshot()
 	if err != nil {
 		return err
 	}
-	var keys, values [][]byte
+	all := map[string][]byte{}
+	var order []string // sorted, as Iterate gives them
 	kv.Iterate([]byte("data/"), func(k, v []byte) bool {
-		keys = append(keys, append([]byte{}, k...))
-		values = append(values, append([]byte{}, v...))
+		all[string(k)] = append([]byte{}, v...)
+		order = append(order, string(k))
 		return true
 	})
+	// As the chain wrote them: a block's writes reach the tree together, in
+	// key order, then the tree commits. A record's block is its batch's
+	// height; its keys are the duplicate check's (data/rec/<id><hash>, the
+	// hash from its data/rh/<id><n> order entry), the order entry and the
+	// row. What no batch owns (shares, the dataset) goes with the last block.
+	var blocks [][]string
+	take := func(block *[]string, k string) {
+		if _, ok := all[k]; ok {
+			*block = append(*block, k)
+		}
+	}
+	id := chain.Uint64Bytes(1)
+	var rec uint64
+	lastHeight := int64(-1)
+	for seq := uint64(1); ; seq++ {
+		b, ok := data.GetBatch(kv, 1, seq)
+		if !ok {
+			break
+		}
+		if b.Height != lastHeight {
+			blocks = append(blocks, nil)
+			lastHeight = b.Height
+		}
+		blk := &blocks[len(blocks)-1]
+		take(blk, "data/batch/"+string(id)+string(chain.Uint64Bytes(seq)))
+		for range b.Accepted {
+			nk := string(chain.Uint64Bytes(rec))
+			rh := "data/rh/" + string(id) + nk
+			if v := all[rh]; len(v) >= 32 {
+				take(blk, "data/rec/"+string(id)+string(v[:32]))
+			}
+			take(blk, rh)
+			take(blk, "data/row/"+string(id)+nk)
+			rec++
+		}
+	}
+	if len(blocks) == 0 {
+		blocks = append(blocks, nil)
+	}
+	values := make(map[string][]byte, len(all))
+	for _, blk := range blocks {
+		for _, k := range blk {
+			values[k] = all[k]
+			delete(all, k) // taken
+		}
+	}
+	for _, k := range order {
+		if v, ok := all[k]; ok {
+			blocks[len(blocks)-1] = append(blocks[len(blocks)-1], k)
+			values[k] = v
+		}
+	}
+	for _, blk := range blocks {
+		sort.Strings(blk)
+	}
 	tree, err := store.OpenTreeOn(dir, store.DefaultBackend) // the node's backend (StartFresh's default)
 	if err != nil {
 		return err
 	}
 	defer tree.Close()
-	res.StateKeys = len(keys)
-	per := (len(keys) + int(res.Blocks) - 1) / int(res.Blocks)
+	res.StoreCommits = len(blocks)
 	start := time.Now()
-	for i := 0; i < len(keys); i += per {
-		for j := i; j < min(i+per, len(keys)); j++ {
-			tree.Set(keys[j], values[j])
+	for _, blk := range blocks {
+		for _, k := range blk {
+			tree.Set([]byte(k), values[k])
+			res.StateKeys++
 		}
 		if _, _, err := tree.Commit(); err != nil {
 			return err
