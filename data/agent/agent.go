@@ -193,6 +193,9 @@ func Download(ctx context.Context, c *client.Client, key ed25519.PrivKey, datase
 	return DownloadScoped(ctx, c, key, dataset, version, format, "", nil)
 }
 
+// MaxDownloadBytes bounds a version Download reads into memory.
+const MaxDownloadBytes = 4 << 30
+
 // DownloadScoped is Download under a scoped grant (scope names the job,
 // e.g. compute-job/7, whose assigned providers may read the version while
 // it runs), projected onto columns when given.
@@ -224,12 +227,19 @@ func DownloadScoped(ctx context.Context, c *client.Client, key ed25519.PrivKey, 
 		return nil, fmt.Errorf("download dataset %d: %w", dataset, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, err
-	}
 	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
 		return nil, &client.APIError{Status: resp.StatusCode, Msg: fmt.Sprintf("download dataset %d: HTTP %d: %s", dataset, resp.StatusCode, body)}
+	}
+	// The gateway sends Content-Length: read into one buffer of that size
+	// instead of growing one (a large version would be copied again and
+	// again), and refuse a body that is not as long as it said.
+	if resp.ContentLength < 0 || resp.ContentLength > MaxDownloadBytes {
+		return nil, fmt.Errorf("download dataset %d: the gateway announced %d bytes (at most %d are read into memory; stream larger versions)", dataset, resp.ContentLength, int64(MaxDownloadBytes))
+	}
+	body := make([]byte, resp.ContentLength)
+	if _, err := io.ReadFull(resp.Body, body); err != nil {
+		return nil, fmt.Errorf("download dataset %d: %w", dataset, err)
 	}
 	return body, nil
 }
