@@ -193,16 +193,18 @@ type NodesResult struct {
 	// admission (see signedKV): the engine with the least a chain of signed
 	// transactions must do.
 	SignedKVStore AppResult `json:"kvstore_signed"`
-	Ratio         float64   `json:"ratio"`        // Tenun tx/s over kvstore tx/s: the target's measure
-	RatioSigned   float64   `json:"ratio_signed"` // Tenun tx/s over the signed kvstore's
+	Ratio         float64   `json:"ratio"`        // Tenun tx/s over kvstore tx/s
+	RatioSigned   float64   `json:"ratio_signed"` // Tenun tx/s over the signed kvstore's: the target's measure
 	Target        float64   `json:"target"`
 	// Rounds holds every round's ratio when there was more than one; the
 	// figures above are those of the median round.
 	Rounds []float64 `json:"rounds,omitempty"`
 }
 
-// RatioTarget is the goal for Tenun's throughput relative to kvstore's.
-const RatioTarget = 0.8
+// RatioTarget is the goal for Tenun's throughput relative to the signed
+// kvstore's (the engine with the least work a chain of signed transactions
+// must do), on one validator and on several.
+const RatioTarget = 0.9
 
 // RunNodes runs Tenun, kvstore and the signed kvstore with the same load and
 // configuration, one after the other, Options.Rounds times.
@@ -293,16 +295,16 @@ func RunNodes(ctx context.Context, o Options) (*NodesResult, error) {
 			}
 			runtime.GC()
 		}
-		if rd.results[1].TxPerSec > 0 {
-			rd.ratio = report.Ratio(rd.results[0].TxPerSec, rd.results[1].TxPerSec)
+		if rd.results[2].TxPerSec > 0 { // the target's measure: against the signed kvstore
+			rd.ratio = report.Ratio(rd.results[0].TxPerSec, rd.results[2].TxPerSec)
 		}
 		rounds = append(rounds, rd)
 	}
 	sorted := append([]round(nil), rounds...)
 	slices.SortStableFunc(sorted, func(a, b round) int { return cmp.Compare(a.ratio, b.ratio) })
 	med := sorted[len(sorted)/2]
-	res.Tenun, res.KVStore, res.SignedKVStore, res.Ratio = med.results[0], med.results[1], med.results[2], med.ratio
-	res.RatioSigned = report.Ratio(res.Tenun.TxPerSec, res.SignedKVStore.TxPerSec)
+	res.Tenun, res.KVStore, res.SignedKVStore, res.RatioSigned = med.results[0], med.results[1], med.results[2], med.ratio
+	res.Ratio = report.Ratio(res.Tenun.TxPerSec, res.KVStore.TxPerSec)
 	if len(rounds) > 1 {
 		for _, rd := range rounds {
 			res.Rounds = append(res.Rounds, rd.ratio)
