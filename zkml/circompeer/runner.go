@@ -279,7 +279,8 @@ async function main() {
     const t0 = performance.now();
     const curve = await snarkjs.curves.getCurveFromName("bn128");
     const say = (step) => (m) => process.stderr.write("progress ptau 2^" + power + " " + step + ": " + m + "\n");
-    const logger = (step) => ({ debug: say(step), info: say(step), warn: say(step), error: say(step) });
+    // snarkjs calls log, debug, info, warn and error on its logger.
+    const logger = (step) => ({ log: say(step), debug: say(step), info: say(step), warn: say(step), error: say(step) });
     await snarkjs.powersOfTau.newAccumulator(curve, +power, dir + "/pot_0.ptau", logger("1/3 new accumulator"));
     await snarkjs.powersOfTau.contribute(dir + "/pot_0.ptau", dir + "/pot_1.ptau", "tenun bench", "tenun-" + Date.now() + "-" + Math.random(), logger("2/3 contribution"));
     await snarkjs.powersOfTau.preparePhase2(dir + "/pot_1.ptau", final + ".tmp", logger("3/3 phase-2 preparation"));
