@@ -73,28 +73,36 @@ func WriteCAR(ctx context.Context, root cid.Cid, r io.Reader, w io.Writer) error
 // UnixFS file) into w, checking every block against its CID, and returns
 // the root and the file's size.
 func ImportCAR(ctx context.Context, r io.ReaderAt, w io.Writer) (cid.Cid, int64, error) {
-	car, err := storage.OpenReadable(r)
-	if err != nil {
-		return cid.Undef, 0, fmt.Errorf("read CAR: %w", err)
-	}
-	roots := car.Roots()
-	if len(roots) != 1 {
-		return cid.Undef, 0, fmt.Errorf("the CAR names %d roots; a file has one", len(roots))
-	}
-	get := carGetter{car}
-	root, err := get.Get(ctx, roots[0])
+	get, root, err := openCARFile(ctx, r)
 	if err != nil {
 		return cid.Undef, 0, err
 	}
+	c := root.Cid()
 	dr, err := unixfsio.NewDagReader(ctx, root, get)
 	if err != nil {
-		return cid.Undef, 0, fmt.Errorf("CAR root %s: %w", roots[0], err)
+		return cid.Undef, 0, fmt.Errorf("CAR root %s: %w", c, err)
 	}
 	n, err := io.Copy(w, dr)
 	if err != nil {
-		return cid.Undef, n, fmt.Errorf("CAR root %s: %w", roots[0], err)
+		return cid.Undef, n, fmt.Errorf("CAR root %s: %w", c, err)
 	}
-	return roots[0], n, nil
+	return c, n, nil
+}
+
+// openCARFile opens a CAR of one file: its single root, read and checked
+// against its CID, and a getter for the rest of its blocks.
+func openCARFile(ctx context.Context, r io.ReaderAt) (carGetter, ipld.Node, error) {
+	car, err := storage.OpenReadable(r)
+	if err != nil {
+		return carGetter{}, nil, fmt.Errorf("read CAR: %w", err)
+	}
+	roots := car.Roots()
+	if len(roots) != 1 {
+		return carGetter{}, nil, fmt.Errorf("the CAR names %d roots; a file has one", len(roots))
+	}
+	get := carGetter{car}
+	root, err := get.Get(ctx, roots[0])
+	return get, root, err
 }
 
 // carDAG writes a DAG's blocks into a CAR.

@@ -352,28 +352,21 @@ func Verify(c cid.Cid, content []byte) error {
 // CARFile returns the root a CAR names and the size of the file it holds
 // (read from the root block alone, checked against its CID).
 func CARFile(ctx context.Context, r io.ReaderAt) (cid.Cid, int64, error) {
-	car, err := storage.OpenReadable(r)
-	if err != nil {
-		return cid.Undef, 0, fmt.Errorf("read CAR: %w", err)
-	}
-	roots := car.Roots()
-	if len(roots) != 1 {
-		return cid.Undef, 0, fmt.Errorf("the CAR names %d roots; a file has one", len(roots))
-	}
-	n, err := carGetter{car}.Get(ctx, roots[0])
+	_, n, err := openCARFile(ctx, r)
 	if err != nil {
 		return cid.Undef, 0, err
 	}
-	if roots[0].Type() == cid.Raw {
-		return roots[0], int64(len(n.RawData())), nil
+	c := n.Cid()
+	if c.Type() == cid.Raw {
+		return c, int64(len(n.RawData())), nil
 	}
 	pn, ok := n.(*merkledag.ProtoNode)
 	if !ok {
-		return cid.Undef, 0, fmt.Errorf("CAR root %s is not a dag-pb node", roots[0])
+		return cid.Undef, 0, fmt.Errorf("CAR root %s is not a dag-pb node", c)
 	}
 	fs, err := unixfs.FSNodeFromBytes(pn.Data())
 	if err != nil || fs.Type() != unixfs.TFile {
-		return cid.Undef, 0, fmt.Errorf("CAR root %s is not a UnixFS file", roots[0])
+		return cid.Undef, 0, fmt.Errorf("CAR root %s is not a UnixFS file", c)
 	}
-	return roots[0], int64(fs.FileSize()), nil
+	return c, int64(fs.FileSize()), nil
 }

@@ -386,16 +386,7 @@ func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) (int, err
 	a := c.answers(ctx.KV, j, len(workers))
 	opt := truth.Options{Gold: g.classes(), MaxIter: InferenceMaxIter}
 	accepted := acceptedAnswers(&a, c.Scores, truth.Ratio(uint64(j.QualityPPM), ppm))
-	var items *truth.Result
-	var err error
-	switch {
-	case len(accepted.List) == len(a.List):
-		items, err = c.result(&a, opt, c.Pass1)
-	case len(accepted.List) > 0 && c.Majority2:
-		items, err = truth.MajorityVote(&accepted, opt)
-	case len(accepted.List) > 0:
-		items, err = truth.FinishBest(&accepted, opt, c.Pass2)
-	}
+	items, err := c.finalItems(&a, &accepted, opt)
 	if err != nil {
 		return 0, fmt.Errorf("label job %d: results: %w", j.ID, err)
 	}
@@ -407,6 +398,22 @@ func (c *closing) settle(ctx *chain.Context, j *Job, workers []Worker) (int, err
 	}
 	c.drop(ctx.KV)
 	return len(a.List) + len(v.items), settleVerdict(ctx, j, workers, v, c.Forfeit)
+}
+
+// finalItems is the truth of the items once the workers are scored: the
+// first pass's result when every answer was accepted, else a second pass
+// over the accepted ones (majority vote or the best method); nil when no
+// answer was accepted.
+func (c *closing) finalItems(all, accepted *truth.Answers, opt truth.Options) (*truth.Result, error) {
+	switch {
+	case len(accepted.List) == len(all.List):
+		return c.result(all, opt, c.Pass1)
+	case len(accepted.List) > 0 && c.Majority2:
+		return truth.MajorityVote(accepted, opt)
+	case len(accepted.List) > 0:
+		return truth.FinishBest(accepted, opt, c.Pass2)
+	}
+	return nil, nil
 }
 
 // acceptedAnswers is a without the answers of workers scored below bar.

@@ -275,15 +275,7 @@ func (c *closing) settleMulti(ctx *chain.Context, j *Job, workers []Worker) (int
 	a, gold, _ := multiInput(j, len(workers), rev, g)
 	opt := truth.Options{Gold: gold, MaxIter: InferenceMaxIter}
 	accepted := acceptedAnswers(&a, c.Scores, truth.Ratio(uint64(j.QualityPPM), ppm))
-	var items *truth.Result
-	switch {
-	case len(accepted.List) == len(a.List):
-		items, err = c.result(&a, opt, c.Pass1)
-	case len(accepted.List) > 0 && c.Majority2:
-		items, err = truth.MajorityVote(&accepted, opt)
-	case len(accepted.List) > 0:
-		items, err = truth.FinishBest(&accepted, opt, c.Pass2)
-	}
+	items, err := c.finalItems(&a, &accepted, opt)
 	if err != nil {
 		return 0, fmt.Errorf("label job %d: results: %w", j.ID, err)
 	}
