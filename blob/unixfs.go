@@ -12,6 +12,7 @@ package blob
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -56,6 +57,30 @@ func Import(ctx context.Context, r io.Reader, dag ipld.DAGService) (cid.Cid, int
 
 // CID is the IPFS CID of r's bytes (ipfs add --cid-version 1 --raw-leaves).
 func CID(r io.Reader) (cid.Cid, int64, error) { return Import(context.Background(), r, nil) }
+
+// RawCID is the CID of r's bytes as one raw block, whatever their size:
+// the sha2-256 of all of them (chain.BlobCID's), streaming.
+func RawCID(r io.Reader) (cid.Cid, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return cid.Undef, n, err
+	}
+	m, err := mh.Encode(h.Sum(nil), mh.SHA2_256)
+	if err != nil {
+		return cid.Undef, n, err
+	}
+	return cid.NewCidV1(cid.Raw, m), n, nil
+}
+
+// CIDAs is the CID of r's bytes in the kind like names: RawCID for a raw
+// CID, the UnixFS root (CID) for a dag-pb one.
+func CIDAs(like cid.Cid, r io.Reader) (cid.Cid, int64, error) {
+	if like.Type() == cid.Raw {
+		return RawCID(r)
+	}
+	return CID(r)
+}
 
 type countingReader struct {
 	r   io.Reader

@@ -14,7 +14,6 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"github.com/spf13/cobra"
 
-	"github.com/tenun-chain/tenun/blob"
 	"github.com/tenun-chain/tenun/chain"
 	"github.com/tenun-chain/tenun/chain/store"
 
@@ -357,20 +356,17 @@ func blobBaseline(ctx context.Context, c *client.Client, key ed25519.PrivKey, di
 	}
 	res.BlobBytes = size
 	start := time.Now()
-	if _, _, err := c.BlobPutFile(ctx, key, src, 0, nil); err != nil {
-		return err
-	}
-	res.BlobPutMBps = float64(size) / time.Since(start).Seconds() / 1e6
-	id, _, err := blob.CID(mustOpen(src))
+	id, _, err := c.BlobPutFile(ctx, key, src, 0, nil)
 	if err != nil {
 		return err
 	}
+	res.BlobPutMBps = float64(size) / time.Since(start).Seconds() / 1e6
 	out, err := os.Create(filepath.Join(dir, "blob.get"))
 	if err != nil {
 		return err
 	}
 	start = time.Now()
-	if _, err := c.BlobDownload(ctx, id.String(), false, out, nil); err != nil {
+	if _, err := c.BlobDownload(ctx, id, false, out, nil); err != nil {
 		out.Close()
 		return err
 	}
@@ -387,18 +383,6 @@ func blobBaseline(ctx context.Context, c *client.Client, key ed25519.PrivKey, di
 	res.BlobGetVsCopy = res.BlobGetMBps / res.CopyMBps
 	return nil
 }
-
-func mustOpen(path string) io.Reader {
-	f, err := os.Open(path)
-	if err != nil {
-		return errReader{err}
-	}
-	return f
-}
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
 // writePattern writes size bytes that differ from chunk to chunk.
 func writePattern(path string, size int64) error {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
-	"github.com/ipfs/go-cid"
 
 	"github.com/tenun-chain/tenun/api"
 	"github.com/tenun-chain/tenun/blob"
@@ -189,7 +188,7 @@ func (c *Client) BlobDownload(ctx context.Context, id string, car bool, w io.Wri
 		// (blob.ImportCAR); here the download is only counted.
 		return io.Copy(io.Discard, body)
 	}
-	got, n, err := checkStream(parsed, body)
+	got, n, err := blob.CIDAs(parsed, body)
 	if err != nil {
 		return n, fmt.Errorf("download %s: %w", id, err)
 	}
@@ -197,19 +196,6 @@ func (c *Client) BlobDownload(ctx context.Context, id string, car bool, w io.Wri
 		return n, fmt.Errorf("download %s: the bytes received are %s", id, got)
 	}
 	return n, nil
-}
-
-// checkStream is the CID of r's bytes in the kind c is.
-func checkStream(c cid.Cid, r io.Reader) (cid.Cid, int64, error) {
-	if c.Type() == cid.DagProtobuf {
-		return blob.CID(r)
-	}
-	b, err := io.ReadAll(r) // raw: one block (small, or a consensus-named result)
-	if err != nil {
-		return cid.Undef, int64(len(b)), err
-	}
-	got, err := cid.Parse(chain.BlobCID(b))
-	return got, int64(len(b)), err
 }
 
 // RegisterBlob uploads content and records it on chain, returning the CID.

@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ipfs/go-cid"
-	"github.com/multiformats/go-multihash"
 
 	"github.com/tenun-chain/tenun/blob"
 	"github.com/tenun-chain/tenun/chain"
@@ -213,13 +211,8 @@ func (s *BlobStore) Upload(r io.Reader, want string, owner chain.Address, size, 
 // bytes it read, and for a UnixFS file its encoded index.
 func identify(want cid.Cid, content io.Reader) (cid.Cid, int64, []byte, error) {
 	if want.Type() == cid.Raw {
-		h := sha256.New()
-		n, err := io.Copy(h, content)
-		m, merr := multihash.Encode(h.Sum(nil), multihash.SHA2_256)
-		if merr != nil {
-			panic(merr) // a 32-byte sha2-256 digest always encodes
-		}
-		return cid.NewCidV1(cid.Raw, m), n, nil, err
+		got, n, err := blob.RawCID(content)
+		return got, n, nil, err
 	}
 	var nodes blob.Collector
 	root, n, err := blob.Import(context.Background(), content, &nodes)

@@ -248,6 +248,33 @@ func FixedAccuracyAssignment(m *model.Model, ds *model.Dataset, k int) (*Accurac
 	return a, k, nil
 }
 
+// claimedCount is the count an accuracy witness claims: k, or the true
+// count when k < 0; more than the true count is refused.
+func claimedCount(what string, k, correct, n int) (int, error) {
+	if k < 0 {
+		k = correct
+	}
+	if k > correct {
+		return 0, fmt.Errorf("%s: claim of %d correct exceeds the true %d of %d", what, k, correct, n)
+	}
+	return k, nil
+}
+
+// testSetWitness is a test set as a circuit takes it, for inputs of arch
+// a: the packed rows and their hash.
+func testSetWitness(a model.Arch, ds *model.Dataset) ([]*big.Int, model.Digest, error) {
+	vals, widths, err := a.TestSetItems(ds)
+	if err != nil {
+		return nil, model.Digest{}, err
+	}
+	ts, err := model.Pack(vals, widths)
+	if err != nil {
+		return nil, model.Digest{}, err
+	}
+	tsh, err := a.TestSetHash(ds)
+	return ts, tsh, err
+}
+
 // AccuracyAssignment builds the full witness for proving that m classifies
 // at least k rows of ds correctly; k < 0 claims the true count, which is
 // returned.
@@ -256,29 +283,18 @@ func AccuracyAssignment(m *model.Model, ds *model.Dataset, k int) (*Accuracy, in
 	if err != nil {
 		return nil, 0, err
 	}
-	if k < 0 {
-		k = correct
-	}
-	if k > correct {
-		return nil, 0, fmt.Errorf("accuracy: claim of %d correct exceeds the true %d of %d", k, correct, ds.Len())
+	if k, err = claimedCount("accuracy", k, correct, ds.Len()); err != nil {
+		return nil, 0, err
 	}
 	packed, err := m.Packed()
 	if err != nil {
 		return nil, 0, err
 	}
-	vals, widths, err := m.Arch.TestSetItems(ds)
-	if err != nil {
-		return nil, 0, err
-	}
-	ts, err := model.Pack(vals, widths)
+	ts, tsh, err := testSetWitness(m.Arch, ds)
 	if err != nil {
 		return nil, 0, err
 	}
 	com, err := m.ComputeCommitment()
-	if err != nil {
-		return nil, 0, err
-	}
-	tsh, err := m.Arch.TestSetHash(ds)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -310,30 +310,18 @@ func ConvAccuracyAssignment(m *model.ConvModel, ds *model.Dataset, k int) (*Conv
 	if err != nil {
 		return nil, 0, err
 	}
-	if k < 0 {
-		k = correct
-	}
-	if k > correct {
-		return nil, 0, fmt.Errorf("cnn accuracy: claim of %d correct exceeds the true %d of %d", k, correct, ds.Len())
+	if k, err = claimedCount("cnn accuracy", k, correct, ds.Len()); err != nil {
+		return nil, 0, err
 	}
 	packed, err := m.Packed()
 	if err != nil {
 		return nil, 0, err
 	}
-	ta := m.Arch.InputArch()
-	vals, widths, err := ta.TestSetItems(ds)
-	if err != nil {
-		return nil, 0, err
-	}
-	ts, err := model.Pack(vals, widths)
+	ts, tsh, err := testSetWitness(m.Arch.InputArch(), ds)
 	if err != nil {
 		return nil, 0, err
 	}
 	com, err := m.ComputeCommitment()
-	if err != nil {
-		return nil, 0, err
-	}
-	tsh, err := ta.TestSetHash(ds)
 	if err != nil {
 		return nil, 0, err
 	}
