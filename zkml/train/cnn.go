@@ -395,3 +395,35 @@ func shiftImage(x []int, w, dx, dy int) []int {
 	}
 	return out
 }
+
+// RandomConv draws a valid model of arch a from seed (kernels in -30..50,
+// head weights int8): a fixture for tests and benchmarks whose values do
+// not matter, only that they are fixed.
+func RandomConv(a model.ConvArch, seed uint64) (*model.ConvModel, error) {
+	rng := rand.New(rand.NewPCG(seed, 2))
+	m := &model.ConvModel{Format: model.ConvFormatName, Arch: a}
+	for range a.Channels {
+		k := make([][]int, a.Kernel)
+		for r := range k {
+			for range a.Kernel {
+				k[r] = append(k[r], rng.IntN(81)-30)
+			}
+		}
+		m.Kernel = append(m.Kernel, k)
+		m.Bias = append(m.Bias, int64(rng.IntN(200)-100))
+	}
+	ly := model.Layer{}
+	for range a.Head.Sizes[1] {
+		row := make([]int, a.Head.Sizes[0])
+		for i := range row {
+			row[i] = rng.IntN(256) - 128
+		}
+		ly.Weights = append(ly.Weights, row)
+		ly.Bias = append(ly.Bias, int64(rng.IntN(2000)-1000))
+	}
+	m.Head = []model.Layer{ly}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("random conv model: %w", err)
+	}
+	return m, nil
+}
